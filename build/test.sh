@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project: Go (core, engines, C ABI fuzz seeds),
+# then the C, Python and Julia suites against the freshly built library.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+go vet ./...
+go test -count=1 ./...
+for suite in build/test-c.sh build/test-python.sh build/test-julia.sh; do
+  if [ -f "$suite" ]; then
+    echo "== $suite"
+    bash "$suite"
+  fi
+done

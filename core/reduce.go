@@ -1,0 +1,112 @@
+package core
+
+import "math"
+
+// Float is the set of element types the library computes in. float64 inputs
+// are computed in float64 throughout; float32 inputs in float32.
+type Float interface{ ~float32 | ~float64 }
+
+// Cost is a ground cost C(x, y) between two points, with s = |x − y|².
+//
+//	CostHalfSquared (p = 2):  C = s/2,                  ∇₁C = x − y
+//	CostEuclidean   (p = 1):  C = sqrt(max(s, 1e-8)),   ∇₁C = (x − y)/C if s ≥ 1e-8, else 0
+//
+// The clamp of the Euclidean cost is GeomLoss's tensorized convention; every
+// backend and engine uses it (coincident points cost 1e-4 and pull with force 0).
+type Cost int
+
+const (
+	CostEuclidean   Cost = 1
+	CostHalfSquared Cost = 2
+)
+
+// Kernel is a radial kernel k(x, y) of the kernel norms, with s = |x − y|²
+// and σ the kernel width (blur):
+//
+//	KernelGaussian:  k = exp(−s/(2σ²)),                       ∇₁k = −k (x − y)/σ²
+//	KernelLaplacian: k = exp(−r), r = sqrt(max(s/σ², 1e-8)),   ∇₁k = −k (x − y)/(σ² r), 0 if s/σ² < 1e-8
+//	KernelEnergy:    k = −sqrt(max(s, 1e-8)) (σ ignored),      ∇₁k = −(x − y)/sqrt(s), 0 if s < 1e-8
+type Kernel int
+
+const (
+	KernelGaussian Kernel = iota + 1
+	KernelLaplacian
+	KernelEnergy
+)
+
+// DistClamp is the squared-distance floor of the Euclidean cost and of the
+// laplacian and energy kernels (§0, §5.1).
+const DistClamp = 1e-8
+
+// Cloud is N points of dimension D stored row-major in Pts (len N·D).
+type Cloud[T Float] struct {
+	Pts  []T
+	N, D int
+}
+
+// Point returns the i-th point of c (a sub-slice, not a copy).
+func (c Cloud[T]) Point(i int) []T { return c.Pts[i*c.D : (i+1)*c.D] }
+
+// Pair performs reductions over the points y_j of a second cloud Y for each
+// point x_i of a first cloud X. It is the one interface through which every
+// loss and backend computes; engines (portable, SIMD, GPU) implement it.
+// Implementations must be safe for sequential reuse and may use several
+// threads internally; a single Pair is never called concurrently.
+type Pair[T Float] interface {
+	// SoftMin computes, for every i < N,
+	//
+	//	out_i = −ε · LSE_j( h_j − C(x_i, y_j)/ε )
+	//
+	// with a max-shifted log-sum-exp (h_j = −∞ entries contribute nothing; a
+	// row whose terms are all −∞ gives +∞). If grad is non-nil (len N·D) it
+	// also writes, in the same pass, the soft-max weighted cost gradient
+	//
+	//	grad_i = Σ_j P_ij ∇₁C(x_i, y_j),   P_ij = exp(h_j − C_ij/ε − LSE_j(...)).
+	SoftMin(eps T, h, out, grad []T)
+
+	// KernelSum computes, for every i < N, out_i = Σ_j w_j k(x_i, y_j) and, if
+	// grad is non-nil (len N·D), grad_i = Σ_j w_j ∇₁k(x_i, y_j), in one pass.
+	// Weights may be negative (kernel norms accept signed measures).
+	KernelSum(k Kernel, sigma T, w, out, grad []T)
+}
+
+// Engine builds Pairs. Threads ≤ 0 means all cores.
+type Engine[T Float] interface {
+	// Name identifies the engine and its code path, e.g. "portable" or "avx512".
+	Name() string
+	// Pair returns an online (streaming) Pair between x and y: memory O(N+M),
+	// never an N×M allocation. x and y must have the same D.
+	Pair(x, y Cloud[T], cost Cost, threads int) Pair[T]
+}
+
+// PointCost returns C(x, y) for the squared distance s (see Cost).
+func PointCost[T Float](c Cost, s T) T {
+	if c == CostHalfSquared {
+		return s / 2
+	}
+	return T(math.Sqrt(float64(max(s, T(DistClamp)))))
+}
+
+// KernelValue returns k(x, y) for the squared distance s and the factor g such
+// that ∇₁k(x, y) = g·(x − y) (see Kernel).
+func KernelValue[T Float](k Kernel, sigma T, s T) (val, g T) {
+	switch k {
+	case KernelGaussian:
+		val = T(math.Exp(-float64(s) / (2 * float64(sigma) * float64(sigma))))
+		return val, -val / (sigma * sigma)
+	case KernelLaplacian:
+		q := s / (sigma * sigma)
+		r := T(math.Sqrt(float64(max(q, T(DistClamp)))))
+		val = T(math.Exp(-float64(r)))
+		if q < T(DistClamp) {
+			return val, 0
+		}
+		return val, -val / (sigma * sigma * r)
+	default: // KernelEnergy
+		r := T(math.Sqrt(float64(max(s, T(DistClamp)))))
+		if s < T(DistClamp) {
+			return -r, 0
+		}
+		return -r, -1 / r
+	}
+}

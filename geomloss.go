@@ -1,0 +1,61 @@
+// Package geomloss computes geometric losses between weighted point clouds —
+// Sinkhorn divergences, Hausdorff divergences and kernel norms (MMDs) — with
+// their gradients, as GeomLoss's SamplesLoss does.
+//
+//	par := geomloss.DefaultParams()          // sinkhorn, p=2, blur=0.05, debias
+//	res, err := geomloss.Evaluate(par, geomloss.Problem[float64]{
+//		B: 1, N: n, M: m, D: 3, X: x, Y: y, // row-major N×3 and M×3, uniform weights
+//	}, geomloss.Request[float64]{GradX: true})
+//	// res.Value[0] is the loss, res.GradX its gradient w.r.t. x.
+//
+// The maths is in package core; this package picks the fastest reduction
+// engine for the CPU (package simd).
+package geomloss
+
+import (
+	"github.com/libgeomloss/libgeomloss/core"
+	"github.com/libgeomloss/libgeomloss/simd"
+)
+
+type (
+	Params                = core.Params
+	Loss                  = core.Loss
+	Backend               = core.Backend
+	Error                 = core.Error
+	Code                  = core.Code
+	Problem[T core.Float] = core.Problem[T]
+	Request[T core.Float] = core.Request[T]
+	Result[T core.Float]  = core.Result[T]
+)
+
+// Losses and backends, re-exported from core.
+const (
+	Sinkhorn   = core.Sinkhorn
+	Hausdorff  = core.Hausdorff
+	Energy     = core.Energy
+	Gaussian   = core.Gaussian
+	Laplacian  = core.Laplacian
+	Auto       = core.Auto
+	Tensorized = core.Tensorized
+	Online     = core.Online
+	Multiscale = core.Multiscale
+)
+
+// DefaultParams returns GeomLoss's SamplesLoss defaults.
+func DefaultParams() Params { return core.DefaultParams() }
+
+// Options tune an evaluation without changing its result.
+type Options struct {
+	// Threads bounds the CPU threads used; ≤ 0 means all cores.
+	Threads int
+}
+
+// Evaluate computes the loss and the outputs req asks for, on the fastest
+// CPU engine available. Errors are *Error values naming the bad argument.
+func Evaluate[T core.Float](par Params, pr Problem[T], req Request[T], opts ...Options) (*Result[T], error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return core.Evaluate(core.Config[T]{Engine: simd.For[T](), Threads: o.Threads}, par, pr, req)
+}

@@ -1,0 +1,3 @@
+module github.com/libgeomloss/libgeomloss
+
+go 1.26
