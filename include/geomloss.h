@@ -1,0 +1,364 @@
+/*
+ * geomloss.h — the C ABI of libgeomloss.
+ *
+ * libgeomloss computes geometric losses between weighted point clouds, as
+ * GeomLoss's SamplesLoss does: Sinkhorn divergences, Hausdorff divergences and
+ * kernel norms (energy, gaussian, laplacian MMDs), with their gradients, in
+ * float32 or float64.
+ *
+ *     geomloss_options *opt = geomloss_options_create();
+ *     geomloss_options_set_double(opt, GEOMLOSS_OPT_BLUR, 0.01);
+ *     double value;
+ *     int st = geomloss_eval_f64(opt, 1, n, m, 3, x, y, NULL, NULL,
+ *                                NULL, NULL, NULL,
+ *                                &value, NULL, NULL, grad_x, NULL, NULL, NULL);
+ *     if (st != GEOMLOSS_OK) fprintf(stderr, "%s\n", geomloss_last_error());
+ *     geomloss_options_destroy(opt);
+ *
+ * API
+ *   Only the functions, types and macros named geomloss_* / GEOMLOSS_* in this
+ *   header are the API. The shared library also exports a few symbols of the
+ *   Go runtime it embeds (for instance _cgo_* or x_cgo_*); they are not part of
+ *   the API, may change or disappear in any release, and must not be used.
+ *   Within a major version (SONAME libgeomloss.so.<major>) the ABI only grows:
+ *   functions, option keys, enum values and status codes are added, never
+ *   changed or removed. Options are set through an opaque object with
+ *   enum-keyed setters, so new options never change a struct layout.
+ *
+ * Memory ownership
+ *   - Every array is owned by the caller. The library never frees, resizes or
+ *     keeps a pointer to a caller's array after a call returns.
+ *   - Inputs (x, y, a, b, cotangents) are read only, never written.
+ *   - Outputs are written only when the call returns GEOMLOSS_OK; on any error
+ *     they are left untouched. Output arrays must not overlap each other or
+ *     the inputs.
+ *   - Arrays are dense, row-major (C order), of the element type of the
+ *     function (float for _f32, double for _f64), with the lengths documented
+ *     below. Pointers need only the natural alignment of their element type.
+ *   - A geomloss_options object is created by geomloss_options_create() or
+ *     geomloss_options_clone() and must be released with
+ *     geomloss_options_destroy(). No other function allocates anything the
+ *     caller must release.
+ *   - Strings returned by the library (const char *) are owned by the library;
+ *     never free them. See each function for how long they stay valid.
+ *
+ * Thread safety
+ *   - Every function may be called from any thread, concurrently, with no
+ *     initialisation step.
+ *   - The evaluation functions are reentrant: concurrent evaluations on
+ *     different threads are independent and give the same results, bit for
+ *     bit, as the same evaluations run one after the other.
+ *   - A geomloss_options object may be read by any number of threads at once
+ *     (e.g. passed to concurrent evaluations), but must not be modified
+ *     (set_*, reset, destroy) while another thread uses it.
+ *   - The last error message, and the last-run report (backend, device,
+ *     engine), are per thread: they describe the last call made on the calling
+ *     thread only.
+ *
+ * Errors
+ *   Every function that can fail returns an int status: GEOMLOSS_OK (0) on
+ *   success, or one of the geomloss_status codes. geomloss_last_error() then
+ *   returns a message naming the argument and the problem, for instance
+ *   "y has 4 columns but x has 3". No exception, signal or abort crosses the
+ *   boundary: an internal failure returns GEOMLOSS_ERR_INTERNAL.
+ *
+ * Threads of computation
+ *   An evaluation uses up to GEOMLOSS_OPT_THREADS CPU threads (default: all
+ *   cores) internally. The progress callback is always called on the thread
+ *   that called the evaluation function, never concurrently with itself.
+ */
+#ifndef GEOMLOSS_H
+#define GEOMLOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- export macro ------------------------------------------------------ */
+
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(GEOMLOSS_BUILDING)
+#    define GEOMLOSS_API __declspec(dllexport)
+#  else
+#    define GEOMLOSS_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define GEOMLOSS_API __attribute__((visibility("default")))
+#else
+#  define GEOMLOSS_API
+#endif
+
+/* ---- version ------------------------------------------------------------ */
+
+#define GEOMLOSS_VERSION_MAJOR 0
+#define GEOMLOSS_VERSION_MINOR 1
+#define GEOMLOSS_VERSION_PATCH 0
+/* MAJOR*10000 + MINOR*100 + PATCH, e.g. 100 for 0.1.0. */
+#define GEOMLOSS_VERSION_NUMBER \
+  (GEOMLOSS_VERSION_MAJOR * 10000 + GEOMLOSS_VERSION_MINOR * 100 + GEOMLOSS_VERSION_PATCH)
+#define GEOMLOSS_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, as "MAJOR.MINOR.PATCH" (a
+ * static string). Compare with GEOMLOSS_VERSION_STRING to detect a header /
+ * library mismatch. */
+GEOMLOSS_API const char *geomloss_version(void);
+
+/* The version of the library actually loaded, as GEOMLOSS_VERSION_NUMBER. */
+GEOMLOSS_API int geomloss_version_number(void);
+
+/* ---- status codes ------------------------------------------------------- */
+
+typedef enum geomloss_status {
+  GEOMLOSS_OK = 0,
+  /* A malformed argument not covered by a more precise code. */
+  GEOMLOSS_ERR_INVALID_ARGUMENT = 1,
+  /* An option key, option value or option type that is unknown or out of
+   * range (e.g. "blur: must be a positive finite number, got -1"). */
+  GEOMLOSS_ERR_INVALID_OPTION = 2,
+  /* Sizes that do not agree with each other. */
+  GEOMLOSS_ERR_SHAPE = 3,
+  /* Bad numbers: non-finite coordinates, weights or cotangents, negative or
+   * all-zero weights, unequal total masses for balanced transport. */
+  GEOMLOSS_ERR_VALUE = 4,
+  /* The problem exceeds a documented memory cap (e.g. the tensorized backend
+   * refuses B*N*M above its cap: use the online backend), or an allocation
+   * failed. */
+  GEOMLOSS_ERR_MEMORY = 5,
+  /* A valid request this build cannot serve (e.g. device = gpu before the GPU
+   * backend exists). */
+  GEOMLOSS_ERR_UNSUPPORTED = 6,
+  /* A bug in the library; the message says where. Please report it. */
+  GEOMLOSS_ERR_INTERNAL = 7,
+  /* A required pointer is NULL (the message names it). */
+  GEOMLOSS_ERR_NULL_POINTER = 8,
+  /* A size is <= 0, or a product of sizes (B*N*D, B*M*D, ...) overflows. */
+  GEOMLOSS_ERR_SIZE = 9
+} geomloss_status;
+
+/* A static English description of a status code, e.g. "null pointer"; for an
+ * unknown code, "unknown status". Never NULL. */
+GEOMLOSS_API const char *geomloss_status_string(int status);
+
+/* The message of the last failed call made on the calling thread, or "" if
+ * the last call succeeded (or no call was made). Every function returning a
+ * status, and geomloss_options_create/_clone, set it. The string is owned by
+ * the library and stays valid until the next such call on the same thread.
+ * Never NULL. */
+GEOMLOSS_API const char *geomloss_last_error(void);
+
+/* Copies the last error message of the calling thread (as geomloss_last_error)
+ * into buf, truncated to size-1 bytes and always NUL-terminated when
+ * size > 0. buf may be NULL when size is 0. Returns the full length of the
+ * message (excluding the NUL), as snprintf does. Does not change the last
+ * error. */
+GEOMLOSS_API size_t geomloss_last_error_copy(char *buf, size_t size);
+
+/* ---- enumerations --------------------------------------------------------- */
+
+/* GEOMLOSS_OPT_LOSS values (GeomLoss's loss names). */
+typedef enum geomloss_loss {
+  GEOMLOSS_LOSS_SINKHORN = 1,  /* (debiased) entropic optimal transport */
+  GEOMLOSS_LOSS_HAUSDORFF = 2, /* entropic Hausdorff divergence, balanced only */
+  GEOMLOSS_LOSS_ENERGY = 3,    /* energy distance, k(x,y) = -|x-y| */
+  GEOMLOSS_LOSS_GAUSSIAN = 4,  /* gaussian MMD, k = exp(-|x-y|^2 / (2 blur^2)) */
+  GEOMLOSS_LOSS_LAPLACIAN = 5  /* laplacian MMD, k = exp(-|x-y| / blur) */
+} geomloss_loss;
+
+/* GEOMLOSS_OPT_BACKEND values. */
+typedef enum geomloss_backend {
+  GEOMLOSS_BACKEND_AUTO = 0,       /* GeomLoss's rule: tensorized for small problems */
+  GEOMLOSS_BACKEND_TENSORIZED = 1, /* dense cost matrices (memory-capped) */
+  GEOMLOSS_BACKEND_ONLINE = 2,     /* streaming reductions, memory O(N+M) */
+  GEOMLOSS_BACKEND_MULTISCALE = 3  /* octree; runs as online until it exists */
+} geomloss_backend;
+
+/* GEOMLOSS_OPT_DEVICE values. */
+typedef enum geomloss_device {
+  GEOMLOSS_DEVICE_AUTO = 0, /* the GPU when available and useful, else the CPU */
+  GEOMLOSS_DEVICE_CPU = 1,
+  GEOMLOSS_DEVICE_GPU = 2 /* GEOMLOSS_ERR_UNSUPPORTED at evaluation when this
+                             build or machine has no usable GPU */
+} geomloss_device;
+
+/* The name of an enumerated option value: geomloss_value_name(GEOMLOSS_OPT_LOSS,
+ * GEOMLOSS_LOSS_SINKHORN) is "sinkhorn"; the names are the strings accepted by
+ * geomloss_options_set_string. key is GEOMLOSS_OPT_LOSS, GEOMLOSS_OPT_BACKEND
+ * or GEOMLOSS_OPT_DEVICE. Returns a static string, or NULL for an unknown key
+ * or value. */
+GEOMLOSS_API const char *geomloss_value_name(int key, int value);
+
+/* ---- options -------------------------------------------------------------- */
+
+/* Keys of the options object. The type in brackets says which setter/getter
+ * applies; using another type's setter returns GEOMLOSS_ERR_INVALID_OPTION.
+ * Defaults are GeomLoss's SamplesLoss defaults. */
+typedef enum geomloss_option {
+  /* [int, or string] geomloss_loss. Default sinkhorn. */
+  GEOMLOSS_OPT_LOSS = 1,
+  /* [int] ground-cost exponent, 1 (|x-y|) or 2 (|x-y|^2/2). Default 2.
+   * Used by sinkhorn and hausdorff. */
+  GEOMLOSS_OPT_P = 2,
+  /* [double] > 0, finite. Sinkhorn/hausdorff: temperature eps = blur^p;
+   * gaussian/laplacian: kernel width. Default 0.05. */
+  GEOMLOSS_OPT_BLUR = 3,
+  /* [double] unbalanced transport, rho = reach^p; > 0. 0 or +INFINITY means
+   * None: balanced transport (the default). Not allowed with hausdorff. */
+  GEOMLOSS_OPT_REACH = 4,
+  /* [double] > 0, finite, an upper bound on the clouds' extent; 0 means None:
+   * estimated from the data (the default). */
+  GEOMLOSS_OPT_DIAMETER = 5,
+  /* [double] ratio between successive blurs of the eps-scaling schedule, in
+   * (0, 1). Default 0.5. */
+  GEOMLOSS_OPT_SCALING = 6,
+  /* [double] > 0, multiscale truncation in units of blur; +INFINITY means None:
+   * no truncation. Default 5. */
+  GEOMLOSS_OPT_TRUNCATE = 7,
+  /* [double] >= 0, finite, multiscale voxel size; 0 means None: the default
+   * (the default). */
+  GEOMLOSS_OPT_CLUSTER_SCALE = 8,
+  /* [int] 1: Sinkhorn divergence (debiased, the default); 0: raw entropic OT. */
+  GEOMLOSS_OPT_DEBIAS = 9,
+  /* [int, or string] geomloss_backend. Default auto. */
+  GEOMLOSS_OPT_BACKEND = 10,
+  /* [int] >= 0, the most CPU threads one evaluation uses; 0 means all cores
+   * (the default). Does not change results. */
+  GEOMLOSS_OPT_THREADS = 11,
+  /* [int, or string] geomloss_device. Default auto. */
+  GEOMLOSS_OPT_DEVICE = 12
+} geomloss_option;
+
+/* An opaque set of options. */
+typedef struct geomloss_options geomloss_options;
+
+/* Progress callback: called during long evaluations with a stage name (e.g.
+ * "sinkhorn"; valid only during the call), the current iteration and the
+ * total expected (total may be 0 when unknown), and the user_data given to
+ * geomloss_options_set_progress. It is called on the thread that called the
+ * evaluation function, never concurrently with itself, and never after the
+ * evaluation returns. It must not call geomloss_eval_* itself; other
+ * geomloss_* functions are fine. Return 0; other return values are reserved
+ * (a future version may treat them as a request to cancel) and are currently
+ * ignored. */
+typedef int (*geomloss_progress_fn)(const char *stage, int64_t iter, int64_t total,
+                                    void *user_data);
+
+/* A new options object holding the defaults, or NULL if out of memory (then
+ * geomloss_last_error() says so). Release it with geomloss_options_destroy. */
+GEOMLOSS_API geomloss_options *geomloss_options_create(void);
+
+/* A new options object with the same settings as opts (progress callback and
+ * user data included), or NULL if opts is NULL or invalid, or out of memory
+ * (geomloss_last_error() says which). */
+GEOMLOSS_API geomloss_options *geomloss_options_clone(const geomloss_options *opts);
+
+/* Releases opts. NULL is a no-op. Using opts afterwards is undefined. */
+GEOMLOSS_API void geomloss_options_destroy(geomloss_options *opts);
+
+/* Sets an [int] option. Returns GEOMLOSS_OK, GEOMLOSS_ERR_NULL_POINTER, or
+ * GEOMLOSS_ERR_INVALID_OPTION (unknown key, not an int key, value out of
+ * range); on error opts is unchanged. */
+GEOMLOSS_API int geomloss_options_set_int(geomloss_options *opts, int key, int64_t value);
+
+/* Sets a [double] option; same statuses as geomloss_options_set_int. NaN is
+ * always rejected. */
+GEOMLOSS_API int geomloss_options_set_double(geomloss_options *opts, int key, double value);
+
+/* Sets an enumerated option (GEOMLOSS_OPT_LOSS, _BACKEND, _DEVICE) by name:
+ * the GeomLoss names "sinkhorn", "hausdorff", "energy", "gaussian",
+ * "laplacian"; "auto", "tensorized", "online", "multiscale"; "auto", "cpu",
+ * "gpu". Case-sensitive. Same statuses as geomloss_options_set_int, plus
+ * GEOMLOSS_ERR_NULL_POINTER if value is NULL. */
+GEOMLOSS_API int geomloss_options_set_string(geomloss_options *opts, int key, const char *value);
+
+/* Reads an [int] option into *value. Returns GEOMLOSS_OK,
+ * GEOMLOSS_ERR_NULL_POINTER or GEOMLOSS_ERR_INVALID_OPTION. */
+GEOMLOSS_API int geomloss_options_get_int(const geomloss_options *opts, int key, int64_t *value);
+
+/* Reads a [double] option into *value (0 or +INFINITY for the None values
+ * documented above, as set). Same statuses as geomloss_options_get_int. */
+GEOMLOSS_API int geomloss_options_get_double(const geomloss_options *opts, int key,
+                                             double *value);
+
+/* Restores one option to its default; key 0 restores every option, the
+ * progress callback included. */
+GEOMLOSS_API int geomloss_options_reset(geomloss_options *opts, int key);
+
+/* Sets the progress callback and its user data (passed back unchanged, never
+ * dereferenced). fn = NULL removes it (silent, the default). */
+GEOMLOSS_API int geomloss_options_set_progress(geomloss_options *opts, geomloss_progress_fn fn,
+                                               void *user_data);
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+/* Computes the loss between B independent pairs of weighted point clouds and
+ * the outputs asked for.
+ *
+ *   opts       options, or NULL for the defaults (not modified).
+ *   B, N, M, D batch size, points in x, points in y, dimension; each >= 1.
+ *   x          [B][N][D] points of the first clouds (required).
+ *   y          [B][M][D] points of the second clouds (required).
+ *   a          [B][N] weights of x, or NULL for uniform weights 1/N.
+ *   b          [B][M] weights of y, or NULL for uniform weights 1/M.
+ *              Sinkhorn and hausdorff need non-negative weights (some may be
+ *              zero), not all zero; balanced transport needs equal total masses
+ *              per batch item (1e-3 relative). Kernel losses accept signed
+ *              weights.
+ *   cot_value  [B] cotangent of each value, or NULL for ones.
+ *   cot_F      [B][N] cotangent of F, or NULL for zeros.
+ *   cot_G      [B][M] cotangent of G, or NULL for zeros.
+ *              Gradients are those of
+ *                S = sum_b cot_value[b]*value[b] + sum cot_F*F + sum cot_G*G.
+ *   value      [B] the loss of each batch item (required).
+ *   F, G       [B][N], [B][M] the dual potentials, or NULL: not computed.
+ *   grad_x     [B][N][D] gradient of S w.r.t. x, or NULL: not computed.
+ *   grad_y     [B][M][D] gradient of S w.r.t. y, or NULL: not computed.
+ *   grad_a     [B][N] gradient of S w.r.t. a, or NULL: not computed.
+ *   grad_b     [B][M] gradient of S w.r.t. b, or NULL: not computed.
+ *
+ * Returns GEOMLOSS_OK, or an error status with geomloss_last_error() set:
+ * NULL_POINTER (opts invalid, x, y or value NULL), SIZE, SHAPE, VALUE,
+ * INVALID_OPTION, MEMORY, UNSUPPORTED, INTERNAL. On success the calling
+ * thread's last-run report (geomloss_last_backend, ...) describes the run; on
+ * error it is cleared. float32 is computed in float32, float64 in float64. */
+GEOMLOSS_API int geomloss_eval_f32(const geomloss_options *opts, int64_t B, int64_t N, int64_t M,
+                                   int64_t D, const float *x, const float *y, const float *a,
+                                   const float *b, const float *cot_value, const float *cot_F,
+                                   const float *cot_G, float *value, float *F, float *G,
+                                   float *grad_x, float *grad_y, float *grad_a, float *grad_b);
+
+/* As geomloss_eval_f32, in double precision. */
+GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int64_t N, int64_t M,
+                                   int64_t D, const double *x, const double *y, const double *a,
+                                   const double *b, const double *cot_value, const double *cot_F,
+                                   const double *cot_G, double *value, double *F, double *G,
+                                   double *grad_x, double *grad_y, double *grad_a,
+                                   double *grad_b);
+
+/* ---- last-run report (per thread) ------------------------------------------ */
+
+/* The backend that actually ran in the last successful geomloss_eval_* call on
+ * the calling thread (GEOMLOSS_BACKEND_TENSORIZED or _ONLINE; auto and
+ * multiscale are resolved), or -1 if the last evaluation on this thread
+ * failed or none was made. */
+GEOMLOSS_API int geomloss_last_backend(void);
+
+/* The device of that run (GEOMLOSS_DEVICE_CPU or _GPU), or -1 as above. */
+GEOMLOSS_API int geomloss_last_device(void);
+
+/* The name of the reduction engine of that run (e.g. "portable", "avx2"), or
+ * "" as above. Valid until the next geomloss_eval_* call on the same thread.
+ * Never NULL. */
+GEOMLOSS_API const char *geomloss_last_engine(void);
+
+/* A note on that run explaining a substitution (e.g. "multiscale runs as
+ * online"), or "". Same lifetime as geomloss_last_engine. Never NULL. */
+GEOMLOSS_API const char *geomloss_last_note(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GEOMLOSS_H */
