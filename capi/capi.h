@@ -1,0 +1,37 @@
+/* Private to the capi package: the layout of geomloss_options and the C
+ * helpers of state.c. Not installed; the public header is include/geomloss.h.
+ * (This file is included by the cgo preamble of main.go, which is also
+ * compiled into _cgo_export.c, so it holds declarations only.) */
+#ifndef GEOMLOSS_CAPI_H
+#define GEOMLOSS_CAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GLC_HIDDEN __attribute__((visibility("hidden")))
+
+/* "GEOMLOSS" in ASCII: marks a live options object. */
+#define GLC_OPTIONS_MAGIC UINT64_C(0x47454f4d4c4f5353)
+
+typedef int (*geomloss_progress_fn)(const char *stage, int64_t iter, int64_t total,
+                                    void *user_data);
+
+typedef struct geomloss_options {
+  uint64_t magic;
+  int32_t loss, p, debias, backend, device, reserved;
+  int64_t threads;
+  double blur, reach, diameter, scaling, truncate, cluster_scale;
+  geomloss_progress_fn progress;
+  void *user_data;
+} geomloss_options;
+
+/* Thread-local state (state.c). Lengths exclude any NUL; strings need not be
+ * NUL-terminated; long ones are truncated. */
+GLC_HIDDEN void glc_set_error(const char *msg, size_t len);
+GLC_HIDDEN void glc_set_run(int backend, int device, const char *engine, size_t engine_len,
+                            const char *note, size_t note_len);
+GLC_HIDDEN void glc_clear_run(void);
+GLC_HIDDEN int glc_call_progress(geomloss_progress_fn fn, const char *stage, int64_t iter,
+                                 int64_t total, void *user_data);
+
+#endif
