@@ -1,0 +1,441 @@
+"""
+    GeomLoss
+
+Geometric losses between weighted point clouds — Sinkhorn divergences,
+Hausdorff divergences and kernel norms (energy, gaussian, laplacian MMDs) —
+with their gradients, in `Float32` or `Float64`, computed by `libgeomloss`
+(a reimplementation of the GeomLoss Python library's `SamplesLoss`) through
+its C ABI.
+
+Point clouds are `D×N` matrices: one column per point. In memory this is
+exactly the `N×D` row-major layout the library reads, so arrays are passed to
+it without a copy. A batch of `B` independent problems is a `D×N×B` array,
+with weights `N×B`.
+
+The shared library is found through `ENV["GEOMLOSS_LIBRARY"]` (a path to
+`libgeomloss.so`), else in the checkout this package lives in
+(`dist/lib/libgeomloss.so`, built by `make lib`).
+
+Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
+[`potentials`](@ref), [`GeomLossError`](@ref). Also public (not exported):
+[`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
+[`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
+"""
+module GeomLoss
+
+using Libdl
+
+export samples_loss, samples_loss_with_gradients, potentials, GeomLossError
+
+# ---------------------------------------------------------------------------
+# Errors
+
+const STATUS_NAMES = Dict{Int,Symbol}(
+    1 => :invalid_argument,
+    2 => :invalid_option,
+    3 => :shape,
+    4 => :value,
+    5 => :memory,
+    6 => :unsupported,
+    7 => :internal,
+    8 => :null_pointer,
+    9 => :size,
+)
+const STATUS_CODES = Dict{Symbol,Int}(v => k for (k, v) in STATUS_NAMES)
+
+"""
+    GeomLossError(status, code, msg)
+
+An error reported by libgeomloss (or by this binding's own checks of the same
+kind, e.g. shapes the C ABI cannot see). `status` is the C status code
+(`GEOMLOSS_ERR_*`), `code` its name as a `Symbol` (`:shape`, `:value`,
+`:invalid_option`, `:size`, `:memory`, `:unsupported`, `:internal`, ...), and
+`msg` the library's message naming the argument and the problem.
+"""
+struct GeomLossError <: Exception
+    status::Int
+    code::Symbol
+    msg::String
+end
+
+GeomLossError(code::Symbol, msg::AbstractString) = GeomLossError(get(STATUS_CODES, code, 0), code, String(msg))
+
+Base.showerror(io::IO, e::GeomLossError) = print(io, "GeomLossError (", e.code, "): ", e.msg)
+
+# ---------------------------------------------------------------------------
+# The shared library
+
+const OPT_LOSS = Cint(1)
+const OPT_P = Cint(2)
+const OPT_BLUR = Cint(3)
+const OPT_REACH = Cint(4)
+const OPT_DIAMETER = Cint(5)
+const OPT_SCALING = Cint(6)
+const OPT_TRUNCATE = Cint(7)
+const OPT_CLUSTER_SCALE = Cint(8)
+const OPT_DEBIAS = Cint(9)
+const OPT_BACKEND = Cint(10)
+const OPT_THREADS = Cint(11)
+const OPT_DEVICE = Cint(12)
+
+const BACKEND_NAMES = Dict{Cint,Symbol}(0 => :auto, 1 => :tensorized, 2 => :online, 3 => :multiscale)
+const DEVICE_NAMES = Dict{Cint,Symbol}(0 => :auto, 1 => :cpu, 2 => :gpu)
+
+"""
+    GeomLoss.library_path() -> String
+
+The path of the `libgeomloss.so` this package uses: `ENV["GEOMLOSS_LIBRARY"]`
+when set and non-empty, else `dist/lib/libgeomloss.so` in the checkout that
+contains this package.
+"""
+function library_path()
+    p = get(ENV, "GEOMLOSS_LIBRARY", "")
+    isempty(p) || return p
+    return normpath(joinpath(@__DIR__, "..", "..", "..", "..", "dist", "lib", "libgeomloss.so"))
+end
+
+const _lock = ReentrantLock()
+const _handle = Ref{Ptr{Cvoid}}(C_NULL)
+const _loaded_path = Ref{String}("")
+const _symbols = Dict{Symbol,Ptr{Cvoid}}()
+
+function _load()
+    lock(_lock) do
+        _handle[] != C_NULL && return _handle[]
+        path = library_path()
+        # Check first: a clear message beats dlopen's.
+        if !isfile(path)
+            throw(ErrorException("libgeomloss not found at $path: build it with `make lib` " *
+                                 "in the repository root, or set ENV[\"GEOMLOSS_LIBRARY\"] to its path"))
+        end
+        h = Libdl.dlopen(path, Libdl.RTLD_LAZY | Libdl.RTLD_LOCAL; throw_error = false)
+        h === nothing && throw(ErrorException("libgeomloss at $path could not be loaded (dlopen failed)"))
+        _handle[] = h
+        _loaded_path[] = path
+        return h
+    end
+end
+
+function _sym(name::Symbol)
+    p = get(_symbols, name, C_NULL)
+    p != C_NULL && return p
+    h = _load()
+    lock(_lock) do
+        p = Libdl.dlsym(h, name; throw_error = false)
+        p === nothing && throw(ErrorException("libgeomloss at $(_loaded_path[]) has no symbol $name (too old?)"))
+        _symbols[name] = p
+        return p
+    end
+end
+
+"""
+    GeomLoss.library_version() -> VersionNumber
+
+The version of the loaded libgeomloss (`geomloss_version()`).
+"""
+library_version() = VersionNumber(unsafe_string(ccall(_sym(:geomloss_version), Cstring, ())))
+
+_last_error() = unsafe_string(ccall(_sym(:geomloss_last_error), Cstring, ()))
+
+function _check(status::Integer)
+    status == 0 && return nothing
+    throw(GeomLossError(Int(status), get(STATUS_NAMES, Int(status), :unknown), _last_error()))
+end
+
+"""
+    GeomLoss.last_run() -> NamedTuple{(:backend, :device, :engine, :note)}
+
+What actually ran in the last successful evaluation made on the current
+thread: the backend (`:tensorized` or `:online`; `:auto` and `:multiscale` are
+resolved), the device (`:cpu`, `:gpu`), the reduction engine's name (e.g.
+`"portable"`) and a note explaining a substitution (or `""`). The fields are
+`nothing`/`""` after a failed evaluation.
+"""
+function last_run()
+    b = ccall(_sym(:geomloss_last_backend), Cint, ())
+    d = ccall(_sym(:geomloss_last_device), Cint, ())
+    e = unsafe_string(ccall(_sym(:geomloss_last_engine), Cstring, ()))
+    n = unsafe_string(ccall(_sym(:geomloss_last_note), Cstring, ()))
+    return (backend = get(BACKEND_NAMES, b, nothing), device = get(DEVICE_NAMES, d, nothing), engine = e, note = n)
+end
+
+# ---------------------------------------------------------------------------
+# Options
+
+_name(v::Union{Symbol,AbstractString}) = String(v)
+_name(v) = throw(GeomLossError(:invalid_option, "expected a Symbol or String, got $(repr(v))"))
+
+function _set_string(opt, key, what, v)
+    _check(ccall(_sym(:geomloss_options_set_string), Cint, (Ptr{Cvoid}, Cint, Cstring), opt, key, _name(v)))
+end
+
+function _set_double(opt, key, what, v)
+    v isa Real || throw(GeomLossError(:invalid_option, "$what: expected a real number, got $(repr(v))"))
+    _check(ccall(_sym(:geomloss_options_set_double), Cint, (Ptr{Cvoid}, Cint, Cdouble), opt, key, Float64(v)))
+end
+
+function _set_int(opt, key, what, v)
+    if v isa Bool
+        v = Int(v)
+    end
+    (v isa Real && isfinite(v) && isinteger(v) && typemin(Int64) <= v <= typemax(Int64)) ||
+        throw(GeomLossError(:invalid_option, "$what: expected an integer, got $(repr(v))"))
+    _check(ccall(_sym(:geomloss_options_set_int), Cint, (Ptr{Cvoid}, Cint, Int64), opt, key, Int64(v)))
+end
+
+# Progress reporting: the callback gets a pointer to this box as user data.
+mutable struct _ProgressBox
+    f::Any
+    err::Any
+end
+
+function _progress_trampoline(stage::Cstring, iter::Int64, total::Int64, ud::Ptr{Cvoid})::Cint
+    box = unsafe_pointer_to_objref(ud)::_ProgressBox
+    box.err === nothing || return Cint(0)
+    try
+        box.f(unsafe_string(stage), Int(iter), Int(total))
+    catch e
+        # Never unwind through the library: remember and rethrow after it returns.
+        box.err = (e, catch_backtrace())
+    end
+    return Cint(0)
+end
+
+function _make_options(; loss = :sinkhorn, p = 2, blur = 0.05, reach = nothing, diameter = nothing,
+                       scaling = 0.5, truncate = 5, cluster_scale = nothing, debias = true,
+                       backend = :auto, threads = 0, device = :auto)
+    opt = ccall(_sym(:geomloss_options_create), Ptr{Cvoid}, ())
+    opt == C_NULL && throw(GeomLossError(:memory, _last_error()))
+    try
+        _set_string(opt, OPT_LOSS, "loss", loss)
+        _set_int(opt, OPT_P, "p", p)
+        _set_double(opt, OPT_BLUR, "blur", blur)
+        reach === nothing || _set_double(opt, OPT_REACH, "reach", reach)
+        diameter === nothing || _set_double(opt, OPT_DIAMETER, "diameter", diameter)
+        _set_double(opt, OPT_SCALING, "scaling", scaling)
+        _set_double(opt, OPT_TRUNCATE, "truncate", truncate === nothing ? Inf : truncate)
+        cluster_scale === nothing || _set_double(opt, OPT_CLUSTER_SCALE, "cluster_scale", cluster_scale)
+        debias isa Bool || throw(GeomLossError(:invalid_option, "debias: expected true or false, got $(repr(debias))"))
+        _set_int(opt, OPT_DEBIAS, "debias", debias)
+        _set_string(opt, OPT_BACKEND, "backend", backend)
+        _set_int(opt, OPT_THREADS, "threads", threads === nothing ? 0 : threads)
+        _set_string(opt, OPT_DEVICE, "device", device)
+    catch
+        ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
+        rethrow()
+    end
+    return opt
+end
+
+# ---------------------------------------------------------------------------
+# Shapes and element types
+
+# The element type of the computation: Float32 when both clouds are Float32,
+# else Float64 (integers, Float16, mixed Float32/Float64, ... are converted).
+_eltype(x, y) = (eltype(x) === Float32 && eltype(y) === Float32) ? Float32 : Float64
+
+# A dense Array{T} with the same shape: the array itself when it already is one
+# (no copy), else a converted copy (views, adjoints, other element types).
+_dense(::Type{T}, x::Array{T}) where {T} = x
+_dense(::Type{T}, x::AbstractArray) where {T} = Array{T}(x)
+_dense(::Type{T}, ::Nothing) where {T} = nothing
+
+_shape_error(msg) = throw(GeomLossError(:shape, msg))
+
+function _check_real(name, v)
+    v === nothing && return
+    v isa AbstractArray || throw(GeomLossError(:invalid_argument, "$name: expected an array, got $(typeof(v))"))
+    eltype(v) <: Real || throw(GeomLossError(:invalid_argument, "$name: expected real numbers, got elements of type $(eltype(v))"))
+end
+
+# Sizes (B, N, M, D) and whether the problem is batched, checking the shapes
+# the C ABI cannot see (it receives bare pointers).
+function _sizes(x, y, a, b)
+    _check_real("x", x)
+    _check_real("y", y)
+    _check_real("a", a)
+    _check_real("b", b)
+    nd = ndims(x)
+    (nd == 2 || nd == 3) || _shape_error("x must be a D×N matrix or a D×N×B array, got $(nd) dimensions")
+    ndims(y) == nd || _shape_error("y has $(ndims(y)) dimensions but x has $nd (both D×N matrices, or both D×N×B batches)")
+    D, N = size(x, 1), size(x, 2)
+    M = size(y, 2)
+    size(y, 1) == D || _shape_error("y has $(size(y, 1)) coordinates per point (rows) but x has $D")
+    batched = nd == 3
+    B = batched ? size(x, 3) : 1
+    if batched && size(y, 3) != B
+        _shape_error("y has $(size(y, 3)) batch items but x has $B")
+    end
+    for (name, w, n, cloud) in (("a", a, N, "x"), ("b", b, M, "y"))
+        w === nothing && continue
+        if batched
+            (ndims(w) == 2 && size(w) == (n, B)) ||
+                _shape_error("$name has size $(size(w)) but $cloud needs $n×$B weights (N×B for a D×N×B batch)")
+        else
+            (ndims(w) == 1 && length(w) == n) ||
+                _shape_error("$name has size $(size(w)) but $cloud has $n points (a vector of length $n)")
+        end
+    end
+    return B, N, M, D, batched
+end
+
+_nullptr(::Type{T}, v::Nothing) where {T} = Ptr{T}(C_NULL)
+_nullptr(::Type{T}, v::Array{T}) where {T} = v
+
+for (T, fname) in ((Float32, :geomloss_eval_f32), (Float64, :geomloss_eval_f64))
+    @eval function _ccall_eval(opt::Ptr{Cvoid}, B, N, M, D, x::Array{$T}, y::Array{$T}, a, b, cv, cF, cG,
+                               value::Vector{$T}, F, G, gx, gy, ga, gb)
+        fptr = _sym($(QuoteNode(fname)))
+        ccall(fptr, Cint,
+              (Ptr{Cvoid}, Int64, Int64, Int64, Int64, $(fill(:(Ptr{$T}), 14)...)),
+              opt, B, N, M, D, x, y, _nullptr($T, a), _nullptr($T, b), _nullptr($T, cv),
+              _nullptr($T, cF), _nullptr($T, cG), value, _nullptr($T, F), _nullptr($T, G),
+              _nullptr($T, gx), _nullptr($T, gy), _nullptr($T, ga), _nullptr($T, gb))
+    end
+end
+
+_cot(::Type{T}, ::Nothing, dims...) where {T} = nothing
+function _cot(::Type{T}, c::Real, B::Int) where {T}
+    return fill(T(c), B)
+end
+function _cot(::Type{T}, c::AbstractArray, dims...) where {T}
+    length(c) == prod(dims) || _shape_error("a cotangent has $(length(c)) elements but $(prod(dims)) are needed (size $(dims))")
+    return _dense(T, c)
+end
+
+# The one entry point: evaluates and returns every output asked for.
+function _evaluate(x, y, a, b; want_F = false, want_G = false, want = (), cot_value = nothing,
+                   cot_F = nothing, cot_G = nothing, progress = nothing, options...)
+    B, N, M, D, batched = _sizes(x, y, a, b)
+    T = _eltype(x, y)
+    xd, yd = _dense(T, x), _dense(T, y)
+    ad, bd = _dense(T, a), _dense(T, b)
+    cv = _cot(T, cot_value, B)
+    cF = _cot(T, cot_F, N, B)
+    cG = _cot(T, cot_G, M, B)
+    for w in want
+        w in (:x, :y, :a, :b) || throw(GeomLossError(:invalid_argument, "wrt: unknown input $(repr(w)) (want :x, :y, :a or :b)"))
+    end
+    vshape = batched ? (N, B) : (N,)
+    wshape = batched ? (M, B) : (M,)
+    value = Vector{T}(undef, B)
+    F = want_F ? Array{T}(undef, vshape) : nothing
+    G = want_G ? Array{T}(undef, wshape) : nothing
+    gx = :x in want ? Array{T}(undef, size(xd)) : nothing
+    gy = :y in want ? Array{T}(undef, size(yd)) : nothing
+    # No gradient for weights that were not given (uniform weights are not an input).
+    ga = (:a in want && a !== nothing) ? Array{T}(undef, size(ad)) : nothing
+    gb = (:b in want && b !== nothing) ? Array{T}(undef, size(bd)) : nothing
+    opt = _make_options(; options...)
+    box = progress === nothing ? nothing : _ProgressBox(progress, nothing)
+    status = try
+        if box !== nothing
+            cb = @cfunction(_progress_trampoline, Cint, (Cstring, Int64, Int64, Ptr{Cvoid}))
+            _check(ccall(_sym(:geomloss_options_set_progress), Cint, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}),
+                         opt, cb, pointer_from_objref(box)))
+        end
+        GC.@preserve box begin
+            _ccall_eval(opt, B, N, M, D, xd, yd, ad, bd, cv, cF, cG, value, F, G, gx, gy, ga, gb)
+        end
+    finally
+        ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
+    end
+    if box !== nothing && box.err !== nothing
+        e, bt = box.err
+        throw(e)
+    end
+    _check(status)
+    return (value = batched ? value : value[1], F = F, G = G, ∇x = gx, ∇y = gy, ∇a = ga, ∇b = gb)
+end
+
+# ---------------------------------------------------------------------------
+# Public API
+
+const _OPTIONS_DOC = """
+Options (GeomLoss's `SamplesLoss` names and defaults):
+- `loss = :sinkhorn`: `:sinkhorn`, `:hausdorff`, `:energy`, `:gaussian` or `:laplacian`;
+- `p = 2`: ground cost `|x-y|` (`p = 1`) or `|x-y|²/2` (`p = 2`), sinkhorn and hausdorff;
+- `blur = 0.05`: ε = blur^p for sinkhorn/hausdorff, the kernel width for gaussian/laplacian;
+- `reach = nothing`: `nothing` = balanced transport, else unbalanced with ρ = reach^p;
+- `diameter = nothing`: estimated from the data when `nothing`;
+- `scaling = 0.5`: ratio of the ε-scaling schedule, in (0, 1);
+- `debias = true`: the Sinkhorn divergence (`false`: raw entropic OT);
+- `backend = :auto`: `:auto`, `:tensorized`, `:online` or `:multiscale`;
+- `truncate = 5`, `cluster_scale = nothing`: multiscale parameters;
+- `threads = 0`: the most CPU threads the library uses (0 = all cores);
+- `device = :auto`: `:auto`, `:cpu` or `:gpu`;
+- `progress = nothing`: a function `(stage::String, iter::Int, total::Int) -> _`
+  called during long evaluations (on the calling thread).
+
+`x` is a `D×N` matrix (one point per column) and `y` a `D×M` matrix, or `D×N×B`
+and `D×M×B` arrays for a batch of `B` problems; `a` and `b` are the weights
+(vectors of length N and M, or `N×B` and `M×B` matrices; `nothing` = uniform
+1/N, 1/M). `Float32` inputs are computed in `Float32`; anything else in
+`Float64`. Errors (bad shapes, values or options) throw a [`GeomLossError`](@ref).
+"""
+
+"""
+    samples_loss(x, y; a=nothing, b=nothing, loss=:sinkhorn, p=2, blur=0.05, reach=nothing,
+                 diameter=nothing, scaling=0.5, debias=true, backend=:auto, ...) -> value
+
+The loss between the measures Σᵢ aᵢ δ(xᵢ) and Σⱼ bⱼ δ(yⱼ): a scalar, or a
+vector of B values for a batch.
+
+$_OPTIONS_DOC
+"""
+function samples_loss(x, y; a = nothing, b = nothing, options...)
+    return _evaluate(x, y, a, b; options...).value
+end
+
+"""
+    samples_loss_with_gradients(x, y; a=nothing, b=nothing, wrt=(:x, :y, :a, :b),
+                                cotangent=nothing, options...) -> (value, ∇x, ∇y, ∇a, ∇b)
+
+The loss (as [`samples_loss`](@ref)) and its gradients with respect to the
+points and weights, each of the shape of its input. For a batch, the
+gradients are those of the sum of the B values, or of `Σ cotangent[k]·value[k]`
+when `cotangent` (a number or a vector of length B) is given. Only the
+gradients named in `wrt` are computed, the others are `nothing`; `∇a` (`∇b`)
+is `nothing` too when `a` (`b`) is not given.
+
+$_OPTIONS_DOC
+"""
+function samples_loss_with_gradients(x, y; a = nothing, b = nothing, wrt = (:x, :y, :a, :b),
+                                     cotangent = nothing, options...)
+    r = _evaluate(x, y, a, b; want = wrt, cot_value = cotangent, options...)
+    return (value = r.value, ∇x = r.∇x, ∇y = r.∇y, ∇a = r.∇a, ∇b = r.∇b)
+end
+
+"""
+    potentials(x, y; a=nothing, b=nothing, options...) -> (F, G)
+
+The dual potentials: `F` on the points of `x` (a vector of length N, or an
+`N×B` matrix for a batch) and `G` on the points of `y` — the Sinkhorn
+potentials for sinkhorn (and hausdorff), the kernel convolutions for
+kernel losses, as GeomLoss's `SamplesLoss(..., potentials=True)`.
+
+$_OPTIONS_DOC
+"""
+function potentials(x, y; a = nothing, b = nothing, options...)
+    r = _evaluate(x, y, a, b; want_F = true, want_G = true, options...)
+    return (F = r.F, G = r.G)
+end
+
+"""
+    GeomLoss.potentials_with_gradients(x, y; a=nothing, b=nothing, cot_F, cot_G,
+                                       wrt=(:x, :y, :a, :b), options...) -> (F, G, ∇x, ∇y, ∇a, ∇b)
+
+The potentials (as [`potentials`](@ref)) and the gradients of
+`sum(cot_F .* F) + sum(cot_G .* G)` with respect to the inputs named in `wrt`
+(what `torch.autograd.grad` of GeomLoss's potentials gives). `cot_F` and
+`cot_G` have the shapes of `F` and `G`.
+"""
+function potentials_with_gradients(x, y; a = nothing, b = nothing, cot_F, cot_G,
+                                   wrt = (:x, :y, :a, :b), options...)
+    B = ndims(x) == 3 ? size(x, 3) : 1
+    r = _evaluate(x, y, a, b; want_F = true, want_G = true, want = wrt, cot_value = zeros(_eltype(x, y), B),
+                  cot_F = cot_F, cot_G = cot_G, options...)
+    return (F = r.F, G = r.G, ∇x = r.∇x, ∇y = r.∇y, ∇a = r.∇a, ∇b = r.∇b)
+end
+
+end # module
