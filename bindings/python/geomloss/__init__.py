@@ -1,0 +1,30 @@
+"""geomloss — GeomLoss's ``SamplesLoss`` computed by libgeomloss (a C library), over ctypes.
+
+A drop-in for ``from geomloss import SamplesLoss``::
+
+    import torch
+    from geomloss import SamplesLoss
+
+    x = torch.rand(1000, 3, requires_grad=True)
+    y = torch.rand(2000, 3)
+    L = SamplesLoss("sinkhorn", p=2, blur=.05)(x, y)
+    L.backward()
+
+NumPy arrays work too (NumPy in, NumPy out). The shared library is found
+through the environment variable GEOMLOSS_LIBRARY, else the copy bundled in
+this package, else the checkout's dist/lib (see ``geomloss._library``).
+"""
+
+from ._errors import (GeomLossError, GeomLossValueError, GeomLossOptionError, GeomLossMemoryError,
+                      GeomLossNotImplementedError, GeomLossInternalError)
+from ._library import LibraryNotFoundError, find_library, library_path, library_version
+from .samples_loss import SamplesLoss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SamplesLoss",
+    "GeomLossError", "GeomLossValueError", "GeomLossOptionError", "GeomLossMemoryError",
+    "GeomLossNotImplementedError", "GeomLossInternalError", "LibraryNotFoundError",
+    "find_library", "library_path", "library_version", "__version__",
+]

@@ -1,0 +1,334 @@
+"""Finding, loading and calling libgeomloss through ctypes.
+
+This module is the only one that knows the C ABI (include/geomloss.h). It works
+on NumPy arrays only; the NumPy and PyTorch front ends convert to and from it.
+
+Search order for the shared library (the first hit wins):
+
+1. the environment variable ``GEOMLOSS_LIBRARY``: the path of the library
+   file, or of a directory holding ``libgeomloss.so``; if it is set and names
+   nothing loadable, that is an error (no silent fallback);
+2. the copy bundled inside the installed package (``geomloss/_lib/``), put
+   there by ``pip install`` (see setup.py);
+3. the checkout's ``dist/lib/`` (after ``make lib``), when this package is
+   imported from ``bindings/python`` of a checkout (``PYTHONPATH=bindings/python``).
+"""
+
+import ctypes
+import math
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from . import _errors
+from ._errors import error_for_status, GeomLossOptionError, GeomLossValueError
+
+LIBRARY_ENV = "GEOMLOSS_LIBRARY"
+
+if sys.platform == "darwin":
+    _FILE_NAMES = ("libgeomloss.dylib", "libgeomloss.0.dylib")
+elif sys.platform == "win32":
+    _FILE_NAMES = ("geomloss.dll", "libgeomloss.dll")
+else:
+    _FILE_NAMES = ("libgeomloss.so", "libgeomloss.so.0")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+# Option keys (enum geomloss_option).
+OPT_LOSS = 1
+OPT_P = 2
+OPT_BLUR = 3
+OPT_REACH = 4
+OPT_DIAMETER = 5
+OPT_SCALING = 6
+OPT_TRUNCATE = 7
+OPT_CLUSTER_SCALE = 8
+OPT_DEBIAS = 9
+OPT_BACKEND = 10
+OPT_THREADS = 11
+OPT_DEVICE = 12
+
+BACKEND_NAMES = {0: "auto", 1: "tensorized", 2: "online", 3: "multiscale"}
+DEVICE_NAMES = {0: "auto", 1: "cpu", 2: "gpu"}
+
+# int (*)(const char *stage, int64_t iter, int64_t total, void *user_data)
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64,
+                               ctypes.c_void_p)
+
+
+class LibraryNotFoundError(OSError):
+    """libgeomloss could not be found or loaded."""
+
+
+def _in_dir(directory):
+    for name in _FILE_NAMES:
+        p = Path(directory) / name
+        if p.is_file():
+            return p
+    return None
+
+
+def _checkout_root():
+    """The repository root when this package lives in <root>/bindings/python."""
+    root = _PACKAGE_DIR.parent.parent.parent
+    if (_PACKAGE_DIR.parent.name == "python" and _PACKAGE_DIR.parent.parent.name == "bindings"
+            and (root / "include" / "geomloss.h").is_file()):
+        return root
+    return None
+
+
+def find_library():
+    """The path of the libgeomloss shared library this package will load.
+
+    Raises LibraryNotFoundError, naming every place it looked, when there is none.
+    """
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        p = Path(env).expanduser()
+        if p.is_dir():
+            hit = _in_dir(p)
+            if hit is None:
+                raise LibraryNotFoundError(
+                    "%s=%s is a directory without %s" % (LIBRARY_ENV, env, " or ".join(_FILE_NAMES)))
+            return str(hit)
+        if p.is_file():
+            return str(p)
+        raise LibraryNotFoundError("%s=%s: no such file" % (LIBRARY_ENV, env))
+    looked = []
+    bundled = _PACKAGE_DIR / "_lib"
+    hit = _in_dir(bundled)
+    if hit is not None:
+        return str(hit)
+    looked.append(str(bundled))
+    root = _checkout_root()
+    if root is not None:
+        hit = _in_dir(root / "dist" / "lib")
+        if hit is not None:
+            return str(hit)
+        looked.append(str(root / "dist" / "lib") + " (run `make lib` in the checkout)")
+    raise LibraryNotFoundError(
+        "libgeomloss not found: set %s to the library's path, or install the package with "
+        "the library bundled (pip install bindings/python after `make lib`); looked in: %s"
+        % (LIBRARY_ENV, "; ".join(looked)))
+
+
+_lock = threading.Lock()
+_lib = None
+_lib_path = None
+
+
+def _declare(lib):
+    c_int, c_int64, c_double, c_char_p, c_void_p = (
+        ctypes.c_int, ctypes.c_int64, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p)
+    sig = {
+        "geomloss_version": (c_char_p, []),
+        "geomloss_version_number": (c_int, []),
+        "geomloss_status_string": (c_char_p, [c_int]),
+        "geomloss_last_error": (c_char_p, []),
+        "geomloss_value_name": (c_char_p, [c_int, c_int]),
+        "geomloss_options_create": (c_void_p, []),
+        "geomloss_options_destroy": (None, [c_void_p]),
+        "geomloss_options_set_int": (c_int, [c_void_p, c_int, c_int64]),
+        "geomloss_options_set_double": (c_int, [c_void_p, c_int, c_double]),
+        "geomloss_options_set_string": (c_int, [c_void_p, c_int, c_char_p]),
+        "geomloss_options_set_progress": (c_int, [c_void_p, PROGRESS_FN, c_void_p]),
+        "geomloss_last_backend": (c_int, []),
+        "geomloss_last_device": (c_int, []),
+        "geomloss_last_engine": (c_char_p, []),
+        "geomloss_last_note": (c_char_p, []),
+    }
+    evalargs = [c_void_p] + [c_int64] * 4 + [c_void_p] * 14
+    sig["geomloss_eval_f32"] = (c_int, evalargs)
+    sig["geomloss_eval_f64"] = (c_int, evalargs)
+    for name, (res, args) in sig.items():
+        fn = getattr(lib, name)
+        fn.restype = res
+        fn.argtypes = args
+
+
+def load():
+    """The loaded library (a ctypes.CDLL), loading it on first use."""
+    global _lib, _lib_path
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is None:
+            path = find_library()
+            try:
+                lib = ctypes.CDLL(path)
+                _declare(lib)
+            except (OSError, AttributeError) as e:
+                raise LibraryNotFoundError("cannot load libgeomloss from %s: %s" % (path, e)) from e
+            _lib_path = path
+            _lib = lib
+    return _lib
+
+
+def library_path():
+    """The path of the loaded library (loading it if needed)."""
+    load()
+    return _lib_path
+
+
+def library_version():
+    """The version string of the loaded library, e.g. "0.1.0"."""
+    return load().geomloss_version().decode()
+
+
+def _last_error(lib):
+    msg = lib.geomloss_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def _check(lib, status):
+    if status != _errors.OK:
+        raise error_for_status(status, _last_error(lib))
+
+
+def _as_number(name, value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise GeomLossValueError("%s: must be a number, got %r" % (name, value)) from None
+    return v
+
+
+class Settings:
+    """SamplesLoss's parameters as the library sees them (a plain record)."""
+
+    __slots__ = ("loss", "p", "blur", "reach", "diameter", "scaling", "truncate",
+                 "cluster_scale", "debias", "backend", "threads", "device")
+
+    def __init__(self, loss="sinkhorn", p=2, blur=0.05, reach=None, diameter=None, scaling=0.5,
+                 truncate=5, cluster_scale=None, debias=True, backend="auto", threads=None,
+                 device=None):
+        self.loss, self.p, self.blur, self.reach = loss, p, blur, reach
+        self.diameter, self.scaling, self.truncate = diameter, scaling, truncate
+        self.cluster_scale, self.debias, self.backend = cluster_scale, debias, backend
+        self.threads, self.device = threads, device
+
+
+def _set_name(lib, opts, key, what, value, allowed):
+    if not isinstance(value, str):
+        raise GeomLossOptionError("%s: must be one of %s, got %r" % (what, ", ".join(allowed), value),
+                                  _errors.ERR_INVALID_OPTION)
+    st = lib.geomloss_options_set_string(opts, key, value.encode())
+    if st == _errors.ERR_INVALID_OPTION:
+        raise GeomLossOptionError(_last_error(lib) or "%s: unknown value %r" % (what, value), st)
+    _check(lib, st)
+
+
+def _configure(lib, opts, s):
+    _set_name(lib, opts, OPT_LOSS, "loss", s.loss,
+              ("sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"))
+    p = _as_number("p", s.p)
+    if not math.isfinite(p) or p != int(p):
+        raise GeomLossValueError("p: must be 1 or 2, got %r" % (s.p,), _errors.ERR_INVALID_OPTION)
+    _check(lib, lib.geomloss_options_set_int(opts, OPT_P, int(p)))
+    _check(lib, lib.geomloss_options_set_double(opts, OPT_BLUR, _as_number("blur", s.blur)))
+    if s.reach is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_REACH, _as_number("reach", s.reach)))
+    if s.diameter is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_DIAMETER,
+                                                    _as_number("diameter", s.diameter)))
+    _check(lib, lib.geomloss_options_set_double(opts, OPT_SCALING, _as_number("scaling", s.scaling)))
+    trunc = math.inf if s.truncate is None else _as_number("truncate", s.truncate)
+    _check(lib, lib.geomloss_options_set_double(opts, OPT_TRUNCATE, trunc))
+    if s.cluster_scale is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_CLUSTER_SCALE,
+                                                    _as_number("cluster_scale", s.cluster_scale)))
+    _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if s.debias else 0))
+    _set_name(lib, opts, OPT_BACKEND, "backend", s.backend,
+              ("auto", "tensorized", "online", "multiscale"))
+    if s.threads is not None:
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(s.threads)))
+    if s.device is not None:
+        _set_name(lib, opts, OPT_DEVICE, "device", s.device, ("auto", "cpu", "gpu"))
+
+
+def _ptr(arr):
+    return None if arr is None else arr.ctypes.data
+
+
+def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_G=None,
+             potentials=False, grad_x=False, grad_y=False, grad_a=False, grad_b=False,
+             progress=None):
+    """One call of geomloss_eval_f32/_f64.
+
+    x: (B, N, D), y: (B, M, D), a: (B, N) or None, b: (B, M) or None, all
+    C-contiguous arrays of one dtype, float32 or float64 (the caller converts).
+    Cotangents: (B,), (B, N), (B, M) or None. progress: None or a callable
+    (stage: str, iteration: int, total: int).
+
+    Returns a dict with "value" (B,), and "F", "G", "grad_x", "grad_y",
+    "grad_a", "grad_b" when asked, plus "run": the last-run report
+    (backend, device, engine, note).
+    """
+    lib = load()
+    dtype = x.dtype
+    if dtype == np.float64:
+        fn = lib.geomloss_eval_f64
+    elif dtype == np.float32:
+        fn = lib.geomloss_eval_f32
+    else:  # pragma: no cover - the front ends convert first
+        raise TypeError("evaluate: x must be float32 or float64, got %s" % dtype)
+    B, N, D = x.shape
+    M = y.shape[1]
+    for name, arr, shape in (("y", y, (B, M, D)), ("a", a, (B, N)), ("b", b, (B, M)),
+                             ("cot_value", cot_value, (B,)), ("cot_F", cot_F, (B, N)),
+                             ("cot_G", cot_G, (B, M))):
+        if arr is not None and (arr.dtype != dtype or arr.shape != shape
+                                or not arr.flags.c_contiguous):
+            raise AssertionError("evaluate: %s must be a C-contiguous %s array of shape %s"
+                                 % (name, dtype, shape))  # pragma: no cover
+
+    out = {"value": np.empty(B, dtype)}
+    if potentials:
+        out["F"] = np.empty((B, N), dtype)
+        out["G"] = np.empty((B, M), dtype)
+    if grad_x:
+        out["grad_x"] = np.empty((B, N, D), dtype)
+    if grad_y:
+        out["grad_y"] = np.empty((B, M, D), dtype)
+    if grad_a:
+        out["grad_a"] = np.empty((B, N), dtype)
+    if grad_b:
+        out["grad_b"] = np.empty((B, M), dtype)
+
+    opts = lib.geomloss_options_create()
+    if not opts:
+        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
+    errors = []
+    try:
+        _configure(lib, opts, settings)
+        callback = None  # must stay referenced until the evaluation returns
+        if progress is not None:
+            def _cb(stage, it, total, _user):
+                try:
+                    progress(stage.decode("utf-8", "replace") if stage else "", int(it), int(total))
+                except BaseException as e:  # never let an exception unwind through C
+                    errors.append(e)
+                return 0
+            callback = PROGRESS_FN(_cb)
+            _check(lib, lib.geomloss_options_set_progress(opts, callback, None))
+        st = fn(opts, B, N, M, D, _ptr(x), _ptr(y), _ptr(a), _ptr(b), _ptr(cot_value),
+                _ptr(cot_F), _ptr(cot_G), _ptr(out["value"]), _ptr(out.get("F")),
+                _ptr(out.get("G")), _ptr(out.get("grad_x")), _ptr(out.get("grad_y")),
+                _ptr(out.get("grad_a")), _ptr(out.get("grad_b")))
+        if st != _errors.OK:
+            raise error_for_status(st, _last_error(lib))
+        out["run"] = {
+            "backend": BACKEND_NAMES.get(lib.geomloss_last_backend(), "unknown"),
+            "device": DEVICE_NAMES.get(lib.geomloss_last_device(), "unknown"),
+            "engine": lib.geomloss_last_engine().decode(),
+            "note": lib.geomloss_last_note().decode(),
+        }
+        del callback
+    finally:
+        lib.geomloss_options_destroy(opts)
+    if errors:
+        raise errors[0]
+    return out

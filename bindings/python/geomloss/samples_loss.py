@@ -1,0 +1,191 @@
+"""SamplesLoss: GeomLoss's point-cloud loss, computed by libgeomloss."""
+
+import sys
+
+import numpy as np
+
+from . import _library
+from ._errors import GeomLossNotImplementedError
+from ._shapes import split_args, check_shapes
+
+try:  # PyTorch is optional: without it SamplesLoss works on NumPy arrays only.
+    import torch as _torch
+    _Base = _torch.nn.Module
+except ImportError:  # pragma: no cover - exercised only on machines without torch
+    _torch = None
+    _Base = object
+
+
+def _print_progress(stage, iteration, total):
+    if total > 0:
+        print("[geomloss] %s: %d/%d" % (stage, iteration, total), flush=True)
+    else:
+        print("[geomloss] %s: %d" % (stage, iteration), flush=True)
+
+
+class SamplesLoss(_Base):
+    r"""A loss between weighted point clouds, as ``geomloss.SamplesLoss``.
+
+    Parameters, defaults and call forms are GeomLoss's (v0.2.6)::
+
+        L = SamplesLoss(loss="sinkhorn", p=2, blur=.05)
+        L(x, y)              # uniform weights
+        L(a, x, b, y)        # weights a (N,) or (N, 1), b (M,) or (M, 1)
+        L(l_x, a, x, l_y, b, y)   # cluster labels: not supported yet (NotImplementedError)
+
+    x is (N, D) or (B, N, D), y is (M, D) or (B, M, D); batched weights are
+    (B, N) or (B, N, 1). The result is a scalar (0-d) for unbatched inputs and
+    a (B,) vector for batched ones; with ``potentials=True`` it is the pair
+    (F, G) of dual potentials, shaped like the weights a and b ((N,) / (B, N)
+    when the weights are not given).
+
+    NumPy arrays in give NumPy out (float32 stays float32; other dtypes are
+    computed in float64). PyTorch tensors in give tensors out, differentiable
+    w.r.t. x, y, a and b through ``torch.autograd``; CUDA tensors are copied to
+    the host and the result is returned on the input's device.
+
+    ``cost`` and ``kernel`` (custom formulas) are not supported yet and raise
+    NotImplementedError. ``verbose=True`` prints the library's progress
+    (stage, iteration). After a call, ``last_run`` says which backend, device
+    and engine actually ran.
+    """
+
+    def __init__(self, loss="sinkhorn", p=2, blur=0.05, reach=None, diameter=None, scaling=0.5,
+                 truncate=5, cost=None, kernel=None, cluster_scale=None, debias=True,
+                 potentials=False, verbose=False, backend="auto"):
+        super().__init__()
+        if cost is not None:
+            raise GeomLossNotImplementedError(
+                "cost: custom ground costs are not supported yet; use p=1 or p=2")
+        if kernel is not None:
+            raise GeomLossNotImplementedError(
+                "kernel: custom kernels are not supported yet; use loss='energy', 'gaussian' "
+                "or 'laplacian'")
+        self.loss = loss
+        self.p = p
+        self.blur = blur
+        self.reach = reach
+        self.diameter = diameter
+        self.scaling = scaling
+        self.truncate = truncate
+        self.cost = cost
+        self.kernel = kernel
+        self.cluster_scale = cluster_scale
+        self.debias = debias
+        self.potentials = potentials
+        self.verbose = verbose
+        self.backend = backend
+        self.last_run = None
+
+    def extra_repr(self):
+        return "loss=%r, p=%r, blur=%r, reach=%r, backend=%r" % (
+            self.loss, self.p, self.blur, self.reach, self.backend)
+
+    def __repr__(self):
+        if _torch is not None:
+            return super().__repr__()
+        return "SamplesLoss(%s)" % self.extra_repr()  # pragma: no cover
+
+    # -- helpers shared by the two front ends --------------------------------
+
+    def _settings(self):
+        if self.cost is not None or self.kernel is not None:
+            raise GeomLossNotImplementedError("custom cost / kernel functions are not supported yet")
+        return _library.Settings(loss=self.loss, p=self.p, blur=self.blur, reach=self.reach,
+                                 diameter=self.diameter, scaling=self.scaling,
+                                 truncate=self.truncate, cluster_scale=self.cluster_scale,
+                                 debias=self.debias, backend=self.backend)
+
+    def _progress(self):
+        return _print_progress if self.verbose else None
+
+    def _run(self, settings, *args, **kwargs):
+        out = _library.evaluate(settings, *args, progress=self._progress(), **kwargs)
+        self.last_run = out.pop("run")
+        return out
+
+    # -- entry point -------------------------------------------------------
+
+    def forward(self, *args):
+        a, x, b, y = split_args(args)
+        if _torch is not None and any(isinstance(t, _torch.Tensor) for t in (a, x, b, y)):
+            from ._torch import torch_forward
+            return torch_forward(self, a, x, b, y)
+        return self._numpy_forward(a, x, b, y)
+
+    # -- NumPy -----------------------------------------------------------------
+
+    def _numpy_forward(self, a, x, b, y):
+        x, y = np.asarray(x), np.asarray(y)
+        a = None if a is None else np.asarray(a)
+        b = None if b is None else np.asarray(b)
+        lay = check_shapes(a, x, b, y)
+        out_dtype, dtype = numpy_dtypes(a, x, b, y)
+        settings = self._settings()
+        X = np.ascontiguousarray(x, dtype).reshape(lay.B, lay.N, lay.D)
+        Y = np.ascontiguousarray(y, dtype).reshape(lay.B, lay.M, lay.D)
+        A = None if a is None else np.ascontiguousarray(a, dtype).reshape(lay.B, lay.N)
+        Bw = None if b is None else np.ascontiguousarray(b, dtype).reshape(lay.B, lay.M)
+        out = self._run(settings, X, Y, A, Bw, potentials=bool(self.potentials))
+        if self.potentials:
+            return (out["F"].reshape(lay.a_shape).astype(out_dtype, copy=False),
+                    out["G"].reshape(lay.b_shape).astype(out_dtype, copy=False))
+        value = out["value"].astype(out_dtype, copy=False)
+        return value if lay.batched else value[0]
+
+    def value_and_grad(self, *args, wrt=("x", "y"), cotangent=None):
+        """The loss and its gradients for NumPy inputs (no autograd needed).
+
+        ``wrt`` names the inputs to differentiate, among "x", "y", "a", "b"
+        ("a"/"b" only with the four-argument form); ``cotangent`` weights the
+        batch values (default ones: the gradient of the sum of the values).
+        Returns ``(value, grads)`` with grads a dict name -> array shaped like
+        that input. Not available with ``potentials=True``.
+        """
+        if self.potentials:
+            raise GeomLossNotImplementedError(
+                "value_and_grad: not available with potentials=True; use PyTorch tensors")
+        a, x, b, y = split_args(args)
+        x, y = np.asarray(x), np.asarray(y)
+        a = None if a is None else np.asarray(a)
+        b = None if b is None else np.asarray(b)
+        lay = check_shapes(a, x, b, y)
+        wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+        for w in wrt:
+            if w not in ("x", "y", "a", "b"):
+                raise ValueError("wrt: unknown input %r (want x, y, a or b)" % (w,))
+            if w in ("a", "b") and a is None:
+                raise ValueError("wrt: %r needs the four-argument form (a, x, b, y)" % (w,))
+        out_dtype, dtype = numpy_dtypes(a, x, b, y)
+        X = np.ascontiguousarray(x, dtype).reshape(lay.B, lay.N, lay.D)
+        Y = np.ascontiguousarray(y, dtype).reshape(lay.B, lay.M, lay.D)
+        A = None if a is None else np.ascontiguousarray(a, dtype).reshape(lay.B, lay.N)
+        Bw = None if b is None else np.ascontiguousarray(b, dtype).reshape(lay.B, lay.M)
+        cot = None
+        if cotangent is not None:
+            cot = np.ascontiguousarray(np.broadcast_to(np.asarray(cotangent, dtype), (lay.B,)))
+        out = self._run(self._settings(), X, Y, A, Bw, cot_value=cot,
+                        grad_x="x" in wrt, grad_y="y" in wrt, grad_a="a" in wrt,
+                        grad_b="b" in wrt)
+        shapes = {"x": x.shape, "y": y.shape, "a": lay.a_shape, "b": lay.b_shape}
+        grads = {w: out["grad_" + w].reshape(shapes[w]).astype(out_dtype, copy=False) for w in wrt}
+        value = out["value"].astype(out_dtype, copy=False)
+        return (value if lay.batched else value[0]), grads
+
+
+def numpy_dtypes(*arrays):
+    """(output dtype, compute dtype) for NumPy inputs.
+
+    float64 wins over float32; float16 is computed in float32 and given back
+    as float16; non-float inputs are computed and returned in float64.
+    """
+    dt = np.result_type(*[t.dtype for t in arrays if t is not None])
+    if dt == np.float32 or dt == np.float16:
+        return dt, np.dtype(np.float32)
+    if dt == np.float64:
+        return dt, dt
+    return np.dtype(np.float64), np.dtype(np.float64)
+
+
+if _torch is None:  # pragma: no cover
+    SamplesLoss.__call__ = SamplesLoss.forward
