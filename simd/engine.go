@@ -1,0 +1,311 @@
+package simd
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/libgeomloss/libgeomloss/core"
+)
+
+// Tiling. A tile is tileCols columns of the second cloud (its coordinates and
+// log-weights, ≤ 2048·(D+1)·4 bytes: in L1 for D ≤ 3 in float32, in L2
+// otherwise); every row of a block of blockRows rows sweeps the tile before the
+// next tile is loaded, so Y streams from cache, not memory. Workers take row
+// blocks from a shared counter. Tile boundaries depend only on M, and a row's
+// result only on its own sweep, so results are identical bit for bit whatever
+// the number of threads and the order in which blocks are taken.
+const (
+	tileCols  = 2048
+	blockRows = 32
+)
+
+// smArgs are the arguments of one soft-min tile kernel: row x against the
+// columns [j0, j1) (multiples of the vector width) of the transposed cloud y
+// and log-weights h (−∞ in padding).
+type smArgs[T core.Float] struct {
+	x      []T   // the row's point, len D
+	y      [][]T // y[k][j]: coordinate k of point j (padded)
+	h      []T   // padded log-weights
+	j0, j1 int
+	c      T   // 1/(2ε) for p = 2, 1/ε for p = 1
+	m      T   // in: starting maximum; out: the tile's maximum (≥ in)
+	s      T   // out: Σ_j exp(z_j − m)
+	g      []T // out (if the kernel has grad): Σ_j exp(z_j − m)·∇₁C, len D
+	scr    []T // scratch, len ≥ D·width
+}
+
+// ksArgs are the arguments of one kernel-sum tile kernel. c is the kernel's
+// coefficient (gaussian −1/(2σ²), laplacian 1/σ², energy unused); s and g
+// are raw sums that the caller scales (see kernelScale).
+type ksArgs[T core.Float] struct {
+	x      []T
+	y      [][]T
+	w      []T // padded weights (0 in padding)
+	j0, j1 int
+	c      T
+	s      T
+	g      []T
+	scr    []T
+}
+
+// kernels is one code path's set of tile kernels for element type T.
+type kernels[T core.Float] struct {
+	width int
+	sm    [4][2][2]func(*smArgs[T])    // [D or 0 if D>3][p−1][grad]
+	ks    [3][4][2]func(*ksArgs[T])    // [kernel−1][D or 0][grad]
+	exp   func(x []T)                  // in-place vector exp (len multiple of width); for tests
+}
+
+type engine[T core.Float] struct {
+	name string
+	k    *kernels[T]
+}
+
+func (e engine[T]) Name() string { return e.name }
+
+func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	w := e.k.width
+	mp := (y.N + w - 1) / w * w
+	if mp == 0 {
+		mp = w
+	}
+	d := y.D
+	store := make([]T, d*mp)
+	ys := make([][]T, d)
+	for k := range ys {
+		ys[k] = store[k*mp : (k+1)*mp : (k+1)*mp]
+	}
+	for j := 0; j < y.N; j++ {
+		for k := 0; k < d; k++ {
+			ys[k][j] = y.Pts[j*d+k]
+		}
+	}
+	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, buf: make([]T, mp),
+		cost: cost, threads: threads, k: e.k}
+}
+
+type pair[T core.Float] struct {
+	x        core.Cloud[T]
+	n, m, mp int
+	d        int
+	ys       [][]T
+	buf      []T // padded h or weights of the current call
+	cost     core.Cost
+	threads  int
+	k        *kernels[T]
+}
+
+func dIndex(d int) int {
+	if d <= 3 {
+		return d
+	}
+	return 0
+}
+
+// rowState is the float64 running reduction of one row across tiles.
+type rowState struct {
+	m, s float64
+	g    []float64
+}
+
+func negMax[T core.Float]() T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		f := float32(-math.MaxFloat32)
+		return T(f)
+	}
+	f := -math.MaxFloat64
+	return T(f)
+}
+
+// run calls body(lo, hi, scratch) on row blocks from several goroutines.
+func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
+	nb := (p.n + blockRows - 1) / blockRows
+	t := p.threads
+	if t <= 0 {
+		t = runtime.GOMAXPROCS(0)
+	}
+	t = min(t, nb)
+	var next atomic.Int64
+	work := func() {
+		ws := newWorkspace[T](p.d, p.k.width)
+		for {
+			b := int(next.Add(1)) - 1
+			if b >= nb {
+				return
+			}
+			lo := b * blockRows
+			body(lo, min(lo+blockRows, p.n), ws)
+		}
+	}
+	if t <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for range t {
+		wg.Go(work)
+	}
+	wg.Wait()
+}
+
+type workspace[T core.Float] struct {
+	rows [blockRows]rowState
+	g    []T
+	scr  []T
+}
+
+func newWorkspace[T core.Float](d, w int) *workspace[T] {
+	ws := &workspace[T]{g: make([]T, d), scr: make([]T, d*w)}
+	gs := make([]float64, blockRows*d)
+	for r := range ws.rows {
+		ws.rows[r].g = gs[r*d : (r+1)*d : (r+1)*d]
+	}
+	return ws
+}
+
+func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
+	copy(p.buf, h[:p.m])
+	ninf := T(math.Inf(-1))
+	for j := p.m; j < p.mp; j++ {
+		p.buf[j] = ninf
+	}
+	var c T
+	if p.cost == core.CostHalfSquared {
+		c = 1 / (2 * eps)
+	} else {
+		c = 1 / eps
+	}
+	gi := 0
+	if grad != nil {
+		gi = 1
+	}
+	pi := 0 // p = 1
+	if p.cost == core.CostHalfSquared {
+		pi = 1
+	}
+	kern := p.k.sm[dIndex(p.d)][pi][gi]
+	nm := negMax[T]()
+	d := p.d
+	p.run(func(lo, hi int, ws *workspace[T]) {
+		a := smArgs[T]{y: p.ys, h: p.buf, c: c, g: ws.g, scr: ws.scr}
+		rows := ws.rows[:hi-lo]
+		for r := range rows {
+			rows[r].m, rows[r].s = float64(nm), 0
+			clear(rows[r].g)
+		}
+		for j0 := 0; j0 < p.mp; j0 += tileCols {
+			a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
+			for r := range rows {
+				st := &rows[r]
+				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				a.m = T(st.m)
+				kern(&a)
+				if a.s == 0 {
+					continue
+				}
+				mt := float64(a.m)
+				switch {
+				case st.s == 0:
+					st.m, st.s = mt, float64(a.s)
+					if gi == 1 {
+						for k := range st.g {
+							st.g[k] = float64(a.g[k])
+						}
+					}
+				case mt > st.m:
+					f := math.Exp(st.m - mt)
+					st.m, st.s = mt, st.s*f+float64(a.s)
+					if gi == 1 {
+						for k := range st.g {
+							st.g[k] = st.g[k]*f + float64(a.g[k])
+						}
+					}
+				default: // mt == st.m: the tile was reduced relative to the row's maximum
+					st.s += float64(a.s)
+					if gi == 1 {
+						for k := range st.g {
+							st.g[k] += float64(a.g[k])
+						}
+					}
+				}
+			}
+		}
+		e := float64(eps)
+		for r := range rows {
+			st := &rows[r]
+			i := lo + r
+			if st.s == 0 {
+				out[i] = T(math.Inf(1))
+				if gi == 1 {
+					clear(grad[i*d : (i+1)*d])
+				}
+				continue
+			}
+			out[i] = T(-e * (st.m + math.Log(st.s)))
+			if gi == 1 {
+				for k := 0; k < d; k++ {
+					grad[i*d+k] = T(st.g[k] / st.s)
+				}
+			}
+		}
+	})
+}
+
+// kernelScale returns the factors turning the kernels' raw sums into
+// Σ w k and Σ w ∇₁k (see ksArgs).
+func kernelScale(k core.Kernel, sigma float64) (c, valF, gradF float64) {
+	switch k {
+	case core.KernelGaussian:
+		return -1 / (2 * sigma * sigma), 1, -1 / (sigma * sigma)
+	case core.KernelLaplacian:
+		return 1 / (sigma * sigma), 1, -1 / (sigma * sigma)
+	default:
+		return 0, -1, -1
+	}
+}
+
+func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
+	copy(p.buf, wts[:p.m])
+	clear(p.buf[p.m:])
+	c, valF, gradF := kernelScale(k, float64(sigma))
+	gi := 0
+	if grad != nil {
+		gi = 1
+	}
+	kern := p.k.ks[int(k)-1][dIndex(p.d)][gi]
+	d := p.d
+	p.run(func(lo, hi int, ws *workspace[T]) {
+		a := ksArgs[T]{y: p.ys, w: p.buf, c: T(c), g: ws.g, scr: ws.scr}
+		rows := ws.rows[:hi-lo]
+		for r := range rows {
+			rows[r].s = 0
+			clear(rows[r].g)
+		}
+		for j0 := 0; j0 < p.mp; j0 += tileCols {
+			a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
+			for r := range rows {
+				st := &rows[r]
+				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				kern(&a)
+				st.s += float64(a.s)
+				if gi == 1 {
+					for q := range st.g {
+						st.g[q] += float64(a.g[q])
+					}
+				}
+			}
+		}
+		for r := range rows {
+			i := lo + r
+			out[i] = T(valF * rows[r].s)
+			if gi == 1 {
+				for q := 0; q < d; q++ {
+					grad[i*d+q] = T(gradF * rows[r].g[q])
+				}
+			}
+		}
+	})
+}
