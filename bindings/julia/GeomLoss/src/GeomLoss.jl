@@ -108,12 +108,25 @@ function _load()
             throw(ErrorException("libgeomloss not found at $path: build it with `make lib` " *
                                  "in the repository root, or set ENV[\"GEOMLOSS_LIBRARY\"] to its path"))
         end
-        h = Libdl.dlopen(path, Libdl.RTLD_LAZY | Libdl.RTLD_LOCAL; throw_error = false)
-        h === nothing && throw(ErrorException("libgeomloss at $path could not be loaded (dlopen failed)"))
+        h, err = _dlopen(path)
+        if h == C_NULL
+            hint = occursin("static TLS", err) ?
+                " (the library needs more static TLS than glibc reserves for dlopen; as a workaround start julia with " *
+                "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536)" : ""
+            throw(ErrorException("libgeomloss at $path could not be loaded: $err$hint"))
+        end
         _handle[] = h
         _loaded_path[] = path
         return h
     end
+end
+
+# dlopen with the system's message on failure (Libdl.dlopen loses it).
+function _dlopen(path::String)
+    h = ccall(cglobal(:dlopen), Ptr{Cvoid}, (Cstring, Cint), path, Libdl.RTLD_NOW | Libdl.RTLD_LOCAL)
+    h != C_NULL && return h, ""
+    m = ccall(cglobal(:dlerror), Ptr{UInt8}, ())
+    return h, m == C_NULL ? "dlopen failed" : unsafe_string(m)
 end
 
 function _sym(name::Symbol)
