@@ -161,7 +161,13 @@ def load():
                 lib = ctypes.CDLL(path)
                 _declare(lib)
             except (OSError, AttributeError) as e:
-                raise LibraryNotFoundError("cannot load libgeomloss from %s: %s" % (path, e)) from e
+                hint = ""
+                if "static TLS" in str(e):
+                    hint = (" (the library's thread-local storage does not fit in the static TLS "
+                            "space glibc reserves for dlopen; as a workaround start Python with "
+                            "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536)")
+                raise LibraryNotFoundError("cannot load libgeomloss from %s: %s%s"
+                                           % (path, e, hint)) from e
             _lib_path = path
             _lib = lib
     return _lib

@@ -443,3 +443,17 @@ def test_library_discovery_order(tmp_path):
     r = _run_python("import geomloss, numpy as np; geomloss.SamplesLoss()(np.ones((2,2)), np.ones((2,2)))",
                     {"GEOMLOSS_LIBRARY": str(tmp_path / "nope.so")})
     assert r.returncode != 0 and "LibraryNotFoundError" in r.stderr and "nope.so" in r.stderr
+
+
+def test_library_loads_in_a_plain_process():
+    # `import torch; from geomloss import SamplesLoss` in a process started
+    # without any glibc tunable (build/test-python.sh may set one to test the
+    # rest of the suite when this fails).
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "GEOMLOSS_LIBRARY")}
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    code = ("import torch, numpy as np\nfrom geomloss import SamplesLoss\n"
+            "print(float(SamplesLoss()(torch.ones(3, 2, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64))))")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/")
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert float(r.stdout) > 0
