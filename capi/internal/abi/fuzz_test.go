@@ -1,0 +1,202 @@
+package abi
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+)
+
+// The fuzz tests drive the validation layer of the C ABI with arbitrary
+// sizes, values and options: it must never panic and always return a status
+// in range, with a message for every error, and never write outputs on
+// error. `go test` runs the seeds; build/test-c.sh fuzzes each for a short
+// time; by hand: go test ./capi/internal/abi -run '^$' -fuzz FuzzEval -fuzztime 10m
+
+func checkStatus(t *testing.T, err error) int {
+	t.Helper()
+	st, msg := StatusOf(err)
+	if st < 0 || st >= NumStatus {
+		t.Fatalf("status %d out of range (%q)", st, msg)
+	}
+	if (st == OK) != (msg == "") {
+		t.Fatalf("status %d with message %q", st, msg)
+	}
+	return st
+}
+
+// FuzzOptions applies a sequence of option operations decoded from data.
+func FuzzOptions(f *testing.F) {
+	f.Add([]byte{0, 3, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f})
+	f.Add([]byte{1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 2, 99, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{3, 1, 's', 'i', 'n', 'k', 'h', 'o', 'r', 'n', 0, 4, 0, 0xff, 0xff})
+	f.Add([]byte{0, 4, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f, 5, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o := Defaults()
+		for len(data) >= 2 {
+			op, key := data[0]%6, int(int8(data[1]))
+			data = data[2:]
+			var raw uint64
+			if len(data) >= 8 {
+				raw = binary.LittleEndian.Uint64(data)
+				data = data[8:]
+			}
+			before := o
+			var err error
+			switch op {
+			case 0:
+				v := math.Float64frombits(raw)
+				if err = o.SetDouble(key, v); err == nil {
+					if got, e := o.GetDouble(key); e != nil || (got != v && !(math.IsNaN(got) && math.IsNaN(v))) {
+						t.Fatalf("set %d = %g, read back %g (%v)", key, v, got, e)
+					}
+				}
+			case 1:
+				v := int64(raw)
+				if err = o.SetInt(key, v); err == nil {
+					if got, e := o.GetInt(key); e != nil || got != v {
+						t.Fatalf("set %d = %d, read back %d (%v)", key, v, got, e)
+					}
+				}
+			case 2:
+				_, err = o.GetInt(key)
+			case 3:
+				n := int(raw % 16)
+				if n > len(data) {
+					n = len(data)
+				}
+				err = o.SetString(key, string(data[:n]))
+				data = data[n:]
+			case 4:
+				err = o.Reset(key)
+			case 5:
+				err = o.Validate()
+			}
+			if checkStatus(t, err) != OK && o != before {
+				t.Fatalf("a failed operation %d on key %d changed the options", op, key)
+			}
+		}
+		// whatever the setters accepted is valid, except the cross-option rule
+		if err := o.Validate(); err != nil {
+			if !(o.Params.Loss == 2 && !o.Params.Balanced()) {
+				t.Fatalf("setters produced invalid options %+v: %v", o, err)
+			}
+		}
+	})
+}
+
+// FuzzCheckSizes: never a panic; accepted sizes have every length within MaxElems.
+func FuzzCheckSizes(f *testing.F) {
+	f.Add(int64(1), int64(1), int64(1), int64(1))
+	f.Add(int64(0), int64(5), int64(5), int64(3))
+	f.Add(int64(math.MaxInt64), int64(2), int64(2), int64(2))
+	f.Add(int64(1<<20), int64(1<<20), int64(1), int64(1))
+	f.Fuzz(func(t *testing.T, B, N, M, D int64) {
+		d, err := CheckSizes(B, N, M, D)
+		if checkStatus(t, err) != OK {
+			return
+		}
+		for _, n := range []int{d.LenX(), d.LenY(), d.LenA(), d.LenB()} {
+			if n <= 0 || n > MaxElems {
+				t.Fatalf("accepted %d %d %d %d with length %d", B, N, M, D, n)
+			}
+		}
+	})
+}
+
+// FuzzEval evaluates small problems whose coordinates, weights, cotangents,
+// option values and present/absent arrays come from the fuzzer.
+func FuzzEval(f *testing.F) {
+	f.Add(uint8(1), uint8(4), uint8(3), uint8(2), uint8(0), uint16(0), []byte("seed values"))
+	f.Add(uint8(2), uint8(5), uint8(5), uint8(3), uint8(1), uint16(0xffff), []byte{0, 0, 0, 0, 0, 0, 0xf8, 0x7f})
+	f.Add(uint8(1), uint8(3), uint8(6), uint8(1), uint8(4), uint16(0x0f0f), []byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(uint8(3), uint8(2), uint8(2), uint8(4), uint8(7), uint16(0x1234), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0x7f})
+	f.Add(uint8(0), uint8(1), uint8(1), uint8(1), uint8(2), uint16(1), []byte{})
+	f.Fuzz(func(t *testing.T, b, n, m, dd, cfg uint8, present uint16, data []byte) {
+		B, N, M, D := int(b%4), int(n%10), int(m%10), int(dd%5) // 0 is an invalid size
+		o := Defaults()
+		_ = o.SetInt(KeyLoss, int64(cfg%5)+1)
+		_ = o.SetInt(KeyP, int64(cfg>>3%2)+1)
+		_ = o.SetInt(KeyBackend, int64(cfg>>4%4))
+		_ = o.SetInt(KeyDebias, int64(cfg>>6%2))
+		if cfg&0x80 != 0 {
+			_ = o.SetDouble(KeyReach, 0.5)
+		}
+		next := func() float64 { // values from data: raw doubles, then a ramp
+			if len(data) >= 8 {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(data))
+				data = data[8:]
+				return v
+			}
+			if len(data) > 0 {
+				v := float64(int8(data[0])) / 16
+				data = data[1:]
+				return v
+			}
+			return 0.25
+		}
+		if len(data) > 0 {
+			if v := next(); v >= 1e-3 && v <= 10 {
+				_ = o.SetDouble(KeyBlur, v)
+			}
+		}
+		arr := func(bit uint, length int, w bool) []float64 {
+			if present&(1<<bit) == 0 || length <= 0 {
+				return nil
+			}
+			v := make([]float64, length)
+			for i := range v {
+				v[i] = next()
+				if w && present&(1<<15) == 0 {
+					v[i] = math.Abs(v[i]) // mostly valid weights
+				}
+			}
+			return v
+		}
+		x, y := make([]float64, B*N*D), make([]float64, B*M*D)
+		for i := range x {
+			x[i] = next()
+		}
+		for i := range y {
+			y[i] = next()
+		}
+		in := Inputs[float64]{X: x, Y: y, A: arr(0, B*N, true), Bw: arr(1, B*M, true),
+			CotValue: arr(2, B, false), CotF: arr(3, B*N, false), CotG: arr(4, B*M, false)}
+		if present&(1<<14) != 0 {
+			in.X = nil
+		}
+		out := func(bit uint, length int) []float64 {
+			if present&(1<<bit) == 0 {
+				return nil
+			}
+			v := make([]float64, length)
+			for i := range v {
+				v[i] = 42
+			}
+			return v
+		}
+		outs := Outputs[float64]{Value: out(13, B), F: out(5, B*N), G: out(6, B*M), GradX: out(7, B*N*D),
+			GradY: out(8, B*M*D), GradA: out(9, B*N), GradB: out(10, B*M)}
+		if outs.Value == nil && present&(1<<12) != 0 {
+			outs.Value = out(12, B)
+		}
+		d, err := CheckSizes(int64(B), int64(N), int64(M), int64(D))
+		if err == nil {
+			_, err = Eval(&o, d, in, outs, func(string, int, int) {})
+		}
+		if checkStatus(t, err) == OK {
+			for _, v := range outs.Value {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("OK with a non-finite value %v", outs.Value)
+				}
+			}
+			return
+		}
+		for _, s := range [][]float64{outs.Value, outs.F, outs.G, outs.GradX, outs.GradY, outs.GradA, outs.GradB} {
+			for _, v := range s {
+				if v != 42 {
+					t.Fatalf("output written on error %v", err)
+				}
+			}
+		}
+	})
+}
