@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -27,17 +28,17 @@ const (
 type smArgs[T core.Float] struct {
 	x      []T   // the row's point, len D
 	y      [][]T // y[k][j]: coordinate k of point j (padded)
-	h      []T   // padded log-weights
+	h      []T   // padded log-weights times log₂e
 	j0, j1 int
-	c      T   // 1/(2ε) for p = 2, 1/ε for p = 1
-	m      T   // in: starting maximum; out: the tile's maximum (≥ in)
-	s      T   // out: Σ_j exp(z_j − m)
-	g      []T // out (if the kernel has grad): Σ_j exp(z_j − m)·∇₁C, len D
+	c      T   // log₂e/(2ε) for p = 2, log₂e/ε for p = 1
+	m      T   // in: starting reference; out: the tile's reference (≥ in, ≥ max z − slack), log₂ units
+	s      T   // out: Σ_j 2^(z_j − m), z_j = h_j − c·(s_ij or C_ij)
+	g      []T // out (if the kernel has grad): Σ_j 2^(z_j − m)·∇₁C, len D
 	scr    []T // scratch, len ≥ D·width
 }
 
 // ksArgs are the arguments of one kernel-sum tile kernel. c is the kernel's
-// coefficient (gaussian −1/(2σ²), laplacian 1/σ², energy unused); s and g
+// coefficient (gaussian −log₂e/(2σ²), laplacian 1/σ², energy unused); s and g
 // are raw sums that the caller scales (see kernelScale).
 type ksArgs[T core.Float] struct {
 	x      []T
@@ -53,9 +54,9 @@ type ksArgs[T core.Float] struct {
 // kernels is one code path's set of tile kernels for element type T.
 type kernels[T core.Float] struct {
 	width int
-	sm    [4][2][2]func(*smArgs[T])    // [D or 0 if D>3][p−1][grad]
-	ks    [3][4][2]func(*ksArgs[T])    // [kernel−1][D or 0][grad]
-	exp   func(x []T)                  // in-place vector exp (len multiple of width); for tests
+	sm    [4][2][2]func(*smArgs[T]) // [D or 0 if D>3][p−1][grad]
+	ks    [3][4][2]func(*ksArgs[T]) // [kernel−1][D or 0][grad]
+	exp2  func(x []T)               // in-place vector 2^x (len a multiple of width); for tests
 }
 
 type engine[T core.Float] struct {
@@ -158,7 +159,7 @@ type workspace[T core.Float] struct {
 }
 
 func newWorkspace[T core.Float](d, w int) *workspace[T] {
-	ws := &workspace[T]{g: make([]T, d), scr: make([]T, d*w)}
+	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w)}
 	gs := make([]float64, blockRows*d)
 	for r := range ws.rows {
 		ws.rows[r].g = gs[r*d : (r+1)*d : (r+1)*d]
@@ -167,16 +168,19 @@ func newWorkspace[T core.Float](d, w int) *workspace[T] {
 }
 
 func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
-	copy(p.buf, h[:p.m])
+	// The kernels work in base 2: h₂ = h·log₂e, z₂ = h₂ − c₂·C, sums of 2^(z₂−m₂).
+	for j, v := range h[:p.m] {
+		p.buf[j] = T(float64(v) * math.Log2E)
+	}
 	ninf := T(math.Inf(-1))
 	for j := p.m; j < p.mp; j++ {
 		p.buf[j] = ninf
 	}
 	var c T
 	if p.cost == core.CostHalfSquared {
-		c = 1 / (2 * eps)
+		c = T(math.Log2E / (2 * float64(eps)))
 	} else {
-		c = 1 / eps
+		c = T(math.Log2E / float64(eps))
 	}
 	gi := 0
 	if grad != nil {
@@ -216,7 +220,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 						}
 					}
 				case mt > st.m:
-					f := math.Exp(st.m - mt)
+					f := math.Exp2(st.m - mt)
 					st.m, st.s = mt, st.s*f+float64(a.s)
 					if gi == 1 {
 						for k := range st.g {
@@ -244,7 +248,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 				}
 				continue
 			}
-			out[i] = T(-e * (st.m + math.Log(st.s)))
+			out[i] = T(-e * (st.m*math.Ln2 + math.Log(st.s)))
 			if gi == 1 {
 				for k := 0; k < d; k++ {
 					grad[i*d+k] = T(st.g[k] / st.s)
@@ -259,7 +263,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 func kernelScale(k core.Kernel, sigma float64) (c, valF, gradF float64) {
 	switch k {
 	case core.KernelGaussian:
-		return -1 / (2 * sigma * sigma), 1, -1 / (sigma * sigma)
+		return -math.Log2E / (2 * sigma * sigma), 1, -1 / (sigma * sigma)
 	case core.KernelLaplacian:
 		return 1 / (sigma * sigma), 1, -1 / (sigma * sigma)
 	default:
@@ -308,4 +312,17 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 			}
 		}
 	})
+}
+
+// aligned64 returns a zeroed slice of n elements starting on a 64-byte
+// boundary (vector accumulators kept in memory must not split cache lines).
+func aligned64[T core.Float](n int) []T {
+	var z T
+	sz := int(unsafe.Sizeof(z))
+	b := make([]T, n+64/sz)
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) % 64 / uintptr(sz))
+	if off != 0 {
+		off = 64/sz - off
+	}
+	return b[off : off+n : off+n]
 }

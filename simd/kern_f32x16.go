@@ -7,6 +7,7 @@ package simd
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 var _ = math.MaxFloat32
@@ -29,67 +30,59 @@ func hmaxF32x16(b *[16]float32) float32 {
 	return m
 }
 
-// expF32x16 is the vector exponential (see package doc for its accuracy);
-// arguments below -88 give exactly 0, −∞ included.
-func expF32x16(x archsimd.Float32x16) archsimd.Float32x16 {
+// exp2F32x16 is the vector 2^x for x ≤ 0 (see package doc for its
+// accuracy); arguments below -100 give exactly 0, −∞ included.
+func exp2F32x16(x archsimd.Float32x16) archsimd.Float32x16 {
 
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
-	yx := x.Max(kLo)
-	yf := yx.MulAdd(kLog2e, kMagic)
-	yn := yf.Sub(kMagic)
-	yr := yn.MulAdd(kNegLn2Hi, yx)
-	yr = yn.MulAdd(kNegLn2Lo, yr)
-	y := yr.MulAdd(kC7, kC6)
-	y = y.MulAdd(yr, kC5)
+	yi := x
+	yx := yi.Max(kLo)
+	yn := yx.RoundToEvenScaled(0)
+	yr := yx.Sub(yn)
+	y := yr.MulAdd(kC6, kC5)
 	y = y.MulAdd(yr, kC4)
 	y = y.MulAdd(yr, kC3)
 	y = y.MulAdd(yr, kC2)
 	y = y.MulAdd(yr, kC1)
 	y = y.MulAdd(yr, kC0)
-	y = y.Mul(yf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+	y = y.Scale(yn).Masked(yi.GreaterEqual(kLo))
 
 	return y
 }
 
 func smF32x16D0P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -98,90 +91,72 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D0P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -189,80 +164,56 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D0P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -271,10 +222,16 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 	scr := a.scr[:d*16]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -283,42 +240,41 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(r).StoreSlice(scr[k*16:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
@@ -329,47 +285,24 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
 		a.g[k] = hsumF32x16(&sb)
 	}
 
 }
 
 func smF32x16D0P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -378,10 +311,16 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 	scr := a.scr[:d*16]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -389,42 +328,41 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(r).StoreSlice(scr[k*16:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
@@ -435,1241 +373,1002 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
 		a.g[k] = hsumF32x16(&sb)
 	}
 
 }
 
 func smF32x16D1P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D1P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D1P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
 
 }
 
 func smF32x16D1P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
 
 }
 
 func smF32x16D2P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D2P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D2P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
 
 }
 
 func smF32x16D2P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
 
 }
 
 func smF32x16D3P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D3P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
 
 }
 
 func smF32x16D3P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat32x16(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
+	a.g[2] = hsumF32x16(pv2)
 
 }
 
 func smF32x16D3P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat32x16(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x16(mv)
+	mT := archsimd.BroadcastFloat32x16(mv + 20)
+	var zb [16]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x16(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x16(&zb)
+			nm := archsimd.BroadcastFloat32x16(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat32x16(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat32x16(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
 
 	}
 	var sb [16]float32
-	m.Store(&sb)
-	mt := hmaxF32x16(&sb)
-	mtv := archsimd.BroadcastFloat32x16(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x16(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF32x16(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
+	a.g[2] = hsumF32x16(pv2)
 
 }
 
 func ksF32x16K1D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -1679,7 +1378,7 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1687,20 +1386,18 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1712,20 +1409,14 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K2D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -1735,7 +1426,8 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1743,22 +1435,20 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1778,7 +1468,7 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1786,7 +1476,7 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -1797,20 +1487,14 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K1D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -1822,7 +1506,7 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1830,20 +1514,18 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1865,20 +1547,14 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 }
 
 func ksF32x16K2D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
@@ -1890,7 +1566,8 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1898,22 +1575,20 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1945,7 +1620,7 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1953,7 +1628,7 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
@@ -1974,49 +1649,41 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 }
 
 func ksF32x16K1D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2028,51 +1695,44 @@ func ksF32x16K1D1G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K2D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2088,17 +1748,17 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2109,124 +1769,109 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K1D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
 
 }
 
 func ksF32x16K2D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
 
 }
 
@@ -2235,80 +1880,72 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
 
 }
 
 func ksF32x16K1D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2320,55 +1957,48 @@ func ksF32x16K1D2G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K2D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2384,21 +2014,21 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2409,140 +2039,125 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K1D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
 
 }
 
 func ksF32x16K2D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
 
 }
 
@@ -2551,92 +2166,84 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
 
 }
 
 func ksF32x16K1D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2648,59 +2255,52 @@ func ksF32x16K1D3G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K2D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2716,25 +2316,25 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2745,156 +2345,141 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 }
 
 func ksF32x16K1D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
+	a.g[2] = hsumF32x16(pv2)
 
 }
 
 func ksF32x16K2D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-88)
-	kLog2e := archsimd.BroadcastFloat32x16(math.Log2E)
-	kMagic := archsimd.BroadcastFloat32x16(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x16(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x16(-(math.Ln2 - 0x1.62e43p-01))
-	kBias := archsimd.BroadcastInt32x16(127)
+	kLo := archsimd.BroadcastFloat32x16(-100)
 	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(1)
-	kC2 := archsimd.BroadcastFloat32x16(0.5)
-	kC3 := archsimd.BroadcastFloat32x16(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x16(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x16(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x16(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x16(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x16(0)
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x16().Add(kBias).ShiftAllLeft(23).AsFloat32x16())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
+	a.g[2] = hsumF32x16(pv2)
 
 }
 
@@ -2903,45 +2488,45 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x16(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x16(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x16Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x16Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x16Slice(wt[j:])
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
 
 	}
 	var sb [16]float32
 	S.Store(&sb)
 	a.s = hsumF32x16(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x16(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x16(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x16(&sb)
+	a.g[0] = hsumF32x16(pv0)
+	a.g[1] = hsumF32x16(pv1)
+	a.g[2] = hsumF32x16(pv2)
 
 }
 
@@ -2959,9 +2544,9 @@ var kernF32x16 = &kernels[float32]{
 		{{ksF32x16K2D0G0, ksF32x16K2D0G1}, {ksF32x16K2D1G0, ksF32x16K2D1G1}, {ksF32x16K2D2G0, ksF32x16K2D2G1}, {ksF32x16K2D3G0, ksF32x16K2D3G1}},
 		{{ksF32x16K3D0G0, ksF32x16K3D0G1}, {ksF32x16K3D1G0, ksF32x16K3D1G1}, {ksF32x16K3D2G0, ksF32x16K3D2G1}, {ksF32x16K3D3G0, ksF32x16K3D3G1}},
 	},
-	exp: func(x []float32) {
+	exp2: func(x []float32) {
 		for i := 0; i+16 <= len(x); i += 16 {
-			expF32x16(archsimd.LoadFloat32x16Slice(x[i:])).StoreSlice(x[i:])
+			exp2F32x16(archsimd.LoadFloat32x16Slice(x[i:])).StoreSlice(x[i:])
 		}
 	},
 }

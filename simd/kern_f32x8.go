@@ -7,6 +7,7 @@ package simd
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 var _ = math.MaxFloat32
@@ -29,67 +30,64 @@ func hmaxF32x8(b *[8]float32) float32 {
 	return m
 }
 
-// expF32x8 is the vector exponential (see package doc for its accuracy);
-// arguments below -88 give exactly 0, −∞ included.
-func expF32x8(x archsimd.Float32x8) archsimd.Float32x8 {
+// exp2F32x8 is the vector 2^x for x ≤ 0 (see package doc for its
+// accuracy); arguments below -100 give exactly 0, −∞ included.
+func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
 
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
-	yx := x.Max(kLo)
-	yf := yx.MulAdd(kLog2e, kMagic)
-	yn := yf.Sub(kMagic)
-	yr := yn.MulAdd(kNegLn2Hi, yx)
-	yr = yn.MulAdd(kNegLn2Lo, yr)
-	y := yr.MulAdd(kC7, kC6)
-	y = y.MulAdd(yr, kC5)
+	yi := x
+	yx := yi.Max(kLo)
+	ym := yx.Add(kMagic)
+	yn := ym.Sub(kMagic)
+	yr := yx.Sub(yn)
+	y := yr.MulAdd(kC6, kC5)
 	y = y.MulAdd(yr, kC4)
 	y = y.MulAdd(yr, kC3)
 	y = y.MulAdd(yr, kC2)
 	y = y.MulAdd(yr, kC1)
 	y = y.MulAdd(yr, kC0)
-	y = y.Mul(yf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+	y = y.Mul(ym.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(yi.GreaterEqual(kLo))
 
 	return y
 }
 
 func smF32x8D0P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -98,90 +96,76 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D0P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -189,80 +173,60 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D0P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -271,10 +235,16 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	scr := a.scr[:d*8]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -283,42 +253,43 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
@@ -329,47 +300,26 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
 		a.g[k] = hsumF32x8(&sb)
 	}
 
 }
 
 func smF32x8D0P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -378,10 +328,16 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	scr := a.scr[:d*8]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -389,42 +345,43 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
@@ -435,1241 +392,1052 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
 		a.g[k] = hsumF32x8(&sb)
 	}
 
 }
 
 func smF32x8D1P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D1P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D1P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
 
 }
 
 func smF32x8D1P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
 
 }
 
 func smF32x8D2P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D2P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D2P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
 
 }
 
 func smF32x8D2P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
 
 }
 
 func smF32x8D3P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D3P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
 
 }
 
 func smF32x8D3P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat32x8(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
+	a.g[2] = hsumF32x8(pv2)
 
 }
 
 func smF32x8D3P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat32x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat32x8(mv)
+	mT := archsimd.BroadcastFloat32x8(mv + 20)
+	var zb [8]float32
 	S := zero
 	negc := archsimd.BroadcastFloat32x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
-			r := rr.MulAdd(kC7, kC6)
-			r = r.MulAdd(rr, kC5)
+		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF32x8(&zb)
+			nm := archsimd.BroadcastFloat32x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
+			r := rr.MulAdd(kC6, kC5)
 			r = r.MulAdd(rr, kC4)
 			r = r.MulAdd(rr, kC3)
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat32x8(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat32x8(mv + 20)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
-		e := er.MulAdd(kC7, kC6)
-		e = e.MulAdd(er, kC5)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
+		e := er.MulAdd(kC6, kC5)
 		e = e.MulAdd(er, kC4)
 		e = e.MulAdd(er, kC3)
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float32
-	m.Store(&sb)
-	mt := hmaxF32x8(&sb)
-	mtv := archsimd.BroadcastFloat32x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC7, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF32x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF32x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
+	a.g[2] = hsumF32x8(pv2)
 
 }
 
 func ksF32x8K1D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -1679,7 +1447,7 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1687,20 +1455,19 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1712,20 +1479,16 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K2D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -1735,7 +1498,8 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1743,22 +1507,21 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1778,7 +1541,7 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1786,7 +1549,7 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -1797,20 +1560,16 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K1D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -1822,7 +1581,7 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1830,20 +1589,19 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1865,20 +1623,16 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 }
 
 func ksF32x8K2D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
@@ -1890,7 +1644,8 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1898,22 +1653,21 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -1945,7 +1699,7 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -1953,7 +1707,7 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
@@ -1974,49 +1728,44 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 }
 
 func ksF32x8K1D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2028,51 +1777,47 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K2D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2088,17 +1833,17 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2109,124 +1854,115 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K1D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
 
 }
 
 func ksF32x8K2D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
 
 }
 
@@ -2235,80 +1971,75 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
 
 }
 
 func ksF32x8K1D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2320,55 +2051,51 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K2D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2384,21 +2111,21 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2409,140 +2136,131 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K1D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
 
 }
 
 func ksF32x8K2D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
 
 }
 
@@ -2551,92 +2269,87 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
 
 }
 
 func ksF32x8K1D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2648,59 +2361,55 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K2D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2716,25 +2425,25 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2745,156 +2454,147 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 }
 
 func ksF32x8K1D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
+	a.g[2] = hsumF32x8(pv2)
 
 }
 
 func ksF32x8K2D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-88)
-	kLog2e := archsimd.BroadcastFloat32x8(math.Log2E)
+	kLo := archsimd.BroadcastFloat32x8(-100)
 	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kNegLn2Hi := archsimd.BroadcastFloat32x8(-(0x1.62e43p-01))
-	kNegLn2Lo := archsimd.BroadcastFloat32x8(-(math.Ln2 - 0x1.62e43p-01))
 	kBias := archsimd.BroadcastInt32x8(127)
 	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(1)
-	kC2 := archsimd.BroadcastFloat32x8(0.5)
-	kC3 := archsimd.BroadcastFloat32x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat32x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat32x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat32x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat32x8(0.00019841269841269841)
+	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
+	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
+	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
+	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
+	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
+	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
 
 	zero := archsimd.BroadcastFloat32x8(0)
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
-		k := kr.MulAdd(kC7, kC6)
-		k = k.MulAdd(kr, kC5)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
+		k := kr.MulAdd(kC6, kC5)
 		k = k.MulAdd(kr, kC4)
 		k = k.MulAdd(kr, kC3)
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8())
+		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
+	a.g[2] = hsumF32x8(pv2)
 
 }
 
@@ -2903,45 +2603,45 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 	clampv := archsimd.BroadcastFloat32x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat32x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat32x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat32x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat32x8Slice(wt[j:])
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float32
 	S.Store(&sb)
 	a.s = hsumF32x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF32x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF32x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF32x8(&sb)
+	a.g[0] = hsumF32x8(pv0)
+	a.g[1] = hsumF32x8(pv1)
+	a.g[2] = hsumF32x8(pv2)
 
 }
 
@@ -2959,9 +2659,9 @@ var kernF32x8 = &kernels[float32]{
 		{{ksF32x8K2D0G0, ksF32x8K2D0G1}, {ksF32x8K2D1G0, ksF32x8K2D1G1}, {ksF32x8K2D2G0, ksF32x8K2D2G1}, {ksF32x8K2D3G0, ksF32x8K2D3G1}},
 		{{ksF32x8K3D0G0, ksF32x8K3D0G1}, {ksF32x8K3D1G0, ksF32x8K3D1G1}, {ksF32x8K3D2G0, ksF32x8K3D2G1}, {ksF32x8K3D3G0, ksF32x8K3D3G1}},
 	},
-	exp: func(x []float32) {
+	exp2: func(x []float32) {
 		for i := 0; i+8 <= len(x); i += 8 {
-			expF32x8(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(x[i:])
+			exp2F32x8(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(x[i:])
 		}
 	},
 }

@@ -7,6 +7,7 @@ package simd
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 var _ = math.MaxFloat32
@@ -29,35 +30,32 @@ func hmaxF64x4(b *[4]float64) float64 {
 	return m
 }
 
-// expF64x4 is the vector exponential (see package doc for its accuracy);
-// arguments below -709 give exactly 0, −∞ included.
-func expF64x4(x archsimd.Float64x4) archsimd.Float64x4 {
+// exp2F64x4 is the vector 2^x for x ≤ 0 (see package doc for its
+// accuracy); arguments below -1000 give exactly 0, −∞ included.
+func exp2F64x4(x archsimd.Float64x4) archsimd.Float64x4 {
 
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
-	yx := x.Max(kLo)
-	yf := yx.MulAdd(kLog2e, kMagic)
-	yn := yf.Sub(kMagic)
-	yr := yn.MulAdd(kNegLn2Hi, yx)
-	yr = yn.MulAdd(kNegLn2Lo, yr)
+	yi := x
+	yx := yi.Max(kLo)
+	ym := yx.Add(kMagic)
+	yn := ym.Sub(kMagic)
+	yr := yx.Sub(yn)
 	y := yr.MulAdd(kC12, kC11)
 	y = y.MulAdd(yr, kC10)
 	y = y.MulAdd(yr, kC9)
@@ -70,41 +68,44 @@ func expF64x4(x archsimd.Float64x4) archsimd.Float64x4 {
 	y = y.MulAdd(yr, kC2)
 	y = y.MulAdd(yr, kC1)
 	y = y.MulAdd(yr, kC0)
-	y = y.Mul(yf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+	y = y.Mul(ym.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(yi.GreaterEqual(kLo))
 
 	return y
 }
 
 func smF64x4D0P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -113,14 +114,16 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -133,16 +136,17 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -155,68 +159,49 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D0P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -224,14 +209,16 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -244,16 +231,17 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -266,58 +254,33 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D0P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -326,10 +289,16 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	scr := a.scr[:d*4]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -338,14 +307,16 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -358,19 +329,20 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(r).StoreSlice(scr[k*4:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -383,7 +355,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
@@ -394,57 +366,32 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
 		a.g[k] = hsumF64x4(&sb)
 	}
 
 }
 
 func smF64x4D0P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -453,10 +400,16 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	scr := a.scr[:d*4]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -464,14 +417,16 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -484,19 +439,20 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(r).StoreSlice(scr[k*4:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -509,7 +465,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
@@ -520,81 +476,64 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
 		a.g[k] = hsumF64x4(&sb)
 	}
 
 }
 
 func smF64x4D1P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -607,16 +546,17 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -629,81 +569,64 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D1P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -716,16 +639,17 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -738,83 +662,67 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D1P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -827,17 +735,18 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -850,87 +759,70 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
 
 }
 
 func smF64x4D1P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -943,17 +835,18 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -966,91 +859,73 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
 
 }
 
 func smF64x4D2P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1063,16 +938,17 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1085,85 +961,68 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D2P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1176,16 +1035,17 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1198,88 +1058,73 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D2P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1292,18 +1137,19 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1316,95 +1162,78 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
 
 }
 
 func smF64x4D2P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1417,18 +1246,19 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1441,98 +1271,79 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
 
 }
 
 func smF64x4D3P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1545,16 +1356,17 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1567,89 +1379,72 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D3P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1662,16 +1457,17 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1684,93 +1480,79 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
 
 }
 
 func smF64x4D3P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1783,19 +1565,20 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat64x4(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1808,103 +1591,86 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
+	a.g[2] = hsumF64x4(pv2)
 
 }
 
 func smF64x4D3P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat64x4(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x4(mv)
+	mT := archsimd.BroadcastFloat64x4(mv + 60)
+	var zb [4]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x4(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x4(&zb)
+			nm := archsimd.BroadcastFloat64x4(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rm := rx.Add(kMagic)
+			rn := rm.Sub(kMagic)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1917,19 +1683,20 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat64x4(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat64x4(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		em := ex.Add(kMagic)
+		en := em.Sub(kMagic)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1942,69 +1709,41 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
 
 	}
 	var sb [4]float64
-	m.Store(&sb)
-	mt := hmaxF64x4(&sb)
-	mtv := archsimd.BroadcastFloat64x4(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x4(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF64x4(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
+	a.g[2] = hsumF64x4(pv2)
 
 }
 
 func ksF64x4K1D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -2014,7 +1753,7 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2022,12 +1761,12 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2040,7 +1779,7 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2052,25 +1791,22 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K2D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -2080,7 +1816,8 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2088,14 +1825,14 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2108,7 +1845,7 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2128,7 +1865,7 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2136,7 +1873,7 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2147,25 +1884,22 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K1D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -2177,7 +1911,7 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2185,12 +1919,12 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2203,7 +1937,7 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2225,25 +1959,22 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 }
 
 func ksF64x4K2D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
@@ -2255,7 +1986,8 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2263,14 +1995,14 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2283,7 +2015,7 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2315,7 +2047,7 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2323,7 +2055,7 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
@@ -2344,46 +2076,43 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 }
 
 func ksF64x4K1D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2396,7 +2125,7 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2408,48 +2137,46 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K2D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2462,7 +2189,7 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2478,17 +2205,17 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2499,47 +2226,45 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K1D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2552,66 +2277,64 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
 
 }
 
 func ksF64x4K2D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2624,19 +2347,18 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
 
 }
 
@@ -2645,77 +2367,74 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
 
 }
 
 func ksF64x4K1D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2728,7 +2447,7 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2740,52 +2459,50 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K2D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2798,7 +2515,7 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2814,21 +2531,21 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2839,52 +2556,51 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K1D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2897,74 +2613,72 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
 
 }
 
 func ksF64x4K2D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2977,22 +2691,20 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
 
 }
 
@@ -3001,89 +2713,86 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
 
 }
 
 func ksF64x4K1D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3096,7 +2805,7 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -3108,56 +2817,54 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K2D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3170,7 +2877,7 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -3186,25 +2893,25 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -3215,57 +2922,57 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 }
 
 func ksF64x4K1D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3278,82 +2985,80 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
+	a.g[2] = hsumF64x4(pv2)
 
 }
 
 func ksF64x4K2D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-709)
-	kLog2e := archsimd.BroadcastFloat64x4(math.Log2E)
+	kLo := archsimd.BroadcastFloat64x4(-1000)
 	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x4(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x4(-(math.Ln2 - 0x1.62e42feep-01))
 	kBias := archsimd.BroadcastInt64x4(1023)
 	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(1)
-	kC2 := archsimd.BroadcastFloat64x4(0.5)
-	kC3 := archsimd.BroadcastFloat64x4(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x4(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x4(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x4(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x4(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x4(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x4(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x4(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x4(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x4(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x4(0)
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		km := kx.Add(kMagic)
+		kn := km.Sub(kMagic)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3366,25 +3071,22 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4())
+		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
+	a.g[2] = hsumF64x4(pv2)
 
 }
 
@@ -3393,45 +3095,45 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x4(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x4(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x4Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x4Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x4Slice(wt[j:])
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
 
 	}
 	var sb [4]float64
 	S.Store(&sb)
 	a.s = hsumF64x4(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x4(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x4(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x4(&sb)
+	a.g[0] = hsumF64x4(pv0)
+	a.g[1] = hsumF64x4(pv1)
+	a.g[2] = hsumF64x4(pv2)
 
 }
 
@@ -3449,9 +3151,9 @@ var kernF64x4 = &kernels[float64]{
 		{{ksF64x4K2D0G0, ksF64x4K2D0G1}, {ksF64x4K2D1G0, ksF64x4K2D1G1}, {ksF64x4K2D2G0, ksF64x4K2D2G1}, {ksF64x4K2D3G0, ksF64x4K2D3G1}},
 		{{ksF64x4K3D0G0, ksF64x4K3D0G1}, {ksF64x4K3D1G0, ksF64x4K3D1G1}, {ksF64x4K3D2G0, ksF64x4K3D2G1}, {ksF64x4K3D3G0, ksF64x4K3D3G1}},
 	},
-	exp: func(x []float64) {
+	exp2: func(x []float64) {
 		for i := 0; i+4 <= len(x); i += 4 {
-			expF64x4(archsimd.LoadFloat64x4Slice(x[i:])).StoreSlice(x[i:])
+			exp2F64x4(archsimd.LoadFloat64x4Slice(x[i:])).StoreSlice(x[i:])
 		}
 	},
 }

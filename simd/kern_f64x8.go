@@ -7,6 +7,7 @@ package simd
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 var _ = math.MaxFloat32
@@ -29,35 +30,29 @@ func hmaxF64x8(b *[8]float64) float64 {
 	return m
 }
 
-// expF64x8 is the vector exponential (see package doc for its accuracy);
-// arguments below -709 give exactly 0, −∞ included.
-func expF64x8(x archsimd.Float64x8) archsimd.Float64x8 {
+// exp2F64x8 is the vector 2^x for x ≤ 0 (see package doc for its
+// accuracy); arguments below -1000 give exactly 0, −∞ included.
+func exp2F64x8(x archsimd.Float64x8) archsimd.Float64x8 {
 
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
-	yx := x.Max(kLo)
-	yf := yx.MulAdd(kLog2e, kMagic)
-	yn := yf.Sub(kMagic)
-	yr := yn.MulAdd(kNegLn2Hi, yx)
-	yr = yn.MulAdd(kNegLn2Lo, yr)
+	yi := x
+	yx := yi.Max(kLo)
+	yn := yx.RoundToEvenScaled(0)
+	yr := yx.Sub(yn)
 	y := yr.MulAdd(kC12, kC11)
 	y = y.MulAdd(yr, kC10)
 	y = y.MulAdd(yr, kC9)
@@ -70,41 +65,42 @@ func expF64x8(x archsimd.Float64x8) archsimd.Float64x8 {
 	y = y.MulAdd(yr, kC2)
 	y = y.MulAdd(yr, kC1)
 	y = y.MulAdd(yr, kC0)
-	y = y.Mul(yf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+	y = y.Scale(yn).Masked(yi.GreaterEqual(kLo))
 
 	return y
 }
 
 func smF64x8D0P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -113,14 +109,15 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -133,16 +130,16 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -155,68 +152,47 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D0P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	d := len(a.x)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -224,14 +200,15 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -244,16 +221,16 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -266,58 +243,31 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D0P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -326,10 +276,16 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 	scr := a.scr[:d*8]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -338,14 +294,15 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -358,19 +315,19 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -383,7 +340,7 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
@@ -394,57 +351,30 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
 		a.g[k] = hsumF64x8(&sb)
 	}
 
 }
 
 func smF64x8D0P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -453,10 +383,16 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 	scr := a.scr[:d*8]
 	clear(scr)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -464,14 +400,15 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -484,19 +421,19 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
 				archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
 			}
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -509,7 +446,7 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
@@ -520,81 +457,61 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(fin).Store(&sb)
+		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
 		a.g[k] = hsumF64x8(&sb)
 	}
 
 }
 
 func smF64x8D1P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -607,16 +524,16 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -629,81 +546,61 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D1P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -716,16 +613,16 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -738,83 +635,64 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D1P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -827,17 +705,17 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -850,87 +728,67 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
 
 }
 
 func smF64x8D1P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -943,17 +801,17 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -966,91 +824,70 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
 
 }
 
 func smF64x8D2P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1063,16 +900,16 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1085,85 +922,65 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D2P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1176,16 +993,16 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1198,88 +1015,70 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D2P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1292,18 +1091,18 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1316,95 +1115,75 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
 
 }
 
 func smF64x8D2P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1417,18 +1196,18 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1441,98 +1220,76 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
 
 }
 
 func smF64x8D3P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1545,16 +1302,16 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1567,89 +1324,69 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D3P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1662,16 +1399,16 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1684,93 +1421,76 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
 
 }
 
 func smF64x8D3P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1783,19 +1503,19 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat64x8(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1808,103 +1528,83 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
+	a.g[2] = hsumF64x8(pv2)
 
 }
 
 func smF64x8D3P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
-	m := archsimd.BroadcastFloat64x8(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.BroadcastFloat64x8(mv)
+	mT := archsimd.BroadcastFloat64x8(mv + 60)
+	var zb [8]float64
 	S := zero
 	negc := archsimd.BroadcastFloat64x8(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8Slice(h[j:]))
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
-			rx := m.Sub(nm).Max(kLo)
-			rf := rx.MulAdd(kLog2e, kMagic)
-			rn := rf.Sub(kMagic)
-			rr := rn.MulAdd(kNegLn2Hi, rx)
-			rr = rn.MulAdd(kNegLn2Lo, rr)
+		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmaxF64x8(&zb)
+			nm := archsimd.BroadcastFloat64x8(mv)
+			ri := m.Sub(nm)
+			rx := ri.Max(kLo)
+			rn := rx.RoundToEvenScaled(0)
+			rr := rx.Sub(rn)
 			r := rr.MulAdd(kC12, kC11)
 			r = r.MulAdd(rr, kC10)
 			r = r.MulAdd(rr, kC9)
@@ -1917,19 +1617,19 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 			r = r.MulAdd(rr, kC2)
 			r = r.MulAdd(rr, kC1)
 			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
 
 			S = S.Mul(r)
-			V0 = V0.Mul(r)
-			V1 = V1.Mul(r)
-			V2 = V2.Mul(r)
+			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
+			archsimd.LoadFloat64x8(pv2).Mul(r).Store(pv2)
 			m = nm
+			mT = archsimd.BroadcastFloat64x8(mv + 60)
 		}
-		ex := z.Sub(m).Max(kLo)
-		ef := ex.MulAdd(kLog2e, kMagic)
-		en := ef.Sub(kMagic)
-		er := en.MulAdd(kNegLn2Hi, ex)
-		er = en.MulAdd(kNegLn2Lo, er)
+		ei := z.Sub(m)
+		ex := ei.Max(kLo)
+		en := ex.RoundToEvenScaled(0)
+		er := ex.Sub(en)
 		e := er.MulAdd(kC12, kC11)
 		e = e.MulAdd(er, kC10)
 		e = e.MulAdd(er, kC9)
@@ -1942,69 +1642,39 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 		e = e.MulAdd(er, kC2)
 		e = e.MulAdd(er, kC1)
 		e = e.MulAdd(er, kC0)
-		e = e.Mul(ef.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
 
 		S = S.Add(e)
 		w := e
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float64
-	m.Store(&sb)
-	mt := hmaxF64x8(&sb)
-	mtv := archsimd.BroadcastFloat64x8(mt)
-	finx := m.Sub(mtv).Max(kLo)
-	finf := finx.MulAdd(kLog2e, kMagic)
-	finn := finf.Sub(kMagic)
-	finr := finn.MulAdd(kNegLn2Hi, finx)
-	finr = finn.MulAdd(kNegLn2Lo, finr)
-	fin := finr.MulAdd(kC12, kC11)
-	fin = fin.MulAdd(finr, kC10)
-	fin = fin.MulAdd(finr, kC9)
-	fin = fin.MulAdd(finr, kC8)
-	fin = fin.MulAdd(finr, kC7)
-	fin = fin.MulAdd(finr, kC6)
-	fin = fin.MulAdd(finr, kC5)
-	fin = fin.MulAdd(finr, kC4)
-	fin = fin.MulAdd(finr, kC3)
-	fin = fin.MulAdd(finr, kC2)
-	fin = fin.MulAdd(finr, kC1)
-	fin = fin.MulAdd(finr, kC0)
-	fin = fin.Mul(finf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
-
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsumF64x8(&sb)
-	V0.Mul(fin).Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Mul(fin).Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
-	V2.Mul(fin).Store(&sb)
-	a.g[2] = hsumF64x8(&sb)
+	S.Store(&sb)
+	a.m, a.s = mv, hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
+	a.g[2] = hsumF64x8(pv2)
 
 }
 
 func ksF64x8K1D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -2014,7 +1684,7 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2022,12 +1692,11 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2040,7 +1709,7 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2052,25 +1721,20 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K2D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -2080,7 +1744,8 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2088,14 +1753,13 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2108,7 +1772,7 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2128,7 +1792,7 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2136,7 +1800,7 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2147,25 +1811,20 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K1D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -2177,7 +1836,7 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2185,12 +1844,11 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2203,7 +1861,7 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2225,25 +1883,20 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 }
 
 func ksF64x8K2D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
@@ -2255,7 +1908,8 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2263,14 +1917,13 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2283,7 +1936,7 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2315,7 +1968,7 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := zero
 		for k := 0; k < d; k++ {
@@ -2323,7 +1976,7 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
@@ -2344,46 +1997,40 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 }
 
 func ksF64x8K1D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2396,7 +2043,7 @@ func ksF64x8K1D1G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2408,48 +2055,43 @@ func ksF64x8K1D1G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K2D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2462,7 +2104,7 @@ func ksF64x8K2D1G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2478,17 +2120,17 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2499,47 +2141,42 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K1D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2552,66 +2189,61 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
 
 }
 
 func ksF64x8K2D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2624,19 +2256,18 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
 
 }
 
@@ -2645,77 +2276,71 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
 
 }
 
 func ksF64x8K1D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2728,7 +2353,7 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2740,52 +2365,47 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K2D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2798,7 +2418,7 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -2814,21 +2434,21 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -2839,52 +2459,48 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K1D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2897,74 +2513,69 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
 
 }
 
 func ksF64x8K2D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -2977,22 +2588,20 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
 
 }
 
@@ -3001,89 +2610,83 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
 
 }
 
 func ksF64x8K1D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3096,7 +2699,7 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -3108,56 +2711,51 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K2D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3170,7 +2768,7 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
@@ -3186,25 +2784,25 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
@@ -3215,57 +2813,54 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 }
 
 func ksF64x8K1D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
-		kx := s.Mul(kc).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		ki := s.Mul(kc)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3278,82 +2873,77 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
+	a.g[2] = hsumF64x8(pv2)
 
 }
 
 func ksF64x8K2D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-709)
-	kLog2e := archsimd.BroadcastFloat64x8(math.Log2E)
-	kMagic := archsimd.BroadcastFloat64x8(6755399441055744)
-	kNegLn2Hi := archsimd.BroadcastFloat64x8(-(0x1.62e42feep-01))
-	kNegLn2Lo := archsimd.BroadcastFloat64x8(-(math.Ln2 - 0x1.62e42feep-01))
-	kBias := archsimd.BroadcastInt64x8(1023)
+	kLo := archsimd.BroadcastFloat64x8(-1000)
 	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(1)
-	kC2 := archsimd.BroadcastFloat64x8(0.5)
-	kC3 := archsimd.BroadcastFloat64x8(0.16666666666666666)
-	kC4 := archsimd.BroadcastFloat64x8(0.041666666666666664)
-	kC5 := archsimd.BroadcastFloat64x8(0.0083333333333333332)
-	kC6 := archsimd.BroadcastFloat64x8(0.0013888888888888889)
-	kC7 := archsimd.BroadcastFloat64x8(0.00019841269841269841)
-	kC8 := archsimd.BroadcastFloat64x8(2.4801587301587302e-05)
-	kC9 := archsimd.BroadcastFloat64x8(2.7557319223985893e-06)
-	kC10 := archsimd.BroadcastFloat64x8(2.7557319223985888e-07)
-	kC11 := archsimd.BroadcastFloat64x8(2.505210838544172e-08)
-	kC12 := archsimd.BroadcastFloat64x8(2.08767569878681e-09)
+	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
+	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
+	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
+	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
+	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
+	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
+	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
+	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
+	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
+	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
+	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
+	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
 
 	zero := archsimd.BroadcastFloat64x8(0)
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		kx := zero.Sub(r).Max(kLo)
-		kf := kx.MulAdd(kLog2e, kMagic)
-		kn := kf.Sub(kMagic)
-		kr := kn.MulAdd(kNegLn2Hi, kx)
-		kr = kn.MulAdd(kNegLn2Lo, kr)
+		ki := r.Mul(kNegLog2e)
+		kx := ki.Max(kLo)
+		kn := kx.RoundToEvenScaled(0)
+		kr := kx.Sub(kn)
 		k := kr.MulAdd(kC12, kC11)
 		k = k.MulAdd(kr, kC10)
 		k = k.MulAdd(kr, kC9)
@@ -3366,25 +2956,22 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		k = k.MulAdd(kr, kC2)
 		k = k.MulAdd(kr, kC1)
 		k = k.MulAdd(kr, kC0)
-		k = k.Mul(kf.AsInt64x8().Add(kBias).ShiftAllLeft(52).AsFloat64x8())
+		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
+	a.g[2] = hsumF64x8(pv2)
 
 }
 
@@ -3393,45 +2980,45 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 	clampv := archsimd.BroadcastFloat64x8(1e-8)
 	_ = clampv
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
-	y0 := a.y[0][:a.j1]
-	V0 := zero
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
+	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
-	y1 := a.y[1][:a.j1]
-	V1 := zero
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
+	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
-	y2 := a.y[2][:a.j1]
-	V2 := zero
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
+	zero.Store(pv2)
 
 	S := zero
 	kc := archsimd.BroadcastFloat64x8(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8Slice(y0[j:]))
-		d1 := x1.Sub(archsimd.LoadFloat64x8Slice(y1[j:]))
-		d2 := x2.Sub(archsimd.LoadFloat64x8Slice(y2[j:]))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		wv := archsimd.LoadFloat64x8Slice(wt[j:])
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		r := s.Max(clampv).Sqrt()
 		S = r.MulAdd(wv, S)
 		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		V0 = w.MulAdd(d0, V0)
-		V1 = w.MulAdd(d1, V1)
-		V2 = w.MulAdd(d2, V2)
+		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
 
 	}
 	var sb [8]float64
 	S.Store(&sb)
 	a.s = hsumF64x8(&sb)
-	V0.Store(&sb)
-	a.g[0] = hsumF64x8(&sb)
-	V1.Store(&sb)
-	a.g[1] = hsumF64x8(&sb)
-	V2.Store(&sb)
-	a.g[2] = hsumF64x8(&sb)
+	a.g[0] = hsumF64x8(pv0)
+	a.g[1] = hsumF64x8(pv1)
+	a.g[2] = hsumF64x8(pv2)
 
 }
 
@@ -3449,9 +3036,9 @@ var kernF64x8 = &kernels[float64]{
 		{{ksF64x8K2D0G0, ksF64x8K2D0G1}, {ksF64x8K2D1G0, ksF64x8K2D1G1}, {ksF64x8K2D2G0, ksF64x8K2D2G1}, {ksF64x8K2D3G0, ksF64x8K2D3G1}},
 		{{ksF64x8K3D0G0, ksF64x8K3D0G1}, {ksF64x8K3D1G0, ksF64x8K3D1G1}, {ksF64x8K3D2G0, ksF64x8K3D2G1}, {ksF64x8K3D3G0, ksF64x8K3D3G1}},
 	},
-	exp: func(x []float64) {
+	exp2: func(x []float64) {
 		for i := 0; i+8 <= len(x); i += 8 {
-			expF64x8(archsimd.LoadFloat64x8Slice(x[i:])).StoreSlice(x[i:])
+			exp2F64x8(archsimd.LoadFloat64x8Slice(x[i:])).StoreSlice(x[i:])
 		}
 	},
 }

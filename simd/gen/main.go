@@ -11,7 +11,6 @@ import (
 	"go/format"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"text/template"
 )
@@ -25,48 +24,55 @@ type Variant struct {
 	W      int
 	Shift  int
 	Bias   int
-	Magic  string
-	Lo     string // exp argument floor (result flushes to exactly 0 there)
-	Coefs  []string
-	Ln2Hi  string
-	Ln2Lo  string
-	IsF32  bool
+	Magic  string   // 1.5·2^(mantissa bits): adding it rounds to an integer
+	Lo     string   // exp2 argument floor (the result is exactly 0 there)
+	Coefs  []string // 2^f ≈ Σ Coefs[k] f^k on |f| ≤ 1/2
+	Scale  bool     // VSCALEF available (AVX-512): 2^n·p in one instruction
+	Size   int      // bytes per element
+	Slack  int      // soft-min: terms up to 2^Slack are summed before the maximum is raised
 	MaxNeg string
 }
 
-// taylor returns 1/k! for k = 0..deg as Go literals.
-func taylor(deg int) []string {
+// taylor2 returns ln2^k/k! for k = 0..deg (Taylor series of 2^f) as Go
+// constant expressions.
+func taylor2(deg int) []string {
 	c := make([]string, deg+1)
 	f := 1.0
 	for k := 0; k <= deg; k++ {
 		if k > 0 {
 			f *= float64(k)
 		}
-		c[k] = fmt.Sprintf("%.17g", 1/f)
+		c[k] = fmt.Sprintf("%.17g", math.Pow(math.Ln2, float64(k))/f)
 	}
 	return c
 }
 
+// minimax32 is a degree-6 near-minimax fit of 2^f on [−1/2, 1/2] (relative
+// error 2e-9 with these coefficients rounded to float32, i.e. 0.03 ulp; fitted
+// by Lawson-weighted least squares).
+var minimax32 = []string{"1", "0.6931472028559803", "0.2402264791332577", "0.05550332469547442",
+	"0.009618437383711797", "0.0013398874929704653", "0.00015353356449033574"}
+
 func variants() []Variant {
-	ln2 := math.Ln2
-	hi32 := float64(float32(ln2))
-	// For float64 the high part keeps 32 significant bits so n·Ln2Hi is exact.
-	hi64 := math.Float64frombits(math.Float64bits(ln2) &^ (1<<21 - 1))
-	f32 := func(n, path, v, i string, w int) Variant {
+	f32 := func(n, path, v, i string, w int, scale bool) Variant {
+		// Results below 2^-100 are flushed to 0 (masked), far from the
+		// denormals whose microcode assists would cost ~100 cycles each —
+		// also in products such as e·(x−y) — and negligible next to the
+		// largest term (2^0) of every soft-min row.
+		lo := "-100"
 		return Variant{N: n, Path: path, E: "float32", V: v, I: i, W: w, Shift: 23, Bias: 127,
-			Magic: "12582912", Lo: "-88", Coefs: taylor(7), IsF32: true,
-			Ln2Hi: strconv.FormatFloat(hi32, 'x', -1, 64), Ln2Lo: "math.Ln2 - " + strconv.FormatFloat(hi32, 'x', -1, 64), MaxNeg: "-math.MaxFloat32"}
+			Magic: "12582912", Lo: lo, Coefs: minimax32, Scale: scale, Size: 4, Slack: 20, MaxNeg: "-math.MaxFloat32"}
 	}
-	f64 := func(n, path, v, i string, w int) Variant {
+	f64 := func(n, path, v, i string, w int, scale bool) Variant {
+		lo := "-1000"
 		return Variant{N: n, Path: path, E: "float64", V: v, I: i, W: w, Shift: 52, Bias: 1023,
-			Magic: "6755399441055744", Lo: "-709", Coefs: taylor(12),
-			Ln2Hi: strconv.FormatFloat(hi64, 'x', -1, 64), Ln2Lo: "math.Ln2 - " + strconv.FormatFloat(hi64, 'x', -1, 64), MaxNeg: "-math.MaxFloat64"}
+			Magic: "6755399441055744", Lo: lo, Coefs: taylor2(12), Scale: scale, Size: 8, Slack: 60, MaxNeg: "-math.MaxFloat64"}
 	}
 	return []Variant{
-		f32("F32x16", "avx512", "Float32x16", "Int32x16", 16),
-		f32("F32x8", "avx2", "Float32x8", "Int32x8", 8),
-		f64("F64x8", "avx512", "Float64x8", "Int64x8", 8),
-		f64("F64x4", "avx2", "Float64x4", "Int64x4", 4),
+		f32("F32x16", "avx512", "Float32x16", "Int32x16", 16, true),
+		f32("F32x8", "avx2", "Float32x8", "Int32x8", 8, false),
+		f64("F64x8", "avx512", "Float64x8", "Int64x8", 8, true),
+		f64("F64x4", "avx2", "Float64x4", "Int64x4", 4, false),
 	}
 }
 
@@ -87,20 +93,30 @@ func (k kernel) Gi() int {
 	return 0
 }
 
-// expCode emits out = exp(in) with the hoisted constants of consts.
+// expCode emits out = 2^in with the hoisted constants of consts: in = n + f
+// with n = round(in) and |f| ≤ 1/2 exact, 2^f by Horner's rule, then 2^n.
 func expCode(v *Variant, in, out string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%sx := %s.Max(kLo)\n", out, in)
-	fmt.Fprintf(&b, "%sf := %sx.MulAdd(kLog2e, kMagic)\n", out, out)
-	fmt.Fprintf(&b, "%sn := %sf.Sub(kMagic)\n", out, out)
-	fmt.Fprintf(&b, "%sr := %sn.MulAdd(kNegLn2Hi, %sx)\n", out, out, out)
-	fmt.Fprintf(&b, "%sr = %sn.MulAdd(kNegLn2Lo, %sr)\n", out, out, out)
+	fmt.Fprintf(&b, "%si := %s\n", out, in)
+	fmt.Fprintf(&b, "%sx := %si.Max(kLo)\n", out, out)
+	if v.Scale {
+		fmt.Fprintf(&b, "%sn := %sx.RoundToEvenScaled(0)\n", out, out)
+	} else {
+		fmt.Fprintf(&b, "%sm := %sx.Add(kMagic)\n", out, out)
+		fmt.Fprintf(&b, "%sn := %sm.Sub(kMagic)\n", out, out)
+	}
+	fmt.Fprintf(&b, "%sr := %sx.Sub(%sn)\n", out, out, out)
 	deg := len(v.Coefs) - 1
 	fmt.Fprintf(&b, "%s := %sr.MulAdd(kC%d, kC%d)\n", out, out, deg, deg-1)
 	for k := deg - 2; k >= 0; k-- {
 		fmt.Fprintf(&b, "%s = %s.MulAdd(%sr, kC%d)\n", out, out, out, k)
 	}
-	fmt.Fprintf(&b, "%s = %s.Mul(%sf.As%s().Add(kBias).ShiftAllLeft(%d).As%s())\n", out, out, out, v.I, v.Shift, v.V)
+	if v.Scale {
+		fmt.Fprintf(&b, "%s = %s.Scale(%sn)", out, out, out)
+	} else {
+		fmt.Fprintf(&b, "%s = %s.Mul(%sm.As%s().Add(kBias).ShiftAllLeft(%d).As%s())", out, out, out, v.I, v.Shift, v.V)
+	}
+	fmt.Fprintf(&b, ".Masked(%si.GreaterEqual(kLo))\n", out)
 	return b.String()
 }
 
@@ -113,17 +129,17 @@ package simd
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 var _ = math.MaxFloat32
 
 {{define "consts"}}
 	kLo := archsimd.Broadcast{{.V}}({{.Lo}})
-	kLog2e := archsimd.Broadcast{{.V}}(math.Log2E)
+{{- if not .Scale}}
 	kMagic := archsimd.Broadcast{{.V}}({{.Magic}})
-	kNegLn2Hi := archsimd.Broadcast{{.V}}(-({{.Ln2Hi}}))
-	kNegLn2Lo := archsimd.Broadcast{{.V}}(-({{.Ln2Lo}}))
 	kBias := archsimd.Broadcast{{.I}}({{.Bias}})
+{{- end}}
 {{- range $k, $c := .Coefs}}
 	kC{{$k}} := archsimd.Broadcast{{$.V}}({{$c}})
 {{- end}}
@@ -132,7 +148,7 @@ var _ = math.MaxFloat32
 {{define "dist"}}
 {{- if .D}}
 {{- range .Dims}}
-		d{{.}} := x{{.}}.Sub(archsimd.Load{{$.V}}Slice(y{{.}}[j:]))
+		d{{.}} := x{{.}}.Sub(archsimd.Load{{$.V}}((*[{{$.W}}]{{$.E}})(unsafe.Add(py{{.}}, j*{{$.Size}}))))
 {{- end}}
 		s := d0.Mul(d0)
 {{- range .Dims}}{{if .}}
@@ -154,9 +170,10 @@ var _ = math.MaxFloat32
 {{- if .D}}
 {{- range .Dims}}
 	x{{.}} := archsimd.Broadcast{{$.V}}(a.x[{{.}}])
-	y{{.}} := a.y[{{.}}][:a.j1]
+	py{{.}} := unsafe.Pointer(unsafe.SliceData(a.y[{{.}}][:a.j1]))
 {{- if $.G}}
-	V{{.}} := zero
+	pv{{.}} := (*[{{$.W}}]{{$.E}})(a.scr[{{.}}*{{$.W}} : ({{.}}+1)*{{$.W}}])
+	zero.Store(pv{{.}})
 {{- end}}
 {{- end}}
 {{- else}}
@@ -171,7 +188,7 @@ var _ = math.MaxFloat32
 {{define "accum"}}
 {{- if .D}}
 {{- range .Dims}}
-		V{{.}} = w.MulAdd(d{{.}}, V{{.}})
+		w.MulAdd(d{{.}}, archsimd.Load{{$.V}}(pv{{.}})).Store(pv{{.}})
 {{- end}}
 {{- else}}
 		for k := 0; k < d; k++ {
@@ -185,12 +202,11 @@ var _ = math.MaxFloat32
 {{- if .G}}
 {{- if .D}}
 {{- range .Dims}}
-	V{{.}}{{$.Scale}}.Store(&sb)
-	a.g[{{.}}] = hsum{{$.N}}(&sb)
+	a.g[{{.}}] = hsum{{$.N}}(pv{{.}})
 {{- end}}
 {{- else}}
 	for k := 0; k < d; k++ {
-		archsimd.Load{{.V}}Slice(scr[k*{{.W}}:]){{.Scale}}.Store(&sb)
+		archsimd.Load{{.V}}Slice(scr[k*{{.W}}:]){{.Post}}.Store(&sb)
 		a.g[k] = hsum{{.N}}(&sb)
 	}
 {{- end}}
@@ -215,9 +231,9 @@ func hmax{{.N}}(b *[{{.W}}]{{.E}}) {{.E}} {
 	return m
 }
 
-// exp{{.N}} is the vector exponential (see package doc for its accuracy);
-// arguments below {{.Lo}} give exactly 0, −∞ included.
-func exp{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
+// exp2{{.N}} is the vector 2^x for x ≤ 0 (see package doc for its
+// accuracy); arguments below {{.Lo}} give exactly 0, −∞ included.
+func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{template "consts" .}}
 {{exp .VP "x" "y"}}
 	return y
@@ -227,26 +243,34 @@ func exp{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 func sm{{.N}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- template "consts" .Variant}}
 {{- template "setup" .}}
-	m := archsimd.Broadcast{{.V}}(a.m)
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	mv := a.m
+	m := archsimd.Broadcast{{.V}}(mv)
+	mT := archsimd.Broadcast{{.V}}(mv + {{.Slack}})
+	var zb [{{.W}}]{{.E}}
 	S := zero
 	negc := archsimd.Broadcast{{.V}}(-a.c)
-	h := a.h[:a.j1]
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += {{.W}} {
 {{- template "dist" .}}
 {{- if eq .P 2}}
-		z := s.MulAdd(negc, archsimd.Load{{.V}}Slice(h[j:]))
+		z := s.MulAdd(negc, archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
 {{- else}}
 		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.Load{{.V}}Slice(h[j:]))
+		z := cs.MulAdd(negc, archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
 {{- end}}
-		if z.Greater(m).ToBits() != 0 {
-			nm := m.Max(z)
+		if z.Greater(mT).ToBits() != 0 {
+			z.Store(&zb)
+			mv = hmax{{.N}}(&zb)
+			nm := archsimd.Broadcast{{.V}}(mv)
 			{{exp .Variant "m.Sub(nm)" "r"}}
 			S = S.Mul(r)
 {{- if .G}}
 {{- if .D}}
 {{- range .Dims}}
-			V{{.}} = V{{.}}.Mul(r)
+			archsimd.Load{{$.V}}(pv{{.}}).Mul(r).Store(pv{{.}})
 {{- end}}
 {{- else}}
 			for k := 0; k < d; k++ {
@@ -255,6 +279,7 @@ func sm{{.N}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 {{- end}}
 			m = nm
+			mT = archsimd.Broadcast{{.V}}(mv + {{.Slack}})
 		}
 		{{exp .Variant "z.Sub(m)" "e"}}
 		S = S.Add(e)
@@ -268,13 +293,9 @@ func sm{{.N}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 	}
 	var sb [{{.W}}]{{.E}}
-	m.Store(&sb)
-	mt := hmax{{.N}}(&sb)
-	mtv := archsimd.Broadcast{{.V}}(mt)
-	{{exp .Variant "m.Sub(mtv)" "fin"}}
-	S.Mul(fin).Store(&sb)
-	a.m, a.s = mt, hsum{{.N}}(&sb)
-{{- template "hsumgrad" (scaled . ".Mul(fin)")}}
+	S.Store(&sb)
+	a.m, a.s = mv, hsum{{.N}}(&sb)
+{{- template "hsumgrad" (scaled . "")}}
 }
 {{end}}
 
@@ -287,10 +308,13 @@ func ks{{.N}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 	S := zero
 	kc := archsimd.Broadcast{{.V}}(a.c)
 	_ = kc
-	wt := a.w[:a.j1]
+{{- if eq .K 2}}
+	kNegLog2e := archsimd.Broadcast{{.V}}(-math.Log2E)
+{{- end}}
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += {{.W}} {
 {{- template "dist" .}}
-		wv := archsimd.Load{{.V}}Slice(wt[j:])
+		wv := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pw, j*{{.Size}})))
 {{- if eq .K 1}}
 		{{exp .Variant "s.Mul(kc)" "k"}}
 		wk := wv.Mul(k)
@@ -301,7 +325,7 @@ func ks{{.N}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 {{- else if eq .K 2}}
 		q := s.Mul(kc)
 		r := q.Max(clampv).Sqrt()
-		{{exp .Variant "zero.Sub(r)" "k"}}
+		{{exp .Variant "r.Mul(kNegLog2e)" "k"}}
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 {{- if .G}}
@@ -338,9 +362,9 @@ var kern{{.N}} = &kernels[{{.E}}]{
 		{ {{- range $d := $.DList}}{ks{{$.N}}K{{$k}}D{{$d}}G0, ks{{$.N}}K{{$k}}D{{$d}}G1},{{end -}} },
 {{- end}}
 	},
-	exp: func(x []{{.E}}) {
+	exp2: func(x []{{.E}}) {
 		for i := 0; i+{{.W}} <= len(x); i += {{.W}} {
-			exp{{.N}}(archsimd.Load{{.V}}Slice(x[i:])).StoreSlice(x[i:])
+			exp2{{.N}}(archsimd.Load{{.V}}Slice(x[i:])).StoreSlice(x[i:])
 		}
 	},
 }
@@ -348,7 +372,7 @@ var kern{{.N}} = &kernels[{{.E}}]{
 
 type scaledKernel struct {
 	kernel
-	Scale string
+	Post string
 }
 
 func main() {
