@@ -2,6 +2,8 @@
  * state (Go has no thread-local storage; the exported Go functions run on the
  * caller's thread, so they store into it through these helpers), static
  * strings, and the call through a progress function pointer. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capi.h"
@@ -12,12 +14,43 @@
 #define NAME_CAP 256
 #define NOTE_CAP 1024
 
-static _Thread_local char err_buf[ERR_CAP];
-static _Thread_local size_t err_len;
-static _Thread_local int run_valid;
-static _Thread_local int run_backend, run_device;
-static _Thread_local char run_engine[NAME_CAP];
-static _Thread_local char run_note[NOTE_CAP];
+/* Per-thread state lives on the heap, found through a pthread key, and is
+ * freed when its thread exits. It is not in _Thread_local variables: a
+ * library loaded with dlopen (Python's ctypes, Julia's ccall) must fit its
+ * static TLS block, which the Go runtime already claims (initial-exec TLS), in
+ * glibc's small static-TLS surplus; kilobytes of TLS buffers would make dlopen
+ * fail with "cannot allocate memory in static TLS block". */
+struct thread_state {
+  size_t err_len;
+  int run_valid, run_backend, run_device;
+  char err[ERR_CAP];
+  char engine[NAME_CAP];
+  char note[NOTE_CAP];
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static int state_key_ok;
+
+static void make_state_key(void) { state_key_ok = pthread_key_create(&state_key, free) == 0; }
+
+/* The calling thread's state; created on first use if create is set. NULL
+ * when there is none (or no memory for it): readers then see "no error, no
+ * run". */
+static struct thread_state *state(int create) {
+  struct thread_state *s;
+  pthread_once(&state_once, make_state_key);
+  if (!state_key_ok) return NULL;
+  s = (struct thread_state *)pthread_getspecific(state_key);
+  if (s == NULL && create) {
+    s = (struct thread_state *)calloc(1, sizeof *s);
+    if (s != NULL && pthread_setspecific(state_key, s) != 0) {
+      free(s);
+      s = NULL;
+    }
+  }
+  return s;
+}
 
 /* Copies len bytes of src (NULL: none) into dst (cap bytes), NUL-terminated;
  * a string too long is cut and ends with "...". Returns the stored length. */
@@ -35,21 +68,28 @@ static size_t store(char *dst, size_t cap, const char *src, size_t len) {
   return len;
 }
 
-void glc_set_error(const char *msg, size_t len) { err_len = store(err_buf, ERR_CAP, msg, len); }
+void glc_set_error(const char *msg, size_t len) {
+  struct thread_state *s = state(msg != NULL && len > 0);
+  if (s != NULL) s->err_len = store(s->err, ERR_CAP, msg, len);
+}
 
 void glc_set_run(int backend, int device, const char *engine, size_t engine_len, const char *note,
                  size_t note_len) {
-  run_valid = 1;
-  run_backend = backend;
-  run_device = device;
-  store(run_engine, NAME_CAP, engine, engine_len);
-  store(run_note, NOTE_CAP, note, note_len);
+  struct thread_state *s = state(1);
+  if (s == NULL) return;
+  s->run_valid = 1;
+  s->run_backend = backend;
+  s->run_device = device;
+  store(s->engine, NAME_CAP, engine, engine_len);
+  store(s->note, NOTE_CAP, note, note_len);
 }
 
 void glc_clear_run(void) {
-  run_valid = 0;
-  run_engine[0] = '\0';
-  run_note[0] = '\0';
+  struct thread_state *s = state(0);
+  if (s == NULL) return;
+  s->run_valid = 0;
+  s->engine[0] = '\0';
+  s->note[0] = '\0';
 }
 
 int glc_call_progress(geomloss_progress_fn fn, const char *stage, int64_t iter, int64_t total,
@@ -61,24 +101,41 @@ GLC_API const char *geomloss_version(void) { return "0.1.0"; }
 
 GLC_API int geomloss_version_number(void) { return 100; }
 
-GLC_API const char *geomloss_last_error(void) { return err_buf; }
-
-GLC_API size_t geomloss_last_error_copy(char *buf, size_t size) {
-  if (buf != NULL && size > 0) {
-    size_t n = err_len < size - 1 ? err_len : size - 1;
-    memcpy(buf, err_buf, n);
-    buf[n] = '\0';
-  }
-  return err_len;
+GLC_API const char *geomloss_last_error(void) {
+  struct thread_state *s = state(0);
+  return s != NULL ? s->err : "";
 }
 
-GLC_API int geomloss_last_backend(void) { return run_valid ? run_backend : -1; }
+GLC_API size_t geomloss_last_error_copy(char *buf, size_t size) {
+  struct thread_state *s = state(0);
+  size_t len = s != NULL ? s->err_len : 0;
+  if (buf != NULL && size > 0) {
+    size_t n = len < size - 1 ? len : size - 1;
+    if (n > 0) memcpy(buf, s->err, n);
+    buf[n] = '\0';
+  }
+  return len;
+}
 
-GLC_API int geomloss_last_device(void) { return run_valid ? run_device : -1; }
+GLC_API int geomloss_last_backend(void) {
+  struct thread_state *s = state(0);
+  return s != NULL && s->run_valid ? s->run_backend : -1;
+}
 
-GLC_API const char *geomloss_last_engine(void) { return run_engine; }
+GLC_API int geomloss_last_device(void) {
+  struct thread_state *s = state(0);
+  return s != NULL && s->run_valid ? s->run_device : -1;
+}
 
-GLC_API const char *geomloss_last_note(void) { return run_note; }
+GLC_API const char *geomloss_last_engine(void) {
+  struct thread_state *s = state(0);
+  return s != NULL ? s->engine : "";
+}
+
+GLC_API const char *geomloss_last_note(void) {
+  struct thread_state *s = state(0);
+  return s != NULL ? s->note : "";
+}
 
 GLC_API const char *geomloss_status_string(int status) {
   static const char *const names[] = {
