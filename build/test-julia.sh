@@ -4,7 +4,8 @@
 #
 #   bash build/test-julia.sh            (also run by `make test`)
 #
-# Builds dist/lib/libgeomloss.so first when it is missing (GEOMLOSS_LIBRARY,
+# Builds dist/lib/libgeomloss.so first when it is missing or older than its
+# sources (GEOMLOSS_LIBRARY,
 # when set, names another library to test instead). GEOMLOSS_GOLDEN overrides
 # the golden file (default ../shared/testdata/golden_public.json).
 #
@@ -24,15 +25,21 @@
 #  2. If dlopen of the library fails for lack of static TLS space, the run
 #     raises glibc's optional static TLS reserve (GLIBC_TUNABLES) and says so:
 #     that is a library bug (its thread-local storage should be small), not
-#     something users should have to set.
+#     something users should have to set, so the test "loads in a plain
+#     process" (runtests.jl) still fails and reports it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 command -v julia >/dev/null 2>&1 || { echo "test-julia.sh: julia not found (run: make deps)" >&2; exit 1; }
 
-if [ -z "${GEOMLOSS_LIBRARY:-}" ] && [ ! -e dist/lib/libgeomloss.so ]; then
-  bash build/lib.sh
+# Build the library if it is missing or older than its sources.
+if [ -z "${GEOMLOSS_LIBRARY:-}" ]; then
+  if [ ! -e dist/lib/libgeomloss.so ] || [ -n "$(find core capi simd gpu include geomloss.go go.mod -newer dist/lib/libgeomloss.so \
+        \( -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.s' -o -name go.mod -o -name '*.map' \) \
+        -print -quit 2>/dev/null)" ]; then
+    bash build/lib.sh
+  fi
 fi
 lib="${GEOMLOSS_LIBRARY:-$ROOT/dist/lib/libgeomloss.so}"
 [ -e "$lib" ] || { echo "test-julia.sh: no library at $lib" >&2; exit 1; }

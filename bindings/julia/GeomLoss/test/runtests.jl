@@ -161,9 +161,29 @@ end
 
 @testset "GeomLoss.jl" begin
 
+# dlopen of the library in a fresh julia without any GLIBC_TUNABLES reserve
+# (build/test-julia.sh may add one to run the rest of the suite).
+function loads_in_plain_process(path)
+    probe = """
+        function probe(path, o, e)
+            ccall(o, Ptr{Cvoid}, (Cstring, Cint), path, 2) != C_NULL && return 0
+            m = ccall(e, Ptr{UInt8}, ())
+            println(stderr, m == C_NULL ? "dlopen failed" : unsafe_string(m))
+            return 1
+        end
+        exit(probe(ARGS[1], cglobal(:dlopen), cglobal(:dlerror)))
+        """
+    env = Dict(k => v for (k, v) in ENV if k != "GLIBC_TUNABLES")
+    out = IOBuffer()
+    ok = success(pipeline(setenv(`$(Base.julia_cmd()) --startup-file=no -e $probe $path`, env); stderr = out))
+    ok || @error "libgeomloss cannot be loaded into a plain julia process" path String(take!(out))
+    return ok
+end
+
 @testset "library" begin
     @test isfile(GeomLoss.library_path())
     @test GeomLoss.library_version() >= v"0.1.0"
+    @test loads_in_plain_process(GeomLoss.library_path())
 end
 
 @testset "golden (public sample cases)" begin
