@@ -91,46 +91,42 @@ func (p *rowPair[T]) SoftMin(eps T, h, out, grad []T) {
 	})
 }
 
-// softMinRow reduces row i given its squared distances s (z is scratch).
+// softMinRow reduces row i given its squared distances s: z_j = h_j − C_ij/ε,
+// then a max-shifted log-sum-exp and, if asked, the soft-max weighted ∇₁C.
+// z is scratch of length M.
 func (p *rowPair[T]) softMinRow(i int, eps T, h, out, grad, s []T, z []float64) {
 	d, m := p.x.D, p.y.N
-	{
-		// z_j = h_j − C_ij/ε, then a max-shifted log-sum-exp.
-		mx := math.Inf(-1)
-		for j := 0; j < m; j++ {
-			zj := float64(h[j] - PointCost(p.cost, s[j])/eps)
-			z[j] = zj
-			if zj > mx {
-				mx = zj
-			}
-		}
-		if math.IsInf(mx, -1) {
-			out[i] = T(math.Inf(1))
-			if grad != nil {
-				clear(grad[i*d : (i+1)*d])
-			}
-			return
-		}
-		var sum float64
-		var g [maxStackD]float64
-		gi := g[:0]
+	inv := 1 / float64(eps)
+	mx := math.Inf(-1)
+	for j := 0; j < m; j++ {
+		zj := float64(h[j]) - float64(PointCost(p.cost, s[j]))*inv
+		z[j] = zj
+		mx = math.Max(mx, zj)
+	}
+	if math.IsInf(mx, -1) {
+		out[i] = T(math.Inf(1))
 		if grad != nil {
-			gi = gradBuf(&g, d)
+			clear(grad[i*d : (i+1)*d])
 		}
-		xi := p.x.Point(i)
-		for j := 0; j < m; j++ {
-			w := math.Exp(z[j] - mx)
-			sum += w
-			if grad != nil && w != 0 {
-				p.addCostGrad(gi, w, xi, p.y.Point(j), s[j])
-			}
+		return
+	}
+	var sum float64
+	var g [maxStackD]float64
+	gi := g[:0]
+	if grad != nil {
+		gi = gradBuf(&g, d)
+	}
+	xi := p.x.Point(i)
+	for j := 0; j < m; j++ {
+		w := math.Exp(z[j] - mx)
+		sum += w
+		if grad != nil && w != 0 {
+			p.addCostGrad(gi, w, xi, p.y.Point(j), s[j])
 		}
-		out[i] = T(-float64(eps) * (mx + math.Log(sum)))
-		if grad != nil {
-			for k := 0; k < d; k++ {
-				grad[i*d+k] = T(gi[k] / sum)
-			}
-		}
+	}
+	out[i] = T(-float64(eps) * (mx + math.Log(sum)))
+	for k := range gi {
+		grad[i*d+k] = T(gi[k] / sum)
 	}
 }
 
@@ -164,31 +160,27 @@ func (p *rowPair[T]) KernelSum(k Kernel, sigma T, wts, out, grad []T) {
 // kernelRow reduces row i given its squared distances s.
 func (p *rowPair[T]) kernelRow(i int, k Kernel, sigma T, wts, out, grad, s []T) {
 	d, m := p.x.D, p.y.N
-	{
-		var g [maxStackD]float64
-		gi := g[:0]
-		if grad != nil {
-			gi = gradBuf(&g, d)
-		}
-		xi := p.x.Point(i)
-		var sum float64
-		for j := 0; j < m; j++ {
-			val, gf := KernelValue(k, sigma, s[j])
-			sum += float64(wts[j]) * float64(val)
-			if grad != nil && gf != 0 {
-				c := float64(wts[j]) * float64(gf)
-				yj := p.y.Point(j)
-				for q := range gi {
-					gi[q] += c * float64(xi[q]-yj[q])
-				}
+	var g [maxStackD]float64
+	gi := g[:0]
+	if grad != nil {
+		gi = gradBuf(&g, d)
+	}
+	xi := p.x.Point(i)
+	var sum float64
+	for j := 0; j < m; j++ {
+		val, gf := KernelValue(k, sigma, s[j])
+		sum += float64(wts[j]) * float64(val)
+		if grad != nil && gf != 0 {
+			c := float64(wts[j]) * float64(gf)
+			yj := p.y.Point(j)
+			for q := range gi {
+				gi[q] += c * float64(xi[q]-yj[q])
 			}
 		}
-		out[i] = T(sum)
-		if grad != nil {
-			for q := 0; q < d; q++ {
-				grad[i*d+q] = T(gi[q])
-			}
-		}
+	}
+	out[i] = T(sum)
+	for q := range gi {
+		grad[i*d+q] = T(gi[q])
 	}
 }
 
