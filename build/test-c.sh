@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The C ABI's test suite (called by build/test.sh, i.e. make test). Builds the
+# library (build/lib.sh), then:
+#   1. exports: the dynamic symbols are exactly the functions of geomloss.h
+#   2. tests/c/test_geomloss.c (strict C99) + test_cxx.cpp (strict C++11),
+#      plain; tests/c/test_dlopen.c; examples/c via pkg-config, from dist/ and
+#      from a `make install PREFIX=tmp`
+#   3. the same tests under AddressSanitizer + UBSan (leak detection on)
+#   4. valgrind memcheck: errors on a -tags valgrind build (no suppressions),
+#      leaks on the release build (tests/c/valgrind-go.supp; see there)
+#   5. the Go fuzz targets of capi/internal/abi, briefly
+# Environment: GEOMLOSS_FUZZTIME (default 20s for FuzzEval, a quarter of it
+# for the others; 0 skips), GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+step() { echo "-- test-c: $*"; }
+t0=$SECONDS
+bash build/lib.sh
+
+OUT="$ROOT/dist/test-c"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+LIBDIR="$ROOT/dist/lib"
+CC="${CC:-gcc}"
+CXX="${CXX:-g++}"
+CSTRICT=(-std=c99 -pedantic -Wall -Wextra -Werror)
+CXXSTRICT=(-std=c++11 -pedantic -Wall -Wextra -Werror)
+INC=(-I"$ROOT/dist/include")
+
+step "exported symbols = functions of geomloss.h"
+nm -D --defined-only "$LIBDIR/libgeomloss.so" | awk '{print $NF}' | sort >"$OUT/exported.txt"
+sed -n 's/^GEOMLOSS_API[^(]*[ *]\(geomloss_[a-z0-9_]*\)(.*/\1/p' include/geomloss.h | sort >"$OUT/declared.txt"
+if ! diff -u "$OUT/declared.txt" "$OUT/exported.txt"; then
+  echo "test-c: the library's exports differ from the header's functions (- header, + library)" >&2
+  exit 1
+fi
+echo "   $(wc -l <"$OUT/exported.txt") functions, all geomloss_*"
+readelf -d "$LIBDIR/libgeomloss.so" | grep -q 'SONAME.*\[libgeomloss\.so\.0\]' || { echo "test-c: SONAME is not libgeomloss.so.0" >&2; exit 1; }
+
+step "the private C sources are warning-free"
+"$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi capi/state.c
+
+build() { # build NAME EXTRA-FLAGS...: test program against the library
+  local name="$1"; shift
+  "$CC" "${CSTRICT[@]}" -O1 -g "$@" "${INC[@]}" -c tests/c/test_geomloss.c -o "$OUT/$name-c.o"
+  "$CXX" "${CXXSTRICT[@]}" -O1 -g "$@" "${INC[@]}" -c tests/c/test_cxx.cpp -o "$OUT/$name-cxx.o"
+  "$CXX" "$@" "$OUT/$name-c.o" "$OUT/$name-cxx.o" -L"$LIBDIR" -lgeomloss -Wl,-rpath,"$LIBDIR" -lpthread -lm -o "$OUT/$name"
+}
+
+step "C/C++ tests"
+build test_geomloss
+"$OUT/test_geomloss"
+"$CC" "${CSTRICT[@]}" "${INC[@]}" tests/c/test_dlopen.c -ldl -o "$OUT/test_dlopen"
+"$OUT/test_dlopen" "$LIBDIR/libgeomloss.so"
+
+step "example, built with pkg-config (dist/ and an install)"
+PKG_CONFIG_PATH="$LIBDIR/pkgconfig" bash -c \
+  "\"$CC\" ${CSTRICT[*]} examples/c/sinkhorn.c \$(pkg-config --cflags --libs geomloss) -lm -o \"$OUT/sinkhorn\""
+LD_LIBRARY_PATH="$LIBDIR" "$OUT/sinkhorn"
+PREFIX="$OUT/prefix" bash build/install.sh >/dev/null
+for f in lib/libgeomloss.so lib/libgeomloss.so.0 include/geomloss.h lib/pkgconfig/geomloss.pc; do
+  [ -e "$OUT/prefix/$f" ] || { echo "test-c: install lacks $f" >&2; exit 1; }
+done
+PKG_CONFIG_PATH="$OUT/prefix/lib/pkgconfig" bash -c \
+  "\"$CC\" ${CSTRICT[*]} examples/c/sinkhorn.c \$(pkg-config --cflags --libs geomloss) -lm -o \"$OUT/sinkhorn-installed\""
+LD_LIBRARY_PATH="$OUT/prefix/lib" "$OUT/sinkhorn-installed" >/dev/null
+
+if [ "${GEOMLOSS_SKIP_ASAN:-0}" != 1 ]; then
+  step "AddressSanitizer + UndefinedBehaviorSanitizer"
+  build test_geomloss_asan -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  # No suppressions: the Go runtime allocates with mmap, which ASan does not
+  # track; the library's own C allocations (options, per-thread state,
+  # progress buffers) are checked for leaks by LeakSanitizer at exit.
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    "$OUT/test_geomloss_asan"
+fi
+
+if [ "${GEOMLOSS_SKIP_VALGRIND:-0}" != 1 ]; then
+  if command -v valgrind >/dev/null; then
+    step "valgrind memcheck: errors (Go runtime built with -tags valgrind, no suppressions)"
+    GEOMLOSS_DIST="$OUT/vgdist" GEOMLOSS_GOTAGS=valgrind GEOMLOSS_DEBUG=symbols bash build/lib.sh >/dev/null
+    # Asynchronous preemption (a signal pushing a frame onto a goroutine
+    # stack) is invisible to memcheck; turning it off changes no result.
+    GODEBUG=asyncpreemptoff=1 LD_LIBRARY_PATH="$OUT/vgdist/lib" \
+      valgrind -q --error-exitcode=99 --leak-check=no "$OUT/test_geomloss"
+    step "valgrind memcheck: leaks (release build)"
+    GEOMLOSS_TEST_THREAD_ITERS=20 valgrind -q --error-exitcode=99 --leak-check=full \
+      --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+      --suppressions=tests/c/valgrind-go.supp "$OUT/test_geomloss"
+  else
+    echo "test-c: WARNING: valgrind not installed; memcheck runs skipped" >&2
+  fi
+fi
+
+FUZZ="${GEOMLOSS_FUZZTIME:-20s}"
+if [ "$FUZZ" != 0 ] && [ "$FUZZ" != 0s ]; then
+  step "fuzzing the validation layer (FuzzEval $FUZZ)"
+  secs="${FUZZ%s}"
+  short="$(( (secs + 3) / 4 ))s"
+  go test -run '^$' -fuzz '^FuzzEval$' -fuzztime "$FUZZ" ./capi/internal/abi
+  go test -run '^$' -fuzz '^FuzzOptions$' -fuzztime "$short" ./capi/internal/abi
+  go test -run '^$' -fuzz '^FuzzCheckSizes$' -fuzztime "$short" ./capi/internal/abi
+fi
+echo "-- test-c: all passed in $((SECONDS - t0))s"
