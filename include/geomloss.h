@@ -17,9 +17,10 @@
  *
  * API
  *   Only the functions, types and macros named geomloss_* / GEOMLOSS_* in this
- *   header are the API. The shared library also exports a few symbols of the
- *   Go runtime it embeds (for instance _cgo_* or x_cgo_*); they are not part of
- *   the API, may change or disappear in any release, and must not be used.
+ *   header are the API. The Linux build exports no other dynamic symbol (a
+ *   version script hides the C symbols of the Go runtime it embeds, such as
+ *   _cgo_* and x_cgo_*); should a build on another platform expose such
+ *   symbols, they are not part of the API and must not be used.
  *   Within a major version (SONAME libgeomloss.so.<major>) the ABI only grows:
  *   functions, option keys, enum values and status codes are added, never
  *   changed or removed. Options are set through an opaque object with
@@ -64,8 +65,10 @@
  *
  * Threads of computation
  *   An evaluation uses up to GEOMLOSS_OPT_THREADS CPU threads (default: all
- *   cores) internally. The progress callback is always called on the thread
- *   that called the evaluation function, never concurrently with itself.
+ *   cores) internally; the number of threads does not change the results. The
+ *   progress callback is always called on the thread that called the
+ *   evaluation function. The library cannot be unloaded (dlclose is a no-op):
+ *   it embeds the Go runtime.
  */
 #ifndef GEOMLOSS_H
 #define GEOMLOSS_H
@@ -237,11 +240,12 @@ typedef struct geomloss_options geomloss_options;
  * "sinkhorn"; valid only during the call), the current iteration and the
  * total expected (total may be 0 when unknown), and the user_data given to
  * geomloss_options_set_progress. It is called on the thread that called the
- * evaluation function, never concurrently with itself, and never after the
- * evaluation returns. It must not call geomloss_eval_* itself; other
- * geomloss_* functions are fine. Return 0; other return values are reserved
- * (a future version may treat them as a request to cancel) and are currently
- * ignored. */
+ * evaluation function, one call at a time within an evaluation, and never
+ * after the evaluation returns (concurrent evaluations sharing one options
+ * object call it concurrently, each on its own thread). It must not call
+ * geomloss_eval_* itself; other geomloss_* functions are fine. Return 0;
+ * other return values are reserved (a future version may treat them as a
+ * request to cancel) and are currently ignored. */
 typedef int (*geomloss_progress_fn)(const char *stage, int64_t iter, int64_t total,
                                     void *user_data);
 
@@ -319,8 +323,10 @@ GEOMLOSS_API int geomloss_options_set_progress(geomloss_options *opts, geomloss_
  *   grad_b     [B][M] gradient of S w.r.t. b, or NULL: not computed.
  *
  * Returns GEOMLOSS_OK, or an error status with geomloss_last_error() set:
- * NULL_POINTER (opts invalid, x, y or value NULL), SIZE, SHAPE, VALUE,
- * INVALID_OPTION, MEMORY, UNSUPPORTED, INTERNAL. On success the calling
+ * NULL_POINTER (x, y or value is NULL), INVALID_ARGUMENT (opts is not a live
+ * options object), SIZE, SHAPE, VALUE, INVALID_OPTION (including rules that
+ * combine options, e.g. hausdorff with a reach), MEMORY (e.g. the tensorized
+ * backend's cap), UNSUPPORTED (device gpu), INTERNAL. On success the calling
  * thread's last-run report (geomloss_last_backend, ...) describes the run; on
  * error it is cleared. float32 is computed in float32, float64 in float64. */
 GEOMLOSS_API int geomloss_eval_f32(const geomloss_options *opts, int64_t B, int64_t N, int64_t M,
