@@ -89,6 +89,8 @@ if ! err="$(jl -e "$dlprobe" "$lib" 2>&1)"; then
 fi
 
 export GEOMLOSS_LIBRARY="$lib"
+# More than one julia thread, for the concurrency tests.
+export JULIA_NUM_THREADS="${JULIA_NUM_THREADS:-4}"
 echo "test-julia.sh: $(julia --version), library $lib"
 timeout 600 julia --startup-file=no --history-file=no --check-bounds=yes \
   --project=bindings/julia/GeomLoss bindings/julia/GeomLoss/test/runtests.jl

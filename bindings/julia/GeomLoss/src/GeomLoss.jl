@@ -115,8 +115,9 @@ function _load()
                 "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536)" : ""
             throw(ErrorException("libgeomloss at $path could not be loaded: $err$hint"))
         end
-        _handle[] = h
+        _resolve_all(h, path)
         _loaded_path[] = path
+        _handle[] = h
         return h
     end
 end
@@ -129,17 +130,23 @@ function _dlopen(path::String)
     return h, m == C_NULL ? "dlopen failed" : unsafe_string(m)
 end
 
-function _sym(name::Symbol)
-    p = get(_symbols, name, C_NULL)
-    p != C_NULL && return p
-    h = _load()
-    lock(_lock) do
+# Every symbol this module calls, resolved once when the library is loaded (so
+# that _symbols is never written after the handle is published).
+const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backend, :geomloss_last_device,
+                  :geomloss_last_engine, :geomloss_last_note, :geomloss_options_create,
+                  :geomloss_options_destroy, :geomloss_options_set_int, :geomloss_options_set_double,
+                  :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
+                  :geomloss_eval_f64)
+
+function _resolve_all(h::Ptr{Cvoid}, path)
+    for name in _SYMBOLS
         p = Libdl.dlsym(h, name; throw_error = false)
-        p === nothing && throw(ErrorException("libgeomloss at $(_loaded_path[]) has no symbol $name (too old?)"))
+        p === nothing && throw(ErrorException("libgeomloss at $path has no symbol $name (too old?)"))
         _symbols[name] = p
-        return p
     end
 end
+
+_sym(name::Symbol) = (_handle[] == C_NULL && _load(); _symbols[name])
 
 """
     GeomLoss.library_version() -> VersionNumber
@@ -326,6 +333,7 @@ function _evaluate(x, y, a, b; want_F = false, want_G = false, want = (), cot_va
     cv = _cot(T, cot_value, B)
     cF = _cot(T, cot_F, N, B)
     cG = _cot(T, cot_G, M, B)
+    want isa Symbol && (want = (want,))
     for w in want
         w in (:x, :y, :a, :b) || throw(GeomLossError(:invalid_argument, "wrt: unknown input $(repr(w)) (want :x, :y, :a or :b)"))
     end

@@ -334,6 +334,10 @@ end
     @test v32 ≈ samples_loss(x, y) rtol = 1e-4
     @test samples_loss(Float32.(x), y) isa Float64          # mixed → Float64
     @test samples_loss(round.(Int, 10x), round.(Int, 10y)) isa Float64
+    # Dense Float64/Float32 arrays reach the library as they are (no copy).
+    @test GeomLoss._dense(Float64, x) === x
+    x32 = Float32.(x)
+    @test GeomLoss._dense(Float32, x32) === x32
     # Non-contiguous inputs (adjoints, views) give the same results.
     @test samples_loss(collect(x')', y) == samples_loss(x, y)
     @test samples_loss(view(hcat(x, x), :, 1:30), y) == samples_loss(x, y)
@@ -344,6 +348,10 @@ end
     r = samples_loss_with_gradients(x, y; a = a, b = b, wrt = (:y, :a))
     @test r.∇x === nothing && r.∇b === nothing && size(r.∇y) == size(y) && size(r.∇a) == size(a)
     @test r.value == samples_loss(x, y; a = a, b = b)
+    r = samples_loss_with_gradients(x, y; wrt = :x)
+    @test size(r.∇x) == size(x) && r.∇y === nothing
+    e = try samples_loss_with_gradients(x, y; wrt = (:z,)); nothing; catch err; err; end
+    @test e isa GeomLossError
     # Batches equal the items computed one by one.
     xb = rand(rng, 2, 15, 3)
     yb = rand(rng, 2, 11, 3)
@@ -442,6 +450,30 @@ end
     @test e isa GeomLossError
     # Errors do not stick: the next call works.
     @test samples_loss(x, y) isa Float64
+end
+
+@testset "threads ($(Threads.nthreads()) julia threads)" begin
+    # Concurrent evaluations equal the serial ones bit for bit, and each thread
+    # gets its own error message.
+    rng = MersenneTwister(11)
+    probs = [(rand(rng, 3, 40), rand(rng, 3, 30)) for k in 1:32]
+    serial = [samples_loss_with_gradients(p...; blur = 0.05) for p in probs]
+    par = Vector{Any}(undef, length(probs))
+    Threads.@threads for k in eachindex(probs)
+        par[k] = samples_loss_with_gradients(probs[k]...; blur = 0.05)
+    end
+    @test all(par[k].value == serial[k].value && par[k].∇x == serial[k].∇x && par[k].∇y == serial[k].∇y
+              for k in eachindex(probs))
+    msgs = Vector{String}(undef, 32)
+    Threads.@threads for k in 1:32
+        msgs[k] = try
+            samples_loss(probs[k]...; blur = -k)
+            ""
+        catch e
+            e isa GeomLossError ? e.msg : sprint(showerror, e)
+        end
+    end
+    @test all(occursin("got -$k", msgs[k]) for k in 1:32)
 end
 
 end # testset
