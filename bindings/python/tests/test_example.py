@@ -1,0 +1,24 @@
+"""bindings/python/examples/gradient_flow.py runs, writes a PNG and reduces the loss."""
+
+import os
+import re
+import subprocess
+import sys
+
+from conftest import PKG_ROOT
+
+
+def test_gradient_flow_example(tmp_path):
+    out = tmp_path / "flow.png"
+    env = dict(os.environ)
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    r = subprocess.run([sys.executable, str(PKG_ROOT / "examples" / "gradient_flow.py"),
+                        "--out", str(out), "-n", "150", "--blur", "0.05"],
+                       env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20000
+    m = re.search(r"S went from (\S+) to (\S+) in", r.stdout)
+    assert m, r.stdout
+    first, last = float(m.group(1)), float(m.group(2))
+    assert 0 < last < 0.05 * first
