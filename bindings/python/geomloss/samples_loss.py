@@ -1,7 +1,5 @@
 """SamplesLoss: GeomLoss's point-cloud loss, computed by libgeomloss."""
 
-import sys
-
 import numpy as np
 
 from . import _library

@@ -457,3 +457,20 @@ def test_library_loads_in_a_plain_process():
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/")
     assert r.returncode == 0, r.stderr[-1500:]
     assert float(r.stdout) > 0
+
+
+def test_numpy_only_without_torch():
+    # PyTorch is optional: with `import torch` failing, SamplesLoss works on NumPy arrays.
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import numpy as np, geomloss\n"
+            "L = geomloss.SamplesLoss(blur=0.1)\n"
+            "assert not hasattr(L, 'parameters')\n"
+            "v, g = L.value_and_grad(np.eye(3), np.eye(3)[::-1] + 1.0, wrt='x')\n"
+            "assert v == L(np.eye(3), np.eye(3)[::-1] + 1.0) and g['x'].shape == (3, 3)\n"
+            "print(float(v))")
+    env = dict(os.environ)
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/")
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert float(r.stdout) > 0
