@@ -6,9 +6,10 @@
 #      plain; tests/c/test_dlopen.c; examples/c via pkg-config, from dist/ and
 #      from a `make install PREFIX=tmp`
 #   3. the same tests under AddressSanitizer + UBSan (leak detection on)
-#   4. valgrind memcheck: errors on a -tags valgrind build (no suppressions),
+#   4. panics: a build with test hooks makes exports panic on purpose
+#   5. valgrind memcheck: errors on a -tags valgrind build (no suppressions),
 #      leaks on the release build (tests/c/valgrind-go.supp; see there)
-#   5. the Go fuzz targets of capi/internal/abi, briefly
+#   6. the Go fuzz targets of capi/internal/abi, briefly
 # Environment: GEOMLOSS_FUZZTIME (default 20s for FuzzEval, a quarter of it
 # for the others; 0 skips), GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
 set -euo pipefail
@@ -77,13 +78,19 @@ if [ "${GEOMLOSS_SKIP_ASAN:-0}" != 1 ]; then
     "$OUT/test_geomloss_asan"
 fi
 
+step "panics come back as GEOMLOSS_ERR_INTERNAL (library built with -tags geomloss_testhooks)"
+# The same build serves valgrind: -tags valgrind adds Go's memcheck
+# annotations, which are no-ops outside valgrind.
+GEOMLOSS_DIST="$OUT/hookdist" GEOMLOSS_GOTAGS="valgrind geomloss_testhooks" GEOMLOSS_DEBUG=symbols \
+  bash build/lib.sh >/dev/null
+GEOMLOSS_TEST_HOOKS=1 LD_LIBRARY_PATH="$OUT/hookdist/lib" "$OUT/test_geomloss"
+
 if [ "${GEOMLOSS_SKIP_VALGRIND:-0}" != 1 ]; then
   if command -v valgrind >/dev/null; then
     step "valgrind memcheck: errors (Go runtime built with -tags valgrind, no suppressions)"
-    GEOMLOSS_DIST="$OUT/vgdist" GEOMLOSS_GOTAGS=valgrind GEOMLOSS_DEBUG=symbols bash build/lib.sh >/dev/null
     # Asynchronous preemption (a signal pushing a frame onto a goroutine
     # stack) is invisible to memcheck; turning it off changes no result.
-    GODEBUG=asyncpreemptoff=1 LD_LIBRARY_PATH="$OUT/vgdist/lib" \
+    GODEBUG=asyncpreemptoff=1 GEOMLOSS_TEST_HOOKS=1 LD_LIBRARY_PATH="$OUT/hookdist/lib" \
       valgrind -q --error-exitcode=99 --leak-check=no "$OUT/test_geomloss"
     step "valgrind memcheck: leaks (release build)"
     GEOMLOSS_TEST_THREAD_ITERS=20 valgrind -q --error-exitcode=99 --leak-check=full \

@@ -172,6 +172,7 @@ func geomloss_options_destroy(opts *C.geomloss_options) {
 //export geomloss_options_set_int
 func geomloss_options_set_int(opts *C.geomloss_options, key C.int, value C.int64_t) (st C.int) {
 	defer rescue(&st)
+	hook("geomloss_options_set_int", int64(value))
 	return update(opts, func(o *abi.Options) error { return o.SetInt(int(key), int64(value)) })
 }
 
@@ -304,6 +305,7 @@ func eval[T float32 | float64](opts *C.geomloss_options, B, N, M, D C.int64_t, i
 	if err != nil {
 		return finish(err)
 	}
+	hook("geomloss_eval", int64(d.D))
 	nx, ny, na, nb := d.LenX(), d.LenY(), d.LenA(), d.LenB()
 	ins := abi.Inputs[T]{
 		X: view[T](in[0], nx), Y: view[T](in[1], ny), A: view[T](in[2], na), Bw: view[T](in[3], nb),
@@ -324,6 +326,7 @@ func eval[T float32 | float64](opts *C.geomloss_options, B, N, M, D C.int64_t, i
 		}
 		defer C.free(unsafe.Pointer(stage))
 		err = abi.Relay(func(pf func(string, int, int)) error {
+			hook("the evaluation goroutine", int64(d.D)-1)
 			var e error
 			rep, e = abi.Eval(&o, d, ins, outs, pf)
 			return e

@@ -797,6 +797,49 @@ static void test_concurrency(void) {
   geomloss_options_destroy(shared_opts);
 }
 
+/* ---- panics -------------------------------------------------------------------------- */
+
+/* With a library built with the geomloss_testhooks tag (build/test-c.sh sets
+ * GEOMLOSS_TEST_HOOKS=1 then), the sentinel 7777 makes an export panic: the
+ * panic must come back as GEOMLOSS_ERR_INTERNAL, leave outputs and options
+ * untouched, and leave the library usable. In release builds 7777 is an
+ * ordinary value. */
+static void test_panics(void) {
+  geomloss_options *o = geomloss_options_create();
+  int hooks = getenv("GEOMLOSS_TEST_HOOKS") != NULL;
+  int64_t threads = -1;
+  double *x = dalloc(7778), *y = dalloc(7778), v = 42, xs[4] = {0, 0, 1, 1};
+  struct progress_log log;
+  memset(&log, 0, sizeof log);
+  log.caller = pthread_self();
+  if (!hooks) {
+    CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_THREADS, 7777), GEOMLOSS_OK, "");
+    CHECK_STATUS(eval_value(o, 1, 1, 1, 7777, x, y, &v), GEOMLOSS_OK, "");
+    CHECK(fabs(v) < 1e-9, "7777-D identical points: %g", v);
+  } else {
+    CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_THREADS, 7777), GEOMLOSS_ERR_INTERNAL,
+                 "internal error: panic: test hook in geomloss_options_set_int");
+    geomloss_options_get_int(o, GEOMLOSS_OPT_THREADS, &threads);
+    CHECK(threads == 0, "threads after a panicking setter: %lld", (long long)threads);
+    CHECK_STATUS(eval_value(o, 1, 1, 1, 7777, x, y, &v), GEOMLOSS_ERR_INTERNAL,
+                 "internal error: panic: test hook in geomloss_eval");
+    CHECK(strstr(geomloss_last_error(), "at main.eval") != NULL, "no panic site in \"%s\"",
+          geomloss_last_error());
+    CHECK(v == 42, "value written by a panicking evaluation");
+    CHECK(geomloss_last_backend() == -1, "report after a panic");
+    geomloss_options_set_progress(o, on_progress, &log);
+    CHECK_STATUS(eval_value(o, 1, 1, 1, 7778, x, y, &v), GEOMLOSS_ERR_INTERNAL,
+                 "internal error: panic: test hook in the evaluation goroutine");
+    CHECK(v == 42 && log.calls == 0, "value %g, %d progress calls after a panic", v, log.calls);
+  }
+  /* still usable */
+  CHECK_STATUS(eval_value(o, 1, 2, 2, 2, xs, xs, &v), GEOMLOSS_OK, "");
+  free(x);
+  free(y);
+  geomloss_options_destroy(o);
+  if (hooks) printf("panic hooks: checked\n");
+}
+
 /* ---- main ----------------------------------------------------------------------------- */
 
 int main(void) {
@@ -809,6 +852,7 @@ int main(void) {
   test_outputs_and_report();
   test_errors();
   test_progress();
+  test_panics();
   checks++;
   if (cxx_smoke() != 0) {
     failures++;

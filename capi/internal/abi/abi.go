@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime/debug"
+	"path/filepath"
+	"runtime"
+	"strings"
 
 	"github.com/libgeomloss/libgeomloss"
 	"github.com/libgeomloss/libgeomloss/core"
@@ -97,9 +99,34 @@ func StatusOf(err error) (int, string) {
 	return ErrInternal, "internal error: " + err.Error()
 }
 
-// PanicError converts a recovered panic value into an internal error.
+// PanicError converts a recovered panic value into an internal error whose
+// message has the panic value, then where it happened: the frames below the
+// panic, innermost first (call it in the deferred function that recovers).
 func PanicError(v any) error {
-	return &Error{Status: ErrInternal, Msg: fmt.Sprintf("internal error: panic: %v", v)}
+	return &Error{Status: ErrInternal, Msg: fmt.Sprintf("internal error: panic: %v%s", v, panicSite())}
+}
+
+// panicSite lists up to 8 frames of the panicking goroutine below
+// runtime.gopanic. (Not debug.Stack: its argument dump reads stack words
+// that memcheck rightly calls uninitialised.)
+func panicSite() string {
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	s, found, n := "", false, 0
+	for {
+		f, more := frames.Next()
+		if found && n < 8 && !strings.HasPrefix(f.Function, "runtime.") {
+			s += fmt.Sprintf("\n  at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+			n++
+		}
+		if f.Function == "runtime.gopanic" || f.Function == "runtime.panicmem" || f.Function == "runtime.sigpanic" {
+			found = true
+		}
+		if !more {
+			break
+		}
+	}
+	return s
 }
 
 // StatusString is geomloss_status_string.
@@ -479,7 +506,7 @@ type Report struct {
 func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progress func(stage string, iter, total int)) (rep Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			rep, err = Report{}, PanicError(fmt.Sprintf("%v\n%s", v, debug.Stack()))
+			rep, err = Report{}, PanicError(v)
 		}
 	}()
 	if o == nil {

@@ -374,3 +374,16 @@ func TestRelay(t *testing.T) {
 		t.Errorf("deliver panic: %d %q, run finished %v", st, msg, finished)
 	}
 }
+
+func TestPanicErrorSite(t *testing.T) {
+	var err error
+	func() {
+		defer func() { err = PanicError(recover()) }()
+		var m map[string]int
+		m["x"] = 1 // a runtime panic
+	}()
+	st, msg := StatusOf(err)
+	if st != ErrInternal || !strings.Contains(msg, "assignment to entry in nil map") || !strings.Contains(msg, "TestPanicErrorSite") {
+		t.Errorf("%d %q", st, msg)
+	}
+}
