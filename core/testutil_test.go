@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -43,4 +44,26 @@ func mustEval[T Float](t testing.TB, par Params, pr Problem[T], req Request[T]) 
 		t.Fatalf("Evaluate: %v", err)
 	}
 	return res
+}
+
+func convert[T Float](v []float64) []T {
+	if v == nil {
+		return nil
+	}
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// relErr is ‖got − want‖₂ / max(‖want‖₂, floor).
+func relErr[T Float](got []T, want []float64, floor float64) float64 {
+	var num, den float64
+	for i := range want {
+		d := float64(got[i]) - want[i]
+		num += d * d
+		den += want[i] * want[i]
+	}
+	return math.Sqrt(num) / math.Max(math.Sqrt(den), floor)
 }

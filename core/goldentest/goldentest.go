@@ -1,0 +1,326 @@
+// Package goldentest checks an engine against the golden values computed by
+// GeomLoss 0.2.6 in float64 (../shared/testdata, schema in its README): every
+// sample case's value or potentials and its four gradients, after applying
+// the project's documented deviations from the reference. Core tests run it
+// on the portable engine, package simd on every dispatch path.
+package goldentest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+
+	. "github.com/libgeomloss/libgeomloss/core"
+)
+
+// The golden file is computed by GeomLoss 0.2.6 in float64 (see
+// ../shared/testdata/README.md). Tests read it in place; GEOMLOSS_GOLDEN
+// overrides the path.
+
+type goldenArray struct {
+	Shape []int
+	Data  []float64
+}
+
+func (a *goldenArray) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Shape []int
+		Data  []any
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	a.Shape = raw.Shape
+	a.Data = make([]float64, len(raw.Data))
+	for i, v := range raw.Data {
+		switch t := v.(type) {
+		case float64:
+			a.Data[i] = t
+		case string:
+			switch t {
+			case "NaN":
+				a.Data[i] = math.NaN()
+			case "Infinity":
+				a.Data[i] = math.Inf(1)
+			case "-Infinity":
+				a.Data[i] = math.Inf(-1)
+			default:
+				return fmt.Errorf("bad number %q", t)
+			}
+		default:
+			return fmt.Errorf("bad element %v", v)
+		}
+	}
+	return nil
+}
+
+type goldenResult struct {
+	Status string
+	Value  *goldenArray
+	F, G   *goldenArray
+	Grad   map[string]*goldenArray
+}
+
+type goldenCase struct {
+	ID     string
+	Group  string
+	Tags   []string
+	Params struct {
+		Loss       string
+		P          int
+		Blur       float64
+		Reach      *float64
+		Scaling    float64
+		Debias     bool
+		Potentials bool
+		Diameter   *float64
+	}
+	Batched      bool
+	B            *int
+	N, M, D      int
+	WeightsGiven bool `json:"weights_given"`
+	Inputs       struct{ X, Y, A, B goldenArray }
+	Cotangent    map[string]goldenArray
+	Results      map[string]goldenResult
+}
+
+var golden struct {
+	once  sync.Once
+	cases []goldenCase
+	err   error
+}
+
+// Path is the golden file: $GEOMLOSS_GOLDEN, else ../shared/testdata/golden_public.json
+// beside the repository.
+func Path() string {
+	if p := os.Getenv("GEOMLOSS_GOLDEN"); p != "" {
+		return p
+	}
+	_, file, _, _ := runtime.Caller(0) // <repo>/core/goldentest/goldentest.go
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata", "golden_public.json")
+}
+
+// loadGolden returns the golden sample cases; a missing file fails the test.
+func loadGolden(t testing.TB) []goldenCase {
+	golden.once.Do(func() {
+		raw, err := os.ReadFile(Path())
+		if err != nil {
+			golden.err = err
+			return
+		}
+		var f struct{ Samples []goldenCase }
+		golden.err = json.Unmarshal(raw, &f)
+		golden.cases = f.Samples
+	})
+	if golden.err != nil {
+		t.Fatalf("golden data: %v (set GEOMLOSS_GOLDEN)", golden.err)
+	}
+	if len(golden.cases) == 0 {
+		t.Fatal("golden data has no sample cases")
+	}
+	return golden.cases
+}
+
+func (c *goldenCase) params() Params {
+	par := DefaultParams()
+	var err error
+	par.Loss, err = ParseLoss(c.Params.Loss)
+	if err != nil {
+		panic(err)
+	}
+	par.P, par.Blur, par.Scaling, par.Debias = c.Params.P, c.Params.Blur, c.Params.Scaling, c.Params.Debias
+	if c.Params.Reach != nil {
+		par.Reach = *c.Params.Reach
+	}
+	if c.Params.Diameter != nil {
+		par.Diameter = *c.Params.Diameter
+	}
+	return par
+}
+
+func (c *goldenCase) batch() int {
+	if c.B != nil {
+		return *c.B
+	}
+	return 1
+}
+
+func convert[T Float](v []float64) []T {
+	if v == nil {
+		return nil
+	}
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// expectError reports whether this project must reject the case: the
+// reference's own errors (but hausdorff, which we implement) and balanced
+// Sinkhorn with unequal masses.
+func (c *goldenCase) expectError() bool {
+	ref := c.Results["tensorized"]
+	if ref.Status == "error" && c.Params.Loss != "hausdorff" {
+		return true
+	}
+	return c.Params.Loss == "sinkhorn" && c.Params.Reach == nil && slices.Contains(c.Tags, "unequal_mass")
+}
+
+// expected applies the project's documented deviations from GeomLoss to the
+// reference result: unbalanced gradients use κ' = ρ+ε instead of κ = ρ+ε/2,
+// and the raw unbalanced value (and its weight gradients) is the true
+// entropic OT value.
+func (c *goldenCase) expected() (value, gx, gy, ga, gb []float64) {
+	ref := c.Results["tensorized"]
+	get := func(a *goldenArray) []float64 {
+		if a == nil {
+			return nil
+		}
+		return slices.Clone(a.Data)
+	}
+	if ref.Value != nil {
+		value = get(ref.Value)
+	}
+	if ref.Grad != nil {
+		gx, gy, ga, gb = get(ref.Grad["x"]), get(ref.Grad["y"]), get(ref.Grad["a"]), get(ref.Grad["b"])
+	}
+	if c.Params.Loss != "sinkhorn" || c.Params.Reach == nil || c.Params.Potentials {
+		return
+	}
+	p := float64(c.Params.P)
+	eps, rho := math.Pow(c.Params.Blur, p), math.Pow(*c.Params.Reach, p)
+	kappa, kappaG := rho+eps/2, rho+eps
+	for _, g := range [][]float64{gx, gy} {
+		for i := range g {
+			g[i] *= kappaG / kappa
+		}
+	}
+	if c.Params.Debias {
+		for _, g := range [][]float64{ga, gb} {
+			for i := range g {
+				g[i] *= kappaG / kappa
+			}
+		}
+		return
+	}
+	B, N, M := c.batch(), c.N, c.M
+	for b := 0; b < B; b++ {
+		ma, mb := 0.0, 0.0
+		for _, v := range c.Inputs.A.Data[b*N : (b+1)*N] {
+			ma += v
+		}
+		for _, v := range c.Inputs.B.Data[b*M : (b+1)*M] {
+			mb += v
+		}
+		value[b] += eps*ma*mb - eps/2*(ma+mb)
+		if ga != nil {
+			for i := b * N; i < (b+1)*N; i++ {
+				ga[i] = rho + eps*mb - kappaG*(1-ga[i]/kappa)
+			}
+		}
+		if gb != nil {
+			for j := b * M; j < (b+1)*M; j++ {
+				gb[j] = rho + eps*ma - kappaG*(1-gb[j]/kappa)
+			}
+		}
+	}
+	return
+}
+
+// relErr is ‖got − want‖₂ / max(‖want‖₂, floor).
+func relErr[T Float](got []T, want []float64, floor float64) float64 {
+	var num, den float64
+	for i := range want {
+		d := float64(got[i]) - want[i]
+		num += d * d
+		den += want[i] * want[i]
+	}
+	return math.Sqrt(num) / math.Max(math.Sqrt(den), floor)
+}
+
+// Run checks every golden sample case on eng with the given backend: values,
+// potentials and gradients to a norm-wise relative error ≤ tol, and an error
+// wherever the project must reject the case.
+func Run[T Float](t *testing.T, eng Engine[T], backend Backend, tol float64) {
+	for _, c := range loadGolden(t) {
+		t.Run(c.ID, func(t *testing.T) {
+			checkGoldenCase(t, c, eng, backend, tol)
+		})
+	}
+}
+
+func checkGoldenCase[T Float](t *testing.T, c goldenCase, eng Engine[T], backend Backend, tol float64) {
+	par := c.params()
+	par.Backend = backend
+	B := c.batch()
+	pr := Problem[T]{B: B, N: c.N, M: c.M, D: c.D, X: convert[T](c.Inputs.X.Data), Y: convert[T](c.Inputs.Y.Data)}
+	if c.WeightsGiven {
+		pr.A, pr.Bw = convert[T](c.Inputs.A.Data), convert[T](c.Inputs.B.Data)
+	}
+	ref := c.Results["tensorized"]
+	wantW := c.WeightsGiven && ref.Grad != nil && ref.Grad["a"] != nil
+	req := Request[T]{GradX: true, GradY: true, GradA: wantW, GradB: wantW}
+	if c.Params.Potentials {
+		req.Potentials = true
+		req.CotValue = make([]T, B) // the reference differentiates ⟨cF, F⟩ + ⟨cG, G⟩ only
+		req.CotF, req.CotG = convert[T](c.Cotangent["F"].Data), convert[T](c.Cotangent["G"].Data)
+	} else {
+		req.CotValue = convert[T](c.Cotangent["value"].Data)
+	}
+	res, err := Evaluate(Config[T]{Engine: eng}, par, pr, req)
+	if c.expectError() {
+		if err == nil {
+			t.Fatalf("expected an error, got value %v", res.Value)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if c.Params.Loss == "hausdorff" {
+		return // no reference value: checked by finite differences and identities
+	}
+	value, gx, gy, ga, gb := c.expected()
+	check := func(name string, got []T, want []float64) {
+		t.Helper()
+		if want == nil {
+			return
+		}
+		if got == nil {
+			t.Errorf("%s: not computed", name)
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d values, reference has %d", name, len(got), len(want))
+		}
+		// Values near zero (identical clouds) are compared against the
+		// problem's natural scale instead of their own norm.
+		floor := 1e-6
+		if e := relErr(got, want, floor); e > tol || math.IsNaN(e) {
+			t.Errorf("%s: relative error %.3g > %.3g (got %v, want %v)", name, e, tol, head(got), head(want))
+		}
+	}
+	if c.Params.Potentials {
+		check("F", res.F, ref.F.Data)
+		check("G", res.G, ref.G.Data)
+	} else {
+		check("value", res.Value, value)
+	}
+	check("grad x", res.GradX, gx)
+	check("grad y", res.GradY, gy)
+	if req.GradA {
+		check("grad a", res.GradA, ga)
+		check("grad b", res.GradB, gb)
+	}
+}
+
+func head[T Float](v []T) []T {
+	return v[:min(len(v), 4)]
+}
