@@ -41,8 +41,8 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 		return nil, err
 	}
 	res.Backend, res.Note, res.Engine = backend, note, eng.Name()
-	if backend == Tensorized {
-		res.Engine = "dense"
+	if _, ok := eng.(DenseEngine[T]); backend == Tensorized && !ok {
+		res.Engine = "portable"
 	}
 	alloc := func(want bool, n int) []T {
 		if want {
@@ -71,9 +71,13 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 		cost = CostEuclidean
 	}
 	threads := cfg.Threads
+	dense := densePair[T]
+	if de, ok := eng.(DenseEngine[T]); ok {
+		dense = de.DensePair
+	}
 	pair := func(x, y Cloud[T]) Pair[T] {
 		if backend == Tensorized {
-			return densePair(x, y, cost, threads)
+			return dense(x, y, cost, threads)
 		}
 		return eng.Pair(x, y, cost, threads)
 	}

@@ -79,6 +79,13 @@ type Engine[T Float] interface {
 	Pair(x, y Cloud[T], cost Cost, threads int) Pair[T]
 }
 
+// DenseEngine is an optional extension of Engine for the tensorized backend:
+// a Pair that first stores the N×M matrix of squared distances, then reduces
+// its rows. Engines without it get core's portable dense Pair.
+type DenseEngine[T Float] interface {
+	DensePair(x, y Cloud[T], cost Cost, threads int) Pair[T]
+}
+
 // PointCost returns C(x, y) for the squared distance s (see Cost).
 func PointCost[T Float](c Cost, s T) T {
 	if c == CostHalfSquared {
