@@ -29,12 +29,14 @@ type smArgs[T core.Float] struct {
 	x      []T   // the row's point, len D
 	y      [][]T // y[k][j]: coordinate k of point j (padded)
 	h      []T   // padded log-weights times log₂e
+	srow   []T   // dense kernels: the row's squared distances (padded)
 	j0, j1 int
-	c      T   // log₂e/(2ε) for p = 2, log₂e/ε for p = 1
+	nc     T   // −log₂e/(2ε) for p = 2, −log₂e/ε for p = 1
 	m      T   // in: starting reference; out: the tile's reference (≥ in, ≥ max z − slack), log₂ units
-	s      T   // out: Σ_j 2^(z_j − m), z_j = h_j − c·(s_ij or C_ij)
+	s      T   // out: Σ_j 2^(z_j − m), z_j = h_j + nc·(s_ij or C_ij)
 	g      []T // out (if the kernel has grad): Σ_j 2^(z_j − m)·∇₁C, len D
-	scr    []T // scratch, len ≥ D·width
+	scr    []T // scratch, len ≥ D·width, 64-byte aligned
+	acc    []T // vector results, len ≥ 5·width, 64-byte aligned
 }
 
 // ksArgs are the arguments of one kernel-sum tile kernel. c is the kernel's
@@ -44,11 +46,21 @@ type ksArgs[T core.Float] struct {
 	x      []T
 	y      [][]T
 	w      []T // padded weights (0 in padding)
+	srow   []T
 	j0, j1 int
 	c      T
 	s      T
 	g      []T
 	scr    []T
+	acc    []T
+}
+
+// sqArgs are the arguments of the dense fill: out[j] = |x − y_j|² for the
+// len(out) (padded) columns, computed exactly as the online kernels do.
+type sqArgs[T core.Float] struct {
+	x   []T
+	y   [][]T
+	out []T
 }
 
 // kernels is one code path's set of tile kernels for element type T.
@@ -56,6 +68,9 @@ type kernels[T core.Float] struct {
 	width int
 	sm    [4][2][2]func(*smArgs[T]) // [D or 0 if D>3][p−1][grad]
 	ks    [3][4][2]func(*ksArgs[T]) // [kernel−1][D or 0][grad]
+	dsm   [4][2][2]func(*smArgs[T]) // dense (stored squared distances) soft-min
+	dks   [3][4][2]func(*ksArgs[T]) // dense kernel sums
+	sq    [4]func(*sqArgs[T])       // dense fill, [D or 0]
 	exp2  func(x []T)               // in-place vector 2^x (len a multiple of width); for tests
 }
 
@@ -67,13 +82,38 @@ type engine[T core.Float] struct {
 func (e engine[T]) Name() string { return e.name }
 
 func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	return e.newPair(x, y, cost, threads)
+}
+
+// DensePair implements core.DenseEngine: the tensorized backend's Pair. It
+// stores the N×M matrix of squared distances (rows padded to the vector
+// width), computed by the same vector code as the online kernels, and its
+// reductions read that matrix instead of recomputing distances — the results
+// are the online Pair's, bit for bit. Coordinates are still read for the
+// gradients.
+func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	p := e.newPair(x, y, cost, threads)
+	p.dense = make([]T, p.n*p.mp)
+	fill := e.k.sq[dIndex(p.d)]
+	p.run(func(lo, hi int, _ *workspace[T]) {
+		a := sqArgs[T]{y: p.ys}
+		for i := lo; i < hi; i++ {
+			a.x = x.Pts[i*p.d : (i+1)*p.d]
+			a.out = p.dense[i*p.mp : (i+1)*p.mp]
+			fill(&a)
+		}
+	})
+	return p
+}
+
+func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost, threads int) *pair[T] {
 	w := e.k.width
 	mp := (y.N + w - 1) / w * w
 	if mp == 0 {
 		mp = w
 	}
 	d := y.D
-	store := make([]T, d*mp)
+	store := aligned64[T](d * mp)
 	ys := make([][]T, d)
 	for k := range ys {
 		ys[k] = store[k*mp : (k+1)*mp : (k+1)*mp]
@@ -83,7 +123,7 @@ func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pa
 			ys[k][j] = y.Pts[j*d+k]
 		}
 	}
-	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, buf: make([]T, mp),
+	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, buf: aligned64[T](mp),
 		cost: cost, threads: threads, k: e.k}
 }
 
@@ -93,9 +133,18 @@ type pair[T core.Float] struct {
 	d        int
 	ys       [][]T
 	buf      []T // padded h or weights of the current call
+	dense    []T // DensePair: n rows of mp squared distances; nil online
 	cost     core.Cost
 	threads  int
 	k        *kernels[T]
+}
+
+// srow returns row i of the stored squared distances (nil online).
+func (p *pair[T]) srow(i int) []T {
+	if p.dense == nil {
+		return nil
+	}
+	return p.dense[i*p.mp : (i+1)*p.mp : (i+1)*p.mp]
 }
 
 func dIndex(d int) int {
@@ -156,10 +205,11 @@ type workspace[T core.Float] struct {
 	rows [blockRows]rowState
 	g    []T
 	scr  []T
+	acc  []T
 }
 
 func newWorkspace[T core.Float](d, w int) *workspace[T] {
-	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w)}
+	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w), acc: aligned64[T](5 * w)}
 	gs := make([]float64, blockRows*d)
 	for r := range ws.rows {
 		ws.rows[r].g = gs[r*d : (r+1)*d : (r+1)*d]
@@ -176,11 +226,11 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 	for j := p.m; j < p.mp; j++ {
 		p.buf[j] = ninf
 	}
-	var c T
+	var nc T
 	if p.cost == core.CostHalfSquared {
-		c = T(math.Log2E / (2 * float64(eps)))
+		nc = T(-math.Log2E / (2 * float64(eps)))
 	} else {
-		c = T(math.Log2E / float64(eps))
+		nc = T(-math.Log2E / float64(eps))
 	}
 	gi := 0
 	if grad != nil {
@@ -191,10 +241,13 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 		pi = 1
 	}
 	kern := p.k.sm[dIndex(p.d)][pi][gi]
+	if p.dense != nil {
+		kern = p.k.dsm[dIndex(p.d)][pi][gi]
+	}
 	nm := negMax[T]()
 	d := p.d
 	p.run(func(lo, hi int, ws *workspace[T]) {
-		a := smArgs[T]{y: p.ys, h: p.buf, c: c, g: ws.g, scr: ws.scr}
+		a := smArgs[T]{y: p.ys, h: p.buf, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].m, rows[r].s = float64(nm), 0
@@ -205,6 +258,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 			for r := range rows {
 				st := &rows[r]
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				a.srow = p.srow(lo + r)
 				a.m = T(st.m)
 				kern(&a)
 				if a.s == 0 {
@@ -280,9 +334,12 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 		gi = 1
 	}
 	kern := p.k.ks[int(k)-1][dIndex(p.d)][gi]
+	if p.dense != nil {
+		kern = p.k.dks[int(k)-1][dIndex(p.d)][gi]
+	}
 	d := p.d
 	p.run(func(lo, hi int, ws *workspace[T]) {
-		a := ksArgs[T]{y: p.ys, w: p.buf, c: T(c), g: ws.g, scr: ws.scr}
+		a := ksArgs[T]{y: p.ys, w: p.buf, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].s = 0
@@ -293,6 +350,7 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 			for r := range rows {
 				st := &rows[r]
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				a.srow = p.srow(lo + r)
 				kern(&a)
 				st.s += float64(a.s)
 				if gi == 1 {

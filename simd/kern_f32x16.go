@@ -12,6 +12,37 @@ import (
 
 var _ = math.MaxFloat32
 
+// constsF32x16 holds the broadcast constants of the F32x16 kernels; kernels
+// load them from memory inside their loops (see simd/gen).
+type constsF32x16 struct {
+	zero, lo, floor, slack, clamp [16]float32
+	nlog2e                        [16]float32
+	magic                         [16]float32
+	bias                          [16]int32
+	c                             [7][16]float32
+	perm                          [4][16]uint32
+}
+
+// kcF32x16 is 64-byte aligned so that no constant load splits a cache line.
+var kcF32x16 = func() *constsF32x16 {
+	var z constsF32x16
+	buf := make([]byte, unsafe.Sizeof(z)+64)
+	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
+	k := (*constsF32x16)(unsafe.Pointer(&buf[off]))
+	coefs := []float32{1.0000000019744038, 0.6931469742493942, 0.24022994975534831, 0.055482899885952237, 0.0096795416197807595, 0.001243499317067766, 0.00021712924918171702}
+	for i := 0; i < 16; i++ {
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
+		k.magic[i], k.bias[i] = 12582912, 127
+		for j, c := range coefs {
+			k.c[j][i] = c
+		}
+		for s, st := 0, 16/2; st >= 1; s, st = s+1, st/2 {
+			k.perm[s][i] = uint32(i ^ st)
+		}
+	}
+	return k
+}()
+
 func hsumF32x16(b *[16]float32) float32 {
 	var s float32
 	for _, v := range b {
@@ -20,695 +51,579 @@ func hsumF32x16(b *[16]float32) float32 {
 	return s
 }
 
-func hmaxF32x16(b *[16]float32) float32 {
-	m := b[0]
-	for _, v := range b[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
-// exp2F32x16 is the vector 2^x for x ≤ 0 (see package doc for its
+// exp2F32x16 is the vector 2^x for x ≤ 20 (see package doc for its
 // accuracy); arguments below -100 give exactly 0, −∞ included.
 func exp2F32x16(x archsimd.Float32x16) archsimd.Float32x16 {
-
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	yi := x
-	yx := yi.Max(kLo)
-	yn := yx.RoundToEvenScaled(0)
-	yr := yx.Sub(yn)
-	y := yr.MulAdd(kC6, kC5)
-	y = y.MulAdd(yr, kC4)
-	y = y.MulAdd(yr, kC3)
-	y = y.MulAdd(yr, kC2)
-	y = y.MulAdd(yr, kC1)
-	y = y.MulAdd(yr, kC0)
-	y = y.Scale(yn).Masked(yi.GreaterEqual(kLo))
+	kc := kcF32x16
+	yt := (x).Max(archsimd.LoadFloat32x16(&kc.floor))
+	yf := yt.FloorScaledResidue(0)
+	y := yf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[4]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[3]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[2]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[1]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[0]))
+	y = y.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 	return y
 }
 
 func smF32x16D0P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D0P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D0P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(r).StoreSlice(scr[k*16:])
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x16Slice(scr[k*16:])).StoreSlice(scr[k*16:])
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
-		a.g[k] = hsumF32x16(&sb)
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
 	}
 
 }
 
 func smF32x16D0P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat32x16Slice(scr[k*16:]).Mul(r).StoreSlice(scr[k*16:])
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x16Slice(scr[k*16:])).StoreSlice(scr[k*16:])
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
-		a.g[k] = hsumF32x16(&sb)
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
 	}
 
 }
 
 func smF32x16D1P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D1P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D1P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
 
 }
 
 func smF32x16D1P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
 
 }
 
 func smF32x16D2P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -716,75 +631,64 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D2P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -792,78 +696,65 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D2P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -871,87 +762,76 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
 
 }
 
 func smF32x16D2P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -959,84 +839,75 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
 
 }
 
 func smF32x16D3P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1046,77 +917,66 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D3P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1126,82 +986,68 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func smF32x16D3P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1211,94 +1057,83 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat32x16(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
-	a.g[2] = hsumF32x16(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
 
 }
 
 func smF32x16D3P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x16(mv)
-	mT := archsimd.BroadcastFloat32x16(mv + 20)
-	var zb [16]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x16(-a.c)
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1308,625 +1143,1615 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x16(&zb)
-			nm := archsimd.BroadcastFloat32x16(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x16(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x16(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat32x16(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x16(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
-	a.g[2] = hsumF32x16(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
+
+}
+
+func smF32x16DenseD0P1G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD0P2G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD0P1G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	scr := a.scr[:d*16]
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
+	}
+
+}
+
+func smF32x16DenseD0P2G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	scr := a.scr[:d*16]
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
+	}
+
+}
+
+func smF32x16DenseD1P1G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD1P2G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD1P1G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+
+}
+
+func smF32x16DenseD1P2G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+
+}
+
+func smF32x16DenseD2P1G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD2P2G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD2P1G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+
+}
+
+func smF32x16DenseD2P2G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+
+}
+
+func smF32x16DenseD3P1G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD3P2G0(a *smArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func smF32x16DenseD3P1G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
+
+}
+
+func smF32x16DenseD3P2G1(a *smArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x16(a.m)
+	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
+	nc := archsimd.BroadcastFloat32x16(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	m.Store((*[16]float32)(acc[16:]))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[16]
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
 
 }
 
 func ksF32x16K1D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K2D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K3D0G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K1D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x16Slice(scr[k*16:])).StoreSlice(scr[k*16:])
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
-		a.g[k] = hsumF32x16(&sb)
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
 	}
 
 }
 
 func ksF32x16K2D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x16Slice(scr[k*16:])).StoreSlice(scr[k*16:])
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
-		a.g[k] = hsumF32x16(&sb)
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
 	}
 
 }
 
 func ksF32x16K3D0G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	d := len(a.x)
+	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
-		s := zero
+		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x16Slice(scr[k*16:])).StoreSlice(scr[k*16:])
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x16Slice(scr[k*16:]).Store(&sb)
-		a.g[k] = hsumF32x16(&sb)
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
 	}
 
 }
 
 func ksF32x16K1D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K2D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K3D1G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K1D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
 
 }
 
 func ksF32x16K2D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
 
 }
 
 func ksF32x16K3D1G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
 
 }
 
 func ksF32x16K1D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1935,49 +2760,37 @@ func ksF32x16K1D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K2D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1986,41 +2799,39 @@ func ksF32x16K2D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K3D2G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2029,40 +2840,29 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K1D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2071,59 +2871,47 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
 
 }
 
 func ksF32x16K2D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2132,51 +2920,49 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
 
 }
 
 func ksF32x16K3D2G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2185,44 +2971,37 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
 
 }
 
 func ksF32x16K1D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2233,51 +3012,39 @@ func ksF32x16K1D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K2D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2288,43 +3055,41 @@ func ksF32x16K2D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K3D3G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2335,44 +3100,32 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
 
 }
 
 func ksF32x16K1D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2383,65 +3136,53 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
-	a.g[2] = hsumF32x16(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
 
 }
 
 func ksF32x16K2D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x16(-100)
-	kC0 := archsimd.BroadcastFloat32x16(1)
-	kC1 := archsimd.BroadcastFloat32x16(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x16(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x16(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x16(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x16(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x16(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x16(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2452,57 +3193,55 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
-	a.g[2] = hsumF32x16(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
 
 }
 
 func ksF32x16K3D3G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x16(0)
-	clampv := archsimd.BroadcastFloat32x16(1e-8)
-	_ = clampv
+	kc := kcF32x16
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[16]float32)(a.scr[0*16 : (0+1)*16])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[16]float32)(a.scr[1*16 : (1+1)*16])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x16(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[16]float32)(a.scr[2*16 : (2+1)*16])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x16(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -2513,21 +3252,1010 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x16(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x16(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x16(pv2)).Store(pv2)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [16]float32
-	S.Store(&sb)
-	a.s = hsumF32x16(&sb)
-	a.g[0] = hsumF32x16(pv0)
-	a.g[1] = hsumF32x16(pv1)
-	a.g[2] = hsumF32x16(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
 
+}
+
+func ksF32x16DenseK1D0G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK2D0G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	scr := a.scr[:d*16]
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
+	}
+
+}
+
+func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	scr := a.scr[:d*16]
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
+	}
+
+}
+
+func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	scr := a.scr[:d*16]
+	for k := 0; k < d; k++ {
+		S.Store((*[16]float32)(scr[k*16:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			pg := (*[16]float32)(scr[k*16:])
+			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x16((*[16]float32)(scr[k*16:]))
+	}
+
+}
+
+func ksF32x16DenseK1D1G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK2D1G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK3D1G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+
+}
+
+func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+
+}
+
+func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+
+}
+
+func ksF32x16DenseK1D2G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK2D2G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK3D2G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+
+}
+
+func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+
+}
+
+func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+
+}
+
+func ksF32x16DenseK1D3G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK2D3G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK3D3G0(a *ksArgs[float32]) {
+	kc := kcF32x16
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+
+}
+
+func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
+
+}
+
+func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
+
+}
+
+func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
+	kc := kcF32x16
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x16(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:16*5]
+	S.Store((*[16]float32)(acc))
+	G0.Store((*[16]float32)(acc[(0+2)*16:]))
+	G1.Store((*[16]float32)(acc[(1+2)*16:]))
+	G2.Store((*[16]float32)(acc[(2+2)*16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.g[0] = hsumF32x16((*[16]float32)(acc[(0+2)*16:]))
+	a.g[1] = hsumF32x16((*[16]float32)(acc[(1+2)*16:]))
+	a.g[2] = hsumF32x16((*[16]float32)(acc[(2+2)*16:]))
+
+}
+
+func sqF32x16D0(a *sqArgs[float32]) {
+	kc := kcF32x16
+	d := len(a.x)
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+16 <= len(a.out); j += 16 {
+		s := archsimd.LoadFloat32x16(&kc.zero)
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+			s = t.MulAdd(t, s)
+		}
+
+		s.Store((*[16]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x16D1(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+16 <= len(a.out); j += 16 {
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		s := d0.Mul(d0)
+
+		s.Store((*[16]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x16D2(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+16 <= len(a.out); j += 16 {
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+
+		s.Store((*[16]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x16D3(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+16 <= len(a.out); j += 16 {
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+		s = d2.MulAdd(d2, s)
+
+		s.Store((*[16]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // kernF32x16 is the avx512 kernel set for float32.
@@ -2544,9 +4272,23 @@ var kernF32x16 = &kernels[float32]{
 		{{ksF32x16K2D0G0, ksF32x16K2D0G1}, {ksF32x16K2D1G0, ksF32x16K2D1G1}, {ksF32x16K2D2G0, ksF32x16K2D2G1}, {ksF32x16K2D3G0, ksF32x16K2D3G1}},
 		{{ksF32x16K3D0G0, ksF32x16K3D0G1}, {ksF32x16K3D1G0, ksF32x16K3D1G1}, {ksF32x16K3D2G0, ksF32x16K3D2G1}, {ksF32x16K3D3G0, ksF32x16K3D3G1}},
 	},
+	dsm: [4][2][2]func(*smArgs[float32]){
+		{{smF32x16DenseD0P1G0, smF32x16DenseD0P1G1}, {smF32x16DenseD0P2G0, smF32x16DenseD0P2G1}},
+		{{smF32x16DenseD1P1G0, smF32x16DenseD1P1G1}, {smF32x16DenseD1P2G0, smF32x16DenseD1P2G1}},
+		{{smF32x16DenseD2P1G0, smF32x16DenseD2P1G1}, {smF32x16DenseD2P2G0, smF32x16DenseD2P2G1}},
+		{{smF32x16DenseD3P1G0, smF32x16DenseD3P1G1}, {smF32x16DenseD3P2G0, smF32x16DenseD3P2G1}},
+	},
+	dks: [3][4][2]func(*ksArgs[float32]){
+		{{ksF32x16DenseK1D0G0, ksF32x16DenseK1D0G1}, {ksF32x16DenseK1D1G0, ksF32x16DenseK1D1G1}, {ksF32x16DenseK1D2G0, ksF32x16DenseK1D2G1}, {ksF32x16DenseK1D3G0, ksF32x16DenseK1D3G1}},
+		{{ksF32x16DenseK2D0G0, ksF32x16DenseK2D0G1}, {ksF32x16DenseK2D1G0, ksF32x16DenseK2D1G1}, {ksF32x16DenseK2D2G0, ksF32x16DenseK2D2G1}, {ksF32x16DenseK2D3G0, ksF32x16DenseK2D3G1}},
+		{{ksF32x16DenseK3D0G0, ksF32x16DenseK3D0G1}, {ksF32x16DenseK3D1G0, ksF32x16DenseK3D1G1}, {ksF32x16DenseK3D2G0, ksF32x16DenseK3D2G1}, {ksF32x16DenseK3D3G0, ksF32x16DenseK3D3G1}},
+	},
+	sq: [4]func(*sqArgs[float32]){sqF32x16D0, sqF32x16D1, sqF32x16D2, sqF32x16D3},
 	exp2: func(x []float32) {
 		for i := 0; i+16 <= len(x); i += 16 {
-			exp2F32x16(archsimd.LoadFloat32x16Slice(x[i:])).StoreSlice(x[i:])
+			p := (*[16]float32)(x[i:])
+			exp2F32x16(archsimd.LoadFloat32x16(p)).Store(p)
 		}
+		archsimd.ClearAVXUpperBits()
 	},
 }

@@ -12,6 +12,37 @@ import (
 
 var _ = math.MaxFloat32
 
+// constsF32x8 holds the broadcast constants of the F32x8 kernels; kernels
+// load them from memory inside their loops (see simd/gen).
+type constsF32x8 struct {
+	zero, lo, floor, slack, clamp [8]float32
+	nlog2e                        [8]float32
+	magic                         [8]float32
+	bias                          [8]int32
+	c                             [7][8]float32
+	perm                          [3][8]uint32
+}
+
+// kcF32x8 is 64-byte aligned so that no constant load splits a cache line.
+var kcF32x8 = func() *constsF32x8 {
+	var z constsF32x8
+	buf := make([]byte, unsafe.Sizeof(z)+64)
+	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
+	k := (*constsF32x8)(unsafe.Pointer(&buf[off]))
+	coefs := []float32{1, 0.6931472028559803, 0.2402264791332577, 0.055503324695474421, 0.0096184373837117972, 0.0013398874929704653, 0.00015353356449033574}
+	for i := 0; i < 8; i++ {
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
+		k.magic[i], k.bias[i] = 12582912, 127
+		for j, c := range coefs {
+			k.c[j][i] = c
+		}
+		for s, st := 0, 8/2; st >= 1; s, st = s+1, st/2 {
+			k.perm[s][i] = uint32(i ^ st)
+		}
+	}
+	return k
+}()
+
 func hsumF32x8(b *[8]float32) float32 {
 	var s float32
 	for _, v := range b {
@@ -20,732 +51,588 @@ func hsumF32x8(b *[8]float32) float32 {
 	return s
 }
 
-func hmaxF32x8(b *[8]float32) float32 {
-	m := b[0]
-	for _, v := range b[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
-// exp2F32x8 is the vector 2^x for x ≤ 0 (see package doc for its
+// exp2F32x8 is the vector 2^x for x ≤ 20 (see package doc for its
 // accuracy); arguments below -100 give exactly 0, −∞ included.
 func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
-
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	yi := x
-	yx := yi.Max(kLo)
-	ym := yx.Add(kMagic)
-	yn := ym.Sub(kMagic)
-	yr := yx.Sub(yn)
-	y := yr.MulAdd(kC6, kC5)
-	y = y.MulAdd(yr, kC4)
-	y = y.MulAdd(yr, kC3)
-	y = y.MulAdd(yr, kC2)
-	y = y.MulAdd(yr, kC1)
-	y = y.MulAdd(yr, kC0)
-	y = y.Mul(ym.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(yi.GreaterEqual(kLo))
+	kc := kcF32x8
+	yt := (x).Max(archsimd.LoadFloat32x8(&kc.floor))
+	ym := yt.Add(archsimd.LoadFloat32x8(&kc.magic))
+	yf := yt.Sub(ym.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+	y := yf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[4]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[3]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[2]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[1]))
+	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[0]))
+	y = y.Mul(ym.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(yt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 	return y
 }
 
 func smF32x8D0P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D0P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D0P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF32x8(&sb)
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
 	}
 
 }
 
 func smF32x8D0P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat32x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF32x8(&sb)
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
 	}
 
 }
 
 func smF32x8D1P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D1P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D1P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
 }
 
 func smF32x8D1P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
 }
 
 func smF32x8D2P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -753,79 +640,65 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D2P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -833,82 +706,66 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D2P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -916,91 +773,77 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
 
 }
 
 func smF32x8D2P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1008,88 +851,76 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
 
 }
 
 func smF32x8D3P1G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1099,81 +930,67 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D3P2G0(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1183,86 +1000,69 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func smF32x8D3P1G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1272,98 +1072,84 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat32x8(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
-	a.g[2] = hsumF32x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
 
 }
 
 func smF32x8D3P2G1(a *smArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat32x8(mv)
-	mT := archsimd.BroadcastFloat32x8(mv + 20)
-	var zb [8]float32
-	S := zero
-	negc := archsimd.BroadcastFloat32x8(-a.c)
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1373,653 +1159,1640 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF32x8(&zb)
-			nm := archsimd.BroadcastFloat32x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC6, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat32x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat32x8(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat32x8(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat32x8(mv + 20)
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC6, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
-	a.g[2] = hsumF32x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
+
+}
+
+func smF32x8DenseD0P1G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD0P2G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD0P1G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
+	}
+
+}
+
+func smF32x8DenseD0P2G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
+	}
+
+}
+
+func smF32x8DenseD1P1G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD1P2G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD1P1G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+
+}
+
+func smF32x8DenseD1P2G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+
+}
+
+func smF32x8DenseD2P1G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD2P2G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD2P1G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+
+}
+
+func smF32x8DenseD2P2G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+
+}
+
+func smF32x8DenseD3P1G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD3P2G0(a *smArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func smF32x8DenseD3P1G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+
+		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
+
+}
+
+func smF32x8DenseD3P2G1(a *smArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
+	nc := archsimd.BroadcastFloat32x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
+		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
 
 }
 
 func ksF32x8K1D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K2D0G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K3D0G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K1D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF32x8(&sb)
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
 	}
 
 }
 
 func ksF32x8K2D0G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF32x8(&sb)
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
 	}
 
 }
 
 func ksF32x8K3D0G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	d := len(a.x)
+	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat32x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat32x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF32x8(&sb)
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
 	}
 
 }
 
 func ksF32x8K1D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K2D1G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K3D1G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K1D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
 }
 
 func ksF32x8K2D1G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
 }
 
 func ksF32x8K3D1G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
 }
 
 func ksF32x8K1D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2028,52 +2801,38 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K2D2G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2082,42 +2841,40 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K3D2G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2126,42 +2883,29 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K1D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2170,62 +2914,48 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
 
 }
 
 func ksF32x8K2D2G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2234,52 +2964,50 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
 
 }
 
 func ksF32x8K3D2G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2288,46 +3016,37 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
 
 }
 
 func ksF32x8K1D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2338,54 +3057,40 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K2D3G0(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2396,44 +3101,42 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K3D3G0(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2444,46 +3147,32 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
 
 func ksF32x8K1D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2494,68 +3183,54 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
-	a.g[2] = hsumF32x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
 
 }
 
 func ksF32x8K2D3G1(a *ksArgs[float32]) {
-	kLo := archsimd.BroadcastFloat32x8(-100)
-	kMagic := archsimd.BroadcastFloat32x8(12582912)
-	kBias := archsimd.BroadcastInt32x8(127)
-	kC0 := archsimd.BroadcastFloat32x8(1)
-	kC1 := archsimd.BroadcastFloat32x8(0.6931472028559803)
-	kC2 := archsimd.BroadcastFloat32x8(0.2402264791332577)
-	kC3 := archsimd.BroadcastFloat32x8(0.05550332469547442)
-	kC4 := archsimd.BroadcastFloat32x8(0.009618437383711797)
-	kC5 := archsimd.BroadcastFloat32x8(0.0013398874929704653)
-	kC6 := archsimd.BroadcastFloat32x8(0.00015353356449033574)
-
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat32x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2566,58 +3241,56 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC6, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt32x8().Add(kBias).ShiftAllLeft(23).AsFloat32x8()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
-	a.g[2] = hsumF32x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
 
 }
 
 func ksF32x8K3D3G1(a *ksArgs[float32]) {
-	zero := archsimd.BroadcastFloat32x8(0)
-	clampv := archsimd.BroadcastFloat32x8(1e-8)
-	_ = clampv
+	kc := kcF32x8
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float32)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float32)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat32x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float32)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat32x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -2628,21 +3301,1026 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat32x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat32x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat32x8(pv2)).Store(pv2)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float32
-	S.Store(&sb)
-	a.s = hsumF32x8(&sb)
-	a.g[0] = hsumF32x8(pv0)
-	a.g[1] = hsumF32x8(pv1)
-	a.g[2] = hsumF32x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
 
+}
+
+func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
+	}
+
+}
+
+func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
+	}
+
+}
+
+func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float32)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			pg := (*[8]float32)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
+	}
+
+}
+
+func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK3D1G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+
+}
+
+func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+
+}
+
+func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+
+}
+
+func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK3D2G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+
+}
+
+func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+
+}
+
+func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+
+}
+
+func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK3D3G0(a *ksArgs[float32]) {
+	kc := kcF32x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+
+}
+
+func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
+
+}
+
+func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
+		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
+
+}
+
+func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
+	kc := kcF32x8
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat32x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+
+		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
+		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float32)(acc))
+	G0.Store((*[8]float32)(acc[(0+2)*8:]))
+	G1.Store((*[8]float32)(acc[(1+2)*8:]))
+	G2.Store((*[8]float32)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
+	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
+	a.g[2] = hsumF32x8((*[8]float32)(acc[(2+2)*8:]))
+
+}
+
+func sqF32x8D0(a *sqArgs[float32]) {
+	kc := kcF32x8
+	d := len(a.x)
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		s := archsimd.LoadFloat32x8(&kc.zero)
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+			s = t.MulAdd(t, s)
+		}
+
+		s.Store((*[8]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x8D1(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		s := d0.Mul(d0)
+
+		s.Store((*[8]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x8D2(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+
+		s.Store((*[8]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF32x8D3(a *sqArgs[float32]) {
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+		s = d2.MulAdd(d2, s)
+
+		s.Store((*[8]float32)(unsafe.Add(po, j*4)))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // kernF32x8 is the avx2 kernel set for float32.
@@ -2659,9 +4337,23 @@ var kernF32x8 = &kernels[float32]{
 		{{ksF32x8K2D0G0, ksF32x8K2D0G1}, {ksF32x8K2D1G0, ksF32x8K2D1G1}, {ksF32x8K2D2G0, ksF32x8K2D2G1}, {ksF32x8K2D3G0, ksF32x8K2D3G1}},
 		{{ksF32x8K3D0G0, ksF32x8K3D0G1}, {ksF32x8K3D1G0, ksF32x8K3D1G1}, {ksF32x8K3D2G0, ksF32x8K3D2G1}, {ksF32x8K3D3G0, ksF32x8K3D3G1}},
 	},
+	dsm: [4][2][2]func(*smArgs[float32]){
+		{{smF32x8DenseD0P1G0, smF32x8DenseD0P1G1}, {smF32x8DenseD0P2G0, smF32x8DenseD0P2G1}},
+		{{smF32x8DenseD1P1G0, smF32x8DenseD1P1G1}, {smF32x8DenseD1P2G0, smF32x8DenseD1P2G1}},
+		{{smF32x8DenseD2P1G0, smF32x8DenseD2P1G1}, {smF32x8DenseD2P2G0, smF32x8DenseD2P2G1}},
+		{{smF32x8DenseD3P1G0, smF32x8DenseD3P1G1}, {smF32x8DenseD3P2G0, smF32x8DenseD3P2G1}},
+	},
+	dks: [3][4][2]func(*ksArgs[float32]){
+		{{ksF32x8DenseK1D0G0, ksF32x8DenseK1D0G1}, {ksF32x8DenseK1D1G0, ksF32x8DenseK1D1G1}, {ksF32x8DenseK1D2G0, ksF32x8DenseK1D2G1}, {ksF32x8DenseK1D3G0, ksF32x8DenseK1D3G1}},
+		{{ksF32x8DenseK2D0G0, ksF32x8DenseK2D0G1}, {ksF32x8DenseK2D1G0, ksF32x8DenseK2D1G1}, {ksF32x8DenseK2D2G0, ksF32x8DenseK2D2G1}, {ksF32x8DenseK2D3G0, ksF32x8DenseK2D3G1}},
+		{{ksF32x8DenseK3D0G0, ksF32x8DenseK3D0G1}, {ksF32x8DenseK3D1G0, ksF32x8DenseK3D1G1}, {ksF32x8DenseK3D2G0, ksF32x8DenseK3D2G1}, {ksF32x8DenseK3D3G0, ksF32x8DenseK3D3G1}},
+	},
+	sq: [4]func(*sqArgs[float32]){sqF32x8D0, sqF32x8D1, sqF32x8D2, sqF32x8D3},
 	exp2: func(x []float32) {
 		for i := 0; i+8 <= len(x); i += 8 {
-			exp2F32x8(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(x[i:])
+			p := (*[8]float32)(x[i:])
+			exp2F32x8(archsimd.LoadFloat32x8(p)).Store(p)
 		}
+		archsimd.ClearAVXUpperBits()
 	},
 }

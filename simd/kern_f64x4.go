@@ -12,6 +12,37 @@ import (
 
 var _ = math.MaxFloat32
 
+// constsF64x4 holds the broadcast constants of the F64x4 kernels; kernels
+// load them from memory inside their loops (see simd/gen).
+type constsF64x4 struct {
+	zero, lo, floor, slack, clamp [4]float64
+	nlog2e                        [4]float64
+	magic                         [4]float64
+	bias                          [4]int64
+	c                             [13][4]float64
+	perm                          [2][4]uint64
+}
+
+// kcF64x4 is 64-byte aligned so that no constant load splits a cache line.
+var kcF64x4 = func() *constsF64x4 {
+	var z constsF64x4
+	buf := make([]byte, unsafe.Sizeof(z)+64)
+	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
+	k := (*constsF64x4)(unsafe.Pointer(&buf[off]))
+	coefs := []float64{1, 0.69314718055994529, 0.24022650695910069, 0.055504108664821576, 0.0096181291076284751, 0.0013333558146428441, 0.00015403530393381606, 1.5252733804059834e-05, 1.3215486790144303e-06, 1.0178086009239695e-07, 7.0549116208011201e-09, 4.445538271870809e-10, 2.5678435993488189e-11}
+	for i := 0; i < 4; i++ {
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
+		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		for j, c := range coefs {
+			k.c[j][i] = c
+		}
+		for s, st := 0, 4/2; st >= 1; s, st = s+1, st/2 {
+			k.perm[s][i] = uint64(i ^ st)
+		}
+	}
+	return k
+}()
+
 func hsumF64x4(b *[4]float64) float64 {
 	var s float64
 	for _, v := range b {
@@ -20,894 +51,682 @@ func hsumF64x4(b *[4]float64) float64 {
 	return s
 }
 
-func hmaxF64x4(b *[4]float64) float64 {
-	m := b[0]
-	for _, v := range b[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
-// exp2F64x4 is the vector 2^x for x ≤ 0 (see package doc for its
+// exp2F64x4 is the vector 2^x for x ≤ 60 (see package doc for its
 // accuracy); arguments below -1000 give exactly 0, −∞ included.
 func exp2F64x4(x archsimd.Float64x4) archsimd.Float64x4 {
-
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	yi := x
-	yx := yi.Max(kLo)
-	ym := yx.Add(kMagic)
-	yn := ym.Sub(kMagic)
-	yr := yx.Sub(yn)
-	y := yr.MulAdd(kC12, kC11)
-	y = y.MulAdd(yr, kC10)
-	y = y.MulAdd(yr, kC9)
-	y = y.MulAdd(yr, kC8)
-	y = y.MulAdd(yr, kC7)
-	y = y.MulAdd(yr, kC6)
-	y = y.MulAdd(yr, kC5)
-	y = y.MulAdd(yr, kC4)
-	y = y.MulAdd(yr, kC3)
-	y = y.MulAdd(yr, kC2)
-	y = y.MulAdd(yr, kC1)
-	y = y.MulAdd(yr, kC0)
-	y = y.Mul(ym.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(yi.GreaterEqual(kLo))
+	kc := kcF64x4
+	yt := (x).Max(archsimd.LoadFloat64x4(&kc.floor))
+	ym := yt.Add(archsimd.LoadFloat64x4(&kc.magic))
+	yf := yt.Sub(ym.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+	y := yf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[10]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[9]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[8]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[7]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[6]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[5]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[4]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[3]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[2]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[1]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[0]))
+	y = y.Mul(ym.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(yt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 	return y
 }
 
 func smF64x4D0P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D0P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D0P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(r).StoreSlice(scr[k*4:])
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x4Slice(scr[k*4:])).StoreSlice(scr[k*4:])
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
-		a.g[k] = hsumF64x4(&sb)
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
 	}
 
 }
 
 func smF64x4D0P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat64x4Slice(scr[k*4:]).Mul(r).StoreSlice(scr[k*4:])
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x4Slice(scr[k*4:])).StoreSlice(scr[k*4:])
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
-		a.g[k] = hsumF64x4(&sb)
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
 	}
 
 }
 
 func smF64x4D1P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D1P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D1P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
 }
 
 func smF64x4D1P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
 }
 
 func smF64x4D2P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -915,97 +734,76 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D2P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1013,100 +811,77 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D2P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1114,109 +889,88 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
 
 }
 
 func smF64x4D2P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1224,106 +978,87 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
 
 }
 
 func smF64x4D3P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1333,99 +1068,78 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D3P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1435,104 +1149,80 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func smF64x4D3P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1542,116 +1232,95 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat64x4(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
-	a.g[2] = hsumF64x4(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
 
 }
 
 func smF64x4D3P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x4(mv)
-	mT := archsimd.BroadcastFloat64x4(mv + 60)
-	var zb [4]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x4(-a.c)
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1661,767 +1330,1875 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x4(&zb)
-			nm := archsimd.BroadcastFloat64x4(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rm := rx.Add(kMagic)
-			rn := rm.Sub(kMagic)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Mul(rm.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x4(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x4(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat64x4(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x4(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		em := ex.Add(kMagic)
-		en := em.Sub(kMagic)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Mul(em.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
-	a.g[2] = hsumF64x4(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
+
+}
+
+func smF64x4DenseD0P1G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD0P2G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD0P1G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	scr := a.scr[:d*4]
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
+	}
+
+}
+
+func smF64x4DenseD0P2G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	scr := a.scr[:d*4]
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
+	}
+
+}
+
+func smF64x4DenseD1P1G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD1P2G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD1P1G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+
+}
+
+func smF64x4DenseD1P2G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+
+}
+
+func smF64x4DenseD2P1G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD2P2G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD2P1G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+
+}
+
+func smF64x4DenseD2P2G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+
+}
+
+func smF64x4DenseD3P1G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD3P2G0(a *smArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func smF64x4DenseD3P1G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
+
+}
+
+func smF64x4DenseD3P2G1(a *smArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
+	nc := archsimd.BroadcastFloat64x4(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
+		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
+		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[4]
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
 
 }
 
 func ksF64x4K1D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K2D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K3D0G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K1D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x4Slice(scr[k*4:])).StoreSlice(scr[k*4:])
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
-		a.g[k] = hsumF64x4(&sb)
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
 	}
 
 }
 
 func ksF64x4K2D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x4Slice(scr[k*4:])).StoreSlice(scr[k*4:])
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
-		a.g[k] = hsumF64x4(&sb)
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
 	}
 
 }
 
 func ksF64x4K3D0G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	d := len(a.x)
+	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
-		s := zero
+		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x4Slice(scr[k*4:])).StoreSlice(scr[k*4:])
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x4Slice(scr[k*4:]).Store(&sb)
-		a.g[k] = hsumF64x4(&sb)
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
 	}
 
 }
 
 func ksF64x4K1D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K2D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K3D1G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K1D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
 }
 
 func ksF64x4K2D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
 }
 
 func ksF64x4K3D1G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
 }
 
 func ksF64x4K1D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2430,64 +3207,44 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K2D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2496,48 +3253,46 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K3D2G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2546,48 +3301,29 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K1D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2596,74 +3332,54 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
 
 }
 
 func ksF64x4K2D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2672,58 +3388,56 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
 
 }
 
 func ksF64x4K3D2G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2732,52 +3446,37 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
 
 }
 
 func ksF64x4K1D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2788,66 +3487,46 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K2D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2858,50 +3537,48 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K3D3G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2912,52 +3589,32 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
 
 func ksF64x4K1D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -2968,80 +3625,60 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
-	a.g[2] = hsumF64x4(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
 
 }
 
 func ksF64x4K2D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x4(-1000)
-	kMagic := archsimd.BroadcastFloat64x4(6755399441055744)
-	kBias := archsimd.BroadcastInt64x4(1023)
-	kC0 := archsimd.BroadcastFloat64x4(1)
-	kC1 := archsimd.BroadcastFloat64x4(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x4(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x4(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x4(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x4(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x4(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x4(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x4(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x4(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x4(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x4(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x4(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x4(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -3052,64 +3689,62 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		km := kx.Add(kMagic)
-		kn := km.Sub(kMagic)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Mul(km.AsInt64x4().Add(kBias).ShiftAllLeft(52).AsFloat64x4()).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
-	a.g[2] = hsumF64x4(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
 
 }
 
 func ksF64x4K3D3G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x4(0)
-	clampv := archsimd.BroadcastFloat64x4(1e-8)
-	_ = clampv
+	kc := kcF64x4
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[4]float64)(a.scr[0*4 : (0+1)*4])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[4]float64)(a.scr[1*4 : (1+1)*4])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x4(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[4]float64)(a.scr[2*4 : (2+1)*4])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x4(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -3120,21 +3755,1122 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x4(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x4(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x4(pv2)).Store(pv2)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [4]float64
-	S.Store(&sb)
-	a.s = hsumF64x4(&sb)
-	a.g[0] = hsumF64x4(pv0)
-	a.g[1] = hsumF64x4(pv1)
-	a.g[2] = hsumF64x4(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
 
+}
+
+func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	scr := a.scr[:d*4]
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
+	}
+
+}
+
+func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	scr := a.scr[:d*4]
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
+	}
+
+}
+
+func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	scr := a.scr[:d*4]
+	for k := 0; k < d; k++ {
+		S.Store((*[4]float64)(scr[k*4:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			pg := (*[4]float64)(scr[k*4:])
+			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
+	}
+
+}
+
+func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+
+}
+
+func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+
+}
+
+func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+
+}
+
+func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+
+}
+
+func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+
+}
+
+func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+
+}
+
+func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
+	kc := kcF64x4
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+
+}
+
+func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
+
+}
+
+func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
+		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
+
+}
+
+func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
+	kc := kcF64x4
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x4(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:4*5]
+	S.Store((*[4]float64)(acc))
+	G0.Store((*[4]float64)(acc[(0+2)*4:]))
+	G1.Store((*[4]float64)(acc[(1+2)*4:]))
+	G2.Store((*[4]float64)(acc[(2+2)*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
+	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
+	a.g[2] = hsumF64x4((*[4]float64)(acc[(2+2)*4:]))
+
+}
+
+func sqF64x4D0(a *sqArgs[float64]) {
+	kc := kcF64x4
+	d := len(a.x)
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+4 <= len(a.out); j += 4 {
+		s := archsimd.LoadFloat64x4(&kc.zero)
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+			s = t.MulAdd(t, s)
+		}
+
+		s.Store((*[4]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x4D1(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+4 <= len(a.out); j += 4 {
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		s := d0.Mul(d0)
+
+		s.Store((*[4]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x4D2(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+4 <= len(a.out); j += 4 {
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+
+		s.Store((*[4]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x4D3(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+4 <= len(a.out); j += 4 {
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+		s = d2.MulAdd(d2, s)
+
+		s.Store((*[4]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // kernF64x4 is the avx2 kernel set for float64.
@@ -3151,9 +4887,23 @@ var kernF64x4 = &kernels[float64]{
 		{{ksF64x4K2D0G0, ksF64x4K2D0G1}, {ksF64x4K2D1G0, ksF64x4K2D1G1}, {ksF64x4K2D2G0, ksF64x4K2D2G1}, {ksF64x4K2D3G0, ksF64x4K2D3G1}},
 		{{ksF64x4K3D0G0, ksF64x4K3D0G1}, {ksF64x4K3D1G0, ksF64x4K3D1G1}, {ksF64x4K3D2G0, ksF64x4K3D2G1}, {ksF64x4K3D3G0, ksF64x4K3D3G1}},
 	},
+	dsm: [4][2][2]func(*smArgs[float64]){
+		{{smF64x4DenseD0P1G0, smF64x4DenseD0P1G1}, {smF64x4DenseD0P2G0, smF64x4DenseD0P2G1}},
+		{{smF64x4DenseD1P1G0, smF64x4DenseD1P1G1}, {smF64x4DenseD1P2G0, smF64x4DenseD1P2G1}},
+		{{smF64x4DenseD2P1G0, smF64x4DenseD2P1G1}, {smF64x4DenseD2P2G0, smF64x4DenseD2P2G1}},
+		{{smF64x4DenseD3P1G0, smF64x4DenseD3P1G1}, {smF64x4DenseD3P2G0, smF64x4DenseD3P2G1}},
+	},
+	dks: [3][4][2]func(*ksArgs[float64]){
+		{{ksF64x4DenseK1D0G0, ksF64x4DenseK1D0G1}, {ksF64x4DenseK1D1G0, ksF64x4DenseK1D1G1}, {ksF64x4DenseK1D2G0, ksF64x4DenseK1D2G1}, {ksF64x4DenseK1D3G0, ksF64x4DenseK1D3G1}},
+		{{ksF64x4DenseK2D0G0, ksF64x4DenseK2D0G1}, {ksF64x4DenseK2D1G0, ksF64x4DenseK2D1G1}, {ksF64x4DenseK2D2G0, ksF64x4DenseK2D2G1}, {ksF64x4DenseK2D3G0, ksF64x4DenseK2D3G1}},
+		{{ksF64x4DenseK3D0G0, ksF64x4DenseK3D0G1}, {ksF64x4DenseK3D1G0, ksF64x4DenseK3D1G1}, {ksF64x4DenseK3D2G0, ksF64x4DenseK3D2G1}, {ksF64x4DenseK3D3G0, ksF64x4DenseK3D3G1}},
+	},
+	sq: [4]func(*sqArgs[float64]){sqF64x4D0, sqF64x4D1, sqF64x4D2, sqF64x4D3},
 	exp2: func(x []float64) {
 		for i := 0; i+4 <= len(x); i += 4 {
-			exp2F64x4(archsimd.LoadFloat64x4Slice(x[i:])).StoreSlice(x[i:])
+			p := (*[4]float64)(x[i:])
+			exp2F64x4(archsimd.LoadFloat64x4(p)).Store(p)
 		}
+		archsimd.ClearAVXUpperBits()
 	},
 }

@@ -12,6 +12,37 @@ import (
 
 var _ = math.MaxFloat32
 
+// constsF64x8 holds the broadcast constants of the F64x8 kernels; kernels
+// load them from memory inside their loops (see simd/gen).
+type constsF64x8 struct {
+	zero, lo, floor, slack, clamp [8]float64
+	nlog2e                        [8]float64
+	magic                         [8]float64
+	bias                          [8]int64
+	c                             [13][8]float64
+	perm                          [3][8]uint64
+}
+
+// kcF64x8 is 64-byte aligned so that no constant load splits a cache line.
+var kcF64x8 = func() *constsF64x8 {
+	var z constsF64x8
+	buf := make([]byte, unsafe.Sizeof(z)+64)
+	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
+	k := (*constsF64x8)(unsafe.Pointer(&buf[off]))
+	coefs := []float64{1.0000000000000002, 0.69314718055993929, 0.24022650695917236, 0.055504108664297343, 0.0096181291102416019, 0.001333355805270811, 0.00015403532880922159, 1.5252684351037518e-05, 1.3216222685522886e-06, 1.0170000067277094e-07, 7.1185284869114932e-09, 4.1080529695771232e-10, 3.631479244252044e-11}
+	for i := 0; i < 8; i++ {
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
+		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		for j, c := range coefs {
+			k.c[j][i] = c
+		}
+		for s, st := 0, 8/2; st >= 1; s, st = s+1, st/2 {
+			k.perm[s][i] = uint64(i ^ st)
+		}
+	}
+	return k
+}()
+
 func hsumF64x8(b *[8]float64) float64 {
 	var s float64
 	for _, v := range b {
@@ -20,857 +51,673 @@ func hsumF64x8(b *[8]float64) float64 {
 	return s
 }
 
-func hmaxF64x8(b *[8]float64) float64 {
-	m := b[0]
-	for _, v := range b[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
-// exp2F64x8 is the vector 2^x for x ≤ 0 (see package doc for its
+// exp2F64x8 is the vector 2^x for x ≤ 60 (see package doc for its
 // accuracy); arguments below -1000 give exactly 0, −∞ included.
 func exp2F64x8(x archsimd.Float64x8) archsimd.Float64x8 {
-
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	yi := x
-	yx := yi.Max(kLo)
-	yn := yx.RoundToEvenScaled(0)
-	yr := yx.Sub(yn)
-	y := yr.MulAdd(kC12, kC11)
-	y = y.MulAdd(yr, kC10)
-	y = y.MulAdd(yr, kC9)
-	y = y.MulAdd(yr, kC8)
-	y = y.MulAdd(yr, kC7)
-	y = y.MulAdd(yr, kC6)
-	y = y.MulAdd(yr, kC5)
-	y = y.MulAdd(yr, kC4)
-	y = y.MulAdd(yr, kC3)
-	y = y.MulAdd(yr, kC2)
-	y = y.MulAdd(yr, kC1)
-	y = y.MulAdd(yr, kC0)
-	y = y.Scale(yn).Masked(yi.GreaterEqual(kLo))
+	kc := kcF64x8
+	yt := (x).Max(archsimd.LoadFloat64x8(&kc.floor))
+	yf := yt.FloorScaledResidue(0)
+	y := yf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[10]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[9]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[8]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[7]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[6]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[5]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[4]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[3]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[2]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[1]))
+	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[0]))
+	y = y.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 	return y
 }
 
 func smF64x8D0P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D0P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D0P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF64x8(&sb)
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
 	}
 
 }
 
 func smF64x8D0P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
-				archsimd.LoadFloat64x8Slice(scr[k*8:]).Mul(r).StoreSlice(scr[k*8:])
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF64x8(&sb)
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
 	}
 
 }
 
 func smF64x8D1P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D1P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D1P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
 
 }
 
 func smF64x8D1P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
+			G0 = G0.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
 
 }
 
 func smF64x8D2P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -878,93 +725,75 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D2P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -972,96 +801,76 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D2P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1069,105 +878,87 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
 
 }
 
 func smF64x8D2P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1175,102 +966,86 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
 
 }
 
 func smF64x8D3P1G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1280,95 +1055,77 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D3P2G0(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1378,100 +1135,79 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func smF64x8D3P1G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1481,112 +1217,94 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(clampv).Sqrt()
-		z := cs.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat64x8(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
-	a.g[2] = hsumF64x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
 
 }
 
 func smF64x8D3P2G1(a *smArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
-	mv := a.m
-	m := archsimd.BroadcastFloat64x8(mv)
-	mT := archsimd.BroadcastFloat64x8(mv + 60)
-	var zb [8]float64
-	S := zero
-	negc := archsimd.BroadcastFloat64x8(-a.c)
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1596,739 +1314,1850 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(negc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(mT).ToBits() != 0 {
-			z.Store(&zb)
-			mv = hmaxF64x8(&zb)
-			nm := archsimd.BroadcastFloat64x8(mv)
-			ri := m.Sub(nm)
-			rx := ri.Max(kLo)
-			rn := rx.RoundToEvenScaled(0)
-			rr := rx.Sub(rn)
-			r := rr.MulAdd(kC12, kC11)
-			r = r.MulAdd(rr, kC10)
-			r = r.MulAdd(rr, kC9)
-			r = r.MulAdd(rr, kC8)
-			r = r.MulAdd(rr, kC7)
-			r = r.MulAdd(rr, kC6)
-			r = r.MulAdd(rr, kC5)
-			r = r.MulAdd(rr, kC4)
-			r = r.MulAdd(rr, kC3)
-			r = r.MulAdd(rr, kC2)
-			r = r.MulAdd(rr, kC1)
-			r = r.MulAdd(rr, kC0)
-			r = r.Scale(rn).Masked(ri.GreaterEqual(kLo))
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
-			archsimd.LoadFloat64x8(pv0).Mul(r).Store(pv0)
-			archsimd.LoadFloat64x8(pv1).Mul(r).Store(pv1)
-			archsimd.LoadFloat64x8(pv2).Mul(r).Store(pv2)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
 			m = nm
-			mT = archsimd.BroadcastFloat64x8(mv + 60)
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
 		}
-		ei := z.Sub(m)
-		ex := ei.Max(kLo)
-		en := ex.RoundToEvenScaled(0)
-		er := ex.Sub(en)
-		e := er.MulAdd(kC12, kC11)
-		e = e.MulAdd(er, kC10)
-		e = e.MulAdd(er, kC9)
-		e = e.MulAdd(er, kC8)
-		e = e.MulAdd(er, kC7)
-		e = e.MulAdd(er, kC6)
-		e = e.MulAdd(er, kC5)
-		e = e.MulAdd(er, kC4)
-		e = e.MulAdd(er, kC3)
-		e = e.MulAdd(er, kC2)
-		e = e.MulAdd(er, kC1)
-		e = e.MulAdd(er, kC0)
-		e = e.Scale(en).Masked(ei.GreaterEqual(kLo))
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
 		w := e
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.m, a.s = mv, hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
-	a.g[2] = hsumF64x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
+
+}
+
+func smF64x8DenseD0P1G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD0P2G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD0P1G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
+	}
+
+}
+
+func smF64x8DenseD0P2G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
+	}
+
+}
+
+func smF64x8DenseD1P1G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD1P2G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD1P1G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+
+}
+
+func smF64x8DenseD1P2G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+
+}
+
+func smF64x8DenseD2P1G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD2P2G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD2P1G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+
+}
+
+func smF64x8DenseD2P2G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+
+}
+
+func smF64x8DenseD3P1G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD3P2G0(a *smArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func smF64x8DenseD3P1G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+
+		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
+
+}
+
+func smF64x8DenseD3P2G1(a *smArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	// One maximum shared by all lanes, raised only when a value exceeds it
+	// by more than the slack (terms up to 2^slack are summed as they are):
+	// few, well-predicted branches per tile instead of one per record.
+	m := archsimd.BroadcastFloat64x8(a.m)
+	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
+	nc := archsimd.BroadcastFloat64x8(a.nc)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+
+		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(mT).ToBits() != 0 {
+			nm := z
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+		}
+		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		ef := et.FloorScaledResidue(0)
+		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
+		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
+		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(e)
+		w := e
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	m.Store((*[8]float64)(acc[8:]))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m = acc[8]
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
 
 }
 
 func ksF64x8K1D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K2D0G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K3D0G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K1D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF64x8(&sb)
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
 	}
 
 }
 
 func ksF64x8K2D0G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF64x8(&sb)
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
 	}
 
 }
 
 func ksF64x8K3D0G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	d := len(a.x)
+	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
-	clear(scr)
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
-		s := zero
+		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			s = t.MulAdd(t, s)
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8Slice(a.y[k][j:]))
-			w.MulAdd(t, archsimd.LoadFloat64x8Slice(scr[k*8:])).StoreSlice(scr[k*8:])
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 	for k := 0; k < d; k++ {
-		archsimd.LoadFloat64x8Slice(scr[k*8:]).Store(&sb)
-		a.g[k] = hsumF64x8(&sb)
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
 	}
 
 }
 
 func ksF64x8K1D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K2D1G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K3D1G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K1D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
 
 }
 
 func ksF64x8K2D1G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
 
 }
 
 func ksF64x8K3D1G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
 
 }
 
 func ksF64x8K1D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2337,61 +3166,43 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K2D2G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2400,47 +3211,45 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K3D2G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2449,46 +3258,29 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K1D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2497,71 +3289,53 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
 
 }
 
 func ksF64x8K2D2G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2570,57 +3344,55 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
 
 }
 
 func ksF64x8K3D2G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2629,50 +3401,37 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
 
 }
 
 func ksF64x8K1D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2683,63 +3442,45 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K2D3G0(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2750,49 +3491,47 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K3D3G0(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2803,50 +3542,32 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
 
 }
 
 func ksF64x8K1D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2857,77 +3578,59 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		ki := s.Mul(kc)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
-	a.g[2] = hsumF64x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
 
 }
 
 func ksF64x8K2D3G1(a *ksArgs[float64]) {
-	kLo := archsimd.BroadcastFloat64x8(-1000)
-	kC0 := archsimd.BroadcastFloat64x8(1)
-	kC1 := archsimd.BroadcastFloat64x8(0.69314718055994529)
-	kC2 := archsimd.BroadcastFloat64x8(0.24022650695910069)
-	kC3 := archsimd.BroadcastFloat64x8(0.055504108664821576)
-	kC4 := archsimd.BroadcastFloat64x8(0.0096181291076284751)
-	kC5 := archsimd.BroadcastFloat64x8(0.0013333558146428441)
-	kC6 := archsimd.BroadcastFloat64x8(0.00015403530393381606)
-	kC7 := archsimd.BroadcastFloat64x8(1.5252733804059834e-05)
-	kC8 := archsimd.BroadcastFloat64x8(1.3215486790144303e-06)
-	kC9 := archsimd.BroadcastFloat64x8(1.0178086009239695e-07)
-	kC10 := archsimd.BroadcastFloat64x8(7.0549116208011201e-09)
-	kC11 := archsimd.BroadcastFloat64x8(4.445538271870809e-10)
-	kC12 := archsimd.BroadcastFloat64x8(2.5678435993488189e-11)
-
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
-	kNegLog2e := archsimd.BroadcastFloat64x8(-math.Log2E)
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -2938,63 +3641,61 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kc)
-		r := q.Max(clampv).Sqrt()
-		ki := r.Mul(kNegLog2e)
-		kx := ki.Max(kLo)
-		kn := kx.RoundToEvenScaled(0)
-		kr := kx.Sub(kn)
-		k := kr.MulAdd(kC12, kC11)
-		k = k.MulAdd(kr, kC10)
-		k = k.MulAdd(kr, kC9)
-		k = k.MulAdd(kr, kC8)
-		k = k.MulAdd(kr, kC7)
-		k = k.MulAdd(kr, kC6)
-		k = k.MulAdd(kr, kC5)
-		k = k.MulAdd(kr, kC4)
-		k = k.MulAdd(kr, kC3)
-		k = k.MulAdd(kr, kC2)
-		k = k.MulAdd(kr, kC1)
-		k = k.MulAdd(kr, kC0)
-		k = k.Scale(kn).Masked(ki.GreaterEqual(kLo))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
-	a.g[2] = hsumF64x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
 
 }
 
 func ksF64x8K3D3G1(a *ksArgs[float64]) {
-	zero := archsimd.BroadcastFloat64x8(0)
-	clampv := archsimd.BroadcastFloat64x8(1e-8)
-	_ = clampv
+	kc := kcF64x8
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
-	pv0 := (*[8]float64)(a.scr[0*8 : (0+1)*8])
-	zero.Store(pv0)
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
-	pv1 := (*[8]float64)(a.scr[1*8 : (1+1)*8])
-	zero.Store(pv1)
 	x2 := archsimd.BroadcastFloat64x8(a.x[2])
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
-	pv2 := (*[8]float64)(a.scr[2*8 : (2+1)*8])
-	zero.Store(pv2)
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
 
-	S := zero
-	kc := archsimd.BroadcastFloat64x8(a.c)
-	_ = kc
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -3005,21 +3706,1106 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(clampv).Sqrt()
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(clampv))
-		w.MulAdd(d0, archsimd.LoadFloat64x8(pv0)).Store(pv0)
-		w.MulAdd(d1, archsimd.LoadFloat64x8(pv1)).Store(pv1)
-		w.MulAdd(d2, archsimd.LoadFloat64x8(pv2)).Store(pv2)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
 
 	}
-	var sb [8]float64
-	S.Store(&sb)
-	a.s = hsumF64x8(&sb)
-	a.g[0] = hsumF64x8(pv0)
-	a.g[1] = hsumF64x8(pv1)
-	a.g[2] = hsumF64x8(pv2)
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
 
+}
+
+func ksF64x8DenseK1D0G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK2D0G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
+	}
+
+}
+
+func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
+	}
+
+}
+
+func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	scr := a.scr[:d*8]
+	for k := 0; k < d; k++ {
+		S.Store((*[8]float64)(scr[k*8:]))
+	}
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			pg := (*[8]float64)(scr[k*8:])
+			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	for k := 0; k < d; k++ {
+		a.g[k] = hsumF64x8((*[8]float64)(scr[k*8:]))
+	}
+
+}
+
+func ksF64x8DenseK1D1G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK2D1G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK3D1G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+
+}
+
+func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+
+}
+
+func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+
+}
+
+func ksF64x8DenseK1D2G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK2D2G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK3D2G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+
+}
+
+func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+
+}
+
+func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+
+}
+
+func ksF64x8DenseK1D3G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK2D3G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK3D3G0(a *ksArgs[float64]) {
+	kc := kcF64x8
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+
+}
+
+func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
+
+}
+
+func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		q := s.Mul(kv)
+		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kf := kt.FloorScaledResidue(0)
+		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
+		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
+		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wk := wv.Mul(k)
+		S = S.Add(wk)
+		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
+
+}
+
+func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
+	kc := kcF64x8
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	G0 := S
+	G1 := S
+	G2 := S
+
+	kv := archsimd.BroadcastFloat64x8(a.c)
+	_ = kv
+	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+
+		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
+		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		S = r.MulAdd(wv, S)
+		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = w.MulAdd(d0, G0)
+		G1 = w.MulAdd(d1, G1)
+		G2 = w.MulAdd(d2, G2)
+
+	}
+	// Vector results to memory, then VZEROUPPER, then scalar code.
+	acc := a.acc[:8*5]
+	S.Store((*[8]float64)(acc))
+	G0.Store((*[8]float64)(acc[(0+2)*8:]))
+	G1.Store((*[8]float64)(acc[(1+2)*8:]))
+	G2.Store((*[8]float64)(acc[(2+2)*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.g[0] = hsumF64x8((*[8]float64)(acc[(0+2)*8:]))
+	a.g[1] = hsumF64x8((*[8]float64)(acc[(1+2)*8:]))
+	a.g[2] = hsumF64x8((*[8]float64)(acc[(2+2)*8:]))
+
+}
+
+func sqF64x8D0(a *sqArgs[float64]) {
+	kc := kcF64x8
+	d := len(a.x)
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		s := archsimd.LoadFloat64x8(&kc.zero)
+		for k := 0; k < d; k++ {
+			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+			s = t.MulAdd(t, s)
+		}
+
+		s.Store((*[8]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x8D1(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		s := d0.Mul(d0)
+
+		s.Store((*[8]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x8D2(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+
+		s.Store((*[8]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func sqF64x8D3(a *sqArgs[float64]) {
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
+	po := unsafe.Pointer(unsafe.SliceData(a.out))
+	for j := 0; j+8 <= len(a.out); j += 8 {
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+		s := d0.Mul(d0)
+		s = d1.MulAdd(d1, s)
+		s = d2.MulAdd(d2, s)
+
+		s.Store((*[8]float64)(unsafe.Add(po, j*8)))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // kernF64x8 is the avx512 kernel set for float64.
@@ -3036,9 +4822,23 @@ var kernF64x8 = &kernels[float64]{
 		{{ksF64x8K2D0G0, ksF64x8K2D0G1}, {ksF64x8K2D1G0, ksF64x8K2D1G1}, {ksF64x8K2D2G0, ksF64x8K2D2G1}, {ksF64x8K2D3G0, ksF64x8K2D3G1}},
 		{{ksF64x8K3D0G0, ksF64x8K3D0G1}, {ksF64x8K3D1G0, ksF64x8K3D1G1}, {ksF64x8K3D2G0, ksF64x8K3D2G1}, {ksF64x8K3D3G0, ksF64x8K3D3G1}},
 	},
+	dsm: [4][2][2]func(*smArgs[float64]){
+		{{smF64x8DenseD0P1G0, smF64x8DenseD0P1G1}, {smF64x8DenseD0P2G0, smF64x8DenseD0P2G1}},
+		{{smF64x8DenseD1P1G0, smF64x8DenseD1P1G1}, {smF64x8DenseD1P2G0, smF64x8DenseD1P2G1}},
+		{{smF64x8DenseD2P1G0, smF64x8DenseD2P1G1}, {smF64x8DenseD2P2G0, smF64x8DenseD2P2G1}},
+		{{smF64x8DenseD3P1G0, smF64x8DenseD3P1G1}, {smF64x8DenseD3P2G0, smF64x8DenseD3P2G1}},
+	},
+	dks: [3][4][2]func(*ksArgs[float64]){
+		{{ksF64x8DenseK1D0G0, ksF64x8DenseK1D0G1}, {ksF64x8DenseK1D1G0, ksF64x8DenseK1D1G1}, {ksF64x8DenseK1D2G0, ksF64x8DenseK1D2G1}, {ksF64x8DenseK1D3G0, ksF64x8DenseK1D3G1}},
+		{{ksF64x8DenseK2D0G0, ksF64x8DenseK2D0G1}, {ksF64x8DenseK2D1G0, ksF64x8DenseK2D1G1}, {ksF64x8DenseK2D2G0, ksF64x8DenseK2D2G1}, {ksF64x8DenseK2D3G0, ksF64x8DenseK2D3G1}},
+		{{ksF64x8DenseK3D0G0, ksF64x8DenseK3D0G1}, {ksF64x8DenseK3D1G0, ksF64x8DenseK3D1G1}, {ksF64x8DenseK3D2G0, ksF64x8DenseK3D2G1}, {ksF64x8DenseK3D3G0, ksF64x8DenseK3D3G1}},
+	},
+	sq: [4]func(*sqArgs[float64]){sqF64x8D0, sqF64x8D1, sqF64x8D2, sqF64x8D3},
 	exp2: func(x []float64) {
 		for i := 0; i+8 <= len(x); i += 8 {
-			exp2F64x8(archsimd.LoadFloat64x8Slice(x[i:])).StoreSlice(x[i:])
+			p := (*[8]float64)(x[i:])
+			exp2F64x8(archsimd.LoadFloat64x8(p)).Store(p)
 		}
+		archsimd.ClearAVXUpperBits()
 	},
 }
