@@ -7,8 +7,9 @@ import (
 	"github.com/libgeomloss/libgeomloss/core/goldentest"
 )
 
-// Every dispatch path reproduces the golden values with the online backend
-// (the one the engines serve) in float64 and float32.
+// Every dispatch path reproduces the golden values with the online and the
+// tensorized backends (both served by the engines: Pair and DensePair) in
+// float64 and float32.
 func TestGolden(t *testing.T) {
 	for _, name := range Paths() {
 		e64, err := ForPath[float64](name)
@@ -19,7 +20,9 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(name+"/float64", func(t *testing.T) { goldentest.Run(t, e64, core.Online, 1e-6) })
-		t.Run(name+"/float32", func(t *testing.T) { goldentest.Run(t, e32, core.Online, 2e-4) })
+		for _, b := range []core.Backend{core.Online, core.Tensorized} {
+			t.Run(name+"/"+b.String()+"/float64", func(t *testing.T) { goldentest.Run(t, e64, b, 1e-6) })
+			t.Run(name+"/"+b.String()+"/float32", func(t *testing.T) { goldentest.Run(t, e32, b, 2e-4) })
+		}
 	}
 }

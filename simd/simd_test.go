@@ -10,7 +10,10 @@ import (
 )
 
 // Every path this machine supports, portable included, passes the
-// conformance suite in float32 and float64.
+// conformance suite in float32 and float64, online and dense (the DensePair
+// of the tensorized backend): the full table on the selected path, its Quick
+// subset (every kernel specialisation and edge case) on the others — the
+// portable engine's full run is core's own conformance test.
 func TestConformance(t *testing.T) {
 	for _, name := range Paths() {
 		t.Run(name, func(t *testing.T) {
@@ -25,9 +28,66 @@ func TestConformance(t *testing.T) {
 			if e32.Name() != name || e64.Name() != name {
 				t.Fatalf("Name() = %q/%q, want %q", e32.Name(), e64.Name(), name)
 			}
-			t.Run("float32", func(t *testing.T) { enginetest.Run(t, e32) })
-			t.Run("float64", func(t *testing.T) { enginetest.Run(t, e64) })
+			if name != "portable" {
+				if _, ok := e32.(core.DenseEngine[float32]); !ok {
+					t.Errorf("%s float32 engine does not implement core.DenseEngine", name)
+				}
+				if _, ok := e64.(core.DenseEngine[float64]); !ok {
+					t.Errorf("%s float64 engine does not implement core.DenseEngine", name)
+				}
+			}
+			if name == Selected() {
+				t.Run("float32", func(t *testing.T) { enginetest.Run(t, e32) })
+				t.Run("float64", func(t *testing.T) { enginetest.Run(t, e64) })
+			} else {
+				t.Run("float32", func(t *testing.T) { enginetest.RunQuick(t, e32) })
+				t.Run("float64", func(t *testing.T) { enginetest.RunQuick(t, e64) })
+			}
 		})
+	}
+}
+
+// The dense Pair computes its stored squared distances with the online
+// kernels' arithmetic, so both give the same results bit for bit.
+func TestDenseMatchesOnline(t *testing.T) {
+	for _, name := range Paths() {
+		if name == "portable" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			e32, _ := ForPath[float32](name)
+			e64, _ := ForPath[float64](name)
+			denseVsOnline(t, e32)
+			denseVsOnline(t, e64)
+		})
+	}
+}
+
+func denseVsOnline[T core.Float](t *testing.T, e core.Engine[T]) {
+	de := e.(core.DenseEngine[T])
+	for _, d := range []int{1, 2, 3, 7} {
+		x, y, h := benchClouds[T](45, 2100+d, d)
+		w := make([]T, y.N)
+		for j := range w {
+			w[j] = T(math.Sin(float64(j))) / T(y.N)
+		}
+		for _, cost := range []core.Cost{core.CostEuclidean, core.CostHalfSquared} {
+			on, dn := e.Pair(x, y, cost, 2), de.DensePair(x, y, cost, 3)
+			o1, o2 := make([]T, x.N), make([]T, x.N)
+			g1, g2 := make([]T, x.N*d), make([]T, x.N*d)
+			on.SoftMin(.01, h, o1, g1)
+			dn.SoftMin(.01, h, o2, g2)
+			if !slices.Equal(o1, o2) || !slices.Equal(g1, g2) {
+				t.Errorf("D=%d cost %d: dense soft-min differs from online", d, cost)
+			}
+			for _, k := range []core.Kernel{core.KernelGaussian, core.KernelLaplacian, core.KernelEnergy} {
+				on.KernelSum(k, .2, w, o1, g1)
+				dn.KernelSum(k, .2, w, o2, g2)
+				if !slices.Equal(o1, o2) || !slices.Equal(g1, g2) {
+					t.Errorf("D=%d kernel %d: dense kernel sum differs from online", d, k)
+				}
+			}
+		}
 	}
 }
 
