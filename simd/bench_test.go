@@ -39,9 +39,16 @@ func threadCounts() []int {
 }
 
 func benchSoftMin[T core.Float](b *testing.B, e core.Engine[T], d int, cost core.Cost, grad bool, threads int) {
+	benchSoftMinPair(b, e.Pair, d, cost, grad, threads)
+}
+
+// benchSoftMinPair times SoftMin on the Pair that mk builds (an online Pair or
+// a dense one, whose N×M matrix is filled before the timer starts).
+func benchSoftMinPair[T core.Float](b *testing.B, mk func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T],
+	d int, cost core.Cost, grad bool, threads int) {
 	const n, m = 4096, 8192
 	x, y, h := benchClouds[T](n, m, d)
-	p := e.Pair(x, y, cost, threads)
+	p := mk(x, y, cost, threads)
 	out := make([]T, n)
 	var g []T
 	if grad {
@@ -97,6 +104,31 @@ func BenchmarkSoftMin(b *testing.B) {
 						}
 					}
 				}
+			}
+		}
+	})
+}
+
+// BenchmarkDense times the tensorized backend's Pair: the fill of the N×M
+// matrix of squared distances (pairs/s of the fill) and the soft-min reading
+// it (4096×8192 float32: a 128 MiB matrix, streamed from memory).
+func BenchmarkDense(b *testing.B) {
+	forEachPath(b, func(b *testing.B, name string) {
+		e32, _ := ForPath[float32](name)
+		de := e32.(core.DenseEngine[float32])
+		for _, th := range threadCounts() {
+			b.Run(fmt.Sprintf("f32/fill/D3/threads=%d", th), func(b *testing.B) {
+				const n, m = 4096, 8192
+				x, y, _ := benchClouds[float32](n, m, 3)
+				for b.Loop() {
+					de.DensePair(x, y, core.CostHalfSquared, th)
+				}
+				b.ReportMetric(float64(n)*float64(m)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+			})
+			for _, g := range []bool{false, true} {
+				b.Run(fmt.Sprintf("f32/D3/p2/grad=%v/threads=%d", g, th), func(b *testing.B) {
+					benchSoftMinPair(b, de.DensePair, 3, core.CostHalfSquared, g, th)
+				})
 			}
 		}
 	})

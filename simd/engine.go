@@ -201,6 +201,28 @@ func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
 	wg.Wait()
 }
 
+// tiles calls visit(r, j0, j1) for every row r < rows of a block and every
+// tile [j0, j1) of the columns, each row's tiles in increasing order. Online,
+// the tile is the outer loop (the block's rows sweep a tile of Y while it is
+// in cache); dense, the row is (each row of the stored matrix streams from
+// memory in one sequential run). A row's result depends only on its own
+// tiles, in the same order either way.
+func (p *pair[T]) tiles(rows int, visit func(r, j0, j1 int)) {
+	if p.dense != nil {
+		for r := 0; r < rows; r++ {
+			for j0 := 0; j0 < p.mp; j0 += tileCols {
+				visit(r, j0, min(j0+tileCols, p.mp))
+			}
+		}
+		return
+	}
+	for j0 := 0; j0 < p.mp; j0 += tileCols {
+		for r := 0; r < rows; r++ {
+			visit(r, j0, min(j0+tileCols, p.mp))
+		}
+	}
+}
+
 type workspace[T core.Float] struct {
 	rows [blockRows]rowState
 	g    []T
@@ -253,44 +275,42 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 			rows[r].m, rows[r].s = float64(nm), 0
 			clear(rows[r].g)
 		}
-		for j0 := 0; j0 < p.mp; j0 += tileCols {
-			a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
-			for r := range rows {
-				st := &rows[r]
-				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-				a.srow = p.srow(lo + r)
-				a.m = T(st.m)
-				kern(&a)
-				if a.s == 0 {
-					continue
+		p.tiles(len(rows), func(r, j0, j1 int) {
+			a.j0, a.j1 = j0, j1
+			st := &rows[r]
+			a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+			a.srow = p.srow(lo + r)
+			a.m = T(st.m)
+			kern(&a)
+			if a.s == 0 {
+				return
+			}
+			mt := float64(a.m)
+			switch {
+			case st.s == 0:
+				st.m, st.s = mt, float64(a.s)
+				if gi == 1 {
+					for k := range st.g {
+						st.g[k] = float64(a.g[k])
+					}
 				}
-				mt := float64(a.m)
-				switch {
-				case st.s == 0:
-					st.m, st.s = mt, float64(a.s)
-					if gi == 1 {
-						for k := range st.g {
-							st.g[k] = float64(a.g[k])
-						}
+			case mt > st.m:
+				f := math.Exp2(st.m - mt)
+				st.m, st.s = mt, st.s*f+float64(a.s)
+				if gi == 1 {
+					for k := range st.g {
+						st.g[k] = st.g[k]*f + float64(a.g[k])
 					}
-				case mt > st.m:
-					f := math.Exp2(st.m - mt)
-					st.m, st.s = mt, st.s*f+float64(a.s)
-					if gi == 1 {
-						for k := range st.g {
-							st.g[k] = st.g[k]*f + float64(a.g[k])
-						}
-					}
-				default: // mt == st.m: the tile was reduced relative to the row's maximum
-					st.s += float64(a.s)
-					if gi == 1 {
-						for k := range st.g {
-							st.g[k] += float64(a.g[k])
-						}
+				}
+			default: // mt == st.m: the tile was reduced relative to the row's maximum
+				st.s += float64(a.s)
+				if gi == 1 {
+					for k := range st.g {
+						st.g[k] += float64(a.g[k])
 					}
 				}
 			}
-		}
+		})
 		e := float64(eps)
 		for r := range rows {
 			st := &rows[r]
@@ -345,21 +365,19 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 			rows[r].s = 0
 			clear(rows[r].g)
 		}
-		for j0 := 0; j0 < p.mp; j0 += tileCols {
-			a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
-			for r := range rows {
-				st := &rows[r]
-				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-				a.srow = p.srow(lo + r)
-				kern(&a)
-				st.s += float64(a.s)
-				if gi == 1 {
-					for q := range st.g {
-						st.g[q] += float64(a.g[q])
-					}
+		p.tiles(len(rows), func(r, j0, j1 int) {
+			a.j0, a.j1 = j0, j1
+			st := &rows[r]
+			a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+			a.srow = p.srow(lo + r)
+			kern(&a)
+			st.s += float64(a.s)
+			if gi == 1 {
+				for q := range st.g {
+					st.g[q] += float64(a.g[q])
 				}
 			}
-		}
+		})
 		for r := range rows {
 			i := lo + r
 			out[i] = T(valF * rows[r].s)

@@ -1,10 +1,11 @@
 // Command e2e times the end-to-end benchmark case of issue 6 with libgeomloss:
 // SamplesLoss("sinkhorn", p=2, blur=.05, scaling=.5, debias=True), D=3,
 // float32, x ~ U[0,1]³, y ~ N((.7,.5,.5), .1²·I), value + gradient w.r.t. x,
-// online backend. It prints one JSON object per line (size, seconds, value,
-// peak RSS) for bench/run.py, and writes x and y for the peers with -dump.
+// online backend by default (-backend tensorized|auto|online). It prints one
+// JSON object per line (size, seconds, value, peak RSS) for bench/run.py, and
+// writes x and y for the peers with -dump.
 //
-//	go run ./bench/e2e -n 10000 [-threads 0] [-reps 3] [-dump prefix]
+//	go run ./bench/e2e -n 10000 [-threads 0] [-reps 3] [-backend online] [-dump prefix]
 package main
 
 import (
@@ -27,7 +28,14 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions (the minimum time is reported)")
 	dump := flag.String("dump", "", "write x and y as little-endian float32 to PREFIX.x / PREFIX.y")
 	seed := flag.Uint64("seed", 1, "random seed")
+	backend := flag.String("backend", "online", "online, tensorized or auto")
 	flag.Parse()
+	backends := map[string]geomloss.Backend{"online": geomloss.Online, "tensorized": geomloss.Tensorized, "auto": geomloss.Auto}
+	be, ok := backends[*backend]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "e2e: unknown backend %q\n", *backend)
+		os.Exit(2)
+	}
 
 	r := rand.New(rand.NewPCG(*seed, 7))
 	x := make([]float32, *n*3)
@@ -52,11 +60,12 @@ func main() {
 		}
 	}
 	par := geomloss.DefaultParams()
-	par.Backend = geomloss.Online
+	par.Backend = be
 	pr := geomloss.Problem[float32]{B: 1, N: *n, M: *n, D: 3, X: x, Y: y}
 	best := -1.0
 	var val float32
 	var gnorm float64
+	var ran string
 	for range *reps {
 		t0 := time.Now()
 		res, err := geomloss.Evaluate(par, pr, geomloss.Request[float32]{GradX: true}, geomloss.Options{Threads: *threads})
@@ -69,6 +78,7 @@ func main() {
 			best = el
 		}
 		val = res.Value[0]
+		ran = res.Backend.String()
 		gnorm = 0
 		for _, g := range res.GradX {
 			gnorm += float64(g) * float64(g)
@@ -77,7 +87,7 @@ func main() {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"impl": "libgeomloss-online", "engine": simd.Selected(), "n": *n, "seconds": best,
+		"impl": "libgeomloss-" + ran, "backend": ran, "engine": simd.Selected(), "n": *n, "seconds": best,
 		"value": val, "grad_norm2": gnorm, "peak_rss_mb": float64(ru.Maxrss) / 1024,
 	})
 }
