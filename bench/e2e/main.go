@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ func main() {
 	dump := flag.String("dump", "", "write x and y as little-endian float32 to PREFIX.x / PREFIX.y")
 	seed := flag.Uint64("seed", 1, "random seed")
 	backend := flag.String("backend", "online", "online, tensorized or auto")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	flag.Parse()
 	backends := map[string]geomloss.Backend{"online": geomloss.Online, "tensorized": geomloss.Tensorized, "auto": geomloss.Auto}
 	be, ok := backends[*backend]
@@ -62,6 +64,16 @@ func main() {
 	par := geomloss.DefaultParams()
 	par.Backend = be
 	pr := geomloss.Problem[float32]{B: 1, N: *n, M: *n, D: 3, X: x, Y: y}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			panic(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			panic(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	best := -1.0
 	var val float32
 	var gnorm float64
