@@ -32,28 +32,60 @@
 // width; padded log-weights are −∞, padded kernel weights 0). For each row i
 // and each tile of 2048 columns, one sweep computes per vector of columns the
 // squared distances s (from differences, not the expanded ‖x‖²+‖y‖²−2⟨x,y⟩),
-// z = h − C/ε, and keeps per lane a running maximum m with the sums
-// S = Σ e^{z−m} and V = Σ e^{z−m}∇₁C (rescaled by e^{m_old−m_new} on the
-// rare vectors that raise a lane's maximum) — the soft-min, its soft-max
-// weighted gradient and likewise the kernel sums with their gradients all
-// come out of the same pass. The lanes of a tile are merged into a float64
-// running (max, sum, gradient) per row; a tile's lanes start from the row's
-// running maximum, so a rescale only happens when a tile raises it.
-// Costs and kernels use the clamps of core.Cost and core.Kernel.
+// z = h − C/ε, and keeps a running maximum m shared by the lanes with the
+// sums S = Σ e^{z−m} and V = Σ e^{z−m}∇₁C (rescaled by e^{m_old−m_new} on the
+// rare vectors that exceed m by more than a slack) — the soft-min, its
+// soft-max weighted gradient and likewise the kernel sums with their
+// gradients all come out of the same pass. The lanes of a tile are merged
+// into a float64 running (max, sum, gradient) per row; a tile's lanes start
+// from the row's running maximum, so a rescale only happens when a tile
+// raises it. Costs and kernels use the clamps of core.Cost and core.Kernel.
+//
+// # Tensorized backend (DensePair)
+//
+// The engines implement core.DenseEngine. DensePair stores the N×M matrix
+// of squared distances (rows padded to the vector width), computed by the
+// same vector arithmetic as the online sweep; its reductions run the same
+// kernels with s loaded from the matrix instead of recomputed (the gradients
+// still read the coordinates), over the same tiles, so dense and online
+// results are identical bit for bit (TestDenseMatchesOnline). Each row of the
+// matrix is streamed in one sequential run. Being memory-bound, it is about
+// as fast as the online sweep while the matrix fits in cache (N = M = 1000)
+// and 2–3× slower beyond (N = M = 5000: a 100 MB matrix per pair).
 //
 // # Accuracy
 //
-// The vector exp reduces x = n ln2 + r (|r| ≤ ln2/2, Cody–Waite with a split
-// ln2, n by the round-to-nearest magic-number trick inside one FMA), then
-// evaluates a Taylor polynomial (degree 7 in float32, 12 in float64) by
-// Horner's rule with FMAs and multiplies by 2ⁿ built in the exponent field.
-// Measured over [−87, 0] (float32) and [−708, 0] (float64) against math.Exp:
-// ≤ 2 ulp in float32 and ≤ 1e-15 relative in float64 (see TestExpAccuracy).
-// Arguments below −88 (float32) / −709 (float64), including −∞, give exactly
-// 0 (a flush a little above the denormal range, irrelevant after the max
-// shift: the largest term of every row is e⁰ = 1). Within a tile, sums are
-// accumulated per lane in the element type (≤ 128 terms per lane in float32),
-// across tiles in float64.
+// The vector exp works in base 2 (log₂e is folded into the weights and the
+// cost factor). AVX-512: x = ⌊x⌋ + f with f = x − ⌊x⌋ ∈ [0, 1) from one
+// VREDUCE, 2^f by a polynomial (degree 6 in float32: a near-minimax fit on
+// [−½, ½] re-expanded around 0 with √2 folded in; degree 12 in float64: the
+// Taylor series at ½ likewise re-expanded; all coefficients positive), and
+// 2^⌊x⌋·p by VSCALEF, which floors its exponent itself. AVX2: n = round(x)
+// by the magic-number addition, r = x − n, the polynomial in r on [−½, ½],
+// and 2ⁿ built in the exponent field. Measured against math.Exp2 (see
+// TestExp2Accuracy): ≤ 1 ulp in float32 and ≤ 4e-16 relative in float64.
+// Arguments below −100 (float32) / −1000 (float64), −∞ included, give
+// exactly 0: a flush far above the denormal range (whose microcode assists
+// cost ~100 cycles each), irrelevant after the max shift since the largest
+// term of every row is 2⁰ = 1. Within a tile, sums are accumulated per lane
+// in the element type (≤ 128 terms per lane in float32), across tiles in
+// float64.
+//
+// # Performance
+//
+// Three rules, each worth a factor on the machines we measured (see
+// simd/gen): (1) no legacy-SSE instruction while the vector registers'
+// upper halves are dirty — Go compiles scalar float code (and vector zero,
+// via XORPS) to legacy SSE, and each such instruction after AVX-512 code
+// cost ~450 cycles here, several times per tile call; so kernels do no
+// scalar float arithmetic, take their scalars prepared, load zero from
+// memory, take the horizontal maximum with vector permutes, and end with
+// VZEROUPPER before their scalar horizontal sums (TestNoLegacySSE checks the
+// compiled kernels); (2) constants are loaded from a 64-byte aligned table
+// inside the loop (as memory operands) rather than held in registers, since
+// Go allocates only 16 vector registers; (3) the AVX-512 exp costs one
+// VREDUCE, six FMAs and one masked VSCALEF. Work is split in blocks of 32
+// rows taken from a shared counter by one goroutine per thread.
 package simd
 
 //go:generate go run ./gen
