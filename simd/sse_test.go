@@ -51,6 +51,9 @@ func TestNoLegacySSE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("disassembles the test binary")
 	}
+	if raceEnabled {
+		t.Skip("race-instrumented build")
+	}
 	objdump, err := exec.LookPath("objdump")
 	if err != nil {
 		t.Skip("no GNU objdump")
