@@ -77,8 +77,11 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -88,8 +91,8 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -107,7 +110,7 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -140,8 +143,11 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -150,8 +156,8 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -169,7 +175,7 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -206,8 +212,11 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -217,8 +226,8 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -240,7 +249,7 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -287,8 +296,11 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -297,8 +309,8 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -320,7 +332,7 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -364,16 +376,19 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -391,7 +406,7 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -425,15 +440,18 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -451,7 +469,7 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -486,16 +504,19 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -514,7 +535,7 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -554,15 +575,18 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -581,7 +605,7 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -622,8 +646,11 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -632,8 +659,8 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -651,7 +678,7 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -687,8 +714,11 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -696,8 +726,8 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -715,7 +745,7 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -753,8 +783,11 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -763,8 +796,8 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -784,7 +817,7 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -830,8 +863,11 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -839,8 +875,8 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -860,7 +896,7 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -906,8 +942,11 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -918,8 +957,8 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -937,7 +976,7 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -975,8 +1014,11 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -986,8 +1028,8 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1005,7 +1047,7 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1046,8 +1088,11 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1058,8 +1103,8 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1080,7 +1125,7 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1132,8 +1177,11 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1143,8 +1191,8 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1165,7 +1213,7 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1209,15 +1257,18 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1235,7 +1286,7 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1268,14 +1319,17 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1293,7 +1347,7 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1331,15 +1385,18 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1361,7 +1418,7 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1409,14 +1466,17 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1438,7 +1498,7 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1481,15 +1541,18 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1507,7 +1570,7 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1540,14 +1603,17 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1565,7 +1631,7 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1601,16 +1667,19 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1629,7 +1698,7 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1670,15 +1739,18 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1697,7 +1769,7 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1735,15 +1807,18 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1761,7 +1836,7 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1794,14 +1869,17 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1819,7 +1897,7 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1858,8 +1936,11 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -1867,8 +1948,8 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1888,7 +1969,7 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1935,16 +2016,19 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1964,7 +2048,7 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2005,15 +2089,18 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2031,7 +2118,7 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2064,14 +2151,17 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2089,7 +2179,7 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2131,8 +2221,11 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -2141,8 +2234,8 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2163,7 +2256,7 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2216,8 +2309,11 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	mT := m.Add(archsimd.LoadFloat32x16(&kc.slack))
-	nc := archsimd.BroadcastFloat32x16(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [16]float32
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -2225,8 +2321,8 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2247,7 +2343,7 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x16(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)

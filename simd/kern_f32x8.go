@@ -78,8 +78,11 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -89,8 +92,8 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -108,7 +111,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -142,8 +145,11 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -152,8 +158,8 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -171,7 +177,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -209,8 +215,11 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -220,8 +229,8 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -243,7 +252,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -291,8 +300,11 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -301,8 +313,8 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -324,7 +336,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -369,16 +381,19 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -396,7 +411,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -431,15 +446,18 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -457,7 +475,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -493,16 +511,19 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -521,7 +542,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -562,15 +583,18 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -589,7 +613,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -631,8 +655,11 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -641,8 +668,8 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -660,7 +687,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -697,8 +724,11 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -706,8 +736,8 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -725,7 +755,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -764,8 +794,11 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -774,8 +807,8 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -795,7 +828,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -842,8 +875,11 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -851,8 +887,8 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -872,7 +908,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -919,8 +955,11 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -931,8 +970,8 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -950,7 +989,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -989,8 +1028,11 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1000,8 +1042,8 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1019,7 +1061,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1061,8 +1103,11 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1073,8 +1118,8 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1095,7 +1140,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1148,8 +1193,11 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1159,8 +1207,8 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1181,7 +1229,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1226,15 +1274,18 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1252,7 +1303,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1286,14 +1337,17 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1311,7 +1365,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1350,15 +1404,18 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1380,7 +1437,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1429,14 +1486,17 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1458,7 +1518,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1502,15 +1562,18 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1528,7 +1591,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1562,14 +1625,17 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1587,7 +1653,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1624,16 +1690,19 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1652,7 +1721,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1694,15 +1763,18 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1721,7 +1793,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1760,15 +1832,18 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1786,7 +1861,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1820,14 +1895,17 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1845,7 +1923,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1885,8 +1963,11 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -1894,8 +1975,8 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1915,7 +1996,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1963,16 +2044,19 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1992,7 +2076,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2034,15 +2118,18 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2060,7 +2147,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2094,14 +2181,17 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2119,7 +2209,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2162,8 +2252,11 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -2172,8 +2265,8 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2194,7 +2287,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2248,8 +2341,11 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	mT := m.Add(archsimd.LoadFloat32x8(&kc.slack))
-	nc := archsimd.BroadcastFloat32x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float32
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -2257,8 +2353,8 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2279,7 +2375,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat32x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))

@@ -84,8 +84,11 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -95,8 +98,8 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -119,7 +122,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -159,8 +162,11 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -169,8 +175,8 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -193,7 +199,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -237,8 +243,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -248,8 +257,8 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -276,7 +285,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -330,8 +339,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -340,8 +352,8 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -368,7 +380,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -419,16 +431,19 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -451,7 +466,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -492,15 +507,18 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -523,7 +541,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -565,16 +583,19 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -598,7 +619,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -645,15 +666,18 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -677,7 +701,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -725,8 +749,11 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -735,8 +762,8 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -759,7 +786,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -802,8 +829,11 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -811,8 +841,8 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -835,7 +865,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -880,8 +910,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -890,8 +923,8 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -916,7 +949,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -969,8 +1002,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -978,8 +1014,8 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1004,7 +1040,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1057,8 +1093,11 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1069,8 +1108,8 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1093,7 +1132,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1138,8 +1177,11 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1149,8 +1191,8 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1173,7 +1215,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1221,8 +1263,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1233,8 +1278,8 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1260,7 +1305,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1319,8 +1364,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1330,8 +1378,8 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1357,7 +1405,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1408,15 +1456,18 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1439,7 +1490,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1479,14 +1530,17 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1509,7 +1563,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1554,15 +1608,18 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1589,7 +1646,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1644,14 +1701,17 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1678,7 +1738,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1728,15 +1788,18 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1759,7 +1822,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1799,14 +1862,17 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1829,7 +1895,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1872,16 +1938,19 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1905,7 +1974,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1953,15 +2022,18 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1985,7 +2057,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2030,15 +2102,18 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2061,7 +2136,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2101,14 +2176,17 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2131,7 +2209,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2177,8 +2255,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2186,8 +2267,8 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2212,7 +2293,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2266,16 +2347,19 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2300,7 +2384,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2348,15 +2432,18 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2379,7 +2466,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2419,14 +2506,17 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2449,7 +2539,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2498,8 +2588,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2508,8 +2601,8 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2535,7 +2628,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2595,8 +2688,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	mT := m.Add(archsimd.LoadFloat64x4(&kc.slack))
-	nc := archsimd.BroadcastFloat64x4(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [4]float64
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2604,8 +2700,8 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2631,7 +2727,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x4(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))

@@ -83,8 +83,11 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -94,8 +97,8 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -118,7 +121,7 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -157,8 +160,11 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -167,8 +173,8 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -191,7 +197,7 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -234,8 +240,11 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -245,8 +254,8 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -273,7 +282,7 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -326,8 +335,11 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -336,8 +348,8 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -364,7 +376,7 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -414,16 +426,19 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -446,7 +461,7 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -486,15 +501,18 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -517,7 +535,7 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -558,16 +576,19 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -591,7 +612,7 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -637,15 +658,18 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -669,7 +693,7 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -716,8 +740,11 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -726,8 +753,8 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -750,7 +777,7 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -792,8 +819,11 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -801,8 +831,8 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -825,7 +855,7 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -869,8 +899,11 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -879,8 +912,8 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -905,7 +938,7 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -957,8 +990,11 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -966,8 +1002,8 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -992,7 +1028,7 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1044,8 +1080,11 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1056,8 +1095,8 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1080,7 +1119,7 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1124,8 +1163,11 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1135,8 +1177,8 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1159,7 +1201,7 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1206,8 +1248,11 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1218,8 +1263,8 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1245,7 +1290,7 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1303,8 +1348,11 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1314,8 +1362,8 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1341,7 +1389,7 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1391,15 +1439,18 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1422,7 +1473,7 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1461,14 +1512,17 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1491,7 +1545,7 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1535,15 +1589,18 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1570,7 +1627,7 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1624,14 +1681,17 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1658,7 +1718,7 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1707,15 +1767,18 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1738,7 +1801,7 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1777,14 +1840,17 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1807,7 +1873,7 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1849,16 +1915,19 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1882,7 +1951,7 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1929,15 +1998,18 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1961,7 +2033,7 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2005,15 +2077,18 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2036,7 +2111,7 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2075,14 +2150,17 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2105,7 +2183,7 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2150,8 +2228,11 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2159,8 +2240,8 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2185,7 +2266,7 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2238,16 +2319,19 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2272,7 +2356,7 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2319,15 +2403,18 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2350,7 +2437,7 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2389,14 +2476,17 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2419,7 +2509,7 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2467,8 +2557,11 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2477,8 +2570,8 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2504,7 +2597,7 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2563,8 +2656,11 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 	// by more than the slack (terms up to 2^slack are summed as they are):
 	// few, well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	mT := m.Add(archsimd.LoadFloat64x8(&kc.slack))
-	nc := archsimd.BroadcastFloat64x8(a.nc)
+	// The raise threshold and −c live in memory (compare and FMA operands):
+	// registers are scarce (see simd/gen).
+	var mT, ncb [8]float64
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2572,8 +2668,8 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
-		z := s.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(mT).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2599,7 +2695,7 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			mT = nm.Add(archsimd.LoadFloat64x8(&kc.slack))
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
