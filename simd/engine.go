@@ -36,7 +36,7 @@ type smArgs[T core.Float] struct {
 	s      T   // out: Σ_j 2^(z_j − m), z_j = h_j + nc·(s_ij or C_ij)
 	g      []T // out (if the kernel has grad): Σ_j 2^(z_j − m)·∇₁C, len D
 	scr    []T // scratch, len ≥ D·width, 64-byte aligned
-	acc    []T // vector results, len ≥ 5·width, 64-byte aligned
+	acc    []T // vector results and vector scratch, len ≥ 7·width, 64-byte aligned
 }
 
 // ksArgs are the arguments of one kernel-sum tile kernel. c is the kernel's
@@ -231,7 +231,7 @@ type workspace[T core.Float] struct {
 }
 
 func newWorkspace[T core.Float](d, w int) *workspace[T] {
-	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w), acc: aligned64[T](5 * w)}
+	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w), acc: aligned64[T](7 * w)}
 	gs := make([]float64, blockRows*d)
 	for r := range ws.rows {
 		ws.rows[r].g = gs[r*d : (r+1)*d : (r+1)*d]

@@ -79,9 +79,11 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -91,8 +93,8 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -110,7 +112,7 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -145,9 +147,11 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -156,8 +160,8 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -175,7 +179,7 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -214,9 +218,11 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -226,8 +232,8 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -249,7 +255,7 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -298,9 +304,11 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
@@ -309,8 +317,8 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -332,7 +340,7 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -378,17 +386,19 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -406,7 +416,7 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -442,16 +452,18 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -469,7 +481,7 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -506,17 +518,19 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -535,7 +549,7 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -577,16 +591,18 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -605,7 +621,7 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -648,9 +664,11 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -659,8 +677,8 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -678,7 +696,7 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -716,9 +734,11 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -726,8 +746,8 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -745,7 +765,7 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -785,9 +805,11 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -796,8 +818,8 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -817,7 +839,7 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -865,9 +887,11 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -875,8 +899,8 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -896,7 +920,7 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -944,9 +968,11 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -957,8 +983,8 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -976,7 +1002,7 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1016,9 +1042,11 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1028,8 +1056,8 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1047,7 +1075,7 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1090,9 +1118,11 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1103,8 +1133,8 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1125,7 +1155,7 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1179,9 +1209,11 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
@@ -1191,8 +1223,8 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1213,7 +1245,7 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1259,16 +1291,18 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1286,7 +1320,7 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1321,15 +1355,17 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1347,7 +1383,7 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1387,16 +1423,18 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1418,7 +1456,7 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1468,15 +1506,17 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1498,7 +1538,7 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1543,16 +1583,18 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1570,7 +1612,7 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1605,15 +1647,17 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1631,7 +1675,7 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1669,17 +1713,19 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1698,7 +1744,7 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1741,16 +1787,18 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1769,7 +1817,7 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1809,16 +1857,18 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1836,7 +1886,7 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1871,15 +1921,17 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1897,7 +1949,7 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1938,9 +1990,11 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -1948,8 +2002,8 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -1969,7 +2023,7 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2018,17 +2072,19 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2048,7 +2104,7 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2091,16 +2147,18 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2118,7 +2176,7 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2153,15 +2211,17 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2179,7 +2239,7 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2223,9 +2283,11 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -2234,8 +2296,8 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2256,7 +2318,7 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2311,9 +2373,11 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x16(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [16]float32
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x16(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[16]float32)(a.acc[5*16:])
+	ncb := (*[16]float32)(a.acc[6*16:])
+	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
@@ -2321,8 +2385,8 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(&ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
@@ -2343,7 +2407,7 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
 		ef := et.FloorScaledResidue(0)

@@ -80,9 +80,11 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -92,8 +94,8 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -111,7 +113,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -147,9 +149,11 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -158,8 +162,8 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -177,7 +181,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -217,9 +221,11 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -229,8 +235,8 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -252,7 +258,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -302,9 +308,11 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
@@ -313,8 +321,8 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -336,7 +344,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -383,17 +391,19 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -411,7 +421,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -448,16 +458,18 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -475,7 +487,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -513,17 +525,19 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -542,7 +556,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -585,16 +599,18 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -613,7 +629,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -657,9 +673,11 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -668,8 +686,8 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -687,7 +705,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -726,9 +744,11 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -736,8 +756,8 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -755,7 +775,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -796,9 +816,11 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -807,8 +829,8 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -828,7 +850,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -877,9 +899,11 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -887,8 +911,8 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -908,7 +932,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -957,9 +981,11 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -970,8 +996,8 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -989,7 +1015,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1030,9 +1056,11 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1042,8 +1070,8 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1061,7 +1089,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1105,9 +1133,11 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1118,8 +1148,8 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1140,7 +1170,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1195,9 +1225,11 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
@@ -1207,8 +1239,8 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1229,7 +1261,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1276,16 +1308,18 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1303,7 +1337,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1339,15 +1373,17 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1365,7 +1401,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1406,16 +1442,18 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1437,7 +1475,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1488,15 +1526,17 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1518,7 +1558,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1564,16 +1604,18 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1591,7 +1633,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1627,15 +1669,17 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1653,7 +1697,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1692,17 +1736,19 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1721,7 +1767,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1765,16 +1811,18 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1793,7 +1841,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1834,16 +1882,18 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1861,7 +1911,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1897,15 +1947,17 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1923,7 +1975,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -1965,9 +2017,11 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -1975,8 +2029,8 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -1996,7 +2050,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2046,17 +2100,19 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2076,7 +2132,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2120,16 +2176,18 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2147,7 +2205,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2183,15 +2241,17 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2209,7 +2269,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2254,9 +2314,11 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -2265,8 +2327,8 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
 		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2287,7 +2349,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2343,9 +2405,11 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	m := archsimd.BroadcastFloat32x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float32
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat32x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float32)(a.acc[5*8:])
+	ncb := (*[8]float32)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
@@ -2353,8 +2417,8 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(&ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
+		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
@@ -2375,7 +2439,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
 		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))

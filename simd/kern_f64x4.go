@@ -86,9 +86,11 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -98,8 +100,8 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -122,7 +124,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -164,9 +166,11 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -175,8 +179,8 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -199,7 +203,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -245,9 +249,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -257,8 +263,8 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -285,7 +291,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -341,9 +347,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
@@ -352,8 +360,8 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -380,7 +388,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -433,17 +441,19 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -466,7 +476,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -509,16 +519,18 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -541,7 +553,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -585,17 +597,19 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -619,7 +633,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -668,16 +682,18 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -701,7 +717,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -751,9 +767,11 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -762,8 +780,8 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -786,7 +804,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -831,9 +849,11 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -841,8 +861,8 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -865,7 +885,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -912,9 +932,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -923,8 +945,8 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -949,7 +971,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1004,9 +1026,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1014,8 +1038,8 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1040,7 +1064,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1095,9 +1119,11 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1108,8 +1134,8 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1132,7 +1158,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1179,9 +1205,11 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1191,8 +1219,8 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1215,7 +1243,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1265,9 +1293,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1278,8 +1308,8 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1305,7 +1335,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1366,9 +1396,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
@@ -1378,8 +1410,8 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1405,7 +1437,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1458,16 +1490,18 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1490,7 +1524,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1532,15 +1566,17 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1563,7 +1599,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1610,16 +1646,18 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1646,7 +1684,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1703,15 +1741,17 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1738,7 +1778,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1790,16 +1830,18 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1822,7 +1864,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1864,15 +1906,17 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1895,7 +1939,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -1940,17 +1984,19 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -1974,7 +2020,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2024,16 +2070,18 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2057,7 +2105,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2104,16 +2152,18 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2136,7 +2186,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2178,15 +2228,17 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2209,7 +2261,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2257,9 +2309,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2267,8 +2321,8 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2293,7 +2347,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2349,17 +2403,19 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2384,7 +2440,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2434,16 +2490,18 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2466,7 +2524,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2508,15 +2566,17 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2539,7 +2599,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2590,9 +2650,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2601,8 +2663,8 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2628,7 +2690,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
@@ -2690,9 +2752,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x4(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [4]float64
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x4(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[4]float64)(a.acc[5*4:])
+	ncb := (*[4]float64)(a.acc[6*4:])
+	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
@@ -2700,8 +2764,8 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(&ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
@@ -2727,7 +2791,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
 		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))

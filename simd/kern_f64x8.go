@@ -85,9 +85,11 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -97,8 +99,8 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -121,7 +123,7 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -162,9 +164,11 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -173,8 +177,8 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -197,7 +201,7 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -242,9 +246,11 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -254,8 +260,8 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		}
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -282,7 +288,7 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -337,9 +343,11 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
@@ -348,8 +356,8 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -376,7 +384,7 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -428,17 +436,19 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -461,7 +471,7 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -503,16 +513,18 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -535,7 +547,7 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -578,17 +590,19 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -612,7 +626,7 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -660,16 +674,18 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -693,7 +709,7 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -742,9 +758,11 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -753,8 +771,8 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -777,7 +795,7 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -821,9 +839,11 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -831,8 +851,8 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -855,7 +875,7 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -901,9 +921,11 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -912,8 +934,8 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -938,7 +960,7 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -992,9 +1014,11 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1002,8 +1026,8 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1028,7 +1052,7 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1082,9 +1106,11 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1095,8 +1121,8 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1119,7 +1145,7 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1165,9 +1191,11 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1177,8 +1205,8 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1201,7 +1229,7 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1250,9 +1278,11 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1263,8 +1293,8 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1290,7 +1320,7 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1350,9 +1380,11 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
@@ -1362,8 +1394,8 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1389,7 +1421,7 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1441,16 +1473,18 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1473,7 +1507,7 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1514,15 +1548,17 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1545,7 +1581,7 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1591,16 +1627,18 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1627,7 +1665,7 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1683,15 +1721,17 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1718,7 +1758,7 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1769,16 +1809,18 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1801,7 +1843,7 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1842,15 +1884,17 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1873,7 +1917,7 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -1917,17 +1961,19 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -1951,7 +1997,7 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2000,16 +2046,18 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2033,7 +2081,7 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2079,16 +2127,18 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2111,7 +2161,7 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2152,15 +2202,17 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2183,7 +2235,7 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2230,9 +2282,11 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2240,8 +2294,8 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2266,7 +2320,7 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2321,17 +2375,19 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2356,7 +2412,7 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2405,16 +2461,18 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2437,7 +2495,7 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2478,15 +2536,17 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2509,7 +2569,7 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2559,9 +2619,11 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2570,8 +2632,8 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
 		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
-		z := cs.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2597,7 +2659,7 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)
@@ -2658,9 +2720,11 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 	m := archsimd.BroadcastFloat64x8(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [8]float64
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
-	archsimd.BroadcastFloat64x8(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[8]float64)(a.acc[5*8:])
+	ncb := (*[8]float64)(a.acc[6*8:])
+	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
@@ -2668,8 +2732,8 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(&ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(&mT)).ToBits() != 0 {
+		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
+		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
@@ -2695,7 +2759,7 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(&mT)
+			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 		}
 		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
 		ef := et.FloorScaledResidue(0)

@@ -393,19 +393,21 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 	m := archsimd.Broadcast{{.V}}(a.m)
 	// The raise threshold and −c live in memory (compare and FMA operands):
 	// registers are scarce (see simd/gen).
-	var mT, ncb [{{.W}}]{{.E}}
-	m.Add({{ld .Variant "slack"}}).Store(&mT)
-	archsimd.Broadcast{{.V}}(a.nc).Store(&ncb)
+	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
+	mT := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
+	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
+	m.Add({{ld .Variant "slack"}}).Store(mT)
+	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += {{.W}} {
 {{- template "dist" .}}
 {{- if eq .P 2}}
-		z := s.MulAdd(archsimd.Load{{.V}}(&ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
+		z := s.MulAdd(archsimd.Load{{.V}}(ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
 {{- else}}
 		cs := s.Max({{ld .Variant "clamp"}}).Sqrt()
-		z := cs.MulAdd(archsimd.Load{{.V}}(&ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
+		z := cs.MulAdd(archsimd.Load{{.V}}(ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
 {{- end}}
-		if z.Greater(archsimd.Load{{.V}}(&mT)).ToBits() != 0 {
+		if z.Greater(archsimd.Load{{.V}}(mT)).ToBits() != 0 {
 			nm := z
 {{- if .Perm}}
 {{- range $i, $st := .PermSteps}}
@@ -430,7 +432,7 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 {{- end}}
 			m = nm
-			nm.Add({{ld .Variant "slack"}}).Store(&mT)
+			nm.Add({{ld .Variant "slack"}}).Store(mT)
 		}
 		{{exp .Variant "z.Sub(m)" "e"}}
 		S = S.Add(e)
