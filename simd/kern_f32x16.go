@@ -16,7 +16,7 @@ var _ = math.MaxFloat32
 // load them from memory inside their loops (see simd/gen).
 type constsF32x16 struct {
 	zero, lo, floor, slack, clamp [16]float32
-	nlog2e                        [16]float32
+	nlog2e, one, nhalf, threehalf [16]float32
 	magic                         [16]float32
 	bias                          [16]int32
 	c                             [7][16]float32
@@ -33,6 +33,7 @@ var kcF32x16 = func() *constsF32x16 {
 	for i := 0; i < 16; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
 		k.magic[i], k.bias[i] = 12582912, 127
+		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
 		}
@@ -92,7 +93,9 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -231,7 +234,11 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -268,7 +275,7 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -396,7 +403,9 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -528,7 +537,11 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -562,7 +575,7 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -676,7 +689,9 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -817,7 +832,11 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -852,7 +871,7 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -982,7 +1001,9 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1132,7 +1153,11 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1168,7 +1193,7 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -1300,7 +1325,9 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1432,7 +1459,11 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1469,7 +1500,7 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -1592,7 +1623,9 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1723,7 +1756,11 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -1757,7 +1794,7 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -1866,7 +1903,9 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -2001,7 +2040,11 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -2036,7 +2079,7 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -2156,7 +2199,9 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -2295,7 +2340,11 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
 			nm := z
@@ -2331,7 +2380,7 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -2496,7 +2545,9 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -2534,7 +2585,9 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2617,7 +2670,11 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -2630,7 +2687,7 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -2669,9 +2726,13 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 		}
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -2740,7 +2801,9 @@ func ksF32x16K2D1G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -2776,7 +2839,9 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2844,7 +2909,11 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -2857,7 +2926,7 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -2886,9 +2955,13 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -2960,7 +3033,9 @@ func ksF32x16K2D2G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3000,7 +3075,9 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3081,7 +3158,11 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3094,7 +3175,7 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3131,9 +3212,13 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3216,7 +3301,9 @@ func ksF32x16K2D3G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3260,7 +3347,9 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3354,7 +3443,11 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3367,7 +3460,7 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3412,9 +3505,13 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3480,7 +3577,9 @@ func ksF32x16DenseK2D0G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3514,7 +3613,9 @@ func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3591,7 +3692,11 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3604,7 +3709,7 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -3640,9 +3745,13 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
 			pg := (*[16]float32)(scr[k*16:])
@@ -3707,7 +3816,9 @@ func ksF32x16DenseK2D1G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3741,7 +3852,9 @@ func ksF32x16DenseK3D1G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3811,7 +3924,11 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3824,7 +3941,7 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3854,9 +3971,13 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3916,7 +4037,9 @@ func ksF32x16DenseK2D2G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -3950,7 +4073,9 @@ func ksF32x16DenseK3D2G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4031,7 +4156,11 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -4044,7 +4173,7 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4081,9 +4210,13 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4146,7 +4279,9 @@ func ksF32x16DenseK2D3G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -4180,7 +4315,9 @@ func ksF32x16DenseK3D3G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4272,7 +4409,11 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
@@ -4285,7 +4426,7 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -4329,9 +4470,13 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x16(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)

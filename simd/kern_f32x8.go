@@ -16,7 +16,7 @@ var _ = math.MaxFloat32
 // load them from memory inside their loops (see simd/gen).
 type constsF32x8 struct {
 	zero, lo, floor, slack, clamp [8]float32
-	nlog2e                        [8]float32
+	nlog2e, one, nhalf, threehalf [8]float32
 	magic                         [8]float32
 	bias                          [8]int32
 	c                             [7][8]float32
@@ -33,6 +33,7 @@ var kcF32x8 = func() *constsF32x8 {
 	for i := 0; i < 8; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
 		k.magic[i], k.bias[i] = 12582912, 127
+		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
 		}
@@ -93,7 +94,9 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -234,7 +237,11 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -272,7 +279,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -401,7 +408,9 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -535,7 +544,11 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -570,7 +583,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -685,7 +698,9 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -828,7 +843,11 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -864,7 +883,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -995,7 +1014,9 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1147,7 +1168,11 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1184,7 +1209,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -1317,7 +1342,9 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1451,7 +1478,11 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1489,7 +1520,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -1613,7 +1644,9 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1746,7 +1779,11 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1781,7 +1818,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -1891,7 +1928,9 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2028,7 +2067,11 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2064,7 +2107,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -2185,7 +2228,9 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2326,7 +2371,11 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
-		cs := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2363,7 +2412,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -2530,7 +2579,9 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -2569,7 +2620,9 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2653,7 +2706,11 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -2667,7 +2724,7 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -2706,9 +2763,13 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 		}
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -2778,7 +2839,9 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -2815,7 +2878,9 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2884,7 +2949,11 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -2898,7 +2967,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -2927,9 +2996,13 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3002,7 +3075,9 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3043,7 +3118,9 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3125,7 +3202,11 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3139,7 +3220,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3176,9 +3257,13 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3262,7 +3347,9 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3307,7 +3394,9 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3402,7 +3491,11 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3416,7 +3509,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3461,9 +3554,13 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3530,7 +3627,9 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3565,7 +3664,9 @@ func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3643,7 +3744,11 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3657,7 +3762,7 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -3693,9 +3798,13 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
 			pg := (*[8]float32)(scr[k*8:])
@@ -3761,7 +3870,9 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3796,7 +3907,9 @@ func ksF32x8DenseK3D1G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3867,7 +3980,11 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -3881,7 +3998,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3911,9 +4028,13 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3974,7 +4095,9 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -4009,7 +4132,9 @@ func ksF32x8DenseK3D2G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4091,7 +4216,11 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -4105,7 +4234,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4142,9 +4271,13 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4208,7 +4341,9 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -4243,7 +4378,9 @@ func ksF32x8DenseK3D3G0(a *ksArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4336,7 +4473,11 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
@@ -4350,7 +4491,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -4394,9 +4535,13 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		r := s.Max(archsimd.LoadFloat32x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)

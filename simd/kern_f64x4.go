@@ -16,7 +16,7 @@ var _ = math.MaxFloat32
 // load them from memory inside their loops (see simd/gen).
 type constsF64x4 struct {
 	zero, lo, floor, slack, clamp [4]float64
-	nlog2e                        [4]float64
+	nlog2e, one, nhalf, threehalf [4]float64
 	magic                         [4]float64
 	bias                          [4]int64
 	c                             [13][4]float64
@@ -33,6 +33,7 @@ var kcF64x4 = func() *constsF64x4 {
 	for i := 0; i < 4; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
 		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
 		}
@@ -99,7 +100,9 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -262,7 +265,10 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -311,7 +317,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -451,7 +457,9 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -607,7 +615,10 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -653,7 +664,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -779,7 +790,9 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -944,7 +957,10 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -991,7 +1007,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -1133,7 +1149,9 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -1307,7 +1325,10 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -1355,7 +1376,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -1499,7 +1520,9 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -1655,7 +1678,10 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -1704,7 +1730,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -1839,7 +1865,9 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -1994,7 +2022,10 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -2040,7 +2071,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -2161,7 +2192,9 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -2320,7 +2353,10 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -2367,7 +2403,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -2499,7 +2535,9 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -2662,7 +2700,10 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		cs := q.Sqrt()
+		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
 			nm := z
@@ -2710,7 +2751,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -2894,7 +2935,9 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -2939,7 +2982,9 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3029,7 +3074,10 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3049,7 +3097,7 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -3088,9 +3136,12 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 		}
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -3166,7 +3217,9 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3209,7 +3262,9 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3284,7 +3339,10 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3304,7 +3362,7 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3333,9 +3391,12 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3414,7 +3475,9 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3461,7 +3524,9 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3549,7 +3614,10 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3569,7 +3637,7 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3606,9 +3674,12 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3698,7 +3769,9 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3749,7 +3822,9 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3850,7 +3925,10 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -3870,7 +3948,7 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3915,9 +3993,12 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3990,7 +4071,9 @@ func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4031,7 +4114,9 @@ func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4115,7 +4200,10 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4135,7 +4223,7 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -4171,9 +4259,12 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
 			pg := (*[4]float64)(scr[k*4:])
@@ -4245,7 +4336,9 @@ func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4286,7 +4379,9 @@ func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4363,7 +4458,10 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4383,7 +4481,7 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -4413,9 +4511,12 @@ func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -4482,7 +4583,9 @@ func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4523,7 +4626,9 @@ func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4611,7 +4716,10 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4631,7 +4739,7 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4668,9 +4776,12 @@ func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4740,7 +4851,9 @@ func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4781,7 +4894,9 @@ func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4880,7 +4995,10 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := qc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
 		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
@@ -4900,7 +5018,7 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -4944,9 +5062,12 @@ func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
 
 		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x4(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		r := sc.Sqrt()
+		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)

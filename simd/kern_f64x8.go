@@ -16,7 +16,7 @@ var _ = math.MaxFloat32
 // load them from memory inside their loops (see simd/gen).
 type constsF64x8 struct {
 	zero, lo, floor, slack, clamp [8]float64
-	nlog2e                        [8]float64
+	nlog2e, one, nhalf, threehalf [8]float64
 	magic                         [8]float64
 	bias                          [8]int64
 	c                             [13][8]float64
@@ -33,6 +33,7 @@ var kcF64x8 = func() *constsF64x8 {
 	for i := 0; i < 8; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
 		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
 		}
@@ -98,7 +99,9 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -259,7 +262,12 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 			s = t.MulAdd(t, s)
 		}
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -307,7 +315,7 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -446,7 +454,9 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -600,7 +610,12 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		s := d0.Mul(d0)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -645,7 +660,7 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -770,7 +785,9 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -933,7 +950,12 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -979,7 +1001,7 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -1120,7 +1142,9 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1292,7 +1316,12 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1339,7 +1368,7 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -1482,7 +1511,9 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1636,7 +1667,12 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1684,7 +1720,7 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -1818,7 +1854,9 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -1971,7 +2009,12 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2016,7 +2059,7 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -2136,7 +2179,9 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2293,7 +2338,12 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2339,7 +2389,7 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -2470,7 +2520,9 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2631,7 +2683,12 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
-		cs := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ics := q.ReciprocalSqrt()
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		cs := q.Mul(ics)
+
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
 			nm := z
@@ -2678,7 +2735,7 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(e)
-		w := e.Div(cs).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -2860,7 +2917,9 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -2904,7 +2963,9 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2993,7 +3054,12 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3012,7 +3078,7 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -3051,9 +3117,14 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 		}
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -3128,7 +3199,9 @@ func ksF64x8K2D1G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3170,7 +3243,9 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3244,7 +3319,12 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3263,7 +3343,7 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3292,9 +3372,14 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 		s := d0.Mul(d0)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -3372,7 +3457,9 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3418,7 +3505,9 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3505,7 +3594,12 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3524,7 +3618,7 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3561,9 +3655,14 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -3652,7 +3751,9 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3702,7 +3803,9 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3802,7 +3905,12 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3821,7 +3929,7 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3866,9 +3974,14 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -3940,7 +4053,9 @@ func ksF64x8DenseK2D0G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -3980,7 +4095,9 @@ func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4063,7 +4180,12 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4082,7 +4204,7 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -4118,9 +4240,14 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k := 0; k < d; k++ {
 			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
 			pg := (*[8]float64)(scr[k*8:])
@@ -4191,7 +4318,9 @@ func ksF64x8DenseK2D1G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4231,7 +4360,9 @@ func ksF64x8DenseK3D1G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4307,7 +4438,12 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4326,7 +4462,7 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -4356,9 +4492,14 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 
 	}
@@ -4424,7 +4565,9 @@ func ksF64x8DenseK2D2G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4464,7 +4607,9 @@ func ksF64x8DenseK3D2G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4551,7 +4696,12 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4570,7 +4720,7 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4607,9 +4757,14 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 
@@ -4678,7 +4833,9 @@ func ksF64x8DenseK2D3G0(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4718,7 +4875,9 @@ func ksF64x8DenseK3D3G0(a *ksArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
+
 		S = r.MulAdd(wv, S)
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4816,7 +4975,12 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
-		r := q.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := qc.ReciprocalSqrt()
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := qc.Mul(ir)
+
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
 		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
@@ -4835,7 +4999,7 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 
 		wk := wv.Mul(k)
 		S = S.Add(wk)
-		w := wk.Div(r).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
@@ -4879,9 +5043,14 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		r := s.Max(archsimd.LoadFloat64x8(&kc.clamp)).Sqrt()
+		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ir := sc.ReciprocalSqrt()
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		r := sc.Mul(ir)
+
 		S = r.MulAdd(wv, S)
-		w := wv.Div(r).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		G0 = w.MulAdd(d0, G0)
 		G1 = w.MulAdd(d1, G1)
 		G2 = w.MulAdd(d2, G2)
