@@ -26,10 +26,12 @@ const (
 // columns [j0, j1) (multiples of the vector width) of the transposed cloud y
 // and log-weights h (−∞ in padding).
 type smArgs[T core.Float] struct {
-	x      []T   // the row's point, len D
-	y      [][]T // y[k][j]: coordinate k of point j (padded)
-	h      []T   // padded log-weights times log₂e
-	srow   []T   // dense kernels: the row's squared distances (padded)
+	x      []T              // the row's point, len D
+	y      [][]T            // y[k][j]: coordinate k of point j (padded)
+	yp     []unsafe.Pointer // &y[k][0] (generic-D kernels)
+	xb     []T              // scratch for x broadcast (generic D), len ≥ D·width, 64-byte aligned
+	h      []T              // padded log-weights times log₂e
+	srow   []T              // dense kernels: the row's squared distances (padded)
 	j0, j1 int
 	nc     T   // −log₂e/(2ε) for p = 2, −log₂e/ε for p = 1
 	m      T   // in: starting reference; out: the tile's reference (≥ in, ≥ max z − slack), log₂ units
@@ -45,6 +47,8 @@ type smArgs[T core.Float] struct {
 type ksArgs[T core.Float] struct {
 	x      []T
 	y      [][]T
+	yp     []unsafe.Pointer
+	xb     []T
 	w      []T // padded weights (0 in padding)
 	srow   []T
 	j0, j1 int
@@ -60,6 +64,8 @@ type ksArgs[T core.Float] struct {
 type sqArgs[T core.Float] struct {
 	x   []T
 	y   [][]T
+	yp  []unsafe.Pointer
+	xb  []T
 	out []T
 }
 
@@ -96,7 +102,7 @@ func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost, threads int) co
 	p.dense = make([]T, p.n*p.mp)
 	fill := e.k.sq[dIndex(p.d)]
 	p.run(func(lo, hi int, _ *workspace[T]) {
-		a := sqArgs[T]{y: p.ys}
+		a := sqArgs[T]{y: p.ys, yp: p.yp, xb: aligned64[T](p.d * e.k.width)}
 		for i := lo; i < hi; i++ {
 			a.x = x.Pts[i*p.d : (i+1)*p.d]
 			a.out = p.dense[i*p.mp : (i+1)*p.mp]
@@ -123,7 +129,11 @@ func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost, threads int) *pai
 			ys[k][j] = y.Pts[j*d+k]
 		}
 	}
-	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, buf: aligned64[T](mp),
+	yp := make([]unsafe.Pointer, d)
+	for k := range yp {
+		yp[k] = unsafe.Pointer(unsafe.SliceData(ys[k]))
+	}
+	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, yp: yp, buf: aligned64[T](mp),
 		cost: cost, threads: threads, k: e.k}
 }
 
@@ -132,8 +142,9 @@ type pair[T core.Float] struct {
 	n, m, mp int
 	d        int
 	ys       [][]T
-	buf      []T // padded h or weights of the current call
-	dense    []T // DensePair: n rows of mp squared distances; nil online
+	yp       []unsafe.Pointer // &ys[k][0]
+	buf      []T              // padded h or weights of the current call
+	dense    []T              // DensePair: n rows of mp squared distances; nil online
 	cost     core.Cost
 	threads  int
 	k        *kernels[T]
@@ -228,10 +239,11 @@ type workspace[T core.Float] struct {
 	g    []T
 	scr  []T
 	acc  []T
+	xb   []T
 }
 
 func newWorkspace[T core.Float](d, w int) *workspace[T] {
-	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w), acc: aligned64[T](7 * w)}
+	ws := &workspace[T]{g: make([]T, d), scr: aligned64[T](d * w), acc: aligned64[T](7 * w), xb: aligned64[T](d * w)}
 	gs := make([]float64, blockRows*d)
 	for r := range ws.rows {
 		ws.rows[r].g = gs[r*d : (r+1)*d : (r+1)*d]
@@ -269,7 +281,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 	nm := negMax[T]()
 	d := p.d
 	p.run(func(lo, hi int, ws *workspace[T]) {
-		a := smArgs[T]{y: p.ys, h: p.buf, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
+		a := smArgs[T]{y: p.ys, yp: p.yp, xb: ws.xb, h: p.buf, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].m, rows[r].s = float64(nm), 0
@@ -359,7 +371,7 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 	}
 	d := p.d
 	p.run(func(lo, hi int, ws *workspace[T]) {
-		a := ksArgs[T]{y: p.ys, w: p.buf, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
+		a := ksArgs[T]{y: p.ys, yp: p.yp, xb: ws.xb, w: p.buf, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].s = 0

@@ -72,6 +72,11 @@ func exp2F32x16(x archsimd.Float32x16) archsimd.Float32x16 {
 func smF32x16D0P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -88,8 +93,8 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -142,6 +147,11 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 func smF32x16D0P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -158,8 +168,8 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -209,8 +219,14 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 func smF32x16D0P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -229,8 +245,8 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -276,9 +292,9 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -299,8 +315,14 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 func smF32x16D0P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -319,8 +341,8 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -361,9 +383,9 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -1437,9 +1459,15 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -1501,9 +1529,9 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -1524,9 +1552,15 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -1583,9 +1617,9 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -2494,6 +2528,11 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
@@ -2501,8 +2540,8 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2531,6 +2570,11 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
@@ -2538,8 +2582,8 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2572,6 +2616,11 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
@@ -2579,8 +2628,8 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2601,8 +2650,14 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -2612,8 +2667,8 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2631,9 +2686,9 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -2652,8 +2707,14 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -2663,8 +2724,8 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2688,9 +2749,9 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -2709,8 +2770,14 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -2720,8 +2787,8 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2733,9 +2800,9 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -3629,9 +3696,15 @@ func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
 func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -3656,9 +3729,9 @@ func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -3677,9 +3750,15 @@ func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -3710,9 +3789,9 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -3731,9 +3810,15 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	scr := a.scr[:d*16]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
@@ -3752,9 +3837,9 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
-			pg := (*[16]float32)(scr[k*16:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
 			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
@@ -4499,11 +4584,16 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 func sqF32x16D0(a *sqArgs[float32]) {
 	kc := kcF32x16
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x16(a.x[k]).Store((*[16]float32)(unsafe.Add(pxb, k*16*4)))
+	}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+16 <= len(a.out); j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x16(a.x[k]).Sub(archsimd.LoadFloat32x16((*[16]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 

@@ -73,6 +73,11 @@ func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
 func smF32x8D0P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -89,8 +94,8 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -144,6 +149,11 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 func smF32x8D0P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -160,8 +170,8 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -212,8 +222,14 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 func smF32x8D0P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -232,8 +248,8 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -280,9 +296,9 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -303,8 +319,14 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 func smF32x8D0P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -323,8 +345,8 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -366,9 +388,9 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -1456,9 +1478,15 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -1521,9 +1549,9 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -1544,9 +1572,15 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -1604,9 +1638,9 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -2527,6 +2561,11 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
@@ -2534,8 +2573,8 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2565,6 +2604,11 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
@@ -2572,8 +2616,8 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2607,6 +2651,11 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
@@ -2614,8 +2663,8 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2636,8 +2685,14 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -2647,8 +2702,8 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2667,9 +2722,9 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -2688,8 +2743,14 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -2699,8 +2760,8 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2725,9 +2786,9 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -2746,8 +2807,14 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -2757,8 +2824,8 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2770,9 +2837,9 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -3680,9 +3747,15 @@ func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
 func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -3708,9 +3781,9 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -3729,9 +3802,15 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -3763,9 +3842,9 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -3784,9 +3863,15 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
@@ -3805,9 +3890,9 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
-			pg := (*[8]float32)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
 			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
@@ -4564,11 +4649,16 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 func sqF32x8D0(a *sqArgs[float32]) {
 	kc := kcF32x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat32x8(a.x[k]).Store((*[8]float32)(unsafe.Add(pxb, k*8*4)))
+	}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat32x8(a.x[k]).Sub(archsimd.LoadFloat32x8((*[8]float32)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
 			s = t.MulAdd(t, s)
 		}
 

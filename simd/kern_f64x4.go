@@ -79,6 +79,11 @@ func exp2F64x4(x archsimd.Float64x4) archsimd.Float64x4 {
 func smF64x4D0P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -95,8 +100,8 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -161,6 +166,11 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 func smF64x4D0P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -177,8 +187,8 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -240,8 +250,14 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 func smF64x4D0P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -260,8 +276,8 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -318,9 +334,9 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -341,8 +357,14 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 func smF64x4D0P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -361,8 +383,8 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -415,9 +437,9 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -1656,9 +1678,15 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -1731,9 +1759,9 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -1754,9 +1782,15 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -1825,9 +1859,9 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -2877,6 +2911,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
@@ -2884,8 +2923,8 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2921,6 +2960,11 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
@@ -2928,8 +2972,8 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2969,6 +3013,11 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
@@ -2976,8 +3025,8 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2998,8 +3047,14 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -3009,8 +3064,8 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3035,9 +3090,9 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -3056,8 +3111,14 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -3067,8 +3128,8 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3098,9 +3159,9 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -3119,8 +3180,14 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -3130,8 +3197,8 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3142,9 +3209,9 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -4130,9 +4197,15 @@ func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -4164,9 +4237,9 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -4185,9 +4258,15 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -4224,9 +4303,9 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -4245,9 +4324,15 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	scr := a.scr[:d*4]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
@@ -4265,9 +4350,9 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
-			pg := (*[4]float64)(scr[k*4:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
 			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
@@ -5090,11 +5175,16 @@ func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 func sqF64x4D0(a *sqArgs[float64]) {
 	kc := kcF64x4
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x4(a.x[k]).Store((*[4]float64)(unsafe.Add(pxb, k*4*8)))
+	}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+4 <= len(a.out); j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x4(a.x[k]).Sub(archsimd.LoadFloat64x4((*[4]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 

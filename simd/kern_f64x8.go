@@ -78,6 +78,11 @@ func exp2F64x8(x archsimd.Float64x8) archsimd.Float64x8 {
 func smF64x8D0P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -94,8 +99,8 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -159,6 +164,11 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 func smF64x8D0P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	// One maximum shared by all lanes, raised only when a value exceeds it
@@ -175,8 +185,8 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -237,8 +247,14 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 func smF64x8D0P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -257,8 +273,8 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -316,9 +332,9 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -339,8 +355,14 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 func smF64x8D0P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -359,8 +381,8 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -412,9 +434,9 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -1645,9 +1667,15 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -1721,9 +1749,9 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -1744,9 +1772,15 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -1814,9 +1848,9 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 
 		S = S.Add(e)
 		w := e
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -2860,6 +2894,11 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
@@ -2867,8 +2906,8 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2903,6 +2942,11 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
@@ -2910,8 +2954,8 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2950,6 +2994,11 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
@@ -2957,8 +3006,8 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -2979,8 +3028,14 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -2990,8 +3045,8 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3015,9 +3070,9 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -3036,8 +3091,14 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -3047,8 +3108,8 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3079,9 +3140,9 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -3100,8 +3161,14 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -3111,8 +3178,8 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	for j := a.j0; j < a.j1; j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -3125,9 +3192,9 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -4111,9 +4178,15 @@ func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
 func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -4144,9 +4217,9 @@ func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -4165,9 +4238,15 @@ func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -4205,9 +4284,9 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 		wk := wv.Mul(k)
 		S = S.Add(wk)
 		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -4226,9 +4305,15 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	scr := a.scr[:d*8]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
@@ -4248,9 +4333,9 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
-			pg := (*[8]float64)(scr[k*8:])
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
 			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
@@ -5073,11 +5158,16 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 func sqF64x8D0(a *sqArgs[float64]) {
 	kc := kcF64x8
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
+	for k := 0; k < d; k++ {
+		archsimd.BroadcastFloat64x8(a.x[k]).Store((*[8]float64)(unsafe.Add(pxb, k*8*8)))
+	}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
-		for k := 0; k < d; k++ {
-			t := archsimd.BroadcastFloat64x8(a.x[k]).Sub(archsimd.LoadFloat64x8((*[8]float64)(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
 			s = t.MulAdd(t, s)
 		}
 

@@ -314,6 +314,11 @@ var kc{{.N}} = func() *consts{{.N}} {
 {{- end}}
 {{- else}}
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*{{.W}}]))
+	for k := 0; k < d; k++ {
+		archsimd.Broadcast{{.V}}(a.x[k]).Store((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}})))
+	}
 {{- end}}
 {{- end}}
 {{- if .Dense}}
@@ -327,6 +332,7 @@ var kc{{.N}} = func() *consts{{.N}} {
 {{- end}}
 {{- else}}
 	scr := a.scr[:d*{{.W}}]
+	pscr := unsafe.Pointer(unsafe.SliceData(scr))
 	for k := 0; k < d; k++ {
 		S.Store((*[{{.W}}]{{.E}})(scr[k*{{.W}}:]))
 	}
@@ -352,8 +358,8 @@ var kc{{.N}} = func() *consts{{.N}} {
 {{- end}}{{end}}
 {{- else}}
 		s := {{ld .Variant "zero"}}
-		for k := 0; k < d; k++ {
-			t := archsimd.Broadcast{{.V}}(a.x[k]).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(a.y[k][j:])))
+		for k, py := range yp {
+			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(py, j*{{.Size}}))))
 			s = t.MulAdd(t, s)
 		}
 {{- end}}
@@ -365,9 +371,9 @@ var kc{{.N}} = func() *consts{{.N}} {
 		G{{.}} = w.MulAdd(d{{.}}, G{{.}})
 {{- end}}
 {{- else}}
-		for k := 0; k < d; k++ {
-			t := archsimd.Broadcast{{.V}}(a.x[k]).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(a.y[k][j:])))
-			pg := (*[{{.W}}]{{.E}})(scr[k*{{.W}}:])
+		for k, py := range yp {
+			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(py, j*{{.Size}}))))
+			pg := (*[{{.W}}]{{.E}})(unsafe.Add(pscr, k*{{.W}}*{{.Size}}))
 			w.MulAdd(t, archsimd.Load{{.V}}(pg)).Store(pg)
 		}
 {{- end}}
@@ -537,6 +543,11 @@ func sq{{$.N}}D{{.D}}(a *sqArgs[{{$.E}}]) {
 {{- else}}
 	kc := kc{{$.N}}
 	d := len(a.x)
+	yp := a.yp[:d]
+	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*{{$.W}}]))
+	for k := 0; k < d; k++ {
+		archsimd.Broadcast{{$.V}}(a.x[k]).Store((*[{{$.W}}]{{$.E}})(unsafe.Add(pxb, k*{{$.W}}*{{$.Size}})))
+	}
 {{- end}}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+{{$.W}} <= len(a.out); j += {{$.W}} {
