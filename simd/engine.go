@@ -99,7 +99,7 @@ func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pa
 // gradients.
 func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
 	p := e.newPair(x, y, cost, threads)
-	p.dense = make([]T, p.n*p.mp)
+	p.dense = aligned64[T](p.n * p.mp)
 	fill := e.k.sq[dIndex(p.d)]
 	p.run(func(lo, hi int, _ *workspace[T]) {
 		a := sqArgs[T]{y: p.ys, yp: p.yp, xb: aligned64[T](p.d * e.k.width)}
