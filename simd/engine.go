@@ -13,7 +13,8 @@ import (
 // Tiling. A tile is tileCols columns of the second cloud (its coordinates and
 // log-weights, ≤ 2048·(D+1)·4 bytes: in L1 for D ≤ 3 in float32, in L2
 // otherwise); every row of a block of blockRows rows sweeps the tile before the
-// next tile is loaded, so Y streams from cache, not memory. Workers take row
+// next tile is loaded, so Y streams from cache, not memory (a dense Pair
+// instead sweeps each row's tiles in turn: see tiles). Workers take row
 // blocks from a shared counter. Tile boundaries depend only on M, and a row's
 // result only on its own sweep, so results are identical bit for bit whatever
 // the number of threads and the order in which blocks are taken.
