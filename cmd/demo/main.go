@@ -32,7 +32,7 @@ func main() {
 		sink := geomloss.DefaultParams() // sinkhorn, p=2, blur=.05, scaling=.5, debias
 		sink.Backend = geomloss.Online
 		run("sinkhorn", sink, n, x, y, *threads)
-		if n <= 1000 { // GeomLoss's auto rule picks the dense backend here
+		if n <= 5000 { // GeomLoss's auto rule picks the tensorized backend here
 			auto := geomloss.DefaultParams()
 			run("sinkhorn", auto, n, x, y, *threads)
 		}
