@@ -251,9 +251,9 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		}
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -560,9 +560,9 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -855,9 +855,9 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -1176,9 +1176,9 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -1488,9 +1488,9 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -1791,9 +1791,9 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -2075,9 +2075,9 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -2375,9 +2375,9 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
@@ -2732,9 +2732,9 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -2794,9 +2794,9 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -2977,9 +2977,9 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3023,9 +3023,9 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -3226,9 +3226,9 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3280,9 +3280,9 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -3511,9 +3511,9 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3573,9 +3573,9 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -3772,9 +3772,9 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3831,9 +3831,9 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -4010,9 +4010,9 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4057,9 +4057,9 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -4242,9 +4242,9 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4296,9 +4296,9 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
@@ -4495,9 +4495,9 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4556,9 +4556,9 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))

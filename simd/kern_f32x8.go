@@ -254,9 +254,9 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -567,9 +567,9 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		s := d0.Mul(d0)
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -866,9 +866,9 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		s = d1.MulAdd(d1, s)
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -1191,9 +1191,9 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		s = d2.MulAdd(d2, s)
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -1507,9 +1507,9 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -1814,9 +1814,9 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -2102,9 +2102,9 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -2406,9 +2406,9 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
 
 		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
 		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
@@ -2768,9 +2768,9 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -2831,9 +2831,9 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3017,9 +3017,9 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -3064,9 +3064,9 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3270,9 +3270,9 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -3325,9 +3325,9 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3559,9 +3559,9 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -3622,9 +3622,9 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3824,9 +3824,9 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -3884,9 +3884,9 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -4066,9 +4066,9 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -4114,9 +4114,9 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -4302,9 +4302,9 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -4357,9 +4357,9 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -4559,9 +4559,9 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
 		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
@@ -4621,9 +4621,9 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
 		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))

@@ -279,10 +279,10 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		}
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -633,10 +633,10 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 		s := d0.Mul(d0)
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -973,10 +973,10 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 		s = d1.MulAdd(d1, s)
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -1339,10 +1339,10 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 		s = d2.MulAdd(d2, s)
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -1696,10 +1696,10 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -2044,10 +2044,10 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -2373,10 +2373,10 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -2718,10 +2718,10 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
 
 		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		cs := q.Sqrt()
 		ics := q.ReciprocalSqrt()
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		cs := q.Mul(ics)
 
 		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
 		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
@@ -3116,10 +3116,10 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3185,10 +3185,10 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -3387,10 +3387,10 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3440,10 +3440,10 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -3662,10 +3662,10 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -3723,10 +3723,10 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -3973,10 +3973,10 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4042,10 +4042,10 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -4260,10 +4260,10 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4326,10 +4326,10 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -4524,10 +4524,10 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4578,10 +4578,10 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -4782,10 +4782,10 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -4843,10 +4843,10 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
@@ -5061,10 +5061,10 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		q := s.Mul(kv)
 		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := qc.Sqrt()
 		ir := qc.ReciprocalSqrt()
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := qc.Mul(ir)
 
 		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
 		kf := kt.FloorScaledResidue(0)
@@ -5129,10 +5129,10 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 
 		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
 		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		r := sc.Sqrt()
 		ir := sc.ReciprocalSqrt()
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		r := sc.Mul(ir)
 
 		S = r.MulAdd(wv, S)
 		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))

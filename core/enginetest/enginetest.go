@@ -431,23 +431,12 @@ func runCase[T core.Float](t *testing.T, mk PairFunc[T], c Case, f float64) {
 }
 
 // determinism checks that results do not depend on the thread count, bit for
-// bit, and that repeated calls agree.
+// bit, that repeated calls agree, and that a value does not depend on
+// whether its gradient is asked for.
 func determinism[T core.Float](t *testing.T, mk PairFunc[T]) {
 	c := Case{N: 203, M: 2501, D: 3, Cost: core.CostHalfSquared, Eps: .01, Seed: 99, Scale: 1, H: hUniform, W: wSigned}
 	pr := build[T](c)
 	type res struct{ out, grad, kout, kgrad []T }
-	eval := func(threads int) res {
-		var r res
-		for _, cost := range []core.Cost{core.CostHalfSquared, core.CostEuclidean} {
-			p := mk(pr.x, pr.y, cost, threads)
-			o, g := make([]T, c.N), make([]T, c.N*c.D)
-			p.SoftMin(T(c.Eps), pr.h, o, g)
-			r.out, r.grad = append(r.out, o...), append(r.grad, g...)
-			p.KernelSum(core.KernelLaplacian, .3, pr.w, o, g)
-			r.kout, r.kgrad = append(r.kout, o...), append(r.kgrad, g...)
-		}
-		return r
-	}
 	same := func(a, b []T) bool {
 		for i := range a {
 			if math.Float64bits(float64(a[i])) != math.Float64bits(float64(b[i])) {
@@ -455,6 +444,28 @@ func determinism[T core.Float](t *testing.T, mk PairFunc[T]) {
 			}
 		}
 		return len(a) == len(b)
+	}
+	eval := func(threads int) res {
+		var r res
+		for _, cost := range []core.Cost{core.CostHalfSquared, core.CostEuclidean} {
+			p := mk(pr.x, pr.y, cost, threads)
+			o, g, plain := make([]T, c.N), make([]T, c.N*c.D), make([]T, c.N)
+			p.SoftMin(T(c.Eps), pr.h, o, g)
+			p.SoftMin(T(c.Eps), pr.h, plain, nil)
+			if !same(o, plain) {
+				t.Errorf("cost %d, threads=%d: soft-min values differ with and without gradient", cost, threads)
+			}
+			r.out, r.grad = append(r.out, o...), append(r.grad, g...)
+			for _, k := range []core.Kernel{core.KernelGaussian, core.KernelLaplacian, core.KernelEnergy} {
+				p.KernelSum(k, .3, pr.w, o, g)
+				p.KernelSum(k, .3, pr.w, plain, nil)
+				if !same(o, plain) {
+					t.Errorf("kernel %d, threads=%d: kernel sums differ with and without gradient", k, threads)
+				}
+				r.kout, r.kgrad = append(r.kout, o...), append(r.kgrad, g...)
+			}
+		}
+		return r
 	}
 	base := eval(1)
 	for _, th := range []int{2, 3, 8, 0} {

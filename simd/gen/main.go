@@ -234,26 +234,23 @@ func expCode(v *Variant, in, out string) string {
 	return b.String()
 }
 
-// rootCode emits, for q ≥ 1e-8, root = √q and, if inv, rinv = 1/√q: by the
-// reciprocal square root estimate and v.NR Newton steps
-// y ← y·(3/2 − q·y²/2) (then √q = q·y) when the inverse is needed (it
-// replaces a VDIV), else by VSQRT.
+// rootCode emits, for q ≥ 1e-8, root = √q by VSQRT (exactly rounded, so a
+// value never depends on whether its gradient is asked for) and, if inv,
+// rinv = 1/√q: by the reciprocal square root estimate and v.NR Newton steps
+// y ← y·(3/2 − q·y²/2) (it replaces a VDIV), or by a VDIV when v.NR is 0.
 func rootCode(v *Variant, q, root, rinv string, inv bool) string {
 	var b strings.Builder
-	if v.NR == 0 || !inv { // VSQRT alone is cheaper than the estimate and its refinement
-		fmt.Fprintf(&b, "%s := %s.Sqrt()\n", root, q)
-		if inv {
-			fmt.Fprintf(&b, "%s := %s.Div(%s)\n", rinv, ld(v, "one"), root)
-		}
+	fmt.Fprintf(&b, "%s := %s.Sqrt()\n", root, q)
+	if !inv {
+		return b.String()
+	}
+	if v.NR == 0 {
+		fmt.Fprintf(&b, "%s := %s.Div(%s)\n", rinv, ld(v, "one"), root)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s := %s.ReciprocalSqrt()\n", rinv, q)
 	for k := 0; k < v.NR; k++ {
 		fmt.Fprintf(&b, "%s = %s.Mul(%s.Mul(%s).Mul(%s).MulAdd(%s, %s))\n", rinv, rinv, q, rinv, rinv, ld(v, "nhalf"), ld(v, "threehalf"))
-	}
-	fmt.Fprintf(&b, "%s := %s.Mul(%s)\n", root, q, rinv)
-	if !inv {
-		fmt.Fprintf(&b, "_ = %s\n", rinv)
 	}
 	return b.String()
 }
