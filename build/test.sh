@@ -4,6 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+# The suites need Debian packages (NumPy, PyTorch, pytest, valgrind, Julia...):
+# install whatever is missing (a no-op when everything is there).
+bash build/deps.sh
 go vet ./...
 go test -count=1 ./...
 for suite in build/test-c.sh build/test-python.sh build/test-julia.sh; do
