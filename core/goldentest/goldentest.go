@@ -248,15 +248,24 @@ func relErr[T Float](got []T, want []float64, floor float64) float64 {
 // Run checks every golden sample case on eng with the given backend: values,
 // potentials and gradients to a norm-wise relative error ≤ tol, and an error
 // wherever the project must reject the case.
+// It logs the worst error seen (go test -v shows it).
 func Run[T Float](t *testing.T, eng Engine[T], backend Backend, tol float64) {
+	var w worst
 	for _, c := range loadGolden(t) {
 		t.Run(c.ID, func(t *testing.T) {
-			checkGoldenCase(t, c, eng, backend, tol)
+			checkGoldenCase(t, c, eng, backend, tol, &w)
 		})
 	}
+	t.Logf("worst relative error %.3g (%s, %s); tolerance %.3g", w.err, w.id, w.what, tol)
 }
 
-func checkGoldenCase[T Float](t *testing.T, c goldenCase, eng Engine[T], backend Backend, tol float64) {
+// worst records the largest error of a run and where it occurred.
+type worst struct {
+	err      float64
+	id, what string
+}
+
+func checkGoldenCase[T Float](t *testing.T, c goldenCase, eng Engine[T], backend Backend, tol float64, w *worst) {
 	par := c.params()
 	par.Backend = backend
 	B := c.batch()
@@ -300,10 +309,14 @@ func checkGoldenCase[T Float](t *testing.T, c goldenCase, eng Engine[T], backend
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, reference has %d", name, len(got), len(want))
 		}
-		// Values near zero (identical clouds) are compared against the
-		// problem's natural scale instead of their own norm.
+		// Values near zero (identical clouds) are compared with an absolute
+		// floor of 1e-6 instead of their own norm.
 		floor := 1e-6
-		if e := relErr(got, want, floor); e > tol || math.IsNaN(e) {
+		e := relErr(got, want, floor)
+		if e > w.err {
+			*w = worst{e, c.ID, name}
+		}
+		if e > tol || math.IsNaN(e) {
 			t.Errorf("%s: relative error %.3g > %.3g (got %v, want %v)", name, e, tol, head(got), head(want))
 		}
 	}
