@@ -121,8 +121,15 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 			}
 		}
 	}
-	if err := finite("the computed value", res.Value); err != nil {
-		return nil, errorf(ErrValue, "%v: the problem is numerically out of range (try a larger blur or float64)", err)
+	// Never hand back a silent NaN: an overflow (e.g. float32 with a tiny blur
+	// and far-apart clouds) becomes an error.
+	for _, out := range []struct {
+		name string
+		v    []T
+	}{{"value", res.Value}, {"F", res.F}, {"G", res.G}, {"grad_x", res.GradX}, {"grad_y", res.GradY}, {"grad_a", res.GradA}, {"grad_b", res.GradB}} {
+		if err := finite("the computed "+out.name, out.v); err != nil {
+			return nil, errorf(ErrValue, "%v: the problem is numerically out of range (try a larger blur, or float64)", err)
+		}
 	}
 	return res, nil
 }

@@ -97,3 +97,18 @@ func TestBackendChoice(t *testing.T) {
 		t.Errorf("large 3D sinkhorn: got %s (%q), want online standing in for multiscale", b, note)
 	}
 }
+
+// TestOverflowIsAnError: float32 coordinates whose squared distances overflow
+// give an error, not a silent NaN or Inf.
+func TestOverflowIsAnError(t *testing.T) {
+	pr := Problem[float32]{B: 1, N: 2, M: 2, D: 1, X: []float32{0, 1}, Y: []float32{1e20, -1e20}}
+	for _, l := range []Loss{Sinkhorn, Energy} {
+		par := DefaultParams()
+		par.Loss = l
+		_, err := Evaluate(Config[float32]{}, par, pr, Request[float32]{GradX: true})
+		var e *Error
+		if !errors.As(err, &e) || e.Code != ErrValue || !strings.Contains(e.Msg, "out of range") {
+			t.Errorf("%s: got %v, want an ErrValue saying the problem is out of range", l, err)
+		}
+	}
+}
