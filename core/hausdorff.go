@@ -137,25 +137,27 @@ func hausdorffAt[T Float](it *item[T], eps float64, faa, gbb []T, o *outputs[T])
 		PT = transposedSum(it.yx, m, dim, eps, Bx, wx, o.gy != nil)
 	}
 	if wantX {
-		rhs := make([]float64, n)
-		for i := range rhs {
-			rhs[i] = -wx[i] - QT.val(i, lhA[i])
-		}
-		cx := solveSelfAdjoint(it.xx, dim, eps, Ax, lhA, rhs, tol)
-		AT := transposedSum(it.xx, n, dim, eps, Ax, cx, o.gx != nil)
-		hausWeightGrad(o.ga, phi, o.cv, eps, lpA, AT, QT)
-		hausPosGrad(o.gx, wx, gBx, cx, gAx, lhA, AT, QT, dim)
+		hausSelfSide(it.xx, o.ga, o.gx, phi, wx, gBx, gAx, Ax, lhA, lpA, QT, o.cv, eps, tol, dim)
 	}
 	if wantY {
-		rhs := make([]float64, m)
-		for j := range rhs {
-			rhs[j] = -wy[j] - PT.val(j, lhB[j])
-		}
-		cy := solveSelfAdjoint(it.yy, dim, eps, By, lhB, rhs, tol)
-		RT := transposedSum(it.yy, m, dim, eps, By, cy, o.gy != nil)
-		hausWeightGrad(o.gb, psi, o.cv, eps, lpB, RT, PT)
-		hausPosGrad(o.gy, wy, gAy, cy, gBy, lhB, RT, PT, dim)
+		hausSelfSide(it.yy, o.gb, o.gy, psi, wy, gAy, gBy, By, lhB, lpB, PT, o.cv, eps, tol, dim)
 	}
+}
+
+// hausSelfSide finishes the gradients of one cloud (x with its self Pair, or
+// y): it solves the adjoint system (I + Aᵀ)c = −w − crossᵀw' of that side's
+// self problem, forms the transposed sum Σ_k c_k A_ki, and writes the weight
+// and position gradients (dstW, dstX; nil = not asked).
+func hausSelfSide[T Float](self Pair[T], dstW, dstX []T, phi, w []float64, gCross, gSelf, sSelf []T,
+	lh, lp []float64, cross colSum[T], cv, eps, tol float64, dim int) {
+	rhs := make([]float64, len(w))
+	for i := range rhs {
+		rhs[i] = -w[i] - cross.val(i, lh[i])
+	}
+	c := solveSelfAdjoint(self, dim, eps, sSelf, lh, rhs, tol)
+	st := transposedSum(self, len(w), dim, eps, sSelf, c, dstX != nil)
+	hausWeightGrad(dstW, phi, cv, eps, lp, st, cross)
+	hausPosGrad(dstX, w, gCross, c, gSelf, lh, st, cross, dim)
 }
 
 // hausCoef returns w_i = ½(cv·a_i + c_i) (c nil = 0).
