@@ -250,7 +250,14 @@ def _configure(lib, opts, s):
     _set_name(lib, opts, OPT_BACKEND, "backend", s.backend,
               ("auto", "tensorized", "online", "multiscale"))
     if s.threads is not None:
-        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(s.threads)))
+        t = s.threads
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+            raise GeomLossValueError("threads: must be an integer (0 = all cores), got %r" % (t,),
+                                     _errors.ERR_INVALID_OPTION)
+        if not -2**63 <= int(t) < 2**63:
+            raise GeomLossValueError("threads: must lie in [0, 65536] (0 = all cores), got %d" % t,
+                                     _errors.ERR_INVALID_OPTION)
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
     if s.device is not None:
         _set_name(lib, opts, OPT_DEVICE, "device", s.device, ("auto", "cpu", "gpu"))
 
