@@ -118,6 +118,7 @@ def find_library():
 _lock = threading.Lock()
 _lib = None
 _lib_path = None
+_loads = 0  # how many times this process has loaded the library (0 or 1)
 
 
 def _declare(lib):
@@ -151,7 +152,7 @@ def _declare(lib):
 
 def load():
     """The loaded library (a ctypes.CDLL), loading it on first use."""
-    global _lib, _lib_path
+    global _lib, _lib_path, _loads
     if _lib is not None:
         return _lib
     with _lock:
@@ -170,6 +171,7 @@ def load():
                                            % (path, e, hint)) from e
             _lib_path = path
             _lib = lib
+            _loads += 1
     return _lib
 
 
