@@ -28,8 +28,10 @@ key="$(readlink -f "$JULIA") $("$JULIA" --version 2>/dev/null) libunwind8=$(dpkg
 memo="$ROOT/dist/julia-compat/probe"
 
 catches() { # catches [LD_LIBRARY_PATH]: can this julia catch an exception?
-  LD_LIBRARY_PATH="${1:-${LD_LIBRARY_PATH:-}}" "$JULIA" --startup-file=no --history-file=no \
-    -e 'f() = try; error("probe"); catch; 0; end; exit(f())' >/dev/null 2>&1
+  # (In a subshell whose stderr is discarded: bash's own "Segmentation fault"
+  # report of the crashing probe is noise.)
+  ( LD_LIBRARY_PATH="${1:-${LD_LIBRARY_PATH:-}}" "$JULIA" --startup-file=no --history-file=no \
+      -e 'f() = try; error("probe"); catch; 0; end; exit(f())'; st=$?; exit $st ) >/dev/null 2>&1
 }
 
 verdict=""
@@ -44,8 +46,8 @@ if [ "$verdict" = compat ]; then
          "fetching bullseye's libunwind8 into dist/julia-compat/lib (once)" >&2
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && apt-get download -qq libunwind8/bullseye) ||
-      { echo "build/julia.sh: apt-get download libunwind8/bullseye failed (is the bullseye source of build/deps.sh configured? run: make deps)" >&2; exit 1; }
+    log="$(cd "$tmp" && apt-get download -qq libunwind8/bullseye 2>&1)" ||
+      { echo "$log" >&2; echo "build/julia.sh: apt-get download libunwind8/bullseye failed (is the bullseye source of build/deps.sh configured? run: make deps)" >&2; exit 1; }
     dpkg-deb -x "$tmp"/libunwind8_*.deb "$tmp/root"
     mkdir -p "$compat"
     find "$tmp/root" -name 'libunwind*.so*' -exec cp -a {} "$compat/" \;
