@@ -250,7 +250,7 @@ func TestEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(val[0] > 0 && val[1] > 0) || rep.Device != DeviceCPU || rep.Engine == "" || rep.Backend != int(core.Tensorized) {
+	if !(val[0] > 0 && val[1] > 0) || rep.Device != DeviceCPU || rep.Engine == "" || rep.Backend != int(core.Online) {
 		t.Errorf("values %v, report %+v", val, rep)
 	}
 	// errors leave outputs untouched
