@@ -60,15 +60,16 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 				phi[i], u[i], v[i] = fi-float64(Faa[i]), 1, -1
 			case math.IsInf(rho, 1):
 				phi[i], u[i] = fi, 1
-			case par.Debias:
+			case par.Debias: // κ(e^{−F_aa/ρ} − e^{−F/ρ}), stably (unbalanced.go)
 				ef, efa := math.Exp(-fi/rho), math.Exp(-float64(Faa[i])/rho)
-				val += float64(w[i]) * kappa * (efa - ef)
-				phi[i], u[i], v[i] = kappaG*(efa-ef), kappaG/rho*ef, -kappaG/rho*efa
+				diff := expDiff(float64(Faa[i]), fi, rho)
+				val += float64(w[i]) * kappa * diff
+				phi[i], u[i], v[i] = kappaG*diff, kappaG/rho*ef, -kappaG/rho*efa
 				continue
-			default:
+			default: // (ρ + ε·m/2) − κ·e^{−F/ρ} = ρ(1 − e^{−F/ρ}) + ε/2·(m − e^{−F/ρ})
 				ef := math.Exp(-fi / rho)
-				val += float64(w[i]) * ((rho + eps*mOther/2) - kappa*ef)
-				phi[i], u[i] = rho+eps*mOther-kappaG*ef, kappaG/rho*ef
+				val += float64(w[i]) * (oneMinusExp(fi, rho) + eps/2*(mOther-ef))
+				phi[i], u[i] = oneMinusExp(fi, rho)+eps*(mOther-ef), kappaG/rho*ef
 				continue
 			}
 			val += float64(w[i]) * phi[i]
