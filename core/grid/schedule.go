@@ -21,4 +21,3 @@ func jumps(scales []float64, eps []float64, p int) []int {
 	}
 	return js
 }
-
