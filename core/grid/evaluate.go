@@ -13,12 +13,12 @@ import (
 // argument; it never modifies pr.
 //
 // Schedule: ε_t from core.EpsSchedule(p, diameter, blur, scaling) (§2.2,
-// §6.4); the loop starts on the coarsest pyramid level and moves one level
-// finer after each iteration of jumps(), upsampling the four potentials
-// (§6.5). If the last iteration is such a jump, its upsampled potentials are
-// final (the reference's behaviour with its defaults); otherwise (and after
-// finishing skipped levels, see jumps) one last full-resolution step gives
-// them:
+// §6.4); the loop starts on the pyramid level plan() picks (the coarsest, on
+// the reference's grids) and moves one level finer after each iteration
+// plan() lists, upsampling the four potentials (§6.5). If the last iteration
+// is such a jump, its upsampled potentials are final (the reference's
+// behaviour with its defaults); otherwise one last full-resolution step
+// gives them:
 //
 //	F = λ smin_ε(ℓb + g/ε),  G = λ smin_ε(ℓa + f/ε),  Faa = λ smin_ε(ℓa + faa/ε),  Gbb = λ smin_ε(ℓb + gbb/ε)
 //
@@ -63,7 +63,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	for i, l := range levels {
 		scales[i] = l.scale(fine)
 	}
-	js := jumps(scales, epsList, par.P)
+	start, js := plan(scales, epsList, par.P)
 	delta := par.Tolerance
 	if delta == 0 {
 		delta = 1e-16
@@ -75,7 +75,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	}
 	s := &solver[T]{
 		sm:     softMinner[T]{eng: eng, p: par.P, delta: delta, threads: cfg.Threads},
-		levels: levels, eps: epsList, jumps: js, rho: rho, debias: par.Debias,
+		levels: levels[start:], eps: epsList, jumps: js, rho: rho, debias: par.Debias,
 	}
 	B, size := pr.B, fine.size
 	alloc := func(want bool, n int) []T {
@@ -84,7 +84,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 		}
 		return nil
 	}
-	res := &Result[T]{Value: make([]T, B), Engine: eng.Name(), Eps: epsList, Jumps: js, Levels: len(levels)}
+	res := &Result[T]{Value: make([]T, B), Engine: eng.Name(), Eps: epsList, Jumps: js, Levels: len(levels) - start}
 	res.F, res.G = alloc(req.Potentials, B*size), alloc(req.Potentials, B*size)
 	res.GradA, res.GradB = alloc(req.GradA, B*size), alloc(req.GradB, B*size)
 	var phi, psi []float64

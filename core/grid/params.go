@@ -63,7 +63,7 @@ type Result[T core.Float] struct {
 	F, G         []T // B×Π shape: F − Faa, G − Gbb (debiased) or F, G
 	GradA, GradB []T // B×Π shape
 	// Engine names the AxisEngine that ran; Eps is the ε-schedule, Jumps its
-	// level changes (§6.4) and Levels the number of pyramid levels.
+	// level changes (§6.4) and Levels the number of pyramid levels visited.
 	Engine string
 	Eps    []float64
 	Jumps  []int

@@ -82,10 +82,6 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 			}
 		}
 	}
-	for k < L-1 { // levels the schedule skipped (large blur): finish them
-		up()
-		final = true
-	}
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
