@@ -35,7 +35,7 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 		outer *= s
 	}
 	gpo := (stride + lineGroup - 1) / lineGroup // groups per outer index
-	minGroups := max(1, (1<<14)/(lineGroup*n))
+	minGroups := max(1, 4096/(lineGroup*n))
 	core.ParallelRows(outer*gpo, threads, minGroups, func(lo, hi int) {
 		sc := newLineScratch(n)
 		z, o := make([]float64, lineGroup*n), make([]float64, lineGroup*n)
