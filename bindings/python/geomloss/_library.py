@@ -108,6 +108,7 @@ def find_library():
 _lock = threading.Lock()
 _lib = None
 _lib_path = None
+_loads = 0  # how many times this process has loaded the library (0 or 1)
 
 
 def _declare(lib):
@@ -142,7 +143,7 @@ def _declare(lib):
 
 def load():
     """The loaded library (a ctypes.CDLL), loading it on first use."""
-    global _lib, _lib_path
+    global _lib, _lib_path, _loads
     if _lib is not None:
         return _lib
     with _lock:
@@ -161,6 +162,7 @@ def load():
                                            % (path, e, hint)) from e
             _lib_path = path
             _lib = lib
+            _loads += 1
     return _lib
 
 
@@ -239,7 +241,14 @@ def _configure(lib, opts, s):
     _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if s.debias else 0))
     _set_name(lib, opts, OPT_BACKEND, "backend", s.backend, tuple(BACKEND_NAMES.values()))
     if s.threads is not None:
-        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(s.threads)))
+        t = s.threads
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+            raise GeomLossValueError("threads: must be an integer (0 = all cores), got %r" % (t,),
+                                     _errors.ERR_INVALID_OPTION)
+        if not -2**63 <= int(t) < 2**63:
+            raise GeomLossValueError("threads: must lie in [0, 65536] (0 = all cores), got %d" % t,
+                                     _errors.ERR_INVALID_OPTION)
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
     if s.device is not None:
         _set_name(lib, opts, OPT_DEVICE, "device", s.device, tuple(DEVICE_NAMES.values()))
 
