@@ -35,7 +35,7 @@ const size_t kStack = 256 << 10;
 
 struct Thread {
 	ucontext_t ctx;
-	std::vector<char> stack;
+	char* stack = nullptr;
 	bool done = false;
 	long barriers = 0;
 };
@@ -85,7 +85,10 @@ int emu_launch(const char* name, unsigned grid, unsigned block, unsigned shmem, 
 	b.fn = it->second;
 	b.params = &p;
 	b.threads.resize(block);
-	for (auto& t : b.threads) t.stack.resize(kStack);
+	// Thread stacks: one pool per OS thread, grown as needed, never zeroed.
+	static thread_local std::vector<char*> pool;
+	while (pool.size() < block) pool.push_back((char*)malloc(kStack));
+	for (unsigned tx = 0; tx < block; tx++) b.threads[tx].stack = pool[tx];
 	std::vector<unsigned char> smem(shmem + 16);
 	b.smem = (unsigned char*)(((uintptr_t)smem.data() + 15) & ~(uintptr_t)15);
 	Block* saved = g_block;
@@ -101,8 +104,8 @@ int emu_launch(const char* name, unsigned grid, unsigned block, unsigned shmem, 
 			t.done = false;
 			t.barriers = 0;
 			getcontext(&t.ctx);
-			t.ctx.uc_stack.ss_sp = t.stack.data();
-			t.ctx.uc_stack.ss_size = t.stack.size();
+			t.ctx.uc_stack.ss_sp = t.stack;
+			t.ctx.uc_stack.ss_size = kStack;
 			t.ctx.uc_link = &b.sched;
 			makecontext(&t.ctx, thread_main, 0);
 		}
