@@ -8,6 +8,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -94,7 +95,8 @@ func Open(drv cuda.Driver, opts Options) (*Device, error) {
 	}
 	fail := func(err error) (*Device, error) {
 		d.release()
-		if ce, ok := err.(*cuda.Error); ok && (ce.Code == cuda.ErrUnsupportedPTX || ce.Code == cuda.ErrInvalidPTX || ce.Code == cuda.ErrNoBinaryForGPU) {
+		var ce *cuda.Error
+		if errors.As(err, &ce) && (ce.Code == cuda.ErrUnsupportedPTX || ce.Code == cuda.ErrInvalidPTX || ce.Code == cuda.ErrNoBinaryForGPU) {
 			return nil, why("driver too old for this PTX: %v", err)
 		}
 		return nil, why("%v", err)

@@ -11,10 +11,10 @@ import (
 // params is the kernels' Params struct (gpu/kernels/common.cuh): 16 fields
 // of 8 bytes, pointers first.
 type params struct {
-	x, y, h, out, grad, state            cuda.DevPtr
-	slices, offsets, cols, colstart      cuda.DevPtr
-	n, m, d, flags                       int64
-	eps                                  float64
+	x, y, h, out, grad, state       cuda.DevPtr
+	slices, offsets, cols, colstart cuda.DevPtr
+	n, m, d, flags                  int64
+	eps                             float64
 }
 
 // paramPointers is the number of pointer fields at the start of params.

@@ -18,15 +18,19 @@ var shared struct {
 // Default opens (once) device 0 through the system's libcuda.so.1 and
 // returns it, or the reason it is unusable.
 func Default() (*Device, error) {
-	shared.once.Do(func() {
-		drv, err := cuda.Load("")
-		if err != nil {
-			shared.err = core.Errorf(core.ErrUnsupported, "%v", err)
-			return
-		}
-		shared.dev, shared.err = Open(drv, Options{})
-	})
+	shared.once.Do(func() { shared.dev, shared.err = openWith(func() (cuda.Driver, error) { return cuda.Load("") }) })
 	return shared.dev, shared.err
+}
+
+// openWith loads a driver with load and opens its device 0; a driver that
+// cannot be loaded is reported with ErrUnsupported, an unusable device with
+// ErrDevice (see Open).
+func openWith(load func() (cuda.Driver, error)) (*Device, error) {
+	drv, err := load()
+	if err != nil {
+		return nil, core.Errorf(core.ErrUnsupported, "%v", err)
+	}
+	return Open(drv, Options{})
 }
 
 func init() {

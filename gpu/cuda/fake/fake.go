@@ -24,7 +24,7 @@ type Exec func(name string, grid, block [3]uint32, sharedMem uint32, params []by
 // Driver is the fake. Its exported fields configure it before use.
 type Driver struct {
 	InitResult cuda.Result // cuInit's result (e.g. cuda.ErrNoDevice)
-	Devices    int         // device count (default 1)
+	Devices    int         // device count (default 1; negative: none)
 	Name       string      // device name (default "Fake GPU")
 	Memory     uint64      // device memory capacity in bytes (default 1 GB)
 	Versions   int         // cuDriverGetVersion (default 12040)
@@ -107,7 +107,6 @@ func (d *Driver) enter(call, desc string) error {
 	return nil
 }
 
-
 func fail(desc string, r cuda.Result, detail string) error {
 	return &cuda.Error{Call: desc, Code: r, Name: r.Name(), Detail: detail}
 }
@@ -140,7 +139,7 @@ func (d *Driver) devices() int {
 	if d.Devices == 0 {
 		return 1
 	}
-	return d.Devices
+	return max(d.Devices, 0)
 }
 
 func (d *Driver) DeviceCount() (int, error) {
