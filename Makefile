@@ -1,5 +1,5 @@
 # Every target is a script in build/ (see build/README.md); this file only names them.
-.PHONY: lib test demo bench install clean deps ptx
+.PHONY: lib test demo bench install clean deps wheel ptx
 PREFIX ?= /usr/local
 
 lib:
@@ -16,5 +16,7 @@ ptx:
 	bash build/ptx.sh
 deps:
 	bash build/deps.sh
+wheel:
+	bash build/wheel.sh
 clean:
 	rm -rf dist

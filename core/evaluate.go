@@ -116,14 +116,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 
 	var epsList []float64
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
-		diam := par.Diameter
-		if diam == 0 {
-			diam = EstimateDiameter(pr.X, pr.Y, D) // joint over the batch (§2.1)
+		if epsList, err = epsSchedule(par, pr); err != nil { // bounded, see scheduleguard.go
+			return nil, err
 		}
-		if diam == 0 { // all points identical: §8.4
-			diam = par.Blur
-		}
-		epsList = EpsSchedule(par.P, diam, par.Blur, par.Scaling)
 	}
 	cost := CostHalfSquared
 	if par.P == 1 {
@@ -182,6 +177,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			sc, err := g.Scale(g.Levels() - 1)
 			if err != nil {
 				errs[b] = err
+				return
+			}
+			if errs[b] = progress(-1, 1); errs[b] != nil {
 				return
 			}
 			it.use(sc)
