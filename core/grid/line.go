@@ -16,6 +16,7 @@ type lineScratch struct {
 	arg   []int     // argmax_v of z_v − κ(u − v)
 	bmax  []float64 // block maxima of z
 	terms []float64 // kept terms of one output
+	ez    []float64 // e^(z_v − M)
 	// lower envelope of parabolas (p = 2)
 	vtx []int
 	brk []float64
@@ -23,21 +24,34 @@ type lineScratch struct {
 
 func newLineScratch(n int) *lineScratch {
 	return &lineScratch{
-		arg: make([]int, n), bmax: make([]float64, (n+blockSize-1)/blockSize), terms: make([]float64, n),
+		arg: make([]int, n), bmax: make([]float64, (n+blockSize-1)/blockSize), terms: make([]float64, n), ez: make([]float64, n),
 		vtx: make([]int, n), brk: make([]float64, n+1),
 	}
 }
 
 // lse computes out[u] = LSE_v(z_v − κ(u − v)) for one line (len(z) = k.N),
-// dropping the terms below m_u − k.Tau (AxisKernel). It finds, for each u, a
+// dropping only terms below m_u − k.Tau (AxisKernel). It finds, for each u, a
 // maximising v (exactly for p = 1 and p = 2 up to rounding, by the linear-time
 // distance transforms below), takes m_u = z_v − κ(u − v) there, and sums
-// e^(t − m_u) over the kept terms t in increasing v with core.ExpShifted.
-// The candidates are bounded twice: by the radius r_u beyond which even the
-// line's maximum M gives a term below m_u − Tau (κ(r) ≤ M − m_u + Tau), and by
-// the maxima of blocks of 8 pixels. Dropped terms are exactly those the rule
-// excludes; the bounds only avoid looking at them.
-func (s *lineScratch) lse(k *AxisKernel, z, out []float64) {
+// e^(t − m_u) over the terms t of a window of v, in increasing v, with
+// core.ExpShifted. The window is the radius r_u beyond which even the line's
+// maximum M gives a term below m_u − Tau (κ(r) ≤ M − m_u + Tau); a window
+// wider than 4 blocks of 8 pixels is cut further to the blocks whose maximum
+// can give a term above m_u − Tau. Terms kept beyond the rule's only make
+// the sum more exact.
+//
+// Where it is safe the sum is a product sum instead, with no exponential
+// per term: with E_v = e^(z_v − M) (one exponential per pixel) and the
+// kernel table kexp[Δ] = e^(−κ(Δ)),
+//
+//	out_u = M + ln Σ_v E_v·kexp[|u − v|],
+//
+// used when m_u ≥ M − 600 and κ(r_u) ≤ 600: then every factor and every term
+// the rule keeps (≥ e^(m_u − Tau − M)) is a normal float64 far from
+// underflow (Tau ≤ 40 for any tolerance used), so both forms agree to
+// rounding; otherwise (far from any mass, e.g. in zero regions) the
+// max-shifted form runs.
+func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
 	n := len(z)
 	M := math.Inf(-1)
 	for _, v := range z {
@@ -53,13 +67,7 @@ func (s *lineScratch) lse(k *AxisKernel, z, out []float64) {
 	} else {
 		s.argmaxLinear(z, cost)
 	}
-	for b := range s.bmax {
-		m := math.Inf(-1)
-		for _, v := range z[b*blockSize : min((b+1)*blockSize, n)] {
-			m = max(m, v)
-		}
-		s.bmax[b] = m
-	}
+	blocks, products := false, false
 	for u := 0; u < n; u++ {
 		a := s.arg[u]
 		mu := z[a] - cost[absInt(u-a)]
@@ -79,25 +87,73 @@ func (s *lineScratch) lse(k *AxisKernel, z, out []float64) {
 			r = lo
 		}
 		vlo, vhi := max(u-r, 0), min(u+r, n-1)
+		if mu-M >= -600 && cost[r] <= 600 && k.Tau <= 40 {
+			if !products {
+				for v, x := range z {
+					s.ez[v] = x - M
+				}
+				core.ExpShifted(s.ez, 0)
+				products = true
+			}
+			out[u] = M + math.Log(productSum(s.ez, kexp, u, vlo, vhi))
+			continue
+		}
 		t := s.terms[:0]
-		for b := vlo / blockSize; b <= vhi/blockSize; b++ {
-			bs, be := b*blockSize, min((b+1)*blockSize, n)-1
-			d := 0
-			if u < bs {
-				d = bs - u
-			} else if u > be {
-				d = u - be
+		if vhi-vlo < 4*blockSize || math.IsInf(theta, -1) {
+			t = appendTerms(t, z, cost, u, vlo, vhi)
+		} else {
+			if !blocks {
+				s.blockMaxima(z)
+				blocks = true
 			}
-			if s.bmax[b]-cost[d] < theta {
-				continue
-			}
-			for v := max(bs, vlo); v <= min(be, vhi); v++ {
-				if x := z[v] - cost[absInt(u-v)]; x >= theta {
-					t = append(t, x)
+			for b := vlo / blockSize; b <= vhi/blockSize; b++ {
+				bs, be := b*blockSize, min((b+1)*blockSize, n)-1
+				d := 0
+				if u < bs {
+					d = bs - u
+				} else if u > be {
+					d = u - be
+				}
+				if s.bmax[b]-cost[d] >= theta {
+					t = appendTerms(t, z, cost, u, max(bs, vlo), min(be, vhi))
 				}
 			}
 		}
 		out[u] = mu + math.Log(core.ExpShifted(t, mu))
+	}
+}
+
+// productSum returns Σ_{lo ≤ v ≤ hi} ez_v·kexp[|u − v|], in increasing v.
+func productSum(ez, kexp []float64, u, lo, hi int) float64 {
+	sum := 0.0
+	for v := lo; v <= min(hi, u); v++ {
+		sum += ez[v] * kexp[u-v]
+	}
+	for v := max(lo, u+1); v <= hi; v++ {
+		sum += ez[v] * kexp[v-u]
+	}
+	return sum
+}
+
+// appendTerms appends z_v − κ(u − v) for lo ≤ v ≤ hi to t.
+func appendTerms(t, z, cost []float64, u, lo, hi int) []float64 {
+	for v := lo; v <= min(hi, u); v++ {
+		t = append(t, z[v]-cost[u-v])
+	}
+	for v := max(lo, u+1); v <= hi; v++ {
+		t = append(t, z[v]-cost[v-u])
+	}
+	return t
+}
+
+// blockMaxima sets s.bmax to the maxima of z over blocks of blockSize pixels.
+func (s *lineScratch) blockMaxima(z []float64) {
+	for b := range s.bmax {
+		m := math.Inf(-1)
+		for _, v := range z[b*blockSize : min((b+1)*blockSize, len(z))] {
+			m = max(m, v)
+		}
+		s.bmax[b] = m
 	}
 }
 
