@@ -147,7 +147,7 @@ func logDens[T core.Float](w []T) []T {
 	l := make([]T, len(w))
 	for i, x := range w {
 		if x > 0 {
-			l[i] = T(math.Log(float64(x)))
+			l[i] = T(logFast(float64(x)))
 		} else {
 			l[i] = -1e4
 		}

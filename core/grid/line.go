@@ -95,7 +95,7 @@ func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
 				core.ExpShifted(s.ez, 0)
 				products = true
 			}
-			out[u] = M + math.Log(productSum(s.ez, kexp, u, vlo, vhi))
+			out[u] = M + logFast(productSum(s.ez, kexp, u, vlo, vhi))
 			continue
 		}
 		t := s.terms[:0]
@@ -119,7 +119,7 @@ func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
 				}
 			}
 		}
-		out[u] = mu + math.Log(core.ExpShifted(t, mu))
+		out[u] = mu + logFast(core.ExpShifted(t, mu))
 	}
 }
 

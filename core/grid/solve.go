@@ -51,9 +51,10 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 	}
 	up := func() {
 		fl := s.levels[k+1]
-		f, g = upsample(f, lv, fl), upsample(g, lv, fl)
+		th := s.sm.threads
+		f, g = upsample(f, lv, fl, th), upsample(g, lv, fl, th)
 		if s.debias {
-			faa, gbb = upsample(faa, lv, fl), upsample(gbb, lv, fl)
+			faa, gbb = upsample(faa, lv, fl, th), upsample(gbb, lv, fl, th)
 		}
 		k++
 		lv = fl
