@@ -109,6 +109,23 @@ func upsample[T core.Float](in []T, cl, fl level, threads int) []T {
 			outer *= s
 		}
 		next := make([]T, outer*nf*stride)
+		if stride == 1 { // the last axis: one line per outer index
+			core.ParallelRows(outer, threads, max(1, 4096/nf), func(lo, hi int) {
+				for o := lo; o < hi; o++ {
+					src, dst := cur[o*nc:(o+1)*nc], next[o*nf:(o+1)*nf]
+					for u := range dst {
+						k := u / 2
+						j := max(k-1, 0)
+						if u%2 == 1 {
+							j = min(k+1, nc-1)
+						}
+						dst[u] = T(0.75*float64(src[k]) + 0.25*float64(src[j]))
+					}
+				}
+			})
+			cur, shape[ax] = next, nf
+			continue
+		}
 		core.ParallelRows(outer*nf, threads, max(1, 4096/stride), func(lo, hi int) {
 			for ou := lo; ou < hi; ou++ {
 				o, u := ou/nf, ou%nf
