@@ -2,7 +2,6 @@ package grid
 
 import (
 	"math"
-	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -66,10 +65,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	start, js := plan(scales, epsList, par.P)
 	delta := par.Tolerance
 	if delta == 0 {
-		delta = 1e-16
-		if unsafe.Sizeof(T(0)) == 4 {
-			delta = 1e-8
-		}
+		delta = defaultTolerance[T]()
 	} else if delta < 0 {
 		delta = 0
 	}

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -52,4 +53,13 @@ func (s *softMinner[T]) softMin(l level, eps, lam float64, ell, pot, out []T) er
 		out[i] = T(-lam * eps * float64(h[i]))
 	}
 	return nil
+}
+
+// defaultTolerance is the default truncation tolerance δ of a pass: 1e-16
+// in float64, 1e-8 in float32 (below their rounding units).
+func defaultTolerance[T core.Float]() float64 {
+	if unsafe.Sizeof(T(0)) == 4 {
+		return 1e-8
+	}
+	return 1e-16
 }
