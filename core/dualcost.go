@@ -13,7 +13,9 @@ import "math"
 //
 // with κ = ρ + ε/2, κ' = ρ + ε (the true gradient, not the reference's κ) and
 // m' the other measure's total mass. Faa is nil for the raw cost; ρ = +Inf is
-// balanced. phi, if non-nil, receives φ (len(w)).
+// balanced. phi, if non-nil, receives φ (len(w)). The unbalanced forms are
+// evaluated stably (expDiff, oneMinusExp), as in the point-cloud solver, so
+// they tend to the balanced ones as ρ → ∞.
 func DualSide[T Float](w, F, Faa []T, eps, rho, mOther float64, phi []float64) (value float64) {
 	kappa, kappaG := rho+eps/2, rho+eps
 	for i := range F {
@@ -26,14 +28,14 @@ func DualSide[T Float](w, F, Faa []T, eps, rho, mOther float64, phi []float64) (
 		case math.IsInf(rho, 1):
 			p = fi
 			value += float64(w[i]) * p
-		case Faa != nil:
-			ef, efa := math.Exp(-fi/rho), math.Exp(-float64(Faa[i])/rho)
-			value += float64(w[i]) * kappa * (efa - ef)
-			p = kappaG * (efa - ef)
-		default:
+		case Faa != nil: // κ(e^{−F_aa/ρ} − e^{−F/ρ}), stably (unbalanced.go)
+			diff := expDiff(float64(Faa[i]), fi, rho)
+			value += float64(w[i]) * kappa * diff
+			p = kappaG * diff
+		default: // (ρ + ε·m'/2) − κ·e^{−F/ρ} = ρ(1 − e^{−F/ρ}) + ε/2·(m' − e^{−F/ρ})
 			ef := math.Exp(-fi / rho)
-			value += float64(w[i]) * ((rho + eps*mOther/2) - kappa*ef)
-			p = rho + eps*mOther - kappaG*ef
+			value += float64(w[i]) * (oneMinusExp(fi, rho) + eps/2*(mOther-ef))
+			p = oneMinusExp(fi, rho) + eps*(mOther-ef)
 		}
 		if phi != nil {
 			phi[i] = p
