@@ -88,7 +88,7 @@ func Barycenter[T core.Float](cfg Config[T], par BarycenterParams, B, K int, sha
 			blur = spacing[0]
 		}
 	}
-	sm := &softMinner[T]{eng: eng, p: par.P, delta: defaultTolerance[T](), threads: cfg.Threads}
+	sm := &softMinner[T]{eng: eng, p: par.P, delta: defaultTolerance[T](), threads: cfg.Threads, stop: cfg.Stop}
 	size := levels[L-1].size
 	out := make([]T, B*size)
 	p := float64(par.P)

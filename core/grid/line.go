@@ -190,7 +190,11 @@ func (s *lineScratch) argmaxLinear(z, cost []float64) {
 // caller tolerates (m_u is then a term slightly below the max).
 func (s *lineScratch) argmaxQuadratic(z []float64, A float64) {
 	n := len(z)
-	f := func(v int) float64 { return -z[v]/A + float64(v)*float64(v) }
+	f := s.ez[:n] // scratch: f_v = v² − z_v/A (lse fills ez only afterwards)
+	inv := 1 / A
+	for v, x := range z {
+		f[v] = float64(v)*float64(v) - x*inv
+	}
 	k := -1
 	for q := 0; q < n; q++ {
 		if math.IsInf(z[q], -1) {
@@ -201,11 +205,11 @@ func (s *lineScratch) argmaxQuadratic(z []float64, A float64) {
 			s.vtx[0], s.brk[0] = q, math.Inf(-1)
 			continue
 		}
-		fq := f(q)
+		fq := f[q]
 		x := math.Inf(-1)
 		for k >= 0 {
 			p := s.vtx[k]
-			x = (fq - f(p)) / float64(2*(q-p))
+			x = (fq - f[p]) / float64(2*(q-p))
 			if x > s.brk[k] {
 				break
 			}

@@ -13,6 +13,7 @@ type softMinner[T core.Float] struct {
 	p       int
 	delta   float64 // truncation tolerance per pass (0: none)
 	threads int
+	stop    *core.Stop
 	h, buf  []T
 }
 
@@ -42,6 +43,9 @@ func (s *softMinner[T]) softMin(l level, eps, lam float64, ell, pot, out []T) er
 		tau := math.Inf(1)
 		if s.delta > 0 {
 			tau = TauFor(n, s.delta)
+		}
+		if err := s.stop.Err(); err != nil {
+			return err
 		}
 		k := NewAxisKernel(s.p, n, l.spacing[ax], eps, tau)
 		if err := s.eng.LSEAxis(k, l.shape, ax, h, buf, s.threads); err != nil {

@@ -14,8 +14,9 @@ type solver[T core.Float] struct {
 }
 
 // solve returns the final potentials F, G (and Faa, Gbb when debiased, else
-// nil) on the finest grid for densities a, b (see Evaluate).
-func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
+// nil) on the finest grid for densities a, b (see Evaluate); progress (nil:
+// none) is called before iteration t and may cancel.
+func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, err error) {
 	L := len(s.levels)
 	as, bs := make([][]T, L), make([][]T, L)
 	as[L-1], bs[L-1] = a, b
@@ -64,6 +65,12 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 	final := true
 	ji := 0
 	for t, e := range s.eps {
+		if progress != nil && err == nil {
+			err = progress(t)
+		}
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
 		lam = core.Damping(e, s.rho)
 		sm(e, lam, lb[k], g, ft) // both from the old f, g, then averaged
 		sm(e, lam, la[k], f, gt)
