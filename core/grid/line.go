@@ -42,16 +42,16 @@ func newLineScratch(n int) *lineScratch {
 //
 // Where it is safe the sum is a product sum instead, with no exponential
 // per term: with E_v = e^(z_v − M) (one exponential per pixel) and the
-// kernel table kexp[Δ] = e^(−κ(Δ)),
+// symmetric kernel table ksym[n−1+Δ] = e^(−κ(|Δ|)) (len 2n−1),
 //
-//	out_u = M + ln Σ_v E_v·kexp[|u − v|],
+//	out_u = M + ln Σ_v E_v·ksym[n−1+v−u]   (productSum),
 //
 // used when m_u ≥ M − 600 and κ(r_u) ≤ 600: then every factor and every term
 // the rule keeps (≥ e^(m_u − Tau − M)) is a normal float64 far from
 // underflow (Tau ≤ 40 for any tolerance used), so both forms agree to
 // rounding; otherwise (far from any mass, e.g. in zero regions) the
 // max-shifted form runs.
-func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
+func (s *lineScratch) lse(k *AxisKernel, ksym, z, out []float64) {
 	n := len(z)
 	M := math.Inf(-1)
 	for _, v := range z {
@@ -95,7 +95,7 @@ func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
 				core.ExpShifted(s.ez, 0)
 				products = true
 			}
-			out[u] = M + logFast(productSum(s.ez, kexp, u, vlo, vhi))
+			out[u] = M + logFast(productSum(s.ez, ksym, u, vlo, vhi))
 			continue
 		}
 		t := s.terms[:0]
@@ -123,16 +123,26 @@ func (s *lineScratch) lse(k *AxisKernel, kexp, z, out []float64) {
 	}
 }
 
-// productSum returns Σ_{lo ≤ v ≤ hi} ez_v·kexp[|u − v|], in increasing v.
-func productSum(ez, kexp []float64, u, lo, hi int) float64 {
-	sum := 0.0
-	for v := lo; v <= min(hi, u); v++ {
-		sum += ez[v] * kexp[u-v]
+// productSum returns Σ_{lo ≤ v ≤ hi} ez_v·ksym[n−1+v−u] (ksym[n−1+Δ] =
+// e^(−κ(|Δ|)), n = len(ez)): a dot product of two contiguous runs, summed in
+// four interleaved partial sums (v ≡ lo, lo+1, lo+2, lo+3 mod 4) then
+// ((s0 + s1) + (s2 + s3)) — a fixed order, so the result is reproducible.
+func productSum(ez, ksym []float64, u, lo, hi int) float64 {
+	x := ez[lo : hi+1]
+	k := ksym[len(ez)-1-u+lo:]
+	k = k[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * k[i]
+		s1 += x[i+1] * k[i+1]
+		s2 += x[i+2] * k[i+2]
+		s3 += x[i+3] * k[i+3]
 	}
-	for v := max(lo, u+1); v <= hi; v++ {
-		sum += ez[v] * kexp[v-u]
+	for ; i < len(x); i++ {
+		s0 += x[i] * k[i]
 	}
-	return sum
+	return (s0 + s1) + (s2 + s3)
 }
 
 // appendTerms appends z_v − κ(u − v) for lo ≤ v ≤ hi to t.

@@ -24,10 +24,15 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 		as[l] = sumPool(as[l+1], s.levels[l+1], s.levels[l])
 		bs[l] = sumPool(bs[l+1], s.levels[l+1], s.levels[l])
 	}
+	// Log-densities, computed when a level is first reached (the finest one
+	// is never needed when the last iteration jumps to it).
 	la, lb := make([][]T, L), make([][]T, L)
-	for l := range as {
-		la[l], lb[l] = logDens(as[l]), logDens(bs[l])
+	logs := func(l int) {
+		if la[l] == nil {
+			la[l], lb[l] = logDens(as[l]), logDens(bs[l])
+		}
 	}
+	logs(0)
 	k := 0
 	lv := s.levels[0]
 	var f, g, faa, gbb, ft, gt []T
@@ -72,6 +77,7 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 			return nil, nil, nil, nil, err
 		}
 		lam = core.Damping(e, s.rho)
+		logs(k)
 		sm(e, lam, lb[k], g, ft) // both from the old f, g, then averaged
 		sm(e, lam, la[k], f, gt)
 		average(f, ft)
@@ -98,6 +104,7 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 	}
 	e := s.eps[last]
 	lam = core.Damping(e, s.rho)
+	logs(k)
 	F, G = make([]T, lv.size), make([]T, lv.size)
 	sm(e, lam, lb[k], g, F)
 	sm(e, lam, la[k], f, G)
