@@ -53,26 +53,25 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	// self soft-max gradients (table of §7.1, with κ' = ρ+ε for gradients).
 	side := func(w []T, F, Faa []T, mOther float64) (val float64, phi, u, v []float64) {
 		phi, u, v = make([]float64, len(F)), make([]float64, len(F)), make([]float64, len(F))
-		kappa, kappaG := rho+eps/2, rho+eps
+		kappaG := rho + eps
 		for i := range F {
-			fi := float64(F[i])
+			fi, faa := float64(F[i]), 0.0
+			if Faa != nil {
+				faa = float64(Faa[i])
+			}
+			val += float64(w[i]) * dualValueTerm(fi, faa, par.Debias, eps, rho, mOther)
 			switch {
 			case math.IsInf(rho, 1) && par.Debias:
-				phi[i], u[i], v[i] = fi-float64(Faa[i]), 1, -1
+				phi[i], u[i], v[i] = fi-faa, 1, -1
 			case math.IsInf(rho, 1):
 				phi[i], u[i] = fi, 1
 			case par.Debias:
-				ef, efa := math.Exp(-fi/rho), math.Exp(-float64(Faa[i])/rho)
-				val += float64(w[i]) * kappa * (efa - ef)
+				ef, efa := math.Exp(-fi/rho), math.Exp(-faa/rho)
 				phi[i], u[i], v[i] = kappaG*(efa-ef), kappaG/rho*ef, -kappaG/rho*efa
-				continue
 			default:
 				ef := math.Exp(-fi / rho)
-				val += float64(w[i]) * ((rho + eps*mOther/2) - kappa*ef)
 				phi[i], u[i] = rho+eps*mOther-kappaG*ef, kappaG/rho*ef
-				continue
 			}
-			val += float64(w[i]) * phi[i]
 		}
 		return val, phi, u, v
 	}
@@ -112,5 +111,26 @@ func posGrad[T Float](dst, w []T, cv float64, u, v []float64, cpot, P, A []T, di
 			}
 			dst[i*dim+k] = T(g)
 		}
+	}
+}
+
+// dualValueTerm is one point's contribution, per unit of its weight, to the
+// Sinkhorn value (§3.1, with the true raw unbalanced value): for a point of
+// potential f (self potential faa when debiased), the other measure having
+// mass mOther,
+//
+//	balanced:             f (− faa debiased)
+//	unbalanced, debiased: (ρ + ε/2)(e^{−faa/ρ} − e^{−f/ρ})
+//	unbalanced, raw:      ρ + ε·mOther/2 − (ρ + ε/2) e^{−f/ρ}
+func dualValueTerm(f, faa float64, debias bool, eps, rho, mOther float64) float64 {
+	switch {
+	case math.IsInf(rho, 1) && debias:
+		return f - faa
+	case math.IsInf(rho, 1):
+		return f
+	case debias:
+		return (rho + eps/2) * (math.Exp(-faa/rho) - math.Exp(-f/rho))
+	default:
+		return rho + eps*mOther/2 - (rho+eps/2)*math.Exp(-f/rho)
 	}
 }
