@@ -13,21 +13,21 @@ import (
 
 // potProblem is one problem of the POT comparison, as testdata/pot_oracle.py reads it.
 type potProblem struct {
-	name     string
-	backend  core.Backend
-	N        int       `json:"-"`
-	D        int       `json:"d"`
-	X        []float64 `json:"x,omitempty"`
-	Y        []float64 `json:"y,omitempty"`
-	C        []float64 `json:"c,omitempty"`
-	A        []float64 `json:"a"`
-	B        []float64 `json:"b"`
-	Cost     string    `json:"cost"`
-	Reg      float64   `json:"reg"`
-	Rho      *float64  `json:"rho,omitempty"`
-	V        []float64 `json:"v"`
-	U        []float64 `json:"u"`
-	K        int       `json:"-"`
+	name    string
+	backend core.Backend
+	N       int       `json:"-"`
+	D       int       `json:"d"`
+	X       []float64 `json:"x,omitempty"`
+	Y       []float64 `json:"y,omitempty"`
+	C       []float64 `json:"c,omitempty"`
+	A       []float64 `json:"a"`
+	B       []float64 `json:"b"`
+	Cost    string    `json:"cost"`
+	Reg     float64   `json:"reg"`
+	Rho     *float64  `json:"rho,omitempty"`
+	V       []float64 `json:"v"`
+	U       []float64 `json:"u"`
+	K       int       `json:"-"`
 }
 
 type potAnswer struct {
