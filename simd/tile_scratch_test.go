@@ -12,7 +12,7 @@ func TestTileCycles(t *testing.T) {
 			continue
 		}
 		x, y, h := benchClouds[float32](64, tileCols, 3)
-		pr := engine[float32]{name: p.name, k: p.k32}.newPair(x, y, 2, 1)
+		pr := engine[float32]{name: p.name, k: p.k32}.newPair(x, y, 2)
 		for j := range h {
 			pr.buf[j] = h[j] * 1.4427
 		}
