@@ -57,3 +57,14 @@ func ImagesBarycenter[T core.Float](par BarycenterParams, B, K int, shape []int,
 	}
 	return grid.Barycenter(cfg, par, B, K, shape, measures, weights)
 }
+
+// ImagesBarycenterGrad returns the barycenters and the gradients of
+// Σ cot·bar w.r.t. the measures and the weights, through the
+// par.ExtraIterations (≥ 1) backward iterations (see grid.BarycenterGrad).
+func ImagesBarycenterGrad[T core.Float](par BarycenterParams, B, K int, shape []int, measures, weights, cot []T, opts ...Options) (bar, gradMeasures, gradWeights []T, err error) {
+	cfg, err := gridConfig[T](opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return grid.BarycenterGrad(cfg, par, B, K, shape, measures, weights, cot)
+}

@@ -33,6 +33,14 @@ func TestEvaluateImages(t *testing.T) {
 	if err != nil || len(bar) != n*n {
 		t.Fatalf("barycenter: %v (%d values)", err, len(bar))
 	}
+	par := DefaultBarycenterParams()
+	par.ExtraIterations = 1
+	cot := make([]float64, n*n)
+	cot[5*n+6] = 1
+	_, gm, gw, err := ImagesBarycenterGrad(par, 1, 2, []int{n, n}, append(append([]float64(nil), a...), b...), []float64{.5, .5}, cot)
+	if err != nil || len(gm) != 2*n*n || len(gw) != 2 || gw[0] == 0 {
+		t.Fatalf("barycenter gradient: %v (%d, %v)", err, len(gm), gw)
+	}
 	var ce *core.Error
 	if _, err := EvaluateImages(DefaultImageParams(), ImageProblem[float64]{B: 1, Shape: []int{n, n}, A: a, Bw: b}, ImageRequest[float64]{}, Options{Device: core.DeviceGPU}); !errors.As(err, &ce) || ce.Code != core.ErrUnsupported {
 		t.Errorf("DeviceGPU: got %v, want ErrUnsupported", err)

@@ -7,19 +7,22 @@
 // RSS so far (run one large shape per process to read its own peak) and the
 // load average, so figures measured on a busy machine can be read.
 //
-//	go run ./bench/grid [-shapes 64x64,128x128,256x256,32x32x32,64x64x64] [-reps 3] [-threads 0] [-dense]
+//	go run ./bench/grid [-shapes 64x64,128x128,256x256,32x32x32,64x64x64] [-reps 3] [-threads 0] [-dense] [-dump DIR]
 //
 // -dense runs the untruncated O(n^(d+1)) passes (the reference's algorithm)
-// as the peer of the same run.
+// as a peer of the same run; -dump writes the densities for
+// bench/grid_peer.py (the reference's algorithm on PyTorch, same inputs).
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +36,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions (the minimum wall time is reported)")
 	threads := flag.Int("threads", 0, "threads (≤0: all cores)")
 	dense := flag.Bool("dense", false, "untruncated passes")
+	dump := flag.String("dump", "", "write each shape's densities to DIR/SHAPE.a and DIR/SHAPE.b (float32 little-endian) for bench/grid_peer.py")
 	flag.Parse()
 	for _, s := range strings.Split(*shapes, ",") {
 		var shape []int
@@ -45,6 +49,19 @@ func main() {
 			shape = append(shape, n)
 		}
 		a, b := density(1, shape), density(2, shape)
+		if *dump != "" {
+			for suf, v := range map[string][]float32{".a": a, ".b": b} {
+				f, err := os.Create(filepath.Join(*dump, s+suf))
+				if err == nil {
+					err = binary.Write(f, binary.LittleEndian, v)
+					f.Close()
+				}
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "grid:", err)
+					os.Exit(1)
+				}
+			}
+		}
 		par := grid.DefaultParams()
 		if *dense {
 			par.Tolerance = -1

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,13 +148,16 @@ func TestBarycenterSingle(t *testing.T) {
 // (testdata/barycenter_torch.py, run with /usr/bin/python3; the test fails
 // if it cannot run). Two 32×32 measures with zero pixels and one 16×16
 // problem at p = 1 with three measures, with and without the 5 backward
-// iterations: within 1e-12 (measured 5e-15).
+// iterations: barycenters within 1e-12 (measured 5e-15), and with them the
+// gradient w.r.t. the weights against torch's autograd within 1e-10. (The
+// reference gives no gradient w.r.t. the measures — see BarycenterGrad.)
 func TestBarycenterMatchesTorch(t *testing.T) {
 	type problem struct {
 		N, K, P, Extra int
 		Blur           float64
 		Measures, W    []float64
 		Out            []float64
+		Cot, GradW     []float64
 	}
 	var probs []problem
 	for _, extra := range []int{0, 5} {
@@ -165,6 +169,18 @@ func TestBarycenterMatchesTorch(t *testing.T) {
 		p := &probs[i]
 		par := DefaultBarycenterParams()
 		par.P, par.ExtraIterations, par.Blur = p.P, p.Extra, p.Blur
+		if p.Extra > 0 { // the weights' gradient too, as autograd gives it
+			p.Cot = blobs(uint64(90+i), 1, []int{p.N, p.N}, false)
+			for j := range p.Cot {
+				p.Cot[j] = p.Cot[j]*float64(p.N*p.N) - 1
+			}
+			out, _, gw, err := BarycenterGrad(Config[float64]{}, par, 1, p.K, []int{p.N, p.N}, p.Measures, p.W, p.Cot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Out, p.GradW = out, gw
+			continue
+		}
 		out, err := Barycenter(Config[float64]{}, par, 1, p.K, []int{p.N, p.N}, p.Measures, p.W)
 		if err != nil {
 			t.Fatal(err)
@@ -182,14 +198,86 @@ func TestBarycenterMatchesTorch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the torch transcription did not run (needs /usr/bin/python3 with torch): %v\n%s", err, res)
 	}
-	var errs []float64
-	if err := json.Unmarshal(res, &errs); err != nil {
+	var errs [][2]float64
+	if err := json.Unmarshal(res, &errs); err != nil || len(errs) != len(probs) {
 		t.Fatalf("bad output %q: %v", res, err)
 	}
 	for i, e := range errs {
-		t.Logf("problem %d (N=%d K=%d p=%d extra=%d): max relative difference %.3g", i, probs[i].N, probs[i].K, probs[i].P, probs[i].Extra, e)
-		if !(e <= 1e-12) {
-			t.Errorf("problem %d: barycenter differs from the torch transcription by %.3g", i, e)
+		t.Logf("problem %d (N=%d K=%d p=%d extra=%d): max relative difference %.3g, weight gradient %.3g", i, probs[i].N, probs[i].K, probs[i].P, probs[i].Extra, e[0], e[1])
+		if !(e[0] <= 1e-12 && e[1] <= 1e-10) {
+			t.Errorf("problem %d: differs from the torch transcription by %.3g (barycenter), %.3g (weight gradient)", i, e[0], e[1])
 		}
+	}
+}
+
+// TestBarycenterGradient checks BarycenterGrad against central finite
+// differences of S = Σ cot·bar through the differentiated iterations (the
+// earlier ones frozen, as the reference detaches them), along random
+// directions of the measures (positive pixels) and of the weights: p = 2
+// and p = 1, 1 and 3 backward iterations, relative error ≤ 1e-6.
+func TestBarycenterGradient(t *testing.T) {
+	shape := []int{8, 8}
+	const B, K = 2, 3
+	m := blobs(51, B*K, shape, true)
+	w := []float64{0.2, 0.5, 0.3, 0.6, 0.1, 0.3}
+	size := 64
+	r := rand.New(rand.NewPCG(3, 4))
+	cot := make([]float64, B*size)
+	for i := range cot {
+		cot[i] = r.NormFloat64()
+	}
+	for _, c := range []struct{ p, extra int }{{2, 1}, {2, 3}, {1, 2}} {
+		par := DefaultBarycenterParams()
+		par.P, par.ExtraIterations, par.ScalingN = c.p, c.extra, 3
+		_, gm, gw, err := BarycenterGrad(Config[float64]{}, par, B, K, shape, m, w, cot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		S := func(mm, ww []float64) float64 {
+			out, _, _, err := barycenter(Config[float64]{}, par, B, K, shape, mm, ww, nil, &warmInputs[float64]{m, w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := 0.0
+			for i := range out {
+				s += cot[i] * out[i]
+			}
+			return s
+		}
+		dm, dw := make([]float64, len(m)), make([]float64, len(w))
+		for i := range dm {
+			if m[i] > 0 {
+				dm[i] = r.NormFloat64() * m[i]
+			}
+		}
+		for i := range dw {
+			dw[i] = r.NormFloat64()
+		}
+		for _, which := range []string{"measures", "weights"} {
+			const h = 1e-5
+			mp, mn, wp, wn := append([]float64(nil), m...), append([]float64(nil), m...), append([]float64(nil), w...), append([]float64(nil), w...)
+			want := 0.0
+			if which == "measures" {
+				for i := range m {
+					mp[i], mn[i] = m[i]+h*dm[i], m[i]-h*dm[i]
+					want += gm[i] * dm[i]
+				}
+			} else {
+				for i := range w {
+					wp[i], wn[i] = w[i]+h*dw[i], w[i]-h*dw[i]
+					want += gw[i] * dw[i]
+				}
+			}
+			fd := (S(mp, wp) - S(mn, wn)) / (2 * h)
+			e := math.Abs(fd-want) / math.Abs(want)
+			t.Logf("p=%d, %d backward iterations, %s: ⟨∇, δ⟩ = %.10g, finite difference %.10g, rel %.2g", c.p, c.extra, which, want, fd, e)
+			if e > 1e-6 {
+				t.Errorf("p=%d extra=%d %s: gradient %.10g vs finite difference %.10g (rel %.3g)", c.p, c.extra, which, want, fd, e)
+			}
+		}
+	}
+	par := DefaultBarycenterParams()
+	if _, _, _, err := BarycenterGrad(Config[float64]{}, par, B, K, shape, m, w, cot); err == nil {
+		t.Error("gradients with 0 backward iterations: want an error")
 	}
 }

@@ -17,6 +17,7 @@ type lineScratch struct {
 	bmax  []float64 // block maxima of z
 	terms []float64 // kept terms of one output
 	ez    []float64 // e^(z_v − M)
+	eb    []float64 // e^(z_v − max of v's block)
 	// lower envelope of parabolas (p = 2)
 	vtx []int
 	brk []float64
@@ -24,7 +25,7 @@ type lineScratch struct {
 
 func newLineScratch(n int) *lineScratch {
 	return &lineScratch{
-		arg: make([]int, n), bmax: make([]float64, (n+blockSize-1)/blockSize), terms: make([]float64, n), ez: make([]float64, n),
+		arg: make([]int, n), bmax: make([]float64, (n+blockSize-1)/blockSize), terms: make([]float64, n), ez: make([]float64, n), eb: make([]float64, n),
 		vtx: make([]int, n), brk: make([]float64, n+1),
 	}
 }
@@ -50,7 +51,10 @@ func newLineScratch(n int) *lineScratch {
 // the rule keeps (≥ e^(m_u − Tau − M)) is a normal float64 far from
 // underflow (Tau ≤ 40 for any tolerance used), so both forms agree to
 // rounding; otherwise (far from any mass, e.g. in zero regions) the
-// max-shifted form runs.
+// max-shifted form runs, except, in a window cut to blocks, for the blocks
+// b whose maximum M_b is at most 600 − Tau above m_u: they are summed as
+// e^(M_b − m_u)·Σ_{v∈b} e^(z_v − M_b)·e^(−κ) under the same guarantee (one
+// exponential per block instead of one per term).
 func (s *lineScratch) lse(k *AxisKernel, ksym, z, out []float64) {
 	n := len(z)
 	M := math.Inf(-1)
@@ -67,7 +71,7 @@ func (s *lineScratch) lse(k *AxisKernel, ksym, z, out []float64) {
 	} else {
 		s.argmaxLinear(z, cost)
 	}
-	blocks, products := false, false
+	blocks, products, blockScaled := false, false, false
 	for u := 0; u < n; u++ {
 		a := s.arg[u]
 		mu := z[a] - cost[absInt(u-a)]
@@ -106,6 +110,7 @@ func (s *lineScratch) lse(k *AxisKernel, ksym, z, out []float64) {
 				s.blockMaxima(z)
 				blocks = true
 			}
+			var prod float64 // Σ over the blocks summed as products, × e^(−m_u)
 			for b := vlo / blockSize; b <= vhi/blockSize; b++ {
 				bs, be := b*blockSize, min((b+1)*blockSize, n)-1
 				d := 0
@@ -114,10 +119,24 @@ func (s *lineScratch) lse(k *AxisKernel, ksym, z, out []float64) {
 				} else if u > be {
 					d = u - be
 				}
-				if s.bmax[b]-cost[d] >= theta {
+				if s.bmax[b]-cost[d] < theta {
+					continue
+				}
+				if bm := s.bmax[b]; bm-mu <= 600-k.Tau {
+					if !blockScaled {
+						for v, x := range z {
+							s.eb[v] = x - s.bmax[v/blockSize]
+						}
+						core.ExpShifted(s.eb, 0)
+						blockScaled = true
+					}
+					prod += math.Exp(bm-mu) * productSum(s.eb, ksym, u, max(bs, vlo), min(be, vhi))
+				} else {
 					t = appendTerms(t, z, cost, u, max(bs, vlo), min(be, vhi))
 				}
 			}
+			out[u] = mu + logFast(prod+core.ExpShifted(t, mu))
+			continue
 		}
 		out[u] = mu + logFast(core.ExpShifted(t, mu))
 	}

@@ -1,6 +1,10 @@
 package grid
 
-import "github.com/libgeomloss/libgeomloss/core"
+import (
+	"math"
+
+	"github.com/libgeomloss/libgeomloss/core"
+)
 
 // solver runs the symmetric multiscale Sinkhorn loop of one problem setup
 // on pairs of densities.
@@ -14,7 +18,9 @@ type solver[T core.Float] struct {
 }
 
 // solve returns the final potentials F, G (and Faa, Gbb when debiased, else
-// nil) on the finest grid for densities a, b (see Evaluate); progress (nil:
+// nil; when balanced, debiased and the last iteration jumps, F − Faa and
+// G − Gbb as F, G with Faa = Gbb = nil, which is all the value needs) on the
+// finest grid for densities a, b (see Evaluate); progress (nil:
 // none) is called before iteration t and may cancel.
 func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, err error) {
 	L := len(s.levels)
@@ -90,6 +96,19 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 		}
 		if ji < len(s.jumps) && s.jumps[ji] == t {
 			ji++
+			if t == last && s.debias && math.IsInf(s.rho, 1) && err == nil {
+				// The upsampled maps are final and, balanced and debiased,
+				// only enter through F − Faa and G − Gbb: upsampling is
+				// linear, so upsample the differences (half the work at full
+				// resolution). DualSide then takes the raw branch on them.
+				for i := range f {
+					f[i] -= faa[i]
+					g[i] -= gbb[i]
+				}
+				fl := s.levels[k+1]
+				th := s.sm.threads
+				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, nil
+			}
 			up()
 			if t == last {
 				final = false

@@ -3,8 +3,13 @@
 geomloss/utils.py), with KeOps' separable soft-min replaced by dense
 torch.logsumexp passes along the same axes in the same order (last axis
 first). Used by TestBarycenterMatchesTorch: reads a JSON list of problems
-{N, K, P, Extra, Blur, Measures, W, Out} (Out: libgeomloss's result) and
-prints, per problem, the max relative difference max|out - ref| / max|ref|.
+{N, K, P, Extra, Blur, Measures, W, Out, Cot, GradW} (Out: libgeomloss's
+result; GradW, if Cot is given: its gradient of sum(Cot * bar) w.r.t. the
+weights) and prints, per problem, [max|out - ref| / max|ref|, the same for
+the weight gradient (0 without Cot)]. The reference computes its
+log-densities without gradient when backward_iterations > 0, so autograd
+gives it no gradient w.r.t. the measures (None): only the weights' is
+compared.
 """
 import json
 import sys
@@ -59,22 +64,24 @@ def iteration(f_k, g_k, d_log, eps, p, ak_log, w_k):
 def barycenter(a_k, w_k, blur=0, p=2, scaling_N=10, backward_iterations=0):
     if blur == 0:
         blur = 1 / a_k.shape[-1]
-    ak_s = pyramid(a_k)[1:]
-    ak_log_s = list(map(log_dens, ak_s))
-    sigma = 1
-    eps = sigma ** p
-    f_k, g_k = softmin(eps, p, ak_log_s[0]), softmin(eps, p, ak_log_s[0])
-    d_log = torch.ones_like(ak_log_s[0]).sum(dim=1, keepdim=True)
-    d_log = d_log - d_log.logsumexp([2, 3], keepdim=True)
-    for n, ak_log in enumerate(ak_log_s):
-        for _ in range(scaling_N):
-            eps = sigma ** p
+    with torch.set_grad_enabled(backward_iterations == 0):
+        ak_s = pyramid(a_k)[1:]
+        ak_log_s = list(map(log_dens, ak_s))
+        sigma = 1
+        eps = sigma ** p
+        f_k, g_k = softmin(eps, p, ak_log_s[0]), softmin(eps, p, ak_log_s[0])
+        d_log = torch.ones_like(ak_log_s[0]).sum(dim=1, keepdim=True)
+        d_log = d_log - d_log.logsumexp([2, 3], keepdim=True)
+        for n, ak_log in enumerate(ak_log_s):
+            for _ in range(scaling_N):
+                eps = sigma ** p
+                f_k, g_k, d_log, bar_log = iteration(f_k, g_k, d_log, eps, p, ak_log, w_k)
+                sigma = max(sigma * (2 ** (-1 / scaling_N)), blur)
+            if n + 1 < len(ak_s):
+                f_k, g_k, d_log = upsample(f_k), upsample(g_k), upsample(d_log)
+    if (a_k.requires_grad or w_k.requires_grad) and backward_iterations > 0:
+        for _ in range(backward_iterations):
             f_k, g_k, d_log, bar_log = iteration(f_k, g_k, d_log, eps, p, ak_log, w_k)
-            sigma = max(sigma * (2 ** (-1 / scaling_N)), blur)
-        if n + 1 < len(ak_s):
-            f_k, g_k, d_log = upsample(f_k), upsample(g_k), upsample(d_log)
-    for _ in range(backward_iterations):
-        f_k, g_k, d_log, bar_log = iteration(f_k, g_k, d_log, eps, p, ak_log, w_k)
     return bar_log.exp()
 
 
@@ -83,7 +90,15 @@ for pb in json.load(open(sys.argv[1])):
     N, K = pb["N"], pb["K"]
     a = torch.tensor(pb["Measures"]).view(1, K, N, N)
     w = torch.tensor(pb["W"]).view(1, K)
-    ref = barycenter(a, w, blur=pb["Blur"], p=pb["P"], backward_iterations=pb["Extra"]).view(-1).numpy()
+    cot = pb.get("Cot")
+    if cot:
+        w.requires_grad_(True)
+    ref = barycenter(a, w, blur=pb["Blur"], p=pb["P"], backward_iterations=pb["Extra"])
     out = np.array(pb["Out"])
-    errs.append(float(np.abs(out - ref).max() / np.abs(ref).max()))
+    e = [float(np.abs(out - ref.detach().view(-1).numpy()).max() / np.abs(ref.detach().numpy()).max()), 0.0]
+    if cot:
+        (gw,) = torch.autograd.grad((ref.view(-1) * torch.tensor(cot)).sum(), [w])
+        gw = gw.view(-1).numpy()
+        e[1] = float(np.abs(np.array(pb["GradW"]) - gw).max() / np.abs(gw).max())
+    errs.append(e)
 print(json.dumps(errs))
