@@ -119,14 +119,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 
 	var epsList []float64
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
-		diam := par.Diameter
-		if diam == 0 {
-			diam = EstimateDiameter(pr.X, pr.Y, D) // joint over the batch (§2.1)
+		if epsList, err = epsSchedule(par, pr); err != nil { // bounded, see scheduleguard.go
+			return nil, err
 		}
-		if diam == 0 { // all points identical: §8.4
-			diam = par.Blur
-		}
-		epsList = EpsSchedule(par.P, diam, par.Blur, par.Scaling)
 	}
 	cost := CostHalfSquared
 	if par.P == 1 {

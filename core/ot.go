@@ -450,21 +450,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 		}
 	}
 	ma, mb := mass(pr.A, 0, n), mass(pr.B, 0, m)
-	val := 0.0
-	for i := range F {
-		faa := 0.0
-		if Faa != nil {
-			faa = float64(Faa[i])
-		}
-		val += float64(a[i]) * dualValueTerm(float64(F[i]), faa, par.Debias, pe, prho, mb)
-	}
-	for j := range G {
-		gbb := 0.0
-		if Gbb != nil {
-			gbb = float64(Gbb[j])
-		}
-		val += float64(b[j]) * dualValueTerm(float64(G[j]), gbb, par.Debias, pe, prho, ma)
-	}
+	val := DualSide(a, F, Faa, pe, prho, mb, nil, nil, nil) + DualSide(b, G, Gbb, pe, prho, ma, nil, nil, nil)
 	out.Value = scale * val
 	out.Iterations = stats.Iterations
 	out.Plan = newPlan(xy, yx, ref, x, y, pe, scale, la, lb, F, G, closers)

@@ -50,30 +50,10 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	}
 
 	// Per-point coefficients: φ = ∂L/∂α, and u, v weighting the cross and
-	// self soft-max gradients (table of §7.1, with κ' = ρ+ε for gradients).
+	// self soft-max gradients (DualSide: the table of §3.1 and §7.1).
 	side := func(w []T, F, Faa []T, mOther float64) (val float64, phi, u, v []float64) {
 		phi, u, v = make([]float64, len(F)), make([]float64, len(F)), make([]float64, len(F))
-		kappaG := rho + eps
-		for i := range F {
-			fi, faa := float64(F[i]), 0.0
-			if Faa != nil {
-				faa = float64(Faa[i])
-			}
-			val += float64(w[i]) * dualValueTerm(fi, faa, par.Debias, eps, rho, mOther)
-			switch {
-			case math.IsInf(rho, 1) && par.Debias:
-				phi[i], u[i], v[i] = fi-faa, 1, -1
-			case math.IsInf(rho, 1):
-				phi[i], u[i] = fi, 1
-			case par.Debias:
-				ef, efa := math.Exp(-fi/rho), math.Exp(-faa/rho)
-				phi[i], u[i], v[i] = kappaG*(efa-ef), kappaG/rho*ef, -kappaG/rho*efa
-			default:
-				ef := math.Exp(-fi / rho)
-				phi[i], u[i] = rho+eps*mOther-kappaG*ef, kappaG/rho*ef
-			}
-		}
-		return val, phi, u, v
+		return DualSide(w, F, Faa, eps, rho, mOther, phi, u, v), phi, u, v
 	}
 	va, phi, u, v := side(it.a, F, Faa, it.mb)
 	vb, psi, u2, v2 := side(it.b, G, Gbb, it.ma)
@@ -111,26 +91,5 @@ func posGrad[T Float](dst, w []T, cv float64, u, v []float64, cpot, P, A []T, di
 			}
 			dst[i*dim+k] = T(g)
 		}
-	}
-}
-
-// dualValueTerm is one point's contribution, per unit of its weight, to the
-// Sinkhorn value (§3.1, with the true raw unbalanced value): for a point of
-// potential f (self potential faa when debiased), the other measure having
-// mass mOther,
-//
-//	balanced:             f (− faa debiased)
-//	unbalanced, debiased: (ρ + ε/2)(e^{−faa/ρ} − e^{−f/ρ})
-//	unbalanced, raw:      ρ + ε·mOther/2 − (ρ + ε/2) e^{−f/ρ}
-func dualValueTerm(f, faa float64, debias bool, eps, rho, mOther float64) float64 {
-	switch {
-	case math.IsInf(rho, 1) && debias:
-		return f - faa
-	case math.IsInf(rho, 1):
-		return f
-	case debias:
-		return (rho + eps/2) * (math.Exp(-faa/rho) - math.Exp(-f/rho))
-	default:
-		return rho + eps*mOther/2 - (rho+eps/2)*math.Exp(-f/rho)
 	}
 }
