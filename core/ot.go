@@ -91,7 +91,9 @@ type OTResult[T Float] struct {
 	// (the entropic OT cost ⟨π,C⟩ + ε·KL(π|a⊗b) at convergence), with the
 	// unbalanced and debiasing terms of §3.1 otherwise.
 	Value float64
-	// ValueLinear is ⟨π, C⟩.
+	// ValueLinear is ⟨π, C⟩ (Plan.LinearCost). On an engine without the
+	// plan capability it is a portable reduction, so it is computed only up
+	// to N·M ≤ LinearCostCap (NaN beyond, with a note).
 	ValueLinear float64
 	// PotentialA/B are f and g; PotentialAA/BB the self potentials (Debias).
 	PotentialA, PotentialB, PotentialAA, PotentialBB []T
@@ -113,6 +115,10 @@ type OTResult[T Float] struct {
 
 // Close releases the plan's reductions.
 func (r *OTResult[T]) Close() error { return r.Plan.Close() }
+
+// LinearCostCap bounds N·M for the eager ⟨π, C⟩ of SolveOT on engines
+// without the plan capability (about a second of portable reduction).
+const LinearCostCap = 1 << 26
 
 // SolveOT solves the entropic optimal transport problem pr (§10: GeomLoss
 // 0.3.1's ot.solve_sample / ot.solve) with the symmetric ε-scaling loop of
@@ -470,7 +476,15 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	}
 	out.PotentialA, out.PotentialB = scaled(F), scaled(G)
 	out.PotentialAA, out.PotentialBB = scaled(Faa), scaled(Gbb)
-	if out.MarginalA, out.MarginalB, out.ValueLinear, err = out.Plan.Marginals(); err != nil {
+	if out.MarginalA, out.MarginalB, err = out.Plan.Marginals(); err == nil {
+		out.ValueLinear = math.NaN()
+		if _, native := xy.(*rowPair[T]); native || int64(n)*int64(m) <= LinearCostCap {
+			out.ValueLinear, err = out.Plan.LinearCost()
+		} else {
+			notes = append(notes, "value_linear not computed (N·M over LinearCostCap): call Plan.LinearCost")
+		}
+	}
+	if err != nil {
 		out.Plan.Close()
 		return nil, err
 	}
