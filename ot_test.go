@@ -441,3 +441,49 @@ func TestOTErrors(t *testing.T) {
 		t.Error("the solver modified its inputs")
 	}
 }
+
+// TestOTProgress: the OT solver reports progress (stage "ot", the
+// iteration count growing up to the total, schedule plus max_iter with
+// tol) and a report returning true cancels it with ErrCancelled.
+func TestOTProgress(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x, y := randPts(r, 40*2, 1), randPts(r, 30*2, 1)
+	var last, total int
+	calls := 0
+	res := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01, Tol: 1e-10, MaxIter: 500, Progress: func(stage string, k, n int) bool {
+		if stage != "ot" || k < last {
+			t.Errorf("report %q %d/%d after %d", stage, k, n, last)
+		}
+		last, total = k, n
+		calls++
+		return false
+	}}))
+	fixed := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01}))
+	if calls < res.Iterations || last != res.Iterations || total != fixed.Iterations+500 {
+		t.Errorf("%d reports, last %d of %d, for %d iterations", calls, last, total, res.Iterations)
+	}
+	_, err := SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01, Tol: 1e-300, MaxIter: 100000, Progress: func(_ string, k, _ int) bool { return k > 20 }})
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != core.ErrCancelled {
+		t.Errorf("cancelled solve: got %v, want ErrCancelled", err)
+	}
+}
+
+// TestTolParams: SamplesLoss refuses a bad tol or max_iter, and tol with
+// a loss that does not iterate to one.
+func TestTolParams(t *testing.T) {
+	for _, c := range []func(*Params){
+		func(p *Params) { p.Tol = -1 },
+		func(p *Params) { p.Tol = math.Inf(1) },
+		func(p *Params) { p.MaxIter = -2 },
+		func(p *Params) { p.Tol, p.Loss = 1e-6, Hausdorff },
+		func(p *Params) { p.Tol, p.Loss = 1e-6, Energy },
+	} {
+		par := DefaultParams()
+		c(&par)
+		var ce *core.Error
+		if err := par.Validate(); !errors.As(err, &ce) || ce.Code != core.ErrInvalidOption {
+			t.Errorf("%+v: got %v, want ErrInvalidOption", par, err)
+		}
+	}
+}
