@@ -101,7 +101,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 		x, y = Cloud[T]{Pts: pr.X, N: n, D: pr.D}, Cloud[T]{Pts: pr.Y, N: m, D: pr.D}
 		backend := Online
 		if par.Backend == Tensorized {
-			if int64(n)*int64(m) > DefaultTensorizedCap || int64(n)*int64(n) > DefaultTensorizedCap && par.Debias {
+			if int64(n)*int64(m) > DefaultTensorizedCap || par.Debias && max(int64(n)*int64(n), int64(m)*int64(m)) > DefaultTensorizedCap {
 				return nil, errorf(ErrMemory, "backend: tensorized needs %d×%d dense entries, over the cap of %d; use backend online", n, m, DefaultTensorizedCap)
 			}
 			backend = Tensorized
