@@ -356,7 +356,7 @@ func TestOTTolerance(t *testing.T) {
 // TestSamplesLossTolerance: SamplesLoss with tol converges (value and
 // gradient at tol 1e-12 agree with tol 1e-14 to 1e-10, where the fixed
 // schedule is far off on this small problem), reports an error below tol,
-// and its raw value equals the OT solver's at the same ε.
+// and its value (raw and debiased) equals the OT solver's at the same ε.
 func TestSamplesLossTolerance(t *testing.T) {
 	x := []float64{0, 0, 1, 0, 0, 1, .5, .5, .2, .8, .9, .9}
 	y := []float64{.1, .2, .8, .1, .3, .9, .6, .4, .7, .7, .2, .5}
@@ -378,11 +378,9 @@ func TestSamplesLossTolerance(t *testing.T) {
 			t.Errorf("debias %v: tol 1e-12 vs 1e-14: gradients differ by %.3g, values %g vs %g", debias, e, tight.Value[0], tighter.Value[0])
 		}
 		t.Logf("debias %v: fixed schedule vs converged: value %.3g, gradient %.3g off", debias, math.Abs(fixed.Value[0]-tighter.Value[0]), maxDiff(fixed.GradX, tighter.GradX))
-		if !debias {
-			ot := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Cost: HalfSqEuclidean, Reg: .09, Tol: 1e-14}))
-			if math.Abs(ot.Value-tighter.Value[0]) > 1e-12 {
-				t.Errorf("raw SamplesLoss value %.15g, OT solver %.15g", tighter.Value[0], ot.Value)
-			}
+		ot := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Cost: HalfSqEuclidean, Reg: .09, Tol: 1e-14, Debias: debias}))
+		if math.Abs(ot.Value-tighter.Value[0]) > 1e-12 || (ot.PotentialAA != nil) != debias {
+			t.Errorf("debias %v: SamplesLoss value %.15g, OT solver %.15g", debias, tighter.Value[0], ot.Value)
 		}
 	}
 }
