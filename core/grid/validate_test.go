@@ -123,3 +123,41 @@ func testBatch[T core.Float](t *testing.T) {
 		same("G", one.G, all.G[k*size:(k+1)*size])
 	}
 }
+
+// TestCancellation: a Progress callback returning true, or a Stop flag set
+// beforehand, fails the evaluation (and the barycenter) with ErrCancelled;
+// progress reports every iteration of every batch item.
+func TestCancellation(t *testing.T) {
+	shape := []int{16, 16}
+	a, b := blobs(91, 2, shape, false), blobs(92, 2, shape, false)
+	pr := Problem[float64]{B: 2, Shape: shape, A: a, Bw: b}
+	var calls int
+	var last string
+	res, err := Evaluate(Config[float64]{}, DefaultParams(), pr, Request[float64]{Progress: func(stage string, iter, total int) bool {
+		calls++
+		last = stage
+		return false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2*len(res.Eps) || last != "grid sinkhorn (batch item 2 of 2)" {
+		t.Errorf("progress: %d calls (want %d), last stage %q", calls, 2*len(res.Eps), last)
+	}
+	isCancelled := func(err error) bool {
+		var ce *core.Error
+		return errors.As(err, &ce) && ce.Code == core.ErrCancelled
+	}
+	_, err = Evaluate(Config[float64]{}, DefaultParams(), pr, Request[float64]{Progress: func(string, int, int) bool { return true }})
+	if !isCancelled(err) {
+		t.Errorf("progress returning true: got %v, want ErrCancelled", err)
+	}
+	stop := new(core.Stop)
+	stop.Set()
+	if _, err := Evaluate(Config[float64]{Stop: stop}, DefaultParams(), pr, Request[float64]{}); !isCancelled(err) {
+		t.Errorf("Stop set: got %v, want ErrCancelled", err)
+	}
+	if _, err := Barycenter(Config[float64]{Stop: stop}, DefaultBarycenterParams(), 1, 2, shape, a, []float64{.5, .5}); !isCancelled(err) {
+		t.Errorf("barycenter, Stop set: got %v, want ErrCancelled", err)
+	}
+}
