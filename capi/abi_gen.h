@@ -36,6 +36,10 @@ static const char *glc_value_name(int key, int value) {
     static const char *const names[] = {[GEOMLOSS_DEVICE_AUTO] = "auto", [GEOMLOSS_DEVICE_CPU] = "cpu", [GEOMLOSS_DEVICE_GPU] = "gpu"};
     return value >= 0 && value < (int)(sizeof names / sizeof names[0]) ? names[value] : NULL;
   }
+  case GEOMLOSS_OPT_COST: {
+    static const char *const names[] = {[GEOMLOSS_COST_SQEUCLIDEAN] = "sqeuclidean", [GEOMLOSS_COST_EUCLIDEAN] = "euclidean", [GEOMLOSS_COST_HALFSQEUCLIDEAN] = "halfsqeuclidean"};
+    return value >= 0 && value < (int)(sizeof names / sizeof names[0]) ? names[value] : NULL;
+  }
   default:
     return NULL;
   }

@@ -23,6 +23,10 @@ struct geomloss_options {
   int32_t loss, p, debias, backend, device, reserved;
   int64_t threads;
   double blur, reach, diameter, scaling, truncate, cluster_scale;
+  /* tol, max_iter (Sinkhorn's stopping rule) and the OT solver's options. */
+  int32_t cost, reserved_ot;
+  int64_t max_iter;
+  double tol, reg, unbalanced;
   geomloss_progress_fn progress;
   void *user_data;
 };

@@ -95,3 +95,13 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
                         mut_f64(cot_value), mut_f64(cot_F), mut_f64(cot_G), value, F, G, grad_x,
                         grad_y, grad_a, grad_b);
 }
+
+GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtype, int64_t N,
+                                          int64_t M, int64_t D, const geomloss_buffers *bufs) {
+  return glcgo_ot_solve_sample(mut_opts(opts), dtype, N, M, D, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
+                                   const geomloss_buffers *bufs) {
+  return glcgo_ot_solve(mut_opts(opts), dtype, N, M, mut_bufs(bufs));
+}

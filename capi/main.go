@@ -77,6 +77,9 @@ func load(opts *C.geomloss_options) (abi.Options, error) {
 	o.Params.Scaling = float64(opts.scaling)
 	o.Params.Truncate = float64(opts.truncate)
 	o.Params.ClusterScale = float64(opts.cluster_scale)
+	o.Params.Tol = float64(opts.tol)
+	o.Params.MaxIter = int(opts.max_iter)
+	o.OT = abi.OTOptions{Cost: int(opts.cost), Reg: float64(opts.reg), Unbalanced: float64(opts.unbalanced)}
 	return o, nil
 }
 
@@ -97,6 +100,11 @@ func store(opts *C.geomloss_options, o *abi.Options) {
 	opts.scaling = C.double(o.Params.Scaling)
 	opts.truncate = C.double(o.Params.Truncate)
 	opts.cluster_scale = C.double(o.Params.ClusterScale)
+	opts.tol = C.double(o.Params.Tol)
+	opts.max_iter = C.int64_t(o.Params.MaxIter)
+	opts.cost = C.int32_t(o.OT.Cost)
+	opts.reg = C.double(o.OT.Reg)
+	opts.unbalanced = C.double(o.OT.Unbalanced)
 }
 
 // update loads opts, applies f and stores the result only if f succeeds.

@@ -215,10 +215,18 @@ typedef enum geomloss_device {
                              build or machine has no usable GPU */
 } geomloss_device;
 
+/* GEOMLOSS_OPT_COST values: the ground costs of the OT solver (GeomLoss
+ * 0.3.1's geomloss.ot, whose squared cost has no 1/2). */
+typedef enum geomloss_cost {
+  GEOMLOSS_COST_SQEUCLIDEAN = 0,    /* C = |x-y|^2 (the default) */
+  GEOMLOSS_COST_EUCLIDEAN = 1,      /* C = |x-y| */
+  GEOMLOSS_COST_HALFSQEUCLIDEAN = 2 /* C = |x-y|^2/2, SamplesLoss's p = 2 cost */
+} geomloss_cost;
+
 /* The name of an enumerated option value: geomloss_value_name(GEOMLOSS_OPT_LOSS,
  * GEOMLOSS_LOSS_SINKHORN) is "sinkhorn"; the names are the strings accepted by
- * geomloss_options_set_string. key is GEOMLOSS_OPT_LOSS, GEOMLOSS_OPT_BACKEND
- * or GEOMLOSS_OPT_DEVICE. Returns a static string, or NULL for an unknown key
+ * geomloss_options_set_string. key is GEOMLOSS_OPT_LOSS, GEOMLOSS_OPT_BACKEND,
+ * GEOMLOSS_OPT_DEVICE or GEOMLOSS_OPT_COST. Returns a static string, or NULL for an unknown key
  * or value. */
 GEOMLOSS_API const char *geomloss_value_name(int key, int value);
 
@@ -260,7 +268,29 @@ typedef enum geomloss_option {
    * GEOMLOSS_ERR_INVALID_OPTION. Does not change results. */
   GEOMLOSS_OPT_THREADS = 11,
   /* [int, or string] geomloss_device. Default auto. */
-  GEOMLOSS_OPT_DEVICE = 12
+  GEOMLOSS_OPT_DEVICE = 12,
+  /* [double] >= 0, finite. Sinkhorn only: after the eps-scaling schedule,
+   * keep iterating at the final eps until the marginal error (balanced:
+   * |pi 1 - a|_1 + |pi^T 1 - b|_1; unbalanced: the dual change in units of
+   * eps) is below tol, or GEOMLOSS_OPT_MAX_ITER more iterations have run.
+   * 0 means None: GeomLoss's fixed schedule (the default). Read by
+   * geomloss_eval and the OT solver. */
+  GEOMLOSS_OPT_TOL = 13,
+  /* [int] >= 0, the most iterations added by GEOMLOSS_OPT_TOL; 0 means the
+   * default (10000). */
+  GEOMLOSS_OPT_MAX_ITER = 14,
+  /* [int, or string] geomloss_cost, the ground cost of the OT solver
+   * (geomloss_ot_solve_sample). Default sqeuclidean. */
+  GEOMLOSS_OPT_COST = 15,
+  /* [double] >= 0, finite: the OT solver's entropic temperature eps, in
+   * units of the cost; 0 means None: eps = s*blur^q for the cost s|x-y|^q
+   * (sqeuclidean: 2 blur^2, euclidean: blur; the default). Required (> 0)
+   * by geomloss_ot_solve. */
+  GEOMLOSS_OPT_REG = 16,
+  /* [double] >= 0: the OT solver's KL marginal penalty rho, in units of the
+   * cost; 0 means None: from GEOMLOSS_OPT_REACH (rho = s*reach^q), else
+   * balanced (the default); +INFINITY means balanced. */
+  GEOMLOSS_OPT_UNBALANCED = 17
 } geomloss_option;
 
 /* An opaque set of options. */
@@ -305,10 +335,10 @@ GEOMLOSS_API int geomloss_options_set_int(geomloss_options *opts, int key, int64
  * always rejected. */
 GEOMLOSS_API int geomloss_options_set_double(geomloss_options *opts, int key, double value);
 
-/* Sets an enumerated option (GEOMLOSS_OPT_LOSS, _BACKEND, _DEVICE) by name:
- * the GeomLoss names "sinkhorn", "hausdorff", "energy", "gaussian",
+/* Sets an enumerated option (GEOMLOSS_OPT_LOSS, _BACKEND, _DEVICE, _COST) by
+ * name: the GeomLoss names "sinkhorn", "hausdorff", "energy", "gaussian",
  * "laplacian"; "auto", "tensorized", "online", "multiscale"; "auto", "cpu",
- * "gpu". Case-sensitive. Same statuses as geomloss_options_set_int, plus
+ * "gpu"; "sqeuclidean", "euclidean", "halfsqeuclidean". Case-sensitive. Same statuses as geomloss_options_set_int, plus
  * GEOMLOSS_ERR_NULL_POINTER if value is NULL. */
 GEOMLOSS_API int geomloss_options_set_string(geomloss_options *opts, int key, const char *value);
 
@@ -345,8 +375,9 @@ typedef enum geomloss_dtype {
  * part of the ABI:
  *     1 ..  99  inputs, read only; 8 and 9 are reserved for the cluster
  *               labels of the multiscale backend (GEOMLOSS_BUF_LABELS_X, _Y);
- *   100 .. 199  outputs, written only on success (later outputs, such as
- *               transport-plan products, will be added here);
+ *               20 .. 39 are the inputs of the OT solver only;
+ *   100 .. 199  outputs, written only on success; 120 .. 149 are the
+ *               outputs of the OT solver only (geomloss_ot_solve_sample);
  *   200 ..      later additions (e.g. device pointers).
  * Setting a positive key this version does not define returns
  * GEOMLOSS_ERR_UNSUPPORTED (it belongs to a later version); a key <= 0
@@ -383,7 +414,39 @@ typedef enum geomloss_buffer_key {
   /* "grad_a": [B][N] gradient of S w.r.t. a; not set: not computed. */
   GEOMLOSS_BUF_GRAD_A = 105,
   /* "grad_b": [B][M] gradient of S w.r.t. b; not set: not computed. */
-  GEOMLOSS_BUF_GRAD_B = 106
+  GEOMLOSS_BUF_GRAD_B = 106,
+  /* OT solver (geomloss_ot_solve_sample, geomloss_ot_solve; there B = 1).
+   * K and L are the column counts of v and u, read from their counts. */
+  /* "c": [N][M] the cost matrix of geomloss_ot_solve (required there). */
+  GEOMLOSS_BUF_C = 20,
+  /* "v": [M][K] a matrix to multiply by the plan (with plan_v). */
+  GEOMLOSS_BUF_V = 21,
+  /* "u": [N][L] a matrix to multiply by the transposed plan (with plan_t_u). */
+  GEOMLOSS_BUF_U = 22,
+  /* "value_linear": [B] the linear cost <pi, C>. */
+  GEOMLOSS_BUF_VALUE_LINEAR = 120,
+  /* "F_aa": [B][N] the self potential on x (debias only). */
+  GEOMLOSS_BUF_F_AA = 121,
+  /* "G_bb": [B][M] the self potential on y (debias only). */
+  GEOMLOSS_BUF_G_BB = 122,
+  /* "marginal_a": [B][N] the plan's first marginal pi 1. */
+  GEOMLOSS_BUF_MARGINAL_A = 123,
+  /* "marginal_b": [B][M] the plan's second marginal pi^T 1. */
+  GEOMLOSS_BUF_MARGINAL_B = 124,
+  /* "a_to_b": [B][N][D] the barycentric map (pi y)_i / (pi 1)_i. */
+  GEOMLOSS_BUF_A_TO_B = 125,
+  /* "b_to_a": [B][M][D] the barycentric map (pi^T x)_j / (pi^T 1)_j. */
+  GEOMLOSS_BUF_B_TO_A = 126,
+  /* "plan_v": [N][K] the product pi v (needs v). */
+  GEOMLOSS_BUF_PLAN_V = 127,
+  /* "plan_t_u": [M][L] the product pi^T u (needs u). */
+  GEOMLOSS_BUF_PLAN_T_U = 128,
+  /* "plan": [N][M] the dense plan pi (GEOMLOSS_ERR_MEMORY over N*M = 2^26). */
+  GEOMLOSS_BUF_PLAN = 129,
+  /* "n_iter": [B] the Sinkhorn iterations run (a whole number). */
+  GEOMLOSS_BUF_N_ITER = 130,
+  /* "marginal_error": [B] the marginal error of the plan (see GEOMLOSS_OPT_TOL). */
+  GEOMLOSS_BUF_MARGINAL_ERROR = 131
 } geomloss_buffer_key;
 
 /* An opaque set of keyed arrays: pointers and element counts, never the data
@@ -460,6 +523,47 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
                                    const double *cot_G, double *value, double *F, double *G,
                                    double *grad_x, double *grad_y, double *grad_a,
                                    double *grad_b);
+
+/* ---- optimal transport (GeomLoss 0.3.1's geomloss.ot) ------------------------ */
+
+/* Solves the entropic optimal transport problem between the N points x
+ * (weights a) and the M points y (weights b) in dimension D, as GeomLoss's
+ * ot.solve_sample, with the outputs whose buffers are set. The plan is
+ *     pi_ij = a_i b_j exp((F_i + G_j - C_ij) / eps),
+ * applied without storing it: plan_v = pi v, plan_t_u = pi^T u and the
+ * barycentric maps are streaming reductions; only "plan" is dense.
+ *
+ *   opts      options, or NULL for the defaults (not modified). Read:
+ *             GEOMLOSS_OPT_COST, _REG (0: from _BLUR), _UNBALANCED (0: from
+ *             _REACH), _DEBIAS (its default is 1, SamplesLoss's: set 0 for
+ *             GeomLoss's solve_sample default, the raw OT problem), _TOL,
+ *             _MAX_ITER, _SCALING, _DIAMETER, _BACKEND (auto, online or
+ *             tensorized), _THREADS, _DEVICE and the progress callback (stage
+ *             "ot"). _LOSS, _P, _TRUNCATE and _CLUSTER_SCALE do not apply.
+ *   dtype     GEOMLOSS_F32 or GEOMLOSS_F64.
+ *   N, M, D   points in x, points in y, dimension; each >= 1.
+ *   bufs      the arrays (required; not modified), with B = 1:
+ *               inputs   x, y (required), a, b (not set: uniform), v, u;
+ *               outputs  value ("the dual objective", GeomLoss's value),
+ *                        value_linear, F, G, F_aa, G_bb, marginal_a,
+ *                        marginal_b, a_to_b, b_to_a, plan_v, plan_t_u, plan,
+ *                        n_iter, marginal_error (see geomloss_buffer_key).
+ *             No output is required. cot_value, cot_F, cot_G and the
+ *             gradients are refused (GEOMLOSS_ERR_INVALID_ARGUMENT, naming
+ *             the buffer), as is c.
+ *
+ * Statuses as geomloss_eval; a count that does not fit is refused naming the
+ * buffer ("plan_v has 5 elements, needs 6 (N×K = 3×2)"). On success the
+ * last-run report describes the run. */
+GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtype, int64_t N,
+                                          int64_t M, int64_t D, const geomloss_buffers *bufs);
+
+/* As geomloss_ot_solve_sample for an explicit N x M cost matrix c (buffer
+ * "c", required) instead of points (GeomLoss's ot.solve): GEOMLOSS_OPT_REG
+ * must be set (> 0), and GEOMLOSS_OPT_UNBALANCED rather than _REACH; x, y,
+ * a_to_b, b_to_a and F_aa, G_bb are refused; _DEBIAS is not read. */
+GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
+                                   const geomloss_buffers *bufs);
 
 /* ---- last-run report (per thread) ------------------------------------------ */
 

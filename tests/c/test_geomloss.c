@@ -248,7 +248,7 @@ static void test_options(void) {
   CHECK_STATUS(geomloss_options_get_double(o, GEOMLOSS_OPT_BLUR, NULL), GEOMLOSS_ERR_NULL_POINTER, "value is NULL");
   CHECK_STATUS(geomloss_options_set_progress(NULL, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "opts is NULL");
   CHECK_STATUS(geomloss_options_set_int(o, 0, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 0 is unknown");
-  CHECK_STATUS(geomloss_options_set_int(o, 13, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 13 is unknown");
+  CHECK_STATUS(geomloss_options_set_int(o, 18, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 18 is unknown");
   CHECK_STATUS(geomloss_options_set_double(o, -5, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key -5 is unknown");
   CHECK_STATUS(geomloss_options_get_int(o, 42, &i), GEOMLOSS_ERR_INVALID_OPTION, "option key 42 is unknown");
   CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_BLUR, 1), GEOMLOSS_ERR_INVALID_OPTION, "blur is a floating-point option");
@@ -1107,6 +1107,10 @@ static void test_cancel(void) {
   geomloss_options_destroy(o);
 }
 
+/* ---- the OT solver ---------------------------------------------------------------------- */
+
+#include "test_ot.c"
+
 /* ---- main ----------------------------------------------------------------------------- */
 
 int main(void) {
@@ -1121,6 +1125,7 @@ int main(void) {
   test_progress();
   test_buffers();
   test_cancel();
+  test_ot();
   test_panics();
   checks++;
   if (cxx_smoke() != 0) {

@@ -32,6 +32,11 @@ OPT_DEBIAS = 9
 OPT_BACKEND = 10
 OPT_THREADS = 11
 OPT_DEVICE = 12
+OPT_TOL = 13
+OPT_MAX_ITER = 14
+OPT_COST = 15
+OPT_REG = 16
+OPT_UNBALANCED = 17
 
 # Values of enum geomloss_loss.
 LOSS_SINKHORN = 1
@@ -54,6 +59,12 @@ DEVICE_CPU = 1
 DEVICE_GPU = 2
 DEVICE_NAMES = {0: "auto", 1: "cpu", 2: "gpu"}
 
+# Values of enum geomloss_cost.
+COST_SQEUCLIDEAN = 0
+COST_EUCLIDEAN = 1
+COST_HALFSQEUCLIDEAN = 2
+COST_NAMES = {0: "sqeuclidean", 1: "euclidean", 2: "halfsqeuclidean"}
+
 # Element types (enum geomloss_dtype).
 F32 = 1
 F64 = 2
@@ -73,3 +84,18 @@ BUF_GRAD_X = 103
 BUF_GRAD_Y = 104
 BUF_GRAD_A = 105
 BUF_GRAD_B = 106
+BUF_C = 20
+BUF_V = 21
+BUF_U = 22
+BUF_VALUE_LINEAR = 120
+BUF_F_AA = 121
+BUF_G_BB = 122
+BUF_MARGINAL_A = 123
+BUF_MARGINAL_B = 124
+BUF_A_TO_B = 125
+BUF_B_TO_A = 126
+BUF_PLAN_V = 127
+BUF_PLAN_T_U = 128
+BUF_PLAN = 129
+BUF_N_ITER = 130
+BUF_MARGINAL_ERROR = 131

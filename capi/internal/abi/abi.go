@@ -79,6 +79,15 @@ type Options struct {
 	Params  core.Params
 	Threads int64
 	Device  int
+	// OT holds the OT solver's own options (GEOMLOSS_OPT_COST, _REG,
+	// _UNBALANCED); Params.Tol and MaxIter serve both entry points.
+	OT OTOptions
+}
+
+// OTOptions are the options read by the OT solver only.
+type OTOptions struct {
+	Cost            int // a geomloss_cost
+	Reg, Unbalanced float64
 }
 
 // Defaults returns GeomLoss's SamplesLoss defaults, all threads, device auto.
@@ -152,7 +161,7 @@ func (o *Options) SetInt(key int, v int64) error {
 		return err
 	}
 	switch key {
-	case KeyLoss, KeyBackend, KeyDevice:
+	case KeyLoss, KeyBackend, KeyDevice, KeyCost:
 		if _, ok := ValueName(key, v); !ok {
 			return errf(ErrInvalidOption, "%s: unknown value %d (want %s)", keyNames[key], v, enumChoices(key))
 		}
@@ -161,9 +170,16 @@ func (o *Options) SetInt(key int, v int64) error {
 			o.Params.Loss = core.Loss(v)
 		case KeyBackend:
 			o.Params.Backend = core.Backend(v)
+		case KeyCost:
+			o.OT.Cost = int(v)
 		default:
 			o.Device = int(v)
 		}
+	case KeyMaxIter:
+		if v < 0 || v > math.MaxInt32 {
+			return errf(ErrInvalidOption, "max_iter: must lie in [0, %d] (0 = the default), got %d", math.MaxInt32, v)
+		}
+		o.Params.MaxIter = int(v)
 	case KeyP:
 		if v != 1 && v != 2 {
 			return errf(ErrInvalidOption, "p: must be 1 or 2, got %d", v)
@@ -250,6 +266,21 @@ func (o *Options) SetDouble(key int, v float64) error {
 			return errf(ErrInvalidOption, "cluster_scale: must be positive and finite (or 0 for None: the default), got %g", v)
 		}
 		o.Params.ClusterScale = v
+	case KeyTol:
+		if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) {
+			return errf(ErrInvalidOption, "tol: must be positive and finite (or 0 for None: the fixed schedule), got %g", v)
+		}
+		o.Params.Tol = v
+	case KeyReg:
+		if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) {
+			return errf(ErrInvalidOption, "reg: must be positive and finite (or 0 for None: from blur), got %g", v)
+		}
+		o.OT.Reg = v
+	case KeyUnbalanced:
+		if math.IsNaN(v) || v < 0 {
+			return errf(ErrInvalidOption, "unbalanced: must be positive (or 0 for None: from reach, or +inf: balanced), got %g", v)
+		}
+		o.OT.Unbalanced = v
 	default:
 		return errf(ErrInternal, "internal error: option %s has no setter", name)
 	}
@@ -275,6 +306,10 @@ func (o *Options) GetInt(key int) (int64, error) {
 		return int64(o.Params.Backend), nil
 	case KeyThreads:
 		return o.Threads, nil
+	case KeyMaxIter:
+		return int64(o.Params.MaxIter), nil
+	case KeyCost:
+		return int64(o.OT.Cost), nil
 	default: // KeyDevice
 		return int64(o.Device), nil
 	}
@@ -296,6 +331,12 @@ func (o *Options) GetDouble(key int) (float64, error) {
 		return o.Params.Scaling, nil
 	case KeyTruncate:
 		return o.Params.Truncate, nil
+	case KeyTol:
+		return o.Params.Tol, nil
+	case KeyReg:
+		return o.OT.Reg, nil
+	case KeyUnbalanced:
+		return o.OT.Unbalanced, nil
 	default: // KeyClusterScale
 		return o.Params.ClusterScale, nil
 	}
@@ -339,7 +380,8 @@ func (o *Options) Validate() error {
 // ---- sizes --------------------------------------------------------------------
 
 // Dims are validated sizes: every array length they imply fits in MaxElems.
-type Dims struct{ B, N, M, D int }
+// K and L are the OT solver's column counts of v and u (0 elsewhere).
+type Dims struct{ B, N, M, D, K, L int }
 
 // Lengths of the arrays of the C ABI.
 func (d Dims) LenX() int { return d.B * d.N * d.D }

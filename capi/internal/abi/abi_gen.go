@@ -60,10 +60,15 @@ const (
 	KeyBackend      = 10 // GEOMLOSS_OPT_BACKEND
 	KeyThreads      = 11 // GEOMLOSS_OPT_THREADS
 	KeyDevice       = 12 // GEOMLOSS_OPT_DEVICE
+	KeyTol          = 13 // GEOMLOSS_OPT_TOL
+	KeyMaxIter      = 14 // GEOMLOSS_OPT_MAX_ITER
+	KeyCost         = 15 // GEOMLOSS_OPT_COST
+	KeyReg          = 16 // GEOMLOSS_OPT_REG
+	KeyUnbalanced   = 17 // GEOMLOSS_OPT_UNBALANCED
 )
 
 // NumKeys is one more than the largest option key.
-const NumKeys = 13
+const NumKeys = 18
 
 // keyNames are the options' names ("blur"), keyKinds their types.
 var keyNames = [NumKeys]string{
@@ -79,6 +84,11 @@ var keyNames = [NumKeys]string{
 	KeyBackend:      "backend",
 	KeyThreads:      "threads",
 	KeyDevice:       "device",
+	KeyTol:          "tol",
+	KeyMaxIter:      "max_iter",
+	KeyCost:         "cost",
+	KeyReg:          "reg",
+	KeyUnbalanced:   "unbalanced",
 }
 
 var keyKinds = [NumKeys]kind{
@@ -94,6 +104,11 @@ var keyKinds = [NumKeys]kind{
 	KeyBackend:      kindInt,
 	KeyThreads:      kindInt,
 	KeyDevice:       kindInt,
+	KeyTol:          kindDouble,
+	KeyMaxIter:      kindInt,
+	KeyCost:         kindInt,
+	KeyReg:          kindDouble,
+	KeyUnbalanced:   kindDouble,
 }
 
 // Values of geomloss_loss.
@@ -120,11 +135,19 @@ const (
 	DeviceGPU  = 2 // GEOMLOSS_DEVICE_GPU
 )
 
+// Values of geomloss_cost.
+const (
+	CostSqeuclidean     = 0 // GEOMLOSS_COST_SQEUCLIDEAN
+	CostEuclidean       = 1 // GEOMLOSS_COST_EUCLIDEAN
+	CostHalfsqeuclidean = 2 // GEOMLOSS_COST_HALFSQEUCLIDEAN
+)
+
 // enumNames are the names of the enumerated options' values, by key and value.
 var enumNames = map[int][]string{
 	KeyLoss:    {"", "sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"},
 	KeyBackend: {"auto", "tensorized", "online", "multiscale"},
 	KeyDevice:  {"auto", "cpu", "gpu"},
+	KeyCost:    {"sqeuclidean", "euclidean", "halfsqeuclidean"},
 }
 
 // Element types (geomloss_dtype).
@@ -135,20 +158,35 @@ const (
 
 // Buffer keys (geomloss_buffer_key).
 const (
-	BufX        = 1   // GEOMLOSS_BUF_X
-	BufY        = 2   // GEOMLOSS_BUF_Y
-	BufA        = 3   // GEOMLOSS_BUF_A
-	BufB        = 4   // GEOMLOSS_BUF_B
-	BufCotValue = 5   // GEOMLOSS_BUF_COT_VALUE
-	BufCotF     = 6   // GEOMLOSS_BUF_COT_F
-	BufCotG     = 7   // GEOMLOSS_BUF_COT_G
-	BufValue    = 100 // GEOMLOSS_BUF_VALUE
-	BufF        = 101 // GEOMLOSS_BUF_F
-	BufG        = 102 // GEOMLOSS_BUF_G
-	BufGradX    = 103 // GEOMLOSS_BUF_GRAD_X
-	BufGradY    = 104 // GEOMLOSS_BUF_GRAD_Y
-	BufGradA    = 105 // GEOMLOSS_BUF_GRAD_A
-	BufGradB    = 106 // GEOMLOSS_BUF_GRAD_B
+	BufX             = 1   // GEOMLOSS_BUF_X
+	BufY             = 2   // GEOMLOSS_BUF_Y
+	BufA             = 3   // GEOMLOSS_BUF_A
+	BufB             = 4   // GEOMLOSS_BUF_B
+	BufCotValue      = 5   // GEOMLOSS_BUF_COT_VALUE
+	BufCotF          = 6   // GEOMLOSS_BUF_COT_F
+	BufCotG          = 7   // GEOMLOSS_BUF_COT_G
+	BufValue         = 100 // GEOMLOSS_BUF_VALUE
+	BufF             = 101 // GEOMLOSS_BUF_F
+	BufG             = 102 // GEOMLOSS_BUF_G
+	BufGradX         = 103 // GEOMLOSS_BUF_GRAD_X
+	BufGradY         = 104 // GEOMLOSS_BUF_GRAD_Y
+	BufGradA         = 105 // GEOMLOSS_BUF_GRAD_A
+	BufGradB         = 106 // GEOMLOSS_BUF_GRAD_B
+	BufC             = 20  // GEOMLOSS_BUF_C
+	BufV             = 21  // GEOMLOSS_BUF_V
+	BufU             = 22  // GEOMLOSS_BUF_U
+	BufValueLinear   = 120 // GEOMLOSS_BUF_VALUE_LINEAR
+	BufFAa           = 121 // GEOMLOSS_BUF_F_AA
+	BufGBb           = 122 // GEOMLOSS_BUF_G_BB
+	BufMarginalA     = 123 // GEOMLOSS_BUF_MARGINAL_A
+	BufMarginalB     = 124 // GEOMLOSS_BUF_MARGINAL_B
+	BufAToB          = 125 // GEOMLOSS_BUF_A_TO_B
+	BufBToA          = 126 // GEOMLOSS_BUF_B_TO_A
+	BufPlanV         = 127 // GEOMLOSS_BUF_PLAN_V
+	BufPlanTU        = 128 // GEOMLOSS_BUF_PLAN_T_U
+	BufPlan          = 129 // GEOMLOSS_BUF_PLAN
+	BufNIter         = 130 // GEOMLOSS_BUF_N_ITER
+	BufMarginalError = 131 // GEOMLOSS_BUF_MARGINAL_ERROR
 )
 
 // Buffer key ranges (GEOMLOSS_BUF_*_BEGIN): inputs below BufOutputsBegin,
@@ -174,4 +212,19 @@ var bufSpecs = []BufSpec{
 	{Key: BufGradY, Name: "grad_y", Const: "GEOMLOSS_BUF_GRAD_Y", Dims: "BMD", What: "gradient of S w.r.t. y", Required: false, Output: true},
 	{Key: BufGradA, Name: "grad_a", Const: "GEOMLOSS_BUF_GRAD_A", Dims: "BN", What: "gradient of S w.r.t. a", Required: false, Output: true},
 	{Key: BufGradB, Name: "grad_b", Const: "GEOMLOSS_BUF_GRAD_B", Dims: "BM", What: "gradient of S w.r.t. b", Required: false, Output: true},
+	{Key: BufC, Name: "c", Const: "GEOMLOSS_BUF_C", Dims: "NM", What: "the cost matrix of geomloss_ot_solve", Required: false, Output: false},
+	{Key: BufV, Name: "v", Const: "GEOMLOSS_BUF_V", Dims: "MK", What: "a matrix to multiply by the plan", Required: false, Output: false},
+	{Key: BufU, Name: "u", Const: "GEOMLOSS_BUF_U", Dims: "NL", What: "a matrix to multiply by the transposed plan", Required: false, Output: false},
+	{Key: BufValueLinear, Name: "value_linear", Const: "GEOMLOSS_BUF_VALUE_LINEAR", Dims: "B", What: "the linear cost <pi, C>", Required: false, Output: true},
+	{Key: BufFAa, Name: "F_aa", Const: "GEOMLOSS_BUF_F_AA", Dims: "BN", What: "the self potential on x", Required: false, Output: true},
+	{Key: BufGBb, Name: "G_bb", Const: "GEOMLOSS_BUF_G_BB", Dims: "BM", What: "the self potential on y", Required: false, Output: true},
+	{Key: BufMarginalA, Name: "marginal_a", Const: "GEOMLOSS_BUF_MARGINAL_A", Dims: "BN", What: "the plan's first marginal pi 1", Required: false, Output: true},
+	{Key: BufMarginalB, Name: "marginal_b", Const: "GEOMLOSS_BUF_MARGINAL_B", Dims: "BM", What: "the plan's second marginal pi^T 1", Required: false, Output: true},
+	{Key: BufAToB, Name: "a_to_b", Const: "GEOMLOSS_BUF_A_TO_B", Dims: "BND", What: "the barycentric map", Required: false, Output: true},
+	{Key: BufBToA, Name: "b_to_a", Const: "GEOMLOSS_BUF_B_TO_A", Dims: "BMD", What: "the barycentric map", Required: false, Output: true},
+	{Key: BufPlanV, Name: "plan_v", Const: "GEOMLOSS_BUF_PLAN_V", Dims: "NK", What: "the product pi v", Required: false, Output: true},
+	{Key: BufPlanTU, Name: "plan_t_u", Const: "GEOMLOSS_BUF_PLAN_T_U", Dims: "ML", What: "the product pi^T u", Required: false, Output: true},
+	{Key: BufPlan, Name: "plan", Const: "GEOMLOSS_BUF_PLAN", Dims: "NM", What: "the dense plan pi", Required: false, Output: true},
+	{Key: BufNIter, Name: "n_iter", Const: "GEOMLOSS_BUF_N_ITER", Dims: "B", What: "the Sinkhorn iterations run", Required: false, Output: true},
+	{Key: BufMarginalError, Name: "marginal_error", Const: "GEOMLOSS_BUF_MARGINAL_ERROR", Dims: "B", What: "the marginal error of the plan", Required: false, Output: true},
 }

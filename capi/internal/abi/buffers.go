@@ -75,9 +75,17 @@ func (d Dims) size(c rune) int {
 		return d.N
 	case 'M':
 		return d.M
+	case 'K':
+		return d.K
+	case 'L':
+		return d.L
 	}
 	return d.D
 }
+
+// OTOnly reports whether key is in the OT solver's own ranges (inputs
+// 20..39, outputs 120..149: see geomloss_buffer_key).
+func OTOnly(key int) bool { return key >= 20 && key < 40 || key >= 120 && key < 150 }
 
 // dimsLabel writes a buffer's shape symbolically: "B×N×D".
 func dimsLabel(s BufSpec) string { return strings.Join(strings.Split(s.Dims, ""), "×") }
@@ -103,6 +111,12 @@ type Getter func(key, need int) Buffer
 func Bind[T core.Float](d Dims, get Getter) (Inputs[T], Outputs[T], error) {
 	views := map[int][]T{}
 	for _, s := range bufSpecs {
+		if OTOnly(s.Key) {
+			if get(s.Key, 0).Ptr != nil {
+				return Inputs[T]{}, Outputs[T]{}, errf(ErrInvalidArgument, "%s (%s) is a buffer of the OT solver (geomloss_ot_solve_sample), not of this evaluation: unset it", s.Name, s.Const)
+			}
+			continue
+		}
 		b := get(s.Key, d.Need(s))
 		if b.Ptr == nil {
 			if s.Required {

@@ -158,8 +158,21 @@ typedef enum geomloss_loss {
 		t.Errorf("trailing comments %+v", loss[:2])
 	}
 	bufs, err := h.Buffers()
-	if err != nil || bufs[0].Dims != "BND" || !bufs[0].Required || bufs[len(bufs)-1].Name != "GEOMLOSS_BUF_GRAD_B" || !bufs[len(bufs)-1].Output {
+	if err != nil || bufs[0].Dims != "BND" || !bufs[0].Required {
 		t.Errorf("buffers %+v %v", bufs, err)
+	}
+	byName := map[string]Buffer{}
+	for _, b := range bufs {
+		byName[b.Name] = b
+	}
+	if b := byName["GEOMLOSS_BUF_GRAD_B"]; !b.Output || b.Dims != "BM" {
+		t.Errorf("grad_b %+v", b)
+	}
+	if b := byName["GEOMLOSS_BUF_PLAN_V"]; !b.Output || b.Dims != "NK" || b.Quoted != "plan_v" {
+		t.Errorf("plan_v (an OT output, K columns) %+v", b)
+	}
+	if b := byName["GEOMLOSS_BUF_C"]; b.Output || b.Dims != "NM" {
+		t.Errorf("c (an OT input) %+v", b)
 	}
 	if camel("GEOMLOSS_ERR_NULL_POINTER") != "ErrNullPointer" || camel("GEOMLOSS_OPT_CLUSTER_SCALE") != "KeyClusterScale" || camel("GEOMLOSS_DEVICE_GPU") != "DeviceGPU" {
 		t.Error("camel")

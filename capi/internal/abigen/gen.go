@@ -167,7 +167,7 @@ func genGo(h *Header) ([]byte, error) {
 		w("\t%s: %s,\n", camel(o.Name), k)
 	}
 	w("}\n\n")
-	for _, e := range []string{"geomloss_loss", "geomloss_backend", "geomloss_device"} {
+	for _, e := range []string{"geomloss_loss", "geomloss_backend", "geomloss_device", "geomloss_cost"} {
 		consts("Values of "+e, f.enums[e])
 	}
 	w("// enumNames are the names of the enumerated options' values, by key and value.\nvar enumNames = map[int][]string{\n")
@@ -283,7 +283,7 @@ func genPython(h *Header) ([]byte, error) {
 		keys = append(keys, o.Entry)
 	}
 	block("Option keys (enum geomloss_option).", keys)
-	for _, e := range []string{"geomloss_loss", "geomloss_backend", "geomloss_device"} {
+	for _, e := range []string{"geomloss_loss", "geomloss_backend", "geomloss_device", "geomloss_cost"} {
 		block("Values of enum "+e+".", f.enums[e])
 		names := map[int]string{}
 		for _, v := range f.enums[e] {

@@ -150,7 +150,7 @@ type Buffer struct {
 	Output   bool
 }
 
-var bufferDocRE = regexp.MustCompile(`^((?:\[[BNMD]\])+)\s*([^(;]*)`)
+var bufferDocRE = regexp.MustCompile(`^((?:\[[BNMDKL]\])+)\s*([^(;]*)`)
 
 // Buffers returns the buffer keys.
 func (h *Header) Buffers() ([]Buffer, error) {
@@ -213,4 +213,5 @@ var enumPrefix = map[string]string{
 	"geomloss_loss":    "GEOMLOSS_LOSS_",
 	"geomloss_backend": "GEOMLOSS_BACKEND_",
 	"geomloss_device":  "GEOMLOSS_DEVICE_",
+	"geomloss_cost":    "GEOMLOSS_COST_",
 }

@@ -1,0 +1,244 @@
+package abi
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unsafe"
+
+	"github.com/libgeomloss/libgeomloss"
+	"github.com/libgeomloss/libgeomloss/core"
+)
+
+// otKeys are the buffers each OT entry point reads or writes (B = 1);
+// every other key set is refused, naming it.
+var (
+	otSampleKeys = []int{BufX, BufY, BufA, BufB, BufV, BufU,
+		BufValue, BufValueLinear, BufF, BufG, BufFAa, BufGBb, BufMarginalA, BufMarginalB,
+		BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
+	otMatrixKeys = []int{BufC, BufA, BufB, BufV, BufU,
+		BufValue, BufValueLinear, BufF, BufG, BufMarginalA, BufMarginalB,
+		BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
+)
+
+// OTRun is geomloss_ot_solve_sample (matrix false: points x, y in dimension
+// D) and geomloss_ot_solve (matrix true: the cost matrix c; D is ignored)
+// after the options are read: it checks the sizes and buffers, solves with
+// geomloss.SolveSample / Solve, and only on success writes the outputs
+// whose buffers are set. K and L, the columns of v and u, are read from
+// their counts. It never panics.
+func OTRun[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rep, err = Report{}, PanicError(v)
+		}
+	}()
+	entry, keys := "geomloss_ot_solve_sample", otSampleKeys
+	if matrix {
+		entry, keys, D = "geomloss_ot_solve", otMatrixKeys, 1
+	}
+	d, err := CheckSizes(1, N, M, D)
+	if err != nil {
+		return Report{}, err
+	}
+	if _, ok := mul(N, M); !ok {
+		return Report{}, errf(ErrSize, "N×M: N=%d M=%d make more than 2^40 elements", N, M)
+	}
+	views, err := bindOT[T](&d, entry, keys, get)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := o.validateOT(); err != nil {
+		return Report{}, err
+	}
+	par := core.OTParams{Cost: core.OTCost(o.OT.Cost), Reg: o.OT.Reg, Unbalanced: o.OT.Unbalanced,
+		Scaling: o.Params.Scaling, Tol: o.Params.Tol, MaxIter: o.Params.MaxIter, Backend: o.Params.Backend, Progress: progress}
+	if !matrix {
+		par.Blur, par.Reach, par.Debias, par.Diameter = o.Params.Blur, o.Params.Reach, o.Params.Debias, o.Params.Diameter
+	}
+	if par.Backend == core.Multiscale {
+		return Report{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
+	}
+	gopt := geomloss.Options{Threads: int(o.Threads), Device: core.Device(o.Device)}
+	var res *core.OTResult[T]
+	if matrix {
+		res, err = geomloss.Solve(views[BufC], d.N, d.M, views[BufA], views[BufB], par, gopt)
+	} else {
+		res, err = geomloss.SolveSample(views[BufX], views[BufY], d.D, views[BufA], views[BufB], par, gopt)
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	defer res.Close()
+	outs, err := otOutputs(res, views, d)
+	if err != nil {
+		return Report{}, err
+	}
+	for key, v := range outs {
+		if dst := views[key]; dst != nil {
+			if len(dst) != len(v) {
+				return Report{}, errf(ErrInternal, "internal error: %d elements computed for %s, want %d", len(v), keyNameOf(key), len(dst))
+			}
+		}
+	}
+	for key, v := range outs {
+		copy(views[key], v)
+	}
+	dev := DeviceCPU
+	if res.Device != "" && !strings.HasPrefix(res.Device, "cpu") {
+		dev = DeviceGPU
+	}
+	return Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}, nil
+}
+
+// otOutputs computes every output whose buffer is set, into new arrays.
+func otOutputs[T core.Float](res *core.OTResult[T], views map[int][]T, d Dims) (map[int][]T, error) {
+	out := map[int][]T{}
+	want := func(key int) bool { return views[key] != nil }
+	scalar := func(key int, v float64) {
+		if want(key) {
+			out[key] = []T{T(v)}
+		}
+	}
+	scalar(BufValue, res.Value)
+	scalar(BufNIter, float64(res.Iterations))
+	scalar(BufMarginalError, res.MarginalError)
+	if want(BufValueLinear) {
+		lin := res.ValueLinear
+		if math.IsNaN(lin) { // not computed eagerly over LinearCostCap: asked for
+			var err error
+			if lin, err = res.Plan.LinearCost(); err != nil {
+				return nil, err
+			}
+		}
+		out[BufValueLinear] = []T{T(lin)}
+	}
+	for _, v := range []struct {
+		key int
+		src []T
+	}{{BufF, res.PotentialA}, {BufG, res.PotentialB}, {BufFAa, res.PotentialAA}, {BufGBb, res.PotentialBB},
+		{BufMarginalA, res.MarginalA}, {BufMarginalB, res.MarginalB}} {
+		if !want(v.key) {
+			continue
+		}
+		if v.src == nil {
+			return nil, errf(ErrInvalidArgument, "%s: not computed (the self potentials need debias = 1)", keyNameOf(v.key))
+		}
+		out[v.key] = v.src
+	}
+	var err error
+	if want(BufAToB) {
+		if out[BufAToB], err = res.Plan.BarycentricAB(); err != nil {
+			return nil, err
+		}
+	}
+	if want(BufBToA) {
+		if out[BufBToA], err = res.Plan.BarycentricBA(); err != nil {
+			return nil, err
+		}
+	}
+	if want(BufPlanV) {
+		if out[BufPlanV], err = res.Plan.Times(views[BufV], d.K); err != nil {
+			return nil, err
+		}
+	}
+	if want(BufPlanTU) {
+		if out[BufPlanTU], err = res.Plan.TransposeTimes(views[BufU], d.L); err != nil {
+			return nil, err
+		}
+	}
+	if want(BufPlan) {
+		if out[BufPlan], err = res.Plan.Dense(0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// bindOT checks the buffers of an OT entry: only keys (of entry) may be
+// set; v and u give K and L (their counts are multiples of M and N); each
+// set buffer's count is its shape's; the products need their factors.
+func bindOT[T core.Float](d *Dims, entry string, keys []int, get Getter) (map[int][]T, error) {
+	allowed := map[int]bool{}
+	for _, k := range keys {
+		allowed[k] = true
+	}
+	for _, s := range bufSpecs {
+		if !allowed[s.Key] && get(s.Key, 0).Ptr != nil {
+			return nil, errf(ErrInvalidArgument, "%s (%s) is not an argument of %s: unset it", s.Name, s.Const, entry)
+		}
+	}
+	cols := func(key, rows int, label string) (int, error) {
+		b := get(key, 0)
+		if b.Ptr == nil {
+			return 0, nil
+		}
+		if b.Count <= 0 || b.Count%int64(rows) != 0 {
+			return 0, errf(ErrShape, "%s has %d elements, not a positive multiple of %s = %d (it is %s×%s)", keyNameOf(key), b.Count, label, rows, label, map[int]string{BufV: "K", BufU: "L"}[key])
+		}
+		return int(b.Count / int64(rows)), nil
+	}
+	var err error
+	if d.K, err = cols(BufV, d.M, "M"); err != nil {
+		return nil, err
+	}
+	if d.L, err = cols(BufU, d.N, "N"); err != nil {
+		return nil, err
+	}
+	for _, p := range [][2]int{{BufPlanV, BufV}, {BufPlanTU, BufU}} {
+		out, in := get(p[0], 0).Ptr != nil, get(p[1], 0).Ptr != nil
+		if out && !in {
+			return nil, errf(ErrNullPointer, "%s is NULL (%s, the matrix that %s multiplies)", keyNameOf(p[1]), constOf(p[1]), keyNameOf(p[0]))
+		}
+		if in && !out {
+			return nil, errf(ErrInvalidArgument, "%s is set but %s (%s), its product, is not", keyNameOf(p[1]), keyNameOf(p[0]), constOf(p[0]))
+		}
+	}
+	required := BufX
+	if entry == "geomloss_ot_solve" {
+		required = BufC
+	}
+	views := map[int][]T{}
+	for _, k := range keys {
+		s, _ := bufSpec(k)
+		b := get(k, d.Need(s))
+		if b.Ptr == nil {
+			if k == required || k == BufY && required == BufX {
+				return nil, errf(ErrNullPointer, "%s is NULL (%s: the %s %s, required)", s.Name, s.Const, dimsLabel(s), s.What)
+			}
+			continue
+		}
+		if need := d.Need(s); b.Count != int64(need) {
+			return nil, errf(ErrShape, "%s has %d elements, needs %d (%s)", s.Name, b.Count, need, d.shape(s))
+		}
+		views[k] = unsafe.Slice((*T)(b.Ptr), b.Count)
+	}
+	return views, nil
+}
+
+// validateOT checks the options the OT solver reads beyond core.OTParams
+// (which the core validates): device, threads and cost.
+func (o *Options) validateOT() error {
+	if _, ok := ValueName(KeyDevice, int64(o.Device)); !ok {
+		return errf(ErrInvalidOption, "device: unknown value %d (want %s)", o.Device, enumChoices(KeyDevice))
+	}
+	if o.Threads < 0 || o.Threads > MaxThreads {
+		return errf(ErrInvalidOption, "threads: must lie in [0, %d] (0 = all cores), got %d", MaxThreads, o.Threads)
+	}
+	if _, ok := ValueName(KeyCost, int64(o.OT.Cost)); !ok {
+		return errf(ErrInvalidOption, "cost: unknown value %d (want %s)", o.OT.Cost, enumChoices(KeyCost))
+	}
+	return nil
+}
+
+func keyNameOf(key int) string {
+	if s, ok := bufSpec(key); ok {
+		return s.Name
+	}
+	return fmt.Sprintf("buffer %d", key)
+}
+
+func constOf(key int) string {
+	s, _ := bufSpec(key)
+	return s.Const
+}
