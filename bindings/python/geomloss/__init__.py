@@ -21,9 +21,10 @@ from ._errors import (GeomLossError, GeomLossValueError, GeomLossOptionError, Ge
                       GeomLossCancelledError)
 from ._library import LibraryNotFoundError, find_library, library_path, library_version
 from .samples_loss import SamplesLoss
+from . import ot
 
 __all__ = [
-    "SamplesLoss",
+    "SamplesLoss", "ot",
     "GeomLossError", "GeomLossValueError", "GeomLossOptionError", "GeomLossMemoryError",
     "GeomLossNotImplementedError", "GeomLossInternalError", "GeomLossDeviceError",
     "GeomLossCancelledError", "LibraryNotFoundError",

@@ -134,6 +134,8 @@ def _declare(lib):
         "geomloss_buffers_destroy": (None, [c_void_p]),
         "geomloss_buffers_set": (c_int, [c_void_p, c_int, c_void_p, c_int64]),
         "geomloss_eval": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64, c_void_p]),
+        "geomloss_ot_solve_sample": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
+        "geomloss_ot_solve": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p]),
     }
     for name, (res, args) in sig.items():
         fn = getattr(lib, name)
@@ -199,11 +201,12 @@ class Settings:
     """SamplesLoss's parameters as the library sees them (a plain record)."""
 
     __slots__ = ("loss", "p", "blur", "reach", "diameter", "scaling", "truncate",
-                 "cluster_scale", "debias", "backend", "threads", "device")
+                 "cluster_scale", "debias", "backend", "threads", "device", "tol", "max_iter")
 
     def __init__(self, loss="sinkhorn", p=2, blur=0.05, reach=None, diameter=None, scaling=0.5,
                  truncate=5, cluster_scale=None, debias=True, backend="auto", threads=None,
-                 device=None):
+                 device=None, tol=None, max_iter=None):
+        self.tol, self.max_iter = tol, max_iter
         self.loss, self.p, self.blur, self.reach = loss, p, blur, reach
         self.diameter, self.scaling, self.truncate = diameter, scaling, truncate
         self.cluster_scale, self.debias, self.backend = cluster_scale, debias, backend
@@ -251,6 +254,7 @@ def _configure(lib, opts, s):
         _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
     if s.device is not None:
         _set_name(lib, opts, OPT_DEVICE, "device", s.device, tuple(DEVICE_NAMES.values()))
+    _set_tol(lib, opts, s.tol, s.max_iter)
 
 
 class _Progress:
@@ -383,6 +387,116 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
                 _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
         with callback:
             st = lib.geomloss_eval(opts, code, B, N, M, D, bufs)
+        callback.raise_pending()
+        if st != _errors.OK:
+            raise error_for_status(st, _last_error(lib))
+        out["run"] = {
+            "backend": BACKEND_NAMES.get(lib.geomloss_last_backend(), "unknown"),
+            "device": DEVICE_NAMES.get(lib.geomloss_last_device(), "unknown"),
+            "engine": lib.geomloss_last_engine().decode(),
+            "note": lib.geomloss_last_note().decode(),
+        }
+    finally:
+        lib.geomloss_buffers_destroy(bufs)
+        lib.geomloss_options_destroy(opts)
+    return out
+
+
+def _set_tol(lib, opts, tol, max_iter):
+    """GEOMLOSS_OPT_TOL and _MAX_ITER (None: the defaults)."""
+    if tol is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, _abi.OPT_TOL, _as_number("tol", tol)))
+    if max_iter is not None:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+            raise GeomLossValueError("max_iter: must be an integer, got %r" % (max_iter,),
+                                     _errors.ERR_INVALID_OPTION)
+        _check(lib, lib.geomloss_options_set_int(opts, _abi.OPT_MAX_ITER, int(max_iter)))
+
+
+# The OT outputs: name -> (buffer key, shape from (N, M, D, K, L)).
+OT_OUTPUTS = {
+    "value": (_abi.BUF_VALUE, lambda N, M, D, K, L: (1,)),
+    "value_linear": (_abi.BUF_VALUE_LINEAR, lambda N, M, D, K, L: (1,)),
+    "F": (_abi.BUF_F, lambda N, M, D, K, L: (N,)),
+    "G": (_abi.BUF_G, lambda N, M, D, K, L: (M,)),
+    "F_aa": (_abi.BUF_F_AA, lambda N, M, D, K, L: (N,)),
+    "G_bb": (_abi.BUF_G_BB, lambda N, M, D, K, L: (M,)),
+    "marginal_a": (_abi.BUF_MARGINAL_A, lambda N, M, D, K, L: (N,)),
+    "marginal_b": (_abi.BUF_MARGINAL_B, lambda N, M, D, K, L: (M,)),
+    "a_to_b": (_abi.BUF_A_TO_B, lambda N, M, D, K, L: (N, D)),
+    "b_to_a": (_abi.BUF_B_TO_A, lambda N, M, D, K, L: (M, D)),
+    "plan_v": (_abi.BUF_PLAN_V, lambda N, M, D, K, L: (N, K)),
+    "plan_t_u": (_abi.BUF_PLAN_T_U, lambda N, M, D, K, L: (M, L)),
+    "plan": (_abi.BUF_PLAN, lambda N, M, D, K, L: (N, M)),
+    "n_iter": (_abi.BUF_N_ITER, lambda N, M, D, K, L: (1,)),
+    "marginal_error": (_abi.BUF_MARGINAL_ERROR, lambda N, M, D, K, L: (1,)),
+}
+
+
+def ot_solve(problem, want, v=None, u=None, progress=None):
+    """One call of geomloss_ot_solve_sample (problem["C"] is None) or
+    geomloss_ot_solve, with keyed buffers.
+
+    problem: a dict with the C-contiguous arrays "x" (N, D), "y" (M, D) or
+    "C" (N, M), "a" (N,) / "b" (M,) or None, all of one dtype (float32 or
+    float64), and the options "cost" (a name), "reg", "blur", "unbalanced",
+    "reach", "debias", "tol", "max_iter", "scaling", "diameter", "backend",
+    "threads" (None: the library's default). want: names of OT_OUTPUTS to
+    compute; v (M, K) and u (N, L) the factors of "plan_v" and "plan_t_u".
+    Returns a dict name -> array, plus "run" (the last-run report).
+    """
+    lib = load()
+    C = problem.get("C")
+    ref = C if C is not None else problem["x"]
+    dtype = ref.dtype
+    code = F64 if dtype == np.float64 else F32
+    if C is not None:
+        N, M = C.shape
+        D = 1
+    else:
+        N, D = problem["x"].shape
+        M = problem["y"].shape[0]
+    K = 0 if v is None else v.shape[1]
+    L = 0 if u is None else u.shape[1]
+    out = {name: np.empty(OT_OUTPUTS[name][1](N, M, D, K, L), dtype) for name in want}
+    arrays = {_abi.BUF_A: problem.get("a"), _abi.BUF_B: problem.get("b"), _abi.BUF_V: v, _abi.BUF_U: u}
+    if C is not None:
+        arrays[_abi.BUF_C] = C
+    else:
+        arrays[_abi.BUF_X], arrays[_abi.BUF_Y] = problem["x"], problem["y"]
+    for name, arr in out.items():
+        arrays[OT_OUTPUTS[name][0]] = arr
+    opts = lib.geomloss_options_create()
+    if not opts:
+        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
+    bufs = lib.geomloss_buffers_create()
+    if not bufs:  # pragma: no cover
+        lib.geomloss_options_destroy(opts)
+        raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
+    callback = _Progress(progress)
+    try:
+        _set_name(lib, opts, _abi.OPT_COST, "cost", problem.get("cost", "sqeuclidean"),
+                  tuple(_abi.COST_NAMES.values()))
+        for key, name in ((_abi.OPT_REG, "reg"), (_abi.OPT_BLUR, "blur"),
+                          (_abi.OPT_UNBALANCED, "unbalanced"), (_abi.OPT_REACH, "reach"),
+                          (_abi.OPT_SCALING, "scaling"), (_abi.OPT_DIAMETER, "diameter")):
+            if problem.get(name) is not None:
+                _check(lib, lib.geomloss_options_set_double(opts, key, _as_number(name, problem[name])))
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if problem.get("debias") else 0))
+        _set_tol(lib, opts, problem.get("tol"), problem.get("max_iter"))
+        if problem.get("backend") is not None:
+            _set_name(lib, opts, OPT_BACKEND, "backend", problem["backend"], tuple(BACKEND_NAMES.values()))
+        if problem.get("threads") is not None:
+            _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(problem["threads"])))
+        _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
+        for key, arr in arrays.items():
+            if arr is not None:
+                _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        with callback:
+            if C is not None:
+                st = lib.geomloss_ot_solve(opts, code, N, M, bufs)
+            else:
+                st = lib.geomloss_ot_solve_sample(opts, code, N, M, D, bufs)
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))

@@ -46,13 +46,17 @@ class SamplesLoss(_Base):
     NotImplementedError. ``verbose=True`` prints the library's progress
     (stage, iteration). ``threads`` (an extra, as in the C and Julia APIs)
     bounds the CPU threads one evaluation uses: None or 0 means all cores,
-    at most 65536; results do not depend on it. After a call, ``last_run`` says which backend, device
+    at most 65536; results do not depend on it. ``tol`` and ``max_iter``
+    (extras, GeomLoss 0.3.1's ot names; sinkhorn only) continue the Sinkhorn
+    loop at the final blur until the marginal error is below tol (at most
+    max_iter more iterations); tol=None keeps GeomLoss's fixed schedule. After a call, ``last_run`` says which backend, device
     and engine actually ran.
     """
 
     def __init__(self, loss="sinkhorn", p=2, blur=0.05, reach=None, diameter=None, scaling=0.5,
                  truncate=5, cost=None, kernel=None, cluster_scale=None, debias=True,
-                 potentials=False, verbose=False, backend="auto", threads=None):
+                 potentials=False, verbose=False, backend="auto", threads=None, tol=None,
+                 max_iter=None):
         super().__init__()
         if cost is not None:
             raise GeomLossNotImplementedError(
@@ -76,6 +80,8 @@ class SamplesLoss(_Base):
         self.verbose = verbose
         self.backend = backend
         self.threads = threads
+        self.tol = tol
+        self.max_iter = max_iter
         self.last_run = None
 
     def extra_repr(self):
@@ -96,7 +102,7 @@ class SamplesLoss(_Base):
                                  diameter=self.diameter, scaling=self.scaling,
                                  truncate=self.truncate, cluster_scale=self.cluster_scale,
                                  debias=self.debias, backend=self.backend,
-                                 threads=self.threads)
+                                 threads=self.threads, tol=self.tol, max_iter=self.max_iter)
 
     def _progress(self):
         return _print_progress if self.verbose else None

@@ -1,0 +1,307 @@
+r"""geomloss.ot — entropic optimal transport with plans, as GeomLoss 0.3.1's ``geomloss.ot``.
+
+::
+
+    from geomloss import ot
+    res = ot.solve_sample(x, y, reg=0.01, tol=1e-9)    # x (N, D), y (M, D)
+    res.value, res.plan_operator @ v, res.a_to_b, res.marginal_error
+
+Conventions (GeomLoss 0.3.1's, which differ from SamplesLoss's):
+
+* ``cost="sqeuclidean"`` is C(x, y) = |x − y|² with no ½ ("euclidean": |x − y|,
+  "halfsqeuclidean": |x − y|²/2, SamplesLoss's p = 2 cost). ``reg`` is the
+  temperature ε in units of the cost; without it, ε = s·blur^q for the cost
+  s·|x − y|^q (sqeuclidean: 2·blur²), and blur defaults to 0.05.
+* ``unbalanced`` is ρ, the KL marginal penalty, in units of the cost (None:
+  balanced, unless ``reach`` gives ρ = s·reach^q).
+* The plan is π_ij = a_i b_j exp((f_i + g_j − C_ij)/ε); ``value`` is the dual
+  objective (balanced, at convergence: ⟨π, C⟩ + ε·KL(π | a⊗b)), and
+  ``value_linear`` is ⟨π, C⟩.
+* ``tol`` continues the Sinkhorn loop at the final ε until ``marginal_error``
+  (‖π1 − a‖₁ + ‖πᵀ1 − b‖₁ balanced; the dual change in units of ε otherwise)
+  is below it, for at most ``max_iter`` more iterations; ``tol=None`` runs
+  GeomLoss's fixed ε-schedule.
+
+NumPy arrays in give NumPy arrays out; PyTorch tensors give tensors, and
+``value`` is differentiable (``torch.autograd``) w.r.t. X_a and X_b for the
+costs sqeuclidean and halfsqeuclidean, and w.r.t. a and b for balanced
+transport, both with ``debias=False`` (the envelope theorem: the gradient of
+the dual value is Σ_j π_ij ∇_x C(x_i, y_j), computed from the barycentric
+map). Other cases compute the value but refuse a backward pass
+(GeomLossNotImplementedError). Batched (B, N, D) inputs are not supported yet.
+
+``plan_operator`` applies π without storing it (streaming reductions in the
+library). The C ABI keeps no plan between calls, so each product solves the
+problem again — deterministically, so with the same potentials bit for bit —
+and costs about one solve; ask for several columns at once (V of shape
+(M, K)) rather than one product per column. ``plan`` is the dense N×M matrix,
+refused over 2^26 entries.
+"""
+
+import numpy as np
+
+from . import _library
+from ._errors import GeomLossNotImplementedError, GeomLossValueError, ERR_SHAPE
+
+try:
+    import torch as _torch
+except ImportError:  # pragma: no cover
+    _torch = None
+
+__all__ = ["solve_sample", "solve", "OTResult", "PlanOperator"]
+
+
+def _is_torch(*ts):
+    return _torch is not None and any(isinstance(t, _torch.Tensor) for t in ts)
+
+
+def _dtype(*arrays):
+    """float32 if every (real, floating) input is at most float32, else float64."""
+    dts = []
+    for t in arrays:
+        if t is None:
+            continue
+        if _is_torch(t):
+            dts.append(np.float32 if t.dtype in (_torch.float32, _torch.float16) else np.float64)
+        else:
+            dts.append(np.asarray(t).dtype)
+    dt = np.result_type(*dts)
+    return np.dtype(np.float32) if dt in (np.float32, np.float16) else np.dtype(np.float64)
+
+
+def _numpy(t, dtype):
+    if t is None:
+        return None
+    if _torch is not None and isinstance(t, _torch.Tensor):
+        t = t.detach().cpu().numpy()
+    t = np.asarray(t)
+    if t.dtype.kind == "c":
+        raise TypeError("complex values (dtype %s) are not supported" % t.dtype)
+    return np.ascontiguousarray(t, dtype)
+
+
+def _weights(name, w, n):
+    if w is None:
+        return None
+    w = w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1 else w
+    if w.shape != (n,):
+        raise GeomLossValueError("%s: shape %s, want (%d,)" % (name, tuple(w.shape), n), ERR_SHAPE)
+    return w
+
+
+class PlanOperator:
+    """The transport plan π as a lazy linear operator of shape (N, M).
+
+    ``P @ v`` with v of shape (M,) or (M, K) gives πv, of shape (N,) or
+    (N, K); ``P.T @ u`` gives πᵀu; ``u @ P`` is (πᵀuᵀ)ᵀ. Each product is one
+    call of the library (which solves the problem again, see the module).
+    """
+
+    def __init__(self, problem, shape, transposed=False, like=None):
+        self._problem, self.shape, self._transposed, self._like = problem, shape, transposed, like
+
+    @property
+    def T(self):
+        return PlanOperator(self._problem, self.shape[::-1], not self._transposed, self._like)
+
+    def __matmul__(self, v):
+        torch_out = _is_torch(v) or _is_torch(self._like)
+        dtype = self._problem["x" if self._problem.get("C") is None else "C"].dtype
+        V = _numpy(v, dtype)
+        vec = V.ndim == 1
+        if vec:
+            V = V[:, None]
+        if V.ndim != 2 or V.shape[0] != self.shape[1]:
+            raise GeomLossValueError("plan product: the operand has shape %s, want (%d,) or (%d, K)"
+                                     % (tuple(np.shape(v)), self.shape[1], self.shape[1]), ERR_SHAPE)
+        V = np.ascontiguousarray(V)
+        if self._transposed:
+            out = _library.ot_solve(self._problem, ["plan_t_u"], u=V)["plan_t_u"]
+        else:
+            out = _library.ot_solve(self._problem, ["plan_v"], v=V)["plan_v"]
+        if vec:
+            out = out[:, 0]
+        return _back(out, self._like) if torch_out else out
+
+    def __rmatmul__(self, u):
+        if not _is_torch(u):
+            u = np.asarray(u)
+        return (self.T @ u.T).T if u.ndim == 2 else self.T @ u
+
+    def __repr__(self):
+        return "PlanOperator(shape=%s%s)" % (self.shape, ", transposed" if self._transposed else "")
+
+
+def _back(arr, like):
+    """arr as a tensor on like's device (a NumPy array if like is not a tensor)."""
+    if like is None or not _is_torch(like):
+        return arr
+    return _torch.from_numpy(np.array(arr)).to(like.device)
+
+
+class OTResult:
+    """The solution of an entropic OT problem (GeomLoss 0.3.1's OTResult names).
+
+    value, value_linear: the dual objective and ⟨π, C⟩; potential_a/b: f, g
+    (potential_aa/bb: the self potentials when debiased, else None);
+    marginal_a/b: π1, πᵀ1; a_to_b (N, D), b_to_a (M, D): the barycentric maps
+    (None for a cost matrix); n_iter, marginal_error; plan: the dense plan
+    (computed on first access); plan_operator: the lazy plan; last_run: the
+    backend, device and engine that ran.
+    """
+
+    def __init__(self, problem, out, shape, like):
+        self._problem, self._like, self._plan = problem, like, None
+        conv = (lambda a: _back(a, like)) if like is not None else (lambda a: a)
+        self.value = out.pop("value_t", None)
+        if self.value is None:
+            self.value = conv(out["value"][0])
+        self.value_linear = conv(out["value_linear"][0])
+        self.potential_a, self.potential_b = conv(out["F"]), conv(out["G"])
+        self.potential_aa = conv(out["F_aa"]) if "F_aa" in out else None
+        self.potential_bb = conv(out["G_bb"]) if "G_bb" in out else None
+        self.marginal_a, self.marginal_b = conv(out["marginal_a"]), conv(out["marginal_b"])
+        self.a_to_b = conv(out["a_to_b"]) if "a_to_b" in out else None
+        self.b_to_a = conv(out["b_to_a"]) if "b_to_a" in out else None
+        self.n_iter = int(out["n_iter"][0])
+        self.marginal_error = float(out["marginal_error"][0])
+        self.last_run = out["run"]
+        self.plan_operator = PlanOperator(problem, shape, like=like)
+
+    @property
+    def plan(self):
+        """The dense plan π (N, M), computed on first access."""
+        if self._plan is None:
+            self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
+        return _back(self._plan, self._like)
+
+    def __repr__(self):
+        return "OTResult(value=%r, n_iter=%d, marginal_error=%.3g)" % (
+            float(self.value), self.n_iter, self.marginal_error)
+
+
+_SCALE = {"sqeuclidean": 2.0, "halfsqeuclidean": 1.0, "SqDist(X,Y)": 2.0, "SqDist(X,Y) / IntCst(2)": 1.0}
+_COSTS = {"sqeuclidean": "sqeuclidean", "euclidean": "euclidean", "halfsqeuclidean": "halfsqeuclidean",
+          "SqDist(X,Y)": "sqeuclidean", "SqDist(X,Y) / IntCst(2)": "halfsqeuclidean",
+          "Norm2(X-Y)": "euclidean"}
+
+
+def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg=None,
+                 unbalanced=None, max_iter=None, tol=None, blur=None, reach=None, *,
+                 scaling=None, diameter=None, backend=None, threads=None):
+    """Entropic OT between the points X_a (N, D) with weights a (N,) and X_b (M, D)
+    with weights b (M,) (None: uniform), as GeomLoss 0.3.1's ``ot.solve_sample``.
+
+    cost: "sqeuclidean" (|x−y|², the default), "euclidean", "halfsqeuclidean",
+    or GeomLoss's KeOps formulas "SqDist(X,Y)", "SqDist(X,Y) / IntCst(2)",
+    "Norm2(X-Y)". debias subtracts the self terms (the Sinkhorn divergence).
+    Extras: scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
+    "online", "tensorized"), threads. Returns an OTResult.
+    """
+    if not isinstance(cost, str) or cost not in _COSTS:
+        raise GeomLossNotImplementedError(
+            "cost: %r is not supported (want one of %s; custom cost functions: use solve(C, ...))"
+            % (cost, ", ".join(sorted(_COSTS))))
+    like = X_a if _is_torch(X_a, X_b, a, b) else None
+    if like is None and _is_torch(X_b, a, b):
+        like = next(t for t in (X_b, a, b) if _is_torch(t))
+    dtype = _dtype(X_a, X_b, a, b)
+    x, y = _numpy(X_a, dtype), _numpy(X_b, dtype)
+    for name, t in (("X_a", x), ("X_b", y)):
+        if t.ndim == 3:
+            raise GeomLossNotImplementedError("%s: batched (B, N, D) inputs are not supported yet" % name)
+        if t.ndim != 2:
+            raise GeomLossValueError("%s: shape %s, want (N, D)" % (name, t.shape), ERR_SHAPE)
+    if x.shape[1] != y.shape[1]:
+        raise GeomLossValueError("X_b has %d columns but X_a has %d" % (y.shape[1], x.shape[1]), ERR_SHAPE)
+    N, M = x.shape[0], y.shape[0]
+    A, B = _weights("a", _numpy(a, dtype), N), _weights("b", _numpy(b, dtype), M)
+    problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], reg=reg, blur=blur,
+                   unbalanced=unbalanced, reach=reach, debias=debias, tol=tol, max_iter=max_iter,
+                   scaling=scaling, diameter=diameter, backend=backend, threads=threads)
+    want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
+            "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
+    out = _library.ot_solve(problem, want)
+    if like is not None:
+        out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
+    return OTResult(problem, out, (N, M), like)
+
+
+def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None, *,
+          scaling=None, backend=None, threads=None):
+    """Entropic OT for an explicit cost matrix C (N, M) and weights a, b (None:
+    uniform), as GeomLoss 0.3.1's ``ot.solve``: reg (ε, required) and
+    unbalanced (ρ) in units of C. Returns an OTResult without barycentric maps.
+    Tensors in give tensors out (value not differentiable: the library takes C
+    as data).
+    """
+    if reg is None:
+        raise GeomLossValueError("reg: a cost matrix needs reg (ε), in units of C", 2)
+    like = next((t for t in (C, a, b) if _is_torch(t)), None)
+    dtype = _dtype(C, a, b)
+    Cm = _numpy(C, dtype)
+    if Cm.ndim != 2:
+        raise GeomLossValueError("C: shape %s, want (N, M)" % (Cm.shape,), ERR_SHAPE)
+    N, M = Cm.shape
+    problem = dict(C=Cm, a=_weights("a", _numpy(a, dtype), N), b=_weights("b", _numpy(b, dtype), M),
+                   reg=reg, unbalanced=unbalanced, tol=tol, max_iter=max_iter, scaling=scaling,
+                   backend=backend, threads=threads)
+    want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "n_iter", "marginal_error"]
+    out = _library.ot_solve(problem, want)
+    if like is not None and _torch is not None:
+        out["value_t"] = _torch.tensor(float(out["value"][0]), dtype=_torch.float64 if dtype == np.float64
+                                       else _torch.float32, device=like.device)
+    return OTResult(problem, out, (N, M), like)
+
+
+def _value_tensor(out, problem, inputs, like):
+    """value as a tensor whose backward gives the envelope-theorem gradients."""
+    X_a, X_b, a, b = inputs
+    dt = _torch.float64 if out["value"].dtype == np.float64 else _torch.float32
+    scale = _SCALE.get(problem["cost"])
+    balanced = problem.get("unbalanced") is None and problem.get("reach") is None
+    grads = {}
+    if not problem["debias"] and scale is not None:
+        x, y = problem["x"], problem["y"]
+        grads[0] = scale * out["marginal_a"][:, None] * (x - out["a_to_b"])
+        grads[1] = scale * out["marginal_b"][:, None] * (y - out["b_to_a"])
+    if not problem["debias"] and balanced:
+        eps = problem["reg"] if problem["reg"] is not None else None
+        if eps is None:
+            blur = problem["blur"] if problem["blur"] is not None else 0.05
+            q = 1.0 if problem["cost"] == "euclidean" else 2.0
+            eps = _SCALE.get(problem["cost"], 1.0) * blur ** q
+        ma = 1.0 if problem["a"] is None else float(problem["a"].sum())
+        mb = 1.0 if problem["b"] is None else float(problem["b"].sum())
+        # d/da_i of the dual value at its optimum: f_i − ε(Σ_j b_j e^{(f_i+g_j−C_ij)/ε} − |b|) = f_i − ε(1 − |b|).
+        grads[2] = out["F"] - eps * (1.0 - mb)
+        grads[3] = out["G"] - eps * (1.0 - ma)
+    return _Value.apply(_torch.tensor(float(out["value"][0]), dtype=dt, device=like.device), grads,
+                        *[t if _is_torch(t) else None for t in inputs])
+
+
+if _torch is not None:
+    class _Value(_torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, v, grads, *inputs):
+            ctx.grads = grads
+            ctx.meta = [(t.shape, t.dtype, t.device) if t is not None else None for t in inputs]
+            return v.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            res = [None, None]
+            names = ("X_a", "X_b", "a", "b")
+            for k, meta in enumerate(ctx.meta):
+                if meta is None or not ctx.needs_input_grad[2 + k]:
+                    res.append(None)
+                    continue
+                if k not in ctx.grads:
+                    raise GeomLossNotImplementedError(
+                        "geomloss.ot: the gradient of value w.r.t. %s is available only with "
+                        "debias=False and, for X_a / X_b, the costs sqeuclidean or halfsqeuclidean; "
+                        "for a / b, balanced transport" % names[k])
+                shape, dtype, device = meta
+                gr = _torch.from_numpy(np.array(ctx.grads[k])).to(dtype=dtype, device=device).reshape(shape)
+                res.append(g.to(dtype) * gr)
+            return tuple(res)
