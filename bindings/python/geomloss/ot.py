@@ -97,6 +97,8 @@ class PlanOperator:
     call of the library (which solves the problem again, see the module).
     """
 
+    __array_ufunc__ = None  # so that ndarray @ P calls P.__rmatmul__
+
     def __init__(self, problem, shape, transposed=False, like=None):
         self._problem, self.shape, self._transposed, self._like = problem, shape, transposed, like
 
