@@ -17,7 +17,9 @@ The shared library is found through `ENV["GEOMLOSS_LIBRARY"]` (a path to
 (`dist/lib/libgeomloss.so`, built by `make lib`).
 
 Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
-[`potentials`](@ref), [`GeomLossError`](@ref). Also public (not exported):
+[`potentials`](@ref), [`GeomLossError`](@ref); the OT solver
+[`solve_sample`](@ref), [`plan_times`](@ref), [`barycentric_map`](@ref),
+[`transport_plan`](@ref) (GeomLoss 0.3.1's `geomloss.ot`). Also public (not exported):
 [`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
 [`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
 """
@@ -26,6 +28,7 @@ module GeomLoss
 using Libdl
 
 export samples_loss, samples_loss_with_gradients, potentials, GeomLossError
+export solve_sample, plan_times, barycentric_map, transport_plan, OTSolution
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -136,7 +139,8 @@ const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backen
                   :geomloss_last_engine, :geomloss_last_note, :geomloss_options_create,
                   :geomloss_options_destroy, :geomloss_options_set_int, :geomloss_options_set_double,
                   :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
-                  :geomloss_eval_f64)
+                  :geomloss_eval_f64, :geomloss_buffers_create, :geomloss_buffers_destroy,
+                  :geomloss_buffers_set, :geomloss_ot_solve_sample)
 
 function _resolve_all(h::Ptr{Cvoid}, path)
     for name in _SYMBOLS
@@ -463,5 +467,7 @@ function potentials_with_gradients(x, y; a = nothing, b = nothing, cot_F, cot_G,
                   cot_F = cot_F, cot_G = cot_G, options...)
     return (F = r.F, G = r.G, ∇x = r.∇x, ∇y = r.∇y, ∇a = r.∇a, ∇b = r.∇b)
 end
+
+include("ot.jl")
 
 end # module

@@ -484,4 +484,42 @@ end
     @test all(occursin("got -$k", msgs[k]) for k in 1:32)
 end
 
+@testset "OT solver: plans, products, barycentric maps" begin
+    rng = MersenneTwister(14)
+    D, N, M, eps = 2, 9, 7, 0.1
+    x, y = rand(rng, D, N), rand(rng, D, M) .+ 0.2
+    a, b = rand(rng, N) .+ 0.3, rand(rng, M) .+ 0.3
+    a ./= sum(a); b ./= sum(b)
+    sol = solve_sample(x, y; a = a, b = b, reg = eps, tol = 1e-12)
+    @test sol.marginal_error < 1e-12 && sol.n_iter > 0
+    @test maximum(abs.(sol.marginal_a .- a)) < 1e-11 && maximum(abs.(sol.marginal_b .- b)) < 1e-11
+    C = [sum(abs2, x[:, i] .- y[:, j]) for i in 1:N, j in 1:M]
+    P = transport_plan(sol)
+    @test size(P) == (N, M)
+    @test maximum(abs.(P .- (a * b') .* exp.((sol.potential_a .+ sol.potential_b' .- C) ./ eps))) < 1e-14
+    @test abs(sol.value_linear - sum(P .* C)) < 1e-13
+    @test abs(sol.value - (dot(a, sol.potential_a) + dot(b, sol.potential_b))) < 1e-13
+    V, U = randn(rng, M, 3), randn(rng, N, 2)
+    @test maximum(abs.(plan_times(sol, V) .- P * V)) < 1e-14
+    @test maximum(abs.(plan_times(sol, U; transpose = true) .- P' * U)) < 1e-14
+    @test maximum(abs.(plan_times(sol, ones(M)) .- sol.marginal_a)) < 1e-15
+    @test maximum(abs.(barycentric_map(sol) .- (y * P') ./ sum(P, dims = 2)')) < 1e-13
+    @test maximum(abs.(barycentric_map(sol; direction = :b_to_a) .- (x * P) ./ sum(P, dims = 1))) < 1e-13
+    # OT(b, a) = OT(a, b)ᵀ
+    sol2 = solve_sample(y, x; a = b, b = a, reg = eps, tol = 1e-12)
+    @test maximum(abs.(transport_plan(sol2) .- P')) < 1e-10
+    # a Dirac source: the plan is b
+    d = solve_sample(reshape([0.1, 0.4], 2, 1), y; b = b, blur = 0.05)
+    @test maximum(abs.(vec(transport_plan(d)) .- b)) < 1e-12
+    # Float32, and refusals naming the argument
+    s32 = solve_sample(Float32.(x), Float32.(y); reg = 0.1f0, tol = 1e-5)
+    @test s32.value isa Float32 && abs(s32.value - solve_sample(x, y; reg = 0.1, tol = 1e-9).value) < 1e-4
+    err = try solve_sample(x, y; a = 2 .* a, b = b, reg = eps); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :value && occursin("total masses differ", err.msg)
+    err = try plan_times(sol, ones(M + 1)); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :shape
+    err = try solve_sample(x, y; cost = :cityblock, reg = eps); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :invalid_option && occursin("cost", err.msg)
+end
+
 end # testset
