@@ -40,3 +40,20 @@ def test_pairwise_dask_example(tmp_path):
             for line in r.stdout.splitlines() if line.strip().startswith("[")]
     first = rows[0]
     assert len(first) == 5 and all(u < v for u, v in zip(first[1:], first[2:])), rows
+
+
+def test_match_clouds_example(tmp_path):
+    """examples/match_clouds.py converges, writes a PNG, and its links carry a large share of the mass."""
+    out = tmp_path / "match.png"
+    env = dict(os.environ)
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    r = subprocess.run([sys.executable, str(PKG_ROOT / "examples" / "match_clouds.py"),
+                        "--out", str(out), "-n", "60", "-m", "50", "--links", "120", "--reg", "0.01"],
+                       env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20000
+    m = re.search(r"(\d+) iterations, marginal error (\S+)", r.stdout)
+    assert m and float(m.group(2)) < 1e-9, r.stdout
+    m = re.search(r"the 120 strongest links carry (\S+)% of the mass", r.stdout)
+    assert m and float(m.group(1)) > 30, r.stdout  # a uniform plan: 120/3000 = 4 %
