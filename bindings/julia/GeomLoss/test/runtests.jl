@@ -395,6 +395,15 @@ end
     @test all(c -> c[2] >= 0 && c[3] >= 0, calls)
     # An exception in the callback is rethrown after the library returns.
     @test_throws ArgumentError samples_loss(x, y; progress = (s, i, n) -> throw(ArgumentError("stop")))
+    # ...and it cancels the evaluation: the callback is not called again.
+    ncalls = Ref(0)
+    @test_throws ArgumentError samples_loss(x, y; progress = (s, i, n) -> (ncalls[] += 1; throw(ArgumentError("stop"))))
+    @test ncalls[] == 1
+    # The new statuses map to their codes (constants generated from the header).
+    @test GeomLoss.STATUS_NAMES[10] == :cancelled && GeomLoss.STATUS_NAMES[11] == :device
+    @test GeomLossError(:cancelled, "c").status == GeomLoss.ERR_CANCELLED == 10
+    @test GeomLossError(:device, "d").status == GeomLoss.ERR_DEVICE == 11
+    @test GeomLoss.library_version() == VersionNumber(GeomLoss.VERSION_STRING)
     # Inputs are never written.
     x0, y0 = copy(x), copy(y)
     samples_loss_with_gradients(x, y)
