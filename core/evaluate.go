@@ -179,6 +179,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 				errs[b] = err
 				return
 			}
+			if errs[b] = progress(-1, 1); errs[b] != nil {
+				return
+			}
 			it.use(sc)
 			k, _ := par.Loss.kernel()
 			kernelLoss(it, k, par.Blur, o)

@@ -14,9 +14,15 @@ import "math"
 // after an initialisation with the log-weights alone (h = ℓ) at the first
 // temperature. After the iterations listed in the schedule's Jumps, the
 // duals are extrapolated to the next scale (Geometry.Jump). need says which
-// problems are solved. progress, if non-nil, is called before every
-// iteration; its error (e.g. a cancellation) stops the loop.
+// problems are solved. progress, if non-nil, is called before the
+// initialisation (k = −1) and before every iteration k; its error (e.g. a
+// cancellation) stops the loop.
 func solve[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, progress func(k, total int) error) (Duals[T], *Scale[T], error) {
+	if progress != nil {
+		if err := progress(-1, len(sched.Eps)); err != nil {
+			return Duals[T]{}, nil, err
+		}
+	}
 	level := 0
 	sc, err := g.Scale(level)
 	if err != nil {

@@ -192,7 +192,18 @@ func run[T core.Float](t *testing.T, newEngine EngineFunc[T], quick bool, tol []
 			t.Run("cancel", func(t *testing.T) { cancel(t, newEngine, true) })
 		})
 	}
+	if _, ok := newEngine(core.Resources{}).(core.BlockSparseEngine[T]); ok {
+		bs := func(x, y core.Cloud[T], cost core.Cost, r *core.Ranges, threads int) (core.Pair[T], error) {
+			return newEngine(core.Resources{Threads: threads}).(core.BlockSparseEngine[T]).BlockSparsePair(x, y, cost, r)
+		}
+		t.Run("blocksparse", func(t *testing.T) {
+			RunBlockSparse(t, bs, f)
+			t.Run("cancel", func(t *testing.T) { blockCancel(t, newEngine) })
+		})
+	}
 }
+
+func asErr(err error, target **core.Error) bool { return errors.As(err, target) }
 
 // cancel checks that reductions on an engine whose Stop is set return an
 // ErrCancelled error, that they work again once built without it, and that

@@ -25,6 +25,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/template"
 )
@@ -596,6 +597,23 @@ type smKernel struct {
 }
 
 func main() {
+	if err := generate("."); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+// outputs lists the files generate writes, in order.
+func outputs() []string {
+	var r []string
+	for _, v := range variants() {
+		r = append(r, "kern_"+strings.ToLower(v.N)+".go")
+	}
+	return r
+}
+
+// generate writes the kernel files (see outputs) into dir.
+func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
 		"exp":  expCode,
 		"ld":   ld,
@@ -637,15 +655,17 @@ func main() {
 		}{v, &v, sm, ks, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
-			panic(err)
+			return err
 		}
+		name := filepath.Join(dir, "kern_"+strings.ToLower(v.N)+".go")
 		src, err := format.Source(buf.Bytes())
 		if err != nil {
-			os.WriteFile("kern_"+strings.ToLower(v.N)+".go.bad", buf.Bytes(), 0o644)
-			panic(err)
+			os.WriteFile(name+".bad", buf.Bytes(), 0o644)
+			return fmt.Errorf("%s: %v (unformatted source in %s.bad)", name, err, name)
 		}
-		if err := os.WriteFile("kern_"+strings.ToLower(v.N)+".go", src, 0o644); err != nil {
-			panic(err)
+		if err := os.WriteFile(name, src, 0o644); err != nil {
+			return err
 		}
 	}
+	return nil
 }
