@@ -9,9 +9,9 @@
 #   4. panics: a build with test hooks makes exports panic on purpose
 #   5. valgrind memcheck: errors on a -tags valgrind build (no suppressions),
 #      leaks on the release build (tests/c/valgrind-go.supp; see there)
-#   6. the Go fuzz targets of capi/internal/abi, briefly
-# Environment: GEOMLOSS_FUZZTIME (default 20s for FuzzEval, a quarter of it
-# for the others; 0 skips), GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
+# (The Go fuzz targets of capi/internal/abi run from build/test.sh, through
+# build/fuzz.sh.)
+# Environment: GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -133,13 +133,4 @@ if [ "${GEOMLOSS_SKIP_VALGRIND:-0}" != 1 ]; then
   fi
 fi
 
-FUZZ="${GEOMLOSS_FUZZTIME:-20s}"
-if [ "$FUZZ" != 0 ] && [ "$FUZZ" != 0s ]; then
-  step "fuzzing the validation layer (FuzzEval $FUZZ)"
-  secs="${FUZZ%s}"
-  short="$(( (secs + 3) / 4 ))s"
-  go test -run '^$' -fuzz '^FuzzEval$' -fuzztime "$FUZZ" ./capi/internal/abi
-  go test -run '^$' -fuzz '^FuzzOptions$' -fuzztime "$short" ./capi/internal/abi
-  go test -run '^$' -fuzz '^FuzzCheckSizes$' -fuzztime "$short" ./capi/internal/abi
-fi
 echo "-- test-c: all passed in $((SECONDS - t0))s"

@@ -97,6 +97,9 @@ func (e engine[T]) Name() string   { return e.name }
 func (e engine[T]) Device() string { return "cpu" }
 
 func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	if e.portableBetter(x, y) { // route.go
+		return core.Portable[T](e.res).Pair(x, y, cost)
+	}
 	return e.newPair(x, y, cost), nil
 }
 
@@ -107,6 +110,9 @@ func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error
 // are the online Pair's, bit for bit. Coordinates are still read for the
 // gradients.
 func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	if e.portableBetter(x, y) { // route.go
+		return core.Portable[T](e.res).(core.DenseEngine[T]).DensePair(x, y, cost)
+	}
 	p := e.newPair(x, y, cost)
 	p.dense = aligned64[T](p.n * p.mp)
 	fill := e.k.sq[dIndex(p.d)]
