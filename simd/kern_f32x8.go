@@ -6133,6 +6133,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6155,6 +6156,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6176,6 +6178,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6199,6 +6202,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6223,6 +6227,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6251,6 +6256,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6278,6 +6284,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6307,6 +6314,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6331,6 +6339,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6345,6 +6354,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6358,6 +6368,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6373,6 +6384,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6649,6 +6661,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6673,6 +6686,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6697,6 +6711,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6723,6 +6738,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6753,6 +6769,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6783,6 +6800,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6813,6 +6831,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6845,6 +6864,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6875,6 +6895,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6891,6 +6912,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6907,6 +6929,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6925,6 +6948,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -7231,6 +7255,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7257,6 +7282,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7284,6 +7310,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7313,6 +7340,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7349,6 +7377,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7381,6 +7410,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7414,6 +7444,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7449,6 +7480,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7485,6 +7517,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7503,6 +7536,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7522,6 +7556,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7543,6 +7578,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -8321,6 +8357,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8342,6 +8379,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8362,6 +8400,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8384,6 +8423,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8409,6 +8449,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8436,6 +8477,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8462,6 +8504,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8490,6 +8533,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8515,6 +8559,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8528,6 +8573,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8540,6 +8586,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8554,6 +8601,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8795,6 +8843,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8816,6 +8865,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8837,6 +8887,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -8860,6 +8911,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8891,6 +8943,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8918,6 +8971,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8945,6 +8999,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -8974,6 +9029,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9005,6 +9061,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9018,6 +9075,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9031,6 +9089,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -9046,6 +9105,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9293,6 +9353,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9314,6 +9375,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9336,6 +9398,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9360,6 +9423,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9397,6 +9461,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9424,6 +9489,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9452,6 +9518,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9482,6 +9549,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9519,6 +9587,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9532,6 +9601,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9546,6 +9616,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9562,6 +9633,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
