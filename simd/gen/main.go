@@ -193,8 +193,16 @@ type kernel struct {
 var unroll = 2
 
 // U is the number of column groups per loop iteration, Step its column step.
-func (k kernel) U() int    { return unroll }
-func (k kernel) Step() int { return unroll * k.W }
+func (k kernel) U() int {
+	if k.G && unrollG > 0 {
+		return unrollG
+	}
+	return unroll
+}
+func (k kernel) Step() int { return k.U() * k.W }
+
+// unrollG, if set, overrides unroll for the gradient kernels.
+var unrollG = 0
 
 // group is one vector of columns in flight in a loop iteration: its
 // variables carry the suffix Sfx, its columns start at j + O.
@@ -288,25 +296,24 @@ func ld(x any, c string) string {
 // t − ⌊t⌋ (VREDUCE), p(f), out = p·2^⌊t⌋ (VSCALEF, which floors its
 // exponent operand itself).
 //
-// AVX2: t = max(in, Lo − 1), n = round(t) by the magic-number addition
-// (t + 1.5·2^mant holds n in its low mantissa bits), r = t − n ∈ [−½, ½],
-// p(r), and out = p·2ⁿ by adding n to p's exponent field (an integer add of
-// n << mant to p's bits, which is exactly the product since p ∈ [2^−½, 2^½]
-// and n ∈ [Lo − 1, slack] keep every result a normal number: no VMULPS on the
-// busy multiply pipes); the lanes with t < Lo are then cleared. In float32
-// the clamp is an unsigned integer minimum of the bit patterns (VPMINUD,
-// any of Zen 3's four vector pipes, instead of VMAXPS on the two multiply
-// pipes): for every non-NaN t, bits(max(t, Lo−1)) = min_unsigned(bits(t),
-// bits(Lo−1)), since the negative floats above Lo − 1 and all the
-// non-negative ones have smaller unsigned bit patterns (sign bit 0, or a
-// smaller magnitude), and −∞ a larger one. AVX2 has no 64-bit unsigned
-// minimum, so float64 keeps VMAXPD.
+// AVX2: t = max(in, Lo − 1); n = round(t) (VROUNDPS, nearest even) and
+// r = t − n ∈ [−½, ½], exact; off the critical path, the magic-number sum
+// t + 1.5·2^mant holds the same n in its low mantissa bits; p(r); out = p·2ⁿ
+// by adding n << mant to p's bits (an integer add, exactly the product:
+// p ∈ [2^−½, 2^½] and n ∈ [Lo − 1, slack] keep every result a normal
+// number; no VMULPS on the busy multiply pipes); the lanes with t < Lo are
+// then cleared. In float32 the clamp is an unsigned integer minimum of the
+// bit patterns (VPMINUD, any of Zen 3's four vector pipes, instead of VMAXPS
+// on the two multiply pipes): for every non-NaN t, bits(max(t, Lo − 1)) =
+// min_unsigned(bits(t), bits(Lo − 1)), since the non-negative floats and
+// the negative ones above Lo − 1 have smaller unsigned bit patterns (sign
+// bit 0, or a smaller magnitude) and those below it, −∞ included, larger
+// ones. AVX2 has no 64-bit unsigned minimum: float64 keeps VMAXPD.
 //
-// The polynomial is evaluated by Estrin's scheme (polyCode): the same
-// coefficients, its latency chain ⌈log₂(deg+1)⌉ + 1 multiply-adds deep
-// instead of deg, which matters more than its two or three extra multiplies:
-// the loops are bound by how many vectors fit in flight in the out-of-order
-// window (see the package doc, "Performance").
+// The polynomial's evaluation (polyCode) is a tree: the loops are bound by
+// how many vectors fit in flight in the out-of-order window, i.e. by each
+// vector's latency chain, more than by the multiply pipes (see the package
+// doc, "Performance").
 func expCode(x any, in, out string) string {
 	t := asTab(x)
 	v := t.Variant
@@ -322,7 +329,7 @@ func expCode(x any, in, out string) string {
 	}
 	if !v.Scale {
 		fmt.Fprintf(&b, "%sm := %st.Add(%s)\n", out, out, ld(t, "magic"))
-		fmt.Fprintf(&b, "%sf := %st.Sub(%sm.Sub(%s))\n", out, out, out, ld(t, "magic"))
+		fmt.Fprintf(&b, "%sf := %st.Sub(%st.RoundToEven())\n", out, out, out)
 	}
 	b.WriteString(polyCode(t, out+"f", out+"p"))
 	if v.Scale {
