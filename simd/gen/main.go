@@ -13,9 +13,26 @@
 //     on the machines we measured. Scalars are prepared by the caller, vector
 //     zero comes from memory, the horizontal maximum of the rare rescale path
 //     is a vector butterfly, and horizontal sums run after VZEROUPPER.
-//   - Constants are loaded from a 64-byte aligned table inside the loop (the
-//     loads fold into the arithmetic as memory operands): Go allocates only
-//     15 vector registers, which the accumulators and temporaries need.
+//   - Constants are loaded from a 64-byte aligned table inside the loop, one
+//     load per use: Go allocates only 15 vector registers, which the
+//     accumulators and temporaries need, and it never folds a load into the
+//     arithmetic as a memory operand (each load is its own instruction).
+//   - Two column groups (vectors) per loop iteration, then the odd one: the
+//     loop overhead and the soft-min's raise check (one compare on the two
+//     groups' maximum) are shared, and the second group's constants come
+//     from an identical copy of the table (kc…b), so that the compiler does
+//     not merge the two groups' loads into one value it would then keep live,
+//     and spill, across both groups. For the same reason the gradient
+//     kernels recompute x − y after the exponential (behind a store, which
+//     keeps the compiler from merging it with the first computation) rather
+//     than keep D differences per group live.
+//   - The loops are latency-bound: on Zen 3 the multiply pipes would allow
+//     ~1 pair per cycle in float32, but each vector's dependency chain (load,
+//     distance, exponent, polynomial, sum: ~60 cycles) times ~50 instructions
+//     per vector fills the out-of-order window. So every change shortens
+//     the chain or the instruction count: the maximum's subtraction moved
+//     off the chain (t = (h − m) + c·C), a tree polynomial, VROUNDPS for the
+//     reduction, integer exponent scaling (see expCode).
 package main
 
 import (
