@@ -1,5 +1,5 @@
 # Every target is a script in build/ (see build/README.md); this file only names them.
-.PHONY: lib test demo bench install clean deps
+.PHONY: lib test demo bench install clean deps wheel
 PREFIX ?= /usr/local
 
 lib:
@@ -14,5 +14,7 @@ install: lib
 	PREFIX="$(PREFIX)" bash build/install.sh
 deps:
 	bash build/deps.sh
+wheel:
+	bash build/wheel.sh
 clean:
 	rm -rf dist

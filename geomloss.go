@@ -48,14 +48,21 @@ func DefaultParams() Params { return core.DefaultParams() }
 type Options struct {
 	// Threads bounds the CPU threads used; ≤ 0 means all cores.
 	Threads int
+	// Device selects the hardware (auto: a usable GPU engine, else the CPU).
+	Device core.Device
 }
 
-// Evaluate computes the loss and the outputs req asks for, on the fastest
-// CPU engine available. Errors are *Error values naming the bad argument.
+// Evaluate computes the loss and the outputs req asks for, on the best
+// engine of the registry for the device (the SIMD CPU engine unless a GPU
+// engine is registered and usable). Errors are *Error values naming the bad
+// argument.
 func Evaluate[T core.Float](par Params, pr Problem[T], req Request[T], opts ...Options) (*Result[T], error) {
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	return core.Evaluate(core.Config[T]{Engine: simd.For[T](), Threads: o.Threads}, par, pr, req)
+	return core.Evaluate(core.Config[T]{Device: o.Device, Threads: o.Threads}, par, pr, req)
 }
+
+// The SIMD engine registers itself with core's engine registry.
+var _ = simd.Selected

@@ -17,6 +17,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/capi/internal/abi"
@@ -325,15 +326,21 @@ func eval[T float32 | float64](opts *C.geomloss_options, B, N, M, D C.int64_t, i
 			return finish(&abi.Error{Status: abi.ErrMemory, Msg: "progress: out of memory"})
 		}
 		defer C.free(unsafe.Pointer(stage))
+		var cancel atomic.Bool // a non-zero return of the callback cancels
 		err = abi.Relay(func(pf func(string, int, int)) error {
 			hook("the evaluation goroutine", int64(d.D)-1)
 			var e error
-			rep, e = abi.Eval(&o, d, ins, outs, pf)
+			rep, e = abi.Eval(&o, d, ins, outs, func(s string, iter, total int) bool {
+				pf(s, iter, total)
+				return cancel.Load()
+			})
 			return e
 		}, func(s string, iter, total int) {
 			n := copy(unsafe.Slice((*byte)(unsafe.Pointer(stage)), 255), s)
 			*(*byte)(unsafe.Add(unsafe.Pointer(stage), n)) = 0
-			C.glc_call_progress(progress, stage, C.int64_t(iter), C.int64_t(total), userData)
+			if C.glc_call_progress(progress, stage, C.int64_t(iter), C.int64_t(total), userData) != 0 {
+				cancel.Store(true)
+			}
 		})
 	}
 	if err != nil {

@@ -2,17 +2,25 @@ package core
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
+	"sync"
 )
 
 // Config chooses how an evaluation runs.
 type Config[T Float] struct {
-	// Engine performs the online reductions; nil means the portable engine.
+	// Engine, if non-nil, performs every reduction (with the resources it was
+	// built with: a cancellation then takes effect between iterations only).
+	// nil means the registry's best engine for Device (see NewEngine), built
+	// with Threads and the evaluation's cancellation flag.
 	Engine Engine[T]
-	// Threads bounds the goroutines a reduction uses; ≤ 0 means all cores.
+	// Device selects the hardware when Engine is nil.
+	Device Device
+	// Threads bounds the CPU threads an evaluation uses; ≤ 0 means all cores.
 	Threads int
 	// TensorizedCap bounds B·N·M for the tensorized backend, which stores
-	// four dense matrices per batch item (N×M twice, N×N, M×M); ≤ 0 means
-	// DefaultTensorizedCap.
+	// up to four dense matrices per batch item (N×M twice, N×N, M×M); ≤ 0
+	// means DefaultTensorizedCap.
 	TensorizedCap int64
 }
 
@@ -24,6 +32,12 @@ const DefaultTensorizedCap = 1 << 26
 // Evaluate computes the loss par.Loss between the B pairs of measures of pr,
 // and the outputs req asks for. It validates every input first and returns
 // an *Error naming the bad argument; it never modifies pr.
+//
+// With req.Progress set, the computation runs on another goroutine and the
+// progress reports are delivered on the calling one (the thread of a C
+// caller), one at a time, plus a repeat of the latest report at least every
+// HeartbeatInterval; a report returning true cancels the evaluation, which
+// then returns an ErrCancelled error within about one heartbeat.
 func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T]) (*Result[T], error) {
 	if err := par.Validate(); err != nil {
 		return nil, err
@@ -31,57 +45,90 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 	if err := pr.validate(par, &req); err != nil {
 		return nil, err
 	}
-	eng := cfg.Engine
-	if eng == nil {
-		eng = Portable[T]()
+	stop := new(Stop)
+	if req.Progress == nil {
+		return evaluate(cfg, par, pr, req, stop, nil)
 	}
-	res := &Result[T]{Value: make([]T, pr.B)}
-	backend, note, err := chooseBackend(par, pr, cfg.TensorizedCap)
+	var res *Result[T]
+	err := relay(req.Progress, stop, func(report func(string, int, int)) error {
+		var err error
+		res, err = evaluate(cfg, par, pr, req, stop, report)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	res.Backend, res.Note, res.Engine = backend, note, eng.Name()
-	if _, ok := eng.(DenseEngine[T]); backend == Tensorized && !ok {
-		res.Engine = "portable"
+	return res, nil
+}
+
+// evaluate runs a validated evaluation; report (nil = none) must be safe
+// for concurrent use.
+func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T], stop *Stop, report func(string, int, int)) (*Result[T], error) {
+	B, N, M, D := pr.B, pr.N, pr.M, pr.D
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
 	}
+	// Batches of at least one item per core run one item per worker, each
+	// on a single-threaded engine; otherwise items run in turn on all cores.
+	workers := 1
+	if cfg.Engine == nil && B >= 2 && B >= threads {
+		workers = threads
+	}
+	engines := make([]Engine[T], workers)
+	var notes []string
+	for w := range engines {
+		if cfg.Engine != nil {
+			engines[w] = cfg.Engine
+			continue
+		}
+		res := Resources{Threads: threads, Stop: stop}
+		if workers > 1 {
+			res.Threads = 1
+		}
+		eng, note, err := NewEngine[T](cfg.Device, res)
+		if err != nil {
+			return nil, err
+		}
+		engines[w] = eng
+		if w == 0 && note != "" {
+			notes = append(notes, note)
+		}
+	}
+	eng := engines[0]
+	backend, note, err := chooseBackend(par, pr, eng, cfg.TensorizedCap)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	res := &Result[T]{Value: make([]T, B), Backend: backend, Engine: eng.Name(), Device: eng.Device()}
 	alloc := func(want bool, n int) []T {
 		if want {
 			return make([]T, n)
 		}
 		return nil
 	}
-	B, N, M, D := pr.B, pr.N, pr.M, pr.D
 	res.F, res.G = alloc(req.Potentials, B*N), alloc(req.Potentials, B*M)
 	res.GradX, res.GradY = alloc(req.GradX, B*N*D), alloc(req.GradY, B*M*D)
 	res.GradA, res.GradB = alloc(req.GradA, B*N), alloc(req.GradB, B*M)
 
 	var epsList []float64
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
-		diam := par.Diameter
-		if diam == 0 {
-			diam = EstimateDiameter(pr.X, pr.Y, D)
+		if epsList, err = epsSchedule(par, pr); err != nil { // bounded, see scheduleguard.go
+			return nil, err
 		}
-		if diam == 0 { // all points identical: §8.4
-			diam = par.Blur
-		}
-		epsList = EpsSchedule(par.P, diam, par.Blur, par.Scaling)
 	}
 	cost := CostHalfSquared
 	if par.P == 1 {
 		cost = CostEuclidean
 	}
-	threads := cfg.Threads
-	dense := densePair[T]
-	if de, ok := eng.(DenseEngine[T]); ok {
-		dense = de.DensePair
-	}
-	pair := func(x, y Cloud[T]) Pair[T] {
-		if backend == Tensorized {
-			return dense(x, y, cost, threads)
-		}
-		return eng.Pair(x, y, cost, threads)
-	}
-	for b := 0; b < B; b++ {
+	need := Needs{Cross: true, Self: par.Loss != Sinkhorn || par.Debias}
+
+	errs := make([]error, B)
+	geoNotes := make([]string, B)
+	runItem := func(b int, eng Engine[T], threads int) {
 		it := &item[T]{
 			x: Cloud[T]{Pts: pr.X[b*N*D : (b+1)*N*D], N: N, D: D},
 			y: Cloud[T]{Pts: pr.Y[b*M*D : (b+1)*M*D], N: M, D: D},
@@ -89,7 +136,6 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 		}
 		it.ma, it.mb = mass(pr.A, b, N), mass(pr.Bw, b, M)
 		it.la, it.lb = logWeights(it.a), logWeights(it.b)
-		it.xy, it.yx, it.xx, it.yy = pair(it.x, it.y), pair(it.y, it.x), pair(it.x, it.x), pair(it.y, it.y)
 		o := &outputs[T]{
 			value: &res.Value[b],
 			f:     sub(res.F, b, N), g: sub(res.G, b, M),
@@ -100,27 +146,85 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])
 		}
-		var progress func(k, total int)
-		if req.Progress != nil {
+		progress := func(k, total int) error { return stop.Err() }
+		if report != nil {
 			stage := par.Loss.String()
 			if B > 1 {
 				stage = fmt.Sprintf("%s (batch item %d of %d)", stage, b+1, B)
 			}
-			progress = func(k, total int) { req.Progress(stage, k+1, total) }
+			progress = func(k, total int) error {
+				report(stage, k+1, total)
+				return stop.Err()
+			}
 		}
+		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.la, it.lb, need, cost)
+		if err != nil {
+			errs[b] = err
+			return
+		}
+		defer func() {
+			if cerr := g.Close(); cerr != nil && errs[b] == nil {
+				errs[b] = cerr
+			}
+		}()
+		geoNotes[b] = gnote
 		switch par.Loss {
 		case Sinkhorn:
-			sinkhorn(it, par, epsList, o, progress)
+			errs[b] = sinkhorn(it, g, par, epsList, o, progress)
 		case Hausdorff:
-			hausdorff(it, par, epsList, o, progress)
+			errs[b] = hausdorff(it, g, par, epsList, o, progress)
 		default:
+			sc, err := g.Scale(g.Levels() - 1)
+			if err != nil {
+				errs[b] = err
+				return
+			}
+			if errs[b] = progress(-1, 1); errs[b] != nil {
+				return
+			}
+			it.use(sc)
 			k, _ := par.Loss.kernel()
 			kernelLoss(it, k, par.Blur, o)
-			if progress != nil {
-				progress(0, 1)
+			if errs[b] = it.err; errs[b] == nil {
+				errs[b] = progress(0, 1)
 			}
 		}
 	}
+	if workers == 1 {
+		for b := 0; b < B; b++ {
+			if runItem(b, eng, threads); errs[b] != nil {
+				break
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		next := make(chan int, B)
+		for b := 0; b < B; b++ {
+			next <- b
+		}
+		close(next)
+		for w := range engines {
+			wg.Go(func() {
+				for b := range next {
+					if stop.Stopped() {
+						errs[b] = Cancelled()
+						continue
+					}
+					runItem(b, engines[w], 1)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if geoNotes[0] != "" {
+		notes = append(notes, geoNotes[0])
+	}
+	res.Note = strings.Join(notes, "; ")
 	// Never hand back a silent NaN: an overflow (e.g. float32 with a tiny blur
 	// and far-apart clouds) becomes an error.
 	for _, out := range []struct {
@@ -132,38 +236,6 @@ func Evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T])
 		}
 	}
 	return res, nil
-}
-
-// chooseBackend applies GeomLoss's auto rule (§1.4) and the tensorized memory cap.
-func chooseBackend[T Float](par Params, pr Problem[T], capEntries int64) (Backend, string, error) {
-	if capEntries <= 0 {
-		capEntries = DefaultTensorizedCap
-	}
-	nm := int64(pr.N) * int64(pr.M)
-	fits := nm <= capEntries/int64(pr.B) && int64(pr.N)*int64(pr.N) <= capEntries && int64(pr.M)*int64(pr.M) <= capEntries
-	b := par.Backend
-	if b == Auto {
-		switch {
-		case nm <= 5000*5000:
-			b = Tensorized
-		case pr.D <= 3 && par.Loss == Sinkhorn && nm > 10000*10000 && par.P == 2:
-			b = Multiscale
-		default:
-			b = Online
-		}
-		if b == Tensorized && !fits {
-			return Online, fmt.Sprintf("auto: B·N·M = %d exceeds the tensorized cap %d; ran online", int64(pr.B)*nm, capEntries), nil
-		}
-	}
-	switch b {
-	case Tensorized:
-		if !fits {
-			return 0, "", errorf(ErrMemory, "backend: tensorized needs B·N·M = %d·%d·%d dense entries, over the cap of %d; use backend online", pr.B, pr.N, pr.M, capEntries)
-		}
-	case Multiscale:
-		return Online, "multiscale backend not implemented yet: ran online", nil
-	}
-	return b, "", nil
 }
 
 // weightsOf returns item b's weights, or uniform weights 1/n when w is nil.

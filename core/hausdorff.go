@@ -73,10 +73,15 @@ import "math"
 // computed is the loop's residual: about 1e-2 (relative) at scaling 0.5,
 // 1e-3 at 0.95 and 3e-4 at 0.99 (blur 0.4, diameter 2) — the same
 // convergence caveat as the Sinkhorn gradients (§7.2).
-func hausdorff[T Float](it *item[T], par Params, epsList []float64, o *outputs[T], progress func(int, int)) {
+func hausdorff[T Float](it *item[T], g Geometry[T], par Params, epsList []float64, o *outputs[T], progress func(int, int) error) error {
 	eps := math.Pow(par.Blur, float64(par.P))
-	d := sinkhornLoop(it, epsList, math.Inf(1), false, true, progress)
-	hausdorffAt(it, eps, d.faa, d.gbb, o)
+	d, sc, err := solve(g, g.Schedule(epsList), math.Inf(1), Needs{Self: true}, progress)
+	if err != nil {
+		return err
+	}
+	it.use(sc)
+	hausdorffAt(it, eps, d.FAA, d.GBB, o)
+	return it.err
 }
 
 // hausdorffAt evaluates H, its potentials and its gradients (see hausdorff)

@@ -208,10 +208,18 @@ func hausConverged(par Params) hausEval {
 		it := &item[float64]{x: x, y: y, a: weightsOf(pr.A, 0, pr.N), b: weightsOf(pr.Bw, 0, pr.M)}
 		it.la, it.lb = logWeights(it.a), logWeights(it.b)
 		it.ma, it.mb = mass(pr.A, 0, pr.N), mass(pr.Bw, 0, pr.M)
-		it.xy, it.yx = densePair(x, y, cost, 1), densePair(y, x, cost, 1)
-		it.xx, it.yy = densePair(x, x, cost, 1), densePair(y, y, cost, 1)
+		g, err := newSingleScale(x, y, it.la, it.lb, Needs{Cross: true, Self: true}, func(u, v Cloud[float64]) (Pair[float64], error) {
+			return densePair(u, v, cost, Resources{Threads: 1})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		eps := math.Pow(par.Blur, float64(par.P))
-		d := sinkhornLoop(it, EpsSchedule(par.P, par.Diameter, par.Blur, par.Scaling), math.Inf(1), false, true, nil)
+		d, sc, err := solve[float64](g, g.Schedule(EpsSchedule(par.P, par.Diameter, par.Blur, par.Scaling)), math.Inf(1), Needs{Self: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it.use(sc)
 		polish := func(pair Pair[float64], l, f []float64) {
 			h, ft := make([]float64, len(f)), make([]float64, len(f))
 			for k := 0; k < 500; k++ {
@@ -227,8 +235,8 @@ func hausConverged(par Params) hausEval {
 			}
 			t.Fatalf("the self problem did not converge")
 		}
-		polish(it.xx, it.la, d.faa)
-		polish(it.yy, it.lb, d.gbb)
+		polish(it.xx, it.la, d.FAA)
+		polish(it.yy, it.lb, d.GBB)
 		res := &Result[float64]{Value: make([]float64, 1)}
 		alloc := func(want bool, n int) []float64 {
 			if want {
@@ -244,7 +252,7 @@ func hausConverged(par Params) hausEval {
 		if req.CotValue != nil {
 			o.cv = req.CotValue[0]
 		}
-		hausdorffAt(it, eps, d.faa, d.gbb, o)
+		hausdorffAt(it, eps, d.FAA, d.GBB, o)
 		return res
 	}
 }

@@ -18,15 +18,26 @@ import (
 // expFast: relative error below 1e-15 (measured ≤ 5e-16), flushed to 0 below
 // e^−707 < 2⁻¹⁰¹⁹. Results are identical bit for bit whatever the thread
 // count and whether or not the gradient is asked for.
-func Portable[T Float]() Engine[T] { return portable[T]{} }
+func Portable[T Float](res Resources) Engine[T] { return portable[T]{res: res} }
 
-type portable[T Float] struct{}
+type portable[T Float] struct{ res Resources }
 
-func (portable[T]) Name() string { return "portable" }
+func (portable[T]) Name() string   { return "portable" }
+func (portable[T]) Device() string { return "cpu" }
 
-func (portable[T]) Pair(x, y Cloud[T], cost Cost, threads int) Pair[T] {
-	return &rowPair[T]{x: x, y: y, cost: cost, threads: threads, row: onlineRow[T]{x: x, y: y, cost: cost}}
+func (e portable[T]) Pair(x, y Cloud[T], cost Cost) (Pair[T], error) {
+	return &rowPair[T]{x: x, y: y, cost: cost, res: e.res, row: onlineRow[T]{x: x, y: y, cost: cost}}, nil
 }
+
+// DensePair implements DenseEngine with core's portable dense Pair.
+func (e portable[T]) DensePair(x, y Cloud[T], cost Cost) (Pair[T], error) {
+	return densePair(x, y, cost, e.res)
+}
+
+var (
+	_ Engine[float32]      = portable[float32]{}
+	_ DenseEngine[float64] = portable[float64]{}
+)
 
 // costRows produces the squared distances s_ij (j < M) of one row i into buf.
 // The online engine computes them on the fly; the tensorized backend reads a
@@ -82,11 +93,14 @@ func (r onlineRow[T]) sqDists(i int, buf []T) []T {
 
 // rowPair implements Pair over any source of squared-distance rows.
 type rowPair[T Float] struct {
-	x, y    Cloud[T]
-	cost    Cost
-	threads int
-	row     costRows[T]
+	x, y Cloud[T]
+	cost Cost
+	res  Resources
+	row  costRows[T]
 }
+
+// Close releases nothing: a rowPair holds only garbage-collected memory.
+func (p *rowPair[T]) Close() error { return nil }
 
 // ParallelRows splits the rows [0, n) into at most threads contiguous chunks
 // (≤ 0: all cores; chunks of at least minRows rows) and runs body on each
@@ -115,18 +129,19 @@ func ParallelRows(n, threads, minRows int, body func(lo, hi int)) {
 	wg.Wait()
 }
 
-func (p *rowPair[T]) SoftMin(eps T, h, out, grad []T) {
+func (p *rowPair[T]) SoftMin(eps T, h, out, grad []T) error {
 	m := p.y.N
-	ParallelRows(p.x.N, p.threads, 64, func(lo, hi int) {
+	ParallelRows(p.x.N, p.res.Threads, 64, func(lo, hi int) {
 		sbuf, z := make([]T, m), make([]float64, m)
 		var r []float64
 		if grad != nil && p.cost == CostEuclidean {
 			r = make([]float64, m)
 		}
-		for i := lo; i < hi; i++ {
+		for i := lo; i < hi && !p.res.Stop.Stopped(); i++ {
 			p.softMinRow(i, eps, h, out, grad, p.row.sqDists(i, sbuf), z, r)
 		}
 	})
+	return p.res.Stop.Err()
 }
 
 // softMinRow reduces row i given its squared distances s:
@@ -262,14 +277,15 @@ func accumGrad[T Float](g, c []float64, x []T, y Cloud[T]) {
 	}
 }
 
-func (p *rowPair[T]) KernelSum(k Kernel, sigma T, wts, out, grad []T) {
+func (p *rowPair[T]) KernelSum(k Kernel, sigma T, wts, out, grad []T) error {
 	m := p.y.N
-	ParallelRows(p.x.N, p.threads, 64, func(lo, hi int) {
+	ParallelRows(p.x.N, p.res.Threads, 64, func(lo, hi int) {
 		sbuf, c := make([]T, m), make([]float64, m)
-		for i := lo; i < hi; i++ {
+		for i := lo; i < hi && !p.res.Stop.Stopped(); i++ {
 			p.kernelRow(i, k, sigma, wts, out, grad, p.row.sqDists(i, sbuf), c)
 		}
 	})
+	return p.res.Stop.Err()
 }
 
 // kernelRow reduces row i given its squared distances s: out_i = Σ_j w_j k_ij

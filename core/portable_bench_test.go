@@ -49,7 +49,7 @@ func benchSoftMin[T Float](b *testing.B) {
 	for _, cost := range []Cost{CostHalfSquared, CostEuclidean} {
 		for _, g := range []bool{false, true} {
 			b.Run(fmt.Sprintf("p=%d/grad=%v", cost, g), func(b *testing.B) {
-				p := Portable[T]().Pair(x, y, cost, 1)
+				p, _ := Portable[T](Resources{Threads: 1}).Pair(x, y, cost)
 				out := make([]T, benchN)
 				var grad []T
 				if g {
@@ -68,7 +68,7 @@ func benchKernel[T Float](b *testing.B) {
 	x, y, w := benchClouds[T]()
 	for _, g := range []bool{false, true} {
 		b.Run(fmt.Sprintf("gaussian/grad=%v", g), func(b *testing.B) {
-			p := Portable[T]().Pair(x, y, CostHalfSquared, 1)
+			p, _ := Portable[T](Resources{Threads: 1}).Pair(x, y, CostHalfSquared)
 			out := make([]T, benchN)
 			var grad []T
 			if g {

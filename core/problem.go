@@ -1,41 +1,6 @@
 package core
 
-import (
-	"fmt"
-	"math"
-)
-
-// Code classifies an error; the C ABI returns it as its status.
-type Code int
-
-const (
-	// ErrInvalidArgument: a missing or malformed argument (NULL pointer, bad size).
-	ErrInvalidArgument Code = iota + 1
-	// ErrInvalidOption: an option out of range or unknown.
-	ErrInvalidOption
-	// ErrShape: sizes that do not agree (e.g. "y has 4 columns but x has 3").
-	ErrShape
-	// ErrValue: bad numbers (non-finite coordinates, negative or all-zero weights, unequal masses).
-	ErrValue
-	// ErrMemory: the problem exceeds a documented memory cap (tensorized backend).
-	ErrMemory
-	// ErrUnsupported: a valid request this build cannot serve.
-	ErrUnsupported
-	// ErrInternal: a bug; the message says where.
-	ErrInternal
-)
-
-// Error is the library's error: a Code and a message naming the argument.
-type Error struct {
-	Code Code
-	Msg  string
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func errorf(code Code, format string, a ...any) error {
-	return &Error{Code: code, Msg: fmt.Sprintf(format, a...)}
-}
+import "math"
 
 // Problem holds B independent pairs of weighted point clouds, row-major:
 // X is B×N×D, Y is B×M×D, A is B×N and Bw is B×M. A nil weight vector means
@@ -58,8 +23,10 @@ type Request[T Float] struct {
 	Potentials bool
 	CotValue   []T
 	CotF, CotG []T
-	// Progress, if non-nil, is called with a stage name, an iteration and a total.
-	Progress func(stage string, iter, total int)
+	// Progress, if non-nil, is called with a stage name, an iteration and a
+	// total, on the goroutine that called Evaluate (see Evaluate); returning
+	// true cancels the evaluation (ErrCancelled).
+	Progress func(stage string, iter, total int) (stop bool)
 }
 
 // Result holds the outputs of one evaluation. Slices not asked for are nil.
@@ -67,9 +34,11 @@ type Result[T Float] struct {
 	Value                      []T // B
 	F, G                       []T // B×N, B×M
 	GradX, GradY, GradA, GradB []T // shapes of X, Y, A, Bw
-	// Backend is the backend that actually ran, Engine the reduction engine's name.
+	// Backend is the backend that actually ran, Engine the reduction engine's
+	// name and Device the hardware it ran on ("cpu", "cuda:0 ...").
 	Backend Backend
 	Engine  string
+	Device  string
 	// Note explains a substitution (e.g. multiscale run as online).
 	Note string
 }
@@ -118,6 +87,9 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 	if err := finite("y", pr.Y); err != nil {
 		return err
 	}
+	if err := checkDistanceRange(*pr); err != nil {
+		return err
+	}
 	for _, v := range []struct {
 		name string
 		w    []T
@@ -152,9 +124,12 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 			if allZero {
 				return errorf(ErrValue, "%s: all weights of batch item %d are zero", v.name, b)
 			}
+			if m := mass(v.w, b, v.n); math.IsInf(m, 0) { // else |ma − mb| > tol is NaN > NaN
+				return errorf(ErrValue, "%s: the total mass of batch item %d overflows (%g); rescale the weights", v.name, b, m)
+			}
 		}
 	}
-	if (par.Loss == Sinkhorn || par.Loss == Hausdorff) && par.Balanced() {
+	if (par.Loss == Sinkhorn || par.Loss == Hausdorff) && par.infiniteRho() {
 		for b := 0; b < pr.B; b++ {
 			ma, mb := mass(pr.A, b, pr.N), mass(pr.Bw, b, pr.M)
 			if math.Abs(ma-mb) > 1e-3*math.Max(math.Abs(ma), math.Abs(mb)) {

@@ -1,6 +1,9 @@
 package core
 
-import "math"
+import (
+	"math"
+	"sync/atomic"
+)
 
 // Float is the set of element types the library computes in. float64 inputs
 // are computed in float64 throughout; float32 inputs in float32.
@@ -52,6 +55,11 @@ func (c Cloud[T]) Point(i int) []T { return c.Pts[i*c.D : (i+1)*c.D] }
 // loss and backend computes; engines (portable, SIMD, GPU) implement it.
 // Implementations must be safe for sequential reuse and may use several
 // threads internally; a single Pair is never called concurrently.
+//
+// Reductions are fallible: an engine reports an exhausted resource
+// (ErrMemory), a device failure (ErrDevice) or a cancellation (ErrCancelled,
+// when its Resources' Stop is set) as an *Error; out and grad are then
+// unspecified. Close releases everything the Pair allocated.
 type Pair[T Float] interface {
 	// SoftMin computes, for every i < N,
 	//
@@ -62,28 +70,74 @@ type Pair[T Float] interface {
 	// also writes, in the same pass, the soft-max weighted cost gradient
 	//
 	//	grad_i = Σ_j P_ij ∇₁C(x_i, y_j),   P_ij = exp(h_j − C_ij/ε − LSE_j(...)).
-	SoftMin(eps T, h, out, grad []T)
+	SoftMin(eps T, h, out, grad []T) error
 
 	// KernelSum computes, for every i < N, out_i = Σ_j w_j k(x_i, y_j) and, if
 	// grad is non-nil (len N·D), grad_i = Σ_j w_j ∇₁k(x_i, y_j), in one pass.
 	// Weights may be negative (kernel norms accept signed measures).
-	KernelSum(k Kernel, sigma T, w, out, grad []T)
+	KernelSum(k Kernel, sigma T, w, out, grad []T) error
+
+	// Close releases the Pair's resources (host or device memory). It is
+	// idempotent; a closed Pair must not be used again.
+	Close() error
 }
 
-// Engine builds Pairs. Threads ≤ 0 means all cores.
+// Engine builds Pairs on the hardware it was constructed for (see
+// Resources); it decides how a block of rows is reduced, while a backend
+// decides which blocks are reduced (dense, streamed, block-sparse).
 type Engine[T Float] interface {
-	// Name identifies the engine and its code path, e.g. "portable" or "avx512".
+	// Name identifies the engine and its code path, e.g. "portable", "avx512", "cuda".
 	Name() string
+	// Device names the hardware: "cpu", or e.g. "cuda:0 NVIDIA H200".
+	Device() string
 	// Pair returns an online (streaming) Pair between x and y: memory O(N+M),
 	// never an N×M allocation. x and y must have the same D.
-	Pair(x, y Cloud[T], cost Cost, threads int) Pair[T]
+	Pair(x, y Cloud[T], cost Cost) (Pair[T], error)
 }
 
-// DenseEngine is an optional extension of Engine for the tensorized backend:
-// a Pair that first stores the N×M matrix of squared distances, then reduces
-// its rows. Engines without it get core's portable dense Pair.
+// DenseEngine is the optional capability of engines that accelerate the
+// tensorized backend: a Pair that first stores the N×M matrix of squared
+// distances, then reduces its rows. Without it the tensorized backend uses
+// core's portable dense Pair and says so in Result.Note.
 type DenseEngine[T Float] interface {
-	DensePair(x, y Cloud[T], cost Cost, threads int) Pair[T]
+	DensePair(x, y Cloud[T], cost Cost) (Pair[T], error)
+}
+
+// BlockSparseEngine is the optional capability of engines that reduce over
+// cluster-pair blocks only (the multiscale backend; KeOps' "ranges"): row i
+// of the Pair, in row cluster k, reduces over the columns of the column
+// clusters that r keeps for k, as if the excluded pairs had h_j = −∞ (soft-min)
+// or w_j = 0 (kernel sums). Without it the multiscale backend uses core's
+// portable block-sparse Pair and says so in Result.Note.
+type BlockSparseEngine[T Float] interface {
+	BlockSparsePair(x, y Cloud[T], cost Cost, r *Ranges) (Pair[T], error)
+}
+
+// Resources are what an engine is constructed with: the CPU threads it may
+// use and the cancellation flag its reductions watch.
+type Resources struct {
+	// Threads bounds the goroutines a reduction uses; ≤ 0 means all cores.
+	Threads int
+	// Stop, if non-nil, cancels the reductions in progress once set: they
+	// return Cancelled() within one block of rows.
+	Stop *Stop
+}
+
+// Stop is a cancellation flag shared by an evaluation and its engines.
+type Stop struct{ flag atomic.Bool }
+
+// Set requests cancellation.
+func (s *Stop) Set() { s.flag.Store(true) }
+
+// Stopped reports whether cancellation was requested (false for a nil Stop).
+func (s *Stop) Stopped() bool { return s != nil && s.flag.Load() }
+
+// Err returns Cancelled() once the flag is set, else nil.
+func (s *Stop) Err() error {
+	if s.Stopped() {
+		return Cancelled()
+	}
+	return nil
 }
 
 // PointCost returns C(x, y) for the squared distance s (see Cost).

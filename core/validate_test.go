@@ -85,15 +85,21 @@ func TestInvalidInput(t *testing.T) {
 func TestBackendChoice(t *testing.T) {
 	pr := Problem[float32]{B: 1, N: 6000, M: 6000, D: 3}
 	par := DefaultParams()
-	if b, _, _ := chooseBackend(par, pr, 0); b != Online {
+	cpu := Portable[float32](Resources{})
+	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Online {
 		t.Errorf("N·M > 5000²: got %s, want online", b)
 	}
+	// On a CPU engine, auto never picks the (slower) dense backend; an engine
+	// that prefers dense reductions gets them for small problems.
 	pr.N, pr.M = 100, 100
-	if b, _, _ := chooseBackend(par, pr, 0); b != Tensorized {
-		t.Errorf("small: got %s, want tensorized", b)
+	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Online {
+		t.Errorf("small on the CPU: got %s, want online", b)
+	}
+	if b, _, _ := chooseBackend[float32](par, pr, densePreferring{cpu}, 0); b != Tensorized {
+		t.Errorf("small on a dense-preferring engine: got %s, want tensorized", b)
 	}
 	pr.N, pr.M = 20000, 20000
-	if b, note, _ := chooseBackend(par, pr, 0); b != Online || !strings.Contains(note, "multiscale") {
+	if b, note, _ := chooseBackend(par, pr, cpu, 0); b != Online || !strings.Contains(note, "multiscale") {
 		t.Errorf("large 3D sinkhorn: got %s (%q), want online standing in for multiscale", b, note)
 	}
 }
@@ -112,3 +118,8 @@ func TestOverflowIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// densePreferring is an engine that asks for dense reductions on every problem.
+type densePreferring struct{ Engine[float32] }
+
+func (densePreferring) PrefersDense(b, n, m, d int) bool { return true }

@@ -226,8 +226,9 @@ typedef enum geomloss_option {
   GEOMLOSS_OPT_DEBIAS = 9,
   /* [int, or string] geomloss_backend. Default auto. */
   GEOMLOSS_OPT_BACKEND = 10,
-  /* [int] >= 0, the most CPU threads one evaluation uses; 0 means all cores
-   * (the default). Does not change results. */
+  /* [int] in [0, 65536], the most CPU threads one evaluation uses; 0 means
+   * all cores (the default). Values outside the range are refused with
+   * GEOMLOSS_ERR_INVALID_OPTION. Does not change results. */
   GEOMLOSS_OPT_THREADS = 11,
   /* [int, or string] geomloss_device. Default auto. */
   GEOMLOSS_OPT_DEVICE = 12

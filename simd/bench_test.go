@@ -39,8 +39,34 @@ func threadCounts() []int {
 	return []int{1, runtime.GOMAXPROCS(0)}
 }
 
-func benchSoftMin[T core.Float](b *testing.B, e core.Engine[T], d int, cost core.Cost, grad bool, threads int) {
-	benchSoftMinPair(b, e.Pair, d, cost, grad, threads)
+// engineOf builds the engine of path name with the given thread count.
+func engineOf[T core.Float](name string) func(threads int) core.Engine[T] {
+	return func(threads int) core.Engine[T] {
+		e, err := ForPath[T](name, core.Resources{Threads: threads})
+		if err != nil {
+			panic(err)
+		}
+		return e
+	}
+}
+
+// onlinePair and densePair build the Pairs of an engine family.
+func onlinePair[T core.Float](eng func(int) core.Engine[T]) func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	return func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+		p, _ := eng(threads).Pair(x, y, cost)
+		return p
+	}
+}
+
+func densePair[T core.Float](eng func(int) core.Engine[T]) func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	return func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+		p, _ := eng(threads).(core.DenseEngine[T]).DensePair(x, y, cost)
+		return p
+	}
+}
+
+func benchSoftMin[T core.Float](b *testing.B, eng func(int) core.Engine[T], d int, cost core.Cost, grad bool, threads int) {
+	benchSoftMinPair(b, onlinePair(eng), d, cost, grad, threads)
 }
 
 // benchSoftMinPair times SoftMin on the Pair that mk builds (an online Pair or
@@ -62,10 +88,10 @@ func benchSoftMinPair[T core.Float](b *testing.B, mk func(x, y core.Cloud[T], co
 	pt.report(b, float64(n)*float64(m), threads)
 }
 
-func benchKernel[T core.Float](b *testing.B, e core.Engine[T], k core.Kernel, grad bool, threads int) {
+func benchKernel[T core.Float](b *testing.B, eng func(int) core.Engine[T], k core.Kernel, grad bool, threads int) {
 	const n, m, d = 4096, 8192, 3
 	x, y, w := benchClouds[T](n, m, d)
-	p := e.Pair(x, y, core.CostHalfSquared, threads)
+	p, _ := eng(threads).Pair(x, y, core.CostHalfSquared)
 	out := make([]T, n)
 	var g []T
 	if grad {
@@ -89,8 +115,7 @@ func forEachPath(b *testing.B, f func(b *testing.B, name string)) {
 
 func BenchmarkSoftMin(b *testing.B) {
 	forEachPath(b, func(b *testing.B, name string) {
-		e32, _ := ForPath[float32](name)
-		e64, _ := ForPath[float64](name)
+		e32, e64 := engineOf[float32](name), engineOf[float64](name)
 		for _, th := range threadCounts() {
 			for _, d := range []int{3, 1, 8} {
 				for _, c := range []core.Cost{core.CostHalfSquared, core.CostEuclidean} {
@@ -115,21 +140,20 @@ func BenchmarkSoftMin(b *testing.B) {
 // it (4096×8192 float32: a 128 MiB matrix, streamed from memory).
 func BenchmarkDense(b *testing.B) {
 	forEachPath(b, func(b *testing.B, name string) {
-		e32, _ := ForPath[float32](name)
-		de := e32.(core.DenseEngine[float32])
+		e32 := engineOf[float32](name)
 		for _, th := range threadCounts() {
 			b.Run(fmt.Sprintf("f32/fill/D3/threads=%d", th), func(b *testing.B) {
 				const n, m = 4096, 8192
 				x, y, _ := benchClouds[float32](n, m, 3)
 				pt := startPairs(b)
 				for b.Loop() {
-					de.DensePair(x, y, core.CostHalfSquared, th)
+					e32(th).(core.DenseEngine[float32]).DensePair(x, y, core.CostHalfSquared)
 				}
 				pt.report(b, float64(n)*float64(m), th)
 			})
 			for _, g := range []bool{false, true} {
 				b.Run(fmt.Sprintf("f32/D3/p2/grad=%v/threads=%d", g, th), func(b *testing.B) {
-					benchSoftMinPair(b, de.DensePair, 3, core.CostHalfSquared, g, th)
+					benchSoftMinPair(b, densePair(e32), 3, core.CostHalfSquared, g, th)
 				})
 			}
 		}
@@ -138,7 +162,7 @@ func BenchmarkDense(b *testing.B) {
 
 func BenchmarkKernelSum(b *testing.B) {
 	forEachPath(b, func(b *testing.B, name string) {
-		e32, _ := ForPath[float32](name)
+		e32 := engineOf[float32](name)
 		for _, k := range []core.Kernel{core.KernelGaussian, core.KernelLaplacian, core.KernelEnergy} {
 			for _, g := range []bool{false, true} {
 				b.Run(fmt.Sprintf("f32/K%d/grad=%v/threads=1", k, g), func(b *testing.B) { benchKernel(b, e32, k, g, 1) })
@@ -149,7 +173,7 @@ func BenchmarkKernelSum(b *testing.B) {
 
 func BenchmarkPortable(b *testing.B) {
 	b.Run("f32/D3/p2/threads=1", func(b *testing.B) {
-		benchSoftMin(b, core.Portable[float32](), 3, core.CostHalfSquared, false, 1)
+		benchSoftMin(b, engineOf[float32]("portable"), 3, core.CostHalfSquared, false, 1)
 	})
 }
 

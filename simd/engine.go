@@ -84,12 +84,20 @@ type kernels[T core.Float] struct {
 type engine[T core.Float] struct {
 	name string
 	k    *kernels[T]
+	res  core.Resources
 }
 
-func (e engine[T]) Name() string { return e.name }
+var (
+	_ core.Engine[float32]      = engine[float32]{}
+	_ core.DenseEngine[float32] = engine[float32]{}
+	_ core.DenseEngine[float64] = engine[float64]{}
+)
 
-func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
-	return e.newPair(x, y, cost, threads)
+func (e engine[T]) Name() string   { return e.name }
+func (e engine[T]) Device() string { return "cpu" }
+
+func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	return e.newPair(x, y, cost), nil
 }
 
 // DensePair implements core.DenseEngine: the tensorized backend's Pair. It
@@ -98,8 +106,8 @@ func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pa
 // reductions read that matrix instead of recomputing distances — the results
 // are the online Pair's, bit for bit. Coordinates are still read for the
 // gradients.
-func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
-	p := e.newPair(x, y, cost, threads)
+func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	p := e.newPair(x, y, cost)
 	p.dense = aligned64[T](p.n * p.mp)
 	fill := e.k.sq[dIndex(p.d)]
 	p.run(func(lo, hi int, _ *workspace[T]) {
@@ -110,10 +118,13 @@ func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost, threads int) co
 			fill(&a)
 		}
 	})
-	return p
+	if err := p.res.Stop.Err(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost, threads int) *pair[T] {
+func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost) *pair[T] {
 	w := e.k.width
 	mp := (y.N + w - 1) / w * w
 	if mp == 0 {
@@ -135,7 +146,7 @@ func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost, threads int) *pai
 		yp[k] = unsafe.Pointer(unsafe.SliceData(ys[k]))
 	}
 	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, yp: yp, buf: aligned64[T](mp),
-		cost: cost, threads: threads, k: e.k}
+		cost: cost, res: e.res, k: e.k}
 }
 
 type pair[T core.Float] struct {
@@ -147,8 +158,15 @@ type pair[T core.Float] struct {
 	buf      []T              // padded h or weights of the current call
 	dense    []T              // DensePair: n rows of mp squared distances; nil online
 	cost     core.Cost
-	threads  int
+	res      core.Resources
 	k        *kernels[T]
+}
+
+// Close drops the Pair's buffers (garbage-collected memory) so that a
+// Pair kept by mistake does not pin them; idempotent.
+func (p *pair[T]) Close() error {
+	p.ys, p.yp, p.buf, p.dense = nil, nil, nil, nil
+	return nil
 }
 
 // srow returns row i of the stored squared distances (nil online).
@@ -182,10 +200,11 @@ func negMax[T core.Float]() T {
 	return T(f)
 }
 
-// run calls body(lo, hi, scratch) on row blocks from several goroutines.
+// run calls body(lo, hi, scratch) on row blocks from several goroutines,
+// until every block is done or the resources' Stop is set.
 func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
 	nb := (p.n + blockRows - 1) / blockRows
-	t := p.threads
+	t := p.res.Threads
 	if t <= 0 {
 		t = runtime.GOMAXPROCS(0)
 	}
@@ -195,7 +214,7 @@ func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
 		ws := newWorkspace[T](p.d, p.k.width)
 		for {
 			b := int(next.Add(1)) - 1
-			if b >= nb {
+			if b >= nb || p.res.Stop.Stopped() {
 				return
 			}
 			lo := b * blockRows
@@ -252,7 +271,7 @@ func newWorkspace[T core.Float](d, w int) *workspace[T] {
 	return ws
 }
 
-func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
+func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 	// The kernels work in base 2: h₂ = h·log₂e, z₂ = h₂ − c₂·C, sums of 2^(z₂−m₂).
 	for j, v := range h[:p.m] {
 		p.buf[j] = T(float64(v) * math.Log2E)
@@ -343,6 +362,7 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) {
 			}
 		}
 	})
+	return p.res.Stop.Err()
 }
 
 // kernelScale returns the factors turning the kernels' raw sums into
@@ -358,7 +378,7 @@ func kernelScale(k core.Kernel, sigma float64) (c, valF, gradF float64) {
 	}
 }
 
-func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
+func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error {
 	copy(p.buf, wts[:p.m])
 	clear(p.buf[p.m:])
 	c, valF, gradF := kernelScale(k, float64(sigma))
@@ -401,6 +421,7 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) {
 			}
 		}
 	})
+	return p.res.Stop.Err()
 }
 
 // aligned64 returns a zeroed slice of n elements starting on a 64-byte

@@ -12,11 +12,11 @@ import (
 // float64 and float32.
 func TestGolden(t *testing.T) {
 	for _, name := range Paths() {
-		e64, err := ForPath[float64](name)
+		e64, err := ForPath[float64](name, core.Resources{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e32, err := ForPath[float32](name)
+		e32, err := ForPath[float32](name, core.Resources{})
 		if err != nil {
 			t.Fatal(err)
 		}

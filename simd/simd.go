@@ -128,9 +128,9 @@ func Paths() []string {
 
 // ForPath returns the engine of the named path, or an error if the name is
 // unknown or the path is not supported by this CPU or build.
-func ForPath[T core.Float](name string) (core.Engine[T], error) {
+func ForPath[T core.Float](name string, res core.Resources) (core.Engine[T], error) {
 	if name == "portable" {
-		return core.Portable[T](), nil
+		return core.Portable[T](res), nil
 	}
 	for _, p := range registry {
 		if p.name != name {
@@ -142,9 +142,9 @@ func ForPath[T core.Float](name string) (core.Engine[T], error) {
 		var z T
 		switch any(z).(type) {
 		case float32:
-			return any(engine[float32]{name: p.name, k: p.k32}).(core.Engine[T]), nil
+			return any(engine[float32]{name: p.name, k: p.k32, res: res}).(core.Engine[T]), nil
 		default:
-			return any(engine[float64]{name: p.name, k: p.k64}).(core.Engine[T]), nil
+			return any(engine[float64]{name: p.name, k: p.k64, res: res}).(core.Engine[T]), nil
 		}
 	}
 	if name == "avx512" || name == "avx2" {
@@ -167,7 +167,7 @@ func Selected() string {
 		if env == "" {
 			return
 		}
-		if _, err := ForPath[float32](env); err != nil {
+		if _, err := ForPath[float32](env, core.Resources{}); err != nil {
 			fmt.Fprintf(os.Stderr, "geomloss: %s=%q ignored (%v); using %q\n", EnvVar, env, err, chosen)
 			return
 		}
@@ -177,11 +177,20 @@ func Selected() string {
 }
 
 // For returns the fastest engine this CPU supports for element type T (or
-// the one GEOMLOSS_SIMD forces; see the package doc).
-func For[T core.Float]() core.Engine[T] {
-	e, err := ForPath[T](Selected())
+// the one GEOMLOSS_SIMD forces; see the package doc), built with res.
+func For[T core.Float](res core.Resources) core.Engine[T] {
+	e, err := ForPath[T](Selected(), res)
 	if err != nil { // cannot happen: Selected only returns supported paths
-		return core.Portable[T]()
+		return core.Portable[T](res)
 	}
 	return e
+}
+
+// The SIMD engine is the registry's preferred CPU engine (importing this
+// package registers it).
+func init() {
+	core.RegisterEngine(core.EngineSpec{Name: "simd", Priority: 10,
+		New32: func(r core.Resources) (core.Engine[float32], error) { return For[float32](r), nil },
+		New64: func(r core.Resources) (core.Engine[float64], error) { return For[float64](r), nil },
+	})
 }

@@ -17,11 +17,11 @@ import (
 func TestConformance(t *testing.T) {
 	for _, name := range Paths() {
 		t.Run(name, func(t *testing.T) {
-			e32, err := ForPath[float32](name)
+			e32, err := ForPath[float32](name, core.Resources{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			e64, err := ForPath[float64](name)
+			e64, err := ForPath[float64](name, core.Resources{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,12 +36,14 @@ func TestConformance(t *testing.T) {
 					t.Errorf("%s float64 engine does not implement core.DenseEngine", name)
 				}
 			}
+			n32 := func(r core.Resources) core.Engine[float32] { e, _ := ForPath[float32](name, r); return e }
+			n64 := func(r core.Resources) core.Engine[float64] { e, _ := ForPath[float64](name, r); return e }
 			if name == Selected() {
-				t.Run("float32", func(t *testing.T) { enginetest.Run(t, e32) })
-				t.Run("float64", func(t *testing.T) { enginetest.Run(t, e64) })
+				t.Run("float32", func(t *testing.T) { enginetest.Run(t, n32) })
+				t.Run("float64", func(t *testing.T) { enginetest.Run(t, n64) })
 			} else {
-				t.Run("float32", func(t *testing.T) { enginetest.RunQuick(t, e32) })
-				t.Run("float64", func(t *testing.T) { enginetest.RunQuick(t, e64) })
+				t.Run("float32", func(t *testing.T) { enginetest.RunQuick(t, n32) })
+				t.Run("float64", func(t *testing.T) { enginetest.RunQuick(t, n64) })
 			}
 		})
 	}
@@ -55,16 +57,13 @@ func TestDenseMatchesOnline(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			e32, _ := ForPath[float32](name)
-			e64, _ := ForPath[float64](name)
-			denseVsOnline(t, e32)
-			denseVsOnline(t, e64)
+			denseVsOnline(t, engineOf[float32](name))
+			denseVsOnline(t, engineOf[float64](name))
 		})
 	}
 }
 
-func denseVsOnline[T core.Float](t *testing.T, e core.Engine[T]) {
-	de := e.(core.DenseEngine[T])
+func denseVsOnline[T core.Float](t *testing.T, eng func(int) core.Engine[T]) {
 	for _, d := range []int{1, 2, 3, 7} {
 		x, y, h := benchClouds[T](45, 2100+d, d)
 		w := make([]T, y.N)
@@ -72,7 +71,7 @@ func denseVsOnline[T core.Float](t *testing.T, e core.Engine[T]) {
 			w[j] = T(math.Sin(float64(j))) / T(y.N)
 		}
 		for _, cost := range []core.Cost{core.CostEuclidean, core.CostHalfSquared} {
-			on, dn := e.Pair(x, y, cost, 2), de.DensePair(x, y, cost, 3)
+			on, dn := onlinePair(eng)(x, y, cost, 2), densePair(eng)(x, y, cost, 3)
 			o1, o2 := make([]T, x.N), make([]T, x.N)
 			g1, g2 := make([]T, x.N*d), make([]T, x.N*d)
 			on.SoftMin(.01, h, o1, g1)
@@ -99,11 +98,11 @@ func TestPaths(t *testing.T) {
 	if !slices.Contains(p, Selected()) {
 		t.Fatalf("Selected() = %q not in %v", Selected(), p)
 	}
-	if _, err := ForPath[float32]("sse9"); err == nil {
+	if _, err := ForPath[float32]("sse9", core.Resources{}); err == nil {
 		t.Fatal("ForPath(sse9) succeeded")
 	}
-	if For[float64]().Name() != Selected() {
-		t.Fatalf("For().Name() = %q, want %q", For[float64]().Name(), Selected())
+	if n := For[float64](core.Resources{}).Name(); n != Selected() {
+		t.Fatalf("For().Name() = %q, want %q", n, Selected())
 	}
 }
 

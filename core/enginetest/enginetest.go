@@ -4,8 +4,8 @@
 // definitions of core.Pair (independently of core.Portable).
 //
 //	func TestConformance(t *testing.T) {
-//		enginetest.Run[float32](t, myEngine32)
-//		enginetest.Run[float64](t, myEngine64)
+//		enginetest.Run[float32](t, newMyEngine32) // func(core.Resources) core.Engine[float32]
+//		enginetest.Run[float64](t, newMyEngine64)
 //	}
 //
 // An engine that also implements core.DenseEngine passes the same table with
@@ -29,6 +29,7 @@
 package enginetest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -151,31 +152,98 @@ func Cases() []Case {
 }
 
 // PairFunc builds the Pair under test (an Engine's Pair or a DenseEngine's
-// DensePair).
-type PairFunc[T core.Float] func(x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T]
+// DensePair) on an engine built with the given number of threads.
+type PairFunc[T core.Float] func(x, y core.Cloud[T], cost core.Cost, threads int) (core.Pair[T], error)
 
-// Run runs every case of the table on e (and on its DensePair if e is a
-// core.DenseEngine). The optional argument replaces the tolerance factor f
+// EngineFunc builds the engine under test with the given resources.
+type EngineFunc[T core.Float] func(core.Resources) core.Engine[T]
+
+// Run runs every case of the table on the engines newEngine builds (and on
+// their DensePair if they are core.DenseEngines), then the cancellation and
+// release checks. The optional argument replaces the tolerance factor f
 // (default 128; see the package doc).
-func Run[T core.Float](t *testing.T, e core.Engine[T], tol ...float64) {
-	run(t, e, false, tol)
+func Run[T core.Float](t *testing.T, newEngine EngineFunc[T], tol ...float64) {
+	run(t, newEngine, false, tol)
 }
 
-// RunQuick runs the Quick subset of the table, the determinism and the reuse
-// checks on e (and on its DensePair): every kernel specialisation and edge
-// case, at a fraction of Run's time.
-func RunQuick[T core.Float](t *testing.T, e core.Engine[T], tol ...float64) {
-	run(t, e, true, tol)
+// RunQuick runs the Quick subset of the table, the determinism, reuse,
+// cancellation and release checks (and the same on the DensePair): every
+// kernel specialisation and edge case, at a fraction of Run's time.
+func RunQuick[T core.Float](t *testing.T, newEngine EngineFunc[T], tol ...float64) {
+	run(t, newEngine, true, tol)
 }
 
-func run[T core.Float](t *testing.T, e core.Engine[T], quick bool, tol []float64) {
+func run[T core.Float](t *testing.T, newEngine EngineFunc[T], quick bool, tol []float64) {
 	f := 128.0
 	if len(tol) > 0 {
 		f = tol[0]
 	}
-	RunPairs(t, e.Pair, quick, f)
-	if de, ok := e.(core.DenseEngine[T]); ok {
-		t.Run("dense", func(t *testing.T) { RunPairs(t, de.DensePair, quick, f) })
+	online := func(x, y core.Cloud[T], cost core.Cost, threads int) (core.Pair[T], error) {
+		return newEngine(core.Resources{Threads: threads}).Pair(x, y, cost)
+	}
+	RunPairs(t, online, quick, f)
+	t.Run("cancel", func(t *testing.T) { cancel(t, newEngine, false) })
+	if _, ok := newEngine(core.Resources{}).(core.DenseEngine[T]); ok {
+		dense := func(x, y core.Cloud[T], cost core.Cost, threads int) (core.Pair[T], error) {
+			return newEngine(core.Resources{Threads: threads}).(core.DenseEngine[T]).DensePair(x, y, cost)
+		}
+		t.Run("dense", func(t *testing.T) {
+			RunPairs(t, dense, quick, f)
+			t.Run("cancel", func(t *testing.T) { cancel(t, newEngine, true) })
+		})
+	}
+	if _, ok := newEngine(core.Resources{}).(core.BlockSparseEngine[T]); ok {
+		bs := func(x, y core.Cloud[T], cost core.Cost, r *core.Ranges, threads int) (core.Pair[T], error) {
+			return newEngine(core.Resources{Threads: threads}).(core.BlockSparseEngine[T]).BlockSparsePair(x, y, cost, r)
+		}
+		t.Run("blocksparse", func(t *testing.T) {
+			RunBlockSparse(t, bs, f)
+			t.Run("cancel", func(t *testing.T) { blockCancel(t, newEngine) })
+		})
+	}
+}
+
+func asErr(err error, target **core.Error) bool { return errors.As(err, target) }
+
+// cancel checks that reductions on an engine whose Stop is set return an
+// ErrCancelled error, that they work again once built without it, and that
+// Close can be called twice.
+func cancel[T core.Float](t *testing.T, newEngine EngineFunc[T], dense bool) {
+	c := Case{N: 300, M: 500, D: 3, Cost: core.CostHalfSquared, Eps: .01, Seed: 5, Scale: 1, H: hUniform, W: wSigned}
+	pr := build[T](c)
+	stop := new(core.Stop)
+	e := newEngine(core.Resources{Threads: 2, Stop: stop})
+	mk := func() core.Pair[T] {
+		var p core.Pair[T]
+		var err error
+		if dense {
+			p, err = e.(core.DenseEngine[T]).DensePair(pr.x, pr.y, c.Cost)
+		} else {
+			p, err = e.Pair(pr.x, pr.y, c.Cost)
+		}
+		if err != nil {
+			t.Fatalf("building the Pair: %v", err)
+		}
+		return p
+	}
+	p := mk()
+	out, grad := make([]T, c.N), make([]T, c.N*c.D)
+	if err := p.SoftMin(T(c.Eps), pr.h, out, grad); err != nil {
+		t.Fatalf("SoftMin before cancellation: %v", err)
+	}
+	stop.Set()
+	wantCancelled := func(what string, err error) {
+		var ce *core.Error
+		if !errors.As(err, &ce) || ce.Code != core.ErrCancelled {
+			t.Errorf("%s after Stop.Set: got %v, want an ErrCancelled error", what, err)
+		}
+	}
+	wantCancelled("SoftMin", p.SoftMin(T(c.Eps), pr.h, out, grad))
+	wantCancelled("KernelSum", p.KernelSum(core.KernelGaussian, .3, pr.w, out, nil))
+	for k := 0; k < 2; k++ {
+		if err := p.Close(); err != nil {
+			t.Errorf("Close #%d: %v", k+1, err)
+		}
 	}
 }
 
@@ -364,7 +432,8 @@ func runCase[T core.Float](t *testing.T, mk PairFunc[T], c Case, f float64) {
 	if c.Kernel != 0 {
 		cost = core.CostHalfSquared
 	}
-	p := mk(pr.x, pr.y, cost, c.Threads)
+	p := mustPair(t, mk, pr.x, pr.y, cost, c.Threads)
+	defer p.Close()
 	n, d := c.N, c.D
 	out := make([]T, n)
 	var grad []T
@@ -386,7 +455,7 @@ func runCase[T core.Float](t *testing.T, mk PairFunc[T], c Case, f float64) {
 	}
 	if c.Kernel == 0 {
 		eps := T(c.Eps)
-		p.SoftMin(eps, pr.h, out, grad)
+		check(t, p.SoftMin(eps, pr.h, out, grad))
 		for i := 0; i < n; i++ {
 			ref, rg, zbar, gtol := refSoftMin(pr, c.Cost, float64(eps), i)
 			got := float64(out[i])
@@ -408,7 +477,7 @@ func runCase[T core.Float](t *testing.T, mk PairFunc[T], c Case, f float64) {
 		}
 	} else {
 		sigma := T(c.Sigma)
-		p.KernelSum(c.Kernel, sigma, pr.w, out, grad)
+		check(t, p.KernelSum(c.Kernel, sigma, pr.w, out, grad))
 		for i := 0; i < n; i++ {
 			ref, rg, otol, gtol := refKernel(pr, c.Kernel, float64(sigma), i, u)
 			got := float64(out[i])
@@ -448,17 +517,18 @@ func determinism[T core.Float](t *testing.T, mk PairFunc[T]) {
 	eval := func(threads int) res {
 		var r res
 		for _, cost := range []core.Cost{core.CostHalfSquared, core.CostEuclidean} {
-			p := mk(pr.x, pr.y, cost, threads)
+			p := mustPair(t, mk, pr.x, pr.y, cost, threads)
+			defer p.Close()
 			o, g, plain := make([]T, c.N), make([]T, c.N*c.D), make([]T, c.N)
-			p.SoftMin(T(c.Eps), pr.h, o, g)
-			p.SoftMin(T(c.Eps), pr.h, plain, nil)
+			check(t, p.SoftMin(T(c.Eps), pr.h, o, g))
+			check(t, p.SoftMin(T(c.Eps), pr.h, plain, nil))
 			if !same(o, plain) {
 				t.Errorf("cost %d, threads=%d: soft-min values differ with and without gradient", cost, threads)
 			}
 			r.out, r.grad = append(r.out, o...), append(r.grad, g...)
 			for _, k := range []core.Kernel{core.KernelGaussian, core.KernelLaplacian, core.KernelEnergy} {
-				p.KernelSum(k, .3, pr.w, o, g)
-				p.KernelSum(k, .3, pr.w, plain, nil)
+				check(t, p.KernelSum(k, .3, pr.w, o, g))
+				check(t, p.KernelSum(k, .3, pr.w, plain, nil))
 				if !same(o, plain) {
 					t.Errorf("kernel %d, threads=%d: kernel sums differ with and without gradient", k, threads)
 				}
@@ -481,14 +551,15 @@ func determinism[T core.Float](t *testing.T, mk PairFunc[T]) {
 func reuse[T core.Float](t *testing.T, mk PairFunc[T], f float64) {
 	c := Case{N: 60, M: 90, D: 3, Cost: core.CostHalfSquared, Seed: 7, Scale: 1, H: hUniform, W: wSigned}
 	pr := build[T](c)
-	p := mk(pr.x, pr.y, c.Cost, 2)
+	p := mustPair(t, mk, pr.x, pr.y, c.Cost, 2)
+	defer p.Close()
 	u := unit[T]() * f
 	out, grad := make([]T, c.N), make([]T, c.N*c.D)
 	for it, eps := range []float64{1, .1, .01, .1} {
 		for j := range pr.h {
 			pr.h[j] = T(math.Log(1/float64(c.M)) + math.Sin(float64(j*(it+1)))/eps)
 		}
-		p.SoftMin(T(eps), pr.h, out, grad)
+		check(t, p.SoftMin(T(eps), pr.h, out, grad))
 		for i := 0; i < c.N; i++ {
 			ref, rg, zbar, gtol := refSoftMin(pr, c.Cost, float64(T(eps)), i)
 			if tl := u * float64(T(eps)) * (1 + zbar); !(math.Abs(float64(out[i])-ref) <= tl) {
@@ -500,12 +571,30 @@ func reuse[T core.Float](t *testing.T, mk PairFunc[T], f float64) {
 				}
 			}
 		}
-		p.KernelSum(core.KernelGaussian, T(eps), pr.w, out, nil)
+		check(t, p.KernelSum(core.KernelGaussian, T(eps), pr.w, out, nil))
 		for i := 0; i < c.N; i++ {
 			ref, _, otol, _ := refKernel(pr, core.KernelGaussian, float64(T(eps)), i, u)
 			if !(math.Abs(float64(out[i])-ref) <= u*otol) {
 				t.Fatalf("call %d row %d: kernel out = %g, want %g", it, i, out[i], ref)
 			}
 		}
+	}
+}
+
+// mustPair builds a Pair with mk or fails the test.
+func mustPair[T core.Float](t *testing.T, mk PairFunc[T], x, y core.Cloud[T], cost core.Cost, threads int) core.Pair[T] {
+	t.Helper()
+	p, err := mk(x, y, cost, threads)
+	if err != nil {
+		t.Fatalf("building the Pair: %v", err)
+	}
+	return p
+}
+
+// check fails the test on a reduction error.
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("reduction failed: %v", err)
 	}
 }

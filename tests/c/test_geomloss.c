@@ -422,7 +422,8 @@ static void test_outputs_and_report(void) {
                                  gy, ga, gb),
                GEOMLOSS_OK, "");
   CHECK(v[0] > 0 && v[1] > 0 && isfinite(v[0]) && isfinite(v[1]), "values %g %g", v[0], v[1]);
-  CHECK(geomloss_last_backend() == GEOMLOSS_BACKEND_TENSORIZED, "auto on a small problem ran %d",
+  /* auto picks the fastest exact backend for the engine: online on the CPU */
+  CHECK(geomloss_last_backend() == GEOMLOSS_BACKEND_ONLINE, "auto on a small problem ran %d",
         geomloss_last_backend());
   CHECK(geomloss_last_device() == GEOMLOSS_DEVICE_CPU, "device %d", geomloss_last_device());
   CHECK(geomloss_last_engine()[0] != '\0', "engine name empty");
@@ -626,7 +627,7 @@ static void test_errors(void) {
 /* ---- progress -------------------------------------------------------------------- */
 
 struct progress_log {
-  int calls, bad_order, wrong_thread;
+  int calls, bad_order, wrong_thread, saw_item2;
   int64_t last_iter, last_total;
   pthread_t caller;
   char stage[64];
@@ -638,6 +639,7 @@ static int on_progress(const char *stage, int64_t iter, int64_t total, void *use
   if (log->calls > 0 && strcmp(stage, log->stage) == 0 && iter < log->last_iter) log->bad_order++;
   if (iter < 0 || total < 0 || (total > 0 && iter > total)) log->bad_order++;
   log->calls++;
+  if (strstr(stage, "batch item 2") != NULL) log->saw_item2 = 1;
   log->last_iter = iter;
   log->last_total = total;
   strncpy(log->stage, stage, sizeof log->stage - 1);
@@ -679,9 +681,11 @@ static void test_progress(void) {
     memcpy(y2, y, sizeof y);
     memcpy(y2 + N * D, x, sizeof x);
     log.calls = 0;
+    log.saw_item2 = 0;
     CHECK_STATUS(eval_value(c, 2, N, N, D, x2, y2, v2), GEOMLOSS_OK, "");
     CHECK(log.calls > 2, "clone's callback called %d times", log.calls);
-    CHECK(strstr(log.stage, "batch item 2") != NULL, "batch stage \"%s\"", log.stage);
+    /* batch items may run concurrently (one per core): each reports its own stage */
+    CHECK(log.saw_item2, "no report for batch item 2 (last stage \"%s\")", log.stage);
     log.calls = 0;
     geomloss_options_set_int(c, GEOMLOSS_OPT_LOSS, GEOMLOSS_LOSS_GAUSSIAN);
     CHECK_STATUS(eval_value(c, 1, N, N, D, x, y, &v), GEOMLOSS_OK, "");

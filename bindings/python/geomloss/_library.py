@@ -118,6 +118,7 @@ def find_library():
 _lock = threading.Lock()
 _lib = None
 _lib_path = None
+_loads = 0  # how many times this process has loaded the library (0 or 1)
 
 
 def _declare(lib):
@@ -151,7 +152,7 @@ def _declare(lib):
 
 def load():
     """The loaded library (a ctypes.CDLL), loading it on first use."""
-    global _lib, _lib_path
+    global _lib, _lib_path, _loads
     if _lib is not None:
         return _lib
     with _lock:
@@ -170,6 +171,7 @@ def load():
                                            % (path, e, hint)) from e
             _lib_path = path
             _lib = lib
+            _loads += 1
     return _lib
 
 
@@ -250,7 +252,14 @@ def _configure(lib, opts, s):
     _set_name(lib, opts, OPT_BACKEND, "backend", s.backend,
               ("auto", "tensorized", "online", "multiscale"))
     if s.threads is not None:
-        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(s.threads)))
+        t = s.threads
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+            raise GeomLossValueError("threads: must be an integer (0 = all cores), got %r" % (t,),
+                                     _errors.ERR_INVALID_OPTION)
+        if not -2**63 <= int(t) < 2**63:
+            raise GeomLossValueError("threads: must lie in [0, 65536] (0 = all cores), got %d" % t,
+                                     _errors.ERR_INVALID_OPTION)
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
     if s.device is not None:
         _set_name(lib, opts, OPT_DEVICE, "device", s.device, ("auto", "cpu", "gpu"))
 

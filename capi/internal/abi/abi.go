@@ -90,7 +90,7 @@ func StatusOf(err error) (int, string) {
 	}
 	var ce *core.Error
 	if errors.As(err, &ce) {
-		if ce.Code >= core.ErrInvalidArgument && ce.Code <= core.ErrInternal {
+		if ce.Code >= core.ErrInvalidArgument && ce.Code <= core.ErrInternal || ce.Code == core.ErrCancelled || ce.Code == core.ErrDevice {
 			// core's codes are the ABI's codes 1..7 (checked by a test).
 			return int(ce.Code), ce.Msg
 		}
@@ -503,7 +503,7 @@ type Report struct {
 // Eval validates an evaluation, runs it and, only on success, copies the
 // results into out. progress (may be nil) receives the core's progress
 // reports. It never panics: a panic below becomes an ErrInternal error.
-func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progress func(stage string, iter, total int)) (rep Report, err error) {
+func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			rep, err = Report{}, PanicError(v)

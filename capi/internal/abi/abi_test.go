@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -249,7 +250,7 @@ func TestEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(val[0] > 0 && val[1] > 0) || rep.Device != DeviceCPU || rep.Engine == "" || rep.Backend != int(core.Tensorized) {
+	if !(val[0] > 0 && val[1] > 0) || rep.Device != DeviceCPU || rep.Engine == "" || rep.Backend != int(core.Online) {
 		t.Errorf("values %v, report %+v", val, rep)
 	}
 	// errors leave outputs untouched
@@ -385,5 +386,23 @@ func TestPanicErrorSite(t *testing.T) {
 	st, msg := StatusOf(err)
 	if st != ErrInternal || !strings.Contains(msg, "assignment to entry in nil map") || !strings.Contains(msg, "TestPanicErrorSite") {
 		t.Errorf("%d %q", st, msg)
+	}
+}
+
+// The header documents the bound MaxThreads puts on GEOMLOSS_OPT_THREADS
+// (issue 11: it said only ">= 0").
+func TestHeaderDocumentsThreadsBound(t *testing.T) {
+	h, err := os.ReadFile("../../../include/geomloss.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(h)
+	i := strings.Index(s, "GEOMLOSS_OPT_THREADS = ")
+	if i < 0 {
+		t.Fatal("geomloss.h: no GEOMLOSS_OPT_THREADS")
+	}
+	doc := s[strings.LastIndex(s[:i], "/*"):i]
+	if want := fmt.Sprintf("[0, %d]", MaxThreads); !strings.Contains(doc, want) {
+		t.Errorf("geomloss.h: the comment of GEOMLOSS_OPT_THREADS does not state the range %s:\n%s", want, doc)
 	}
 }

@@ -181,7 +181,7 @@ func FuzzEval(f *testing.F) {
 		}
 		d, err := CheckSizes(int64(B), int64(N), int64(M), int64(D))
 		if err == nil {
-			_, err = Eval(&o, d, in, outs, func(string, int, int) {})
+			_, err = Eval(&o, d, in, outs, func(string, int, int) bool { return false })
 		}
 		if checkStatus(t, err) == OK {
 			for _, v := range outs.Value {

@@ -1,0 +1,99 @@
+package core
+
+import "fmt"
+
+// Ranges is a block-sparse pattern between two clouds whose points are
+// sorted by cluster (KeOps' "ranges", ALGORITHMS.md §4.8):
+//
+//	row cluster k     = x's index range [RowStart[k], RowStart[k+1]),
+//	column cluster l  = y's index range [ColStart[l], ColStart[l+1]),
+//	kept for k        = column clusters Cols[Offsets[k]:Offsets[k+1]], ascending.
+//
+// A block-sparse reduction for row i in cluster k runs over the columns of
+// the kept clusters only; the other pairs contribute nothing.
+type Ranges struct {
+	RowStart []int // K+1 boundaries, RowStart[0] = 0, RowStart[K] = N
+	ColStart []int // L+1 boundaries, ColStart[0] = 0, ColStart[L] = M
+	Offsets  []int // K+1 offsets into Cols
+	Cols     []int // kept column clusters of every row cluster, in row-cluster order
+}
+
+// RowClusters returns K, the number of row clusters.
+func (r *Ranges) RowClusters() int { return len(r.RowStart) - 1 }
+
+// ColClusters returns L, the number of column clusters.
+func (r *Ranges) ColClusters() int { return len(r.ColStart) - 1 }
+
+// Kept returns the column clusters kept for row cluster k.
+func (r *Ranges) Kept(k int) []int { return r.Cols[r.Offsets[k]:r.Offsets[k+1]] }
+
+// Validate checks that r is a well-formed pattern between n rows and m
+// columns: monotone boundaries covering [0, n) and [0, m), offsets
+// consistent with Cols, kept clusters in range and strictly ascending.
+func (r *Ranges) Validate(n, m int) error {
+	bounds := func(name string, b []int, total int) error {
+		if len(b) < 2 || b[0] != 0 || b[len(b)-1] != total {
+			return fmt.Errorf("ranges: %s must run from 0 to %d", name, total)
+		}
+		for k := 1; k < len(b); k++ {
+			if b[k] < b[k-1] {
+				return fmt.Errorf("ranges: %s decreases at %d", name, k)
+			}
+		}
+		return nil
+	}
+	if err := bounds("RowStart", r.RowStart, n); err != nil {
+		return err
+	}
+	if err := bounds("ColStart", r.ColStart, m); err != nil {
+		return err
+	}
+	if len(r.Offsets) != len(r.RowStart) {
+		return fmt.Errorf("ranges: Offsets has %d entries, needs %d", len(r.Offsets), len(r.RowStart))
+	}
+	if err := bounds("Offsets", r.Offsets, len(r.Cols)); err != nil {
+		return err
+	}
+	for k := 0; k < r.RowClusters(); k++ {
+		prev := -1
+		for _, l := range r.Kept(k) {
+			if l <= prev || l >= r.ColClusters() {
+				return fmt.Errorf("ranges: row cluster %d keeps column cluster %d (out of order or range)", k, l)
+			}
+			prev = l
+		}
+	}
+	return nil
+}
+
+// Transpose returns the pattern of the transposed reduction (rows y, columns x).
+func (r *Ranges) Transpose() *Ranges {
+	K, L := r.RowClusters(), r.ColClusters()
+	off := make([]int, L+1)
+	for _, l := range r.Cols {
+		off[l+1]++
+	}
+	for l := 0; l < L; l++ {
+		off[l+1] += off[l]
+	}
+	cols, fill := make([]int, len(r.Cols)), append([]int(nil), off[:L]...)
+	for k := 0; k < K; k++ { // ascending k, so every transposed list is ascending
+		for _, l := range r.Kept(k) {
+			cols[fill[l]] = k
+			fill[l]++
+		}
+	}
+	return &Ranges{RowStart: r.ColStart, ColStart: r.RowStart, Offsets: off, Cols: cols}
+}
+
+// KeptPairs returns the number of (i, j) pairs the pattern keeps.
+func (r *Ranges) KeptPairs() int64 {
+	var n int64
+	for k := 0; k < r.RowClusters(); k++ {
+		rows := int64(r.RowStart[k+1] - r.RowStart[k])
+		for _, l := range r.Kept(k) {
+			n += rows * int64(r.ColStart[l+1]-r.ColStart[l])
+		}
+	}
+	return n
+}

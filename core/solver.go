@@ -1,0 +1,170 @@
+package core
+
+import "math"
+
+// solve runs the symmetric ε-scaling loop of §3 on geometry g and returns
+// the duals before the final (extrapolation) step, with the scale they live
+// on (the finest). On each iteration with temperature e and damping λ(e),
+// every solved problem is updated simultaneously from the old duals,
+//
+//	f̃ = λ·smin_e(C^{xy}, ℓb + g/e),     g̃ = λ·smin_e(C^{yx}, ℓa + f/e),
+//	f̃aa = λ·smin_e(C^{xx}, ℓa + faa/e), g̃bb = λ·smin_e(C^{yy}, ℓb + gbb/e),
+//	then every dual ← (dual + its update)/2,
+//
+// after an initialisation with the log-weights alone (h = ℓ) at the first
+// temperature. After the iterations listed in the schedule's Jumps, the
+// duals are extrapolated to the next scale (Geometry.Jump). need says which
+// problems are solved. progress, if non-nil, is called before the
+// initialisation (k = −1) and before every iteration k; its error (e.g. a
+// cancellation) stops the loop.
+func solve[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, progress func(k, total int) error) (Duals[T], *Scale[T], error) {
+	if progress != nil {
+		if err := progress(-1, len(sched.Eps)); err != nil {
+			return Duals[T]{}, nil, err
+		}
+	}
+	level := 0
+	sc, err := g.Scale(level)
+	if err != nil {
+		return Duals[T]{}, nil, err
+	}
+	var d Duals[T]
+	var w loopBuffers[T]
+	w.size(sc)
+	e0 := sched.Eps[0]
+	lam := damping(e0, rho)
+	n, m := len(sc.LA), len(sc.LB)
+	if need.Cross {
+		d.F, d.G = make([]T, n), make([]T, m)
+		if err := w.init(sc.XY, sc.YX, e0, lam, sc.LB, sc.LA, d.F, d.G); err != nil {
+			return d, nil, err
+		}
+	}
+	if need.Self {
+		d.FAA, d.GBB = make([]T, n), make([]T, m)
+		if err := w.init(sc.XX, sc.YY, e0, lam, sc.LA, sc.LB, d.FAA, d.GBB); err != nil {
+			return d, nil, err
+		}
+	}
+	jumps := sched.Jumps
+	for k, e := range sched.Eps {
+		if progress != nil {
+			if err := progress(k, len(sched.Eps)); err != nil {
+				return d, nil, err
+			}
+		}
+		lam := damping(e, rho)
+		if need.Cross { // f̃ from the old g and g̃ from the old f
+			if err := w.step(sc.XY, sc.YX, e, lam, sc.LB, d.G, sc.LA, d.F, d.F, d.G); err != nil {
+				return d, nil, err
+			}
+		}
+		if need.Self {
+			if err := w.step(sc.XX, sc.YY, e, lam, sc.LA, d.FAA, sc.LB, d.GBB, d.FAA, d.GBB); err != nil {
+				return d, nil, err
+			}
+		}
+		if len(jumps) > 0 && jumps[0] == k {
+			jumps = jumps[1:]
+			if d, err = g.Jump(level, e, lam, d); err != nil {
+				return d, nil, err
+			}
+			level++
+			if sc, err = g.Scale(level); err != nil {
+				return d, nil, err
+			}
+			w.size(sc)
+		}
+	}
+	return d, sc, nil
+}
+
+// loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
+// n entries for the points of x; hy, gt: m for y), reused across iterations.
+type loopBuffers[T Float] struct{ hx, hy, ft, gt []T }
+
+func (w *loopBuffers[T]) size(sc *Scale[T]) {
+	n, m := len(sc.LA), len(sc.LB)
+	w.hx, w.ft = make([]T, n), make([]T, n)
+	w.hy, w.gt = make([]T, m), make([]T, m)
+}
+
+// scratch returns the log-dual buffer for columns of length n.
+func (w *loopBuffers[T]) scratch(n int) []T {
+	if n == len(w.hx) {
+		return w.hx
+	}
+	return w.hy
+}
+
+// init writes the initialisation u = lam·smin(pu, lu), v = lam·smin(pv, lv)
+// (pu has the rows of u, with column log-weights lu).
+func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) error {
+	if err := softMinInto(pu, e, lam, lu, nil, w.scratch(len(lu)), u, nil); err != nil {
+		return err
+	}
+	return softMinInto(pv, e, lam, lv, nil, w.scratch(len(lv)), v, nil)
+}
+
+// step performs one averaged simultaneous update
+//
+//	u ← (u + lam·smin(pu, lu + potU/e))/2,   v ← (v + lam·smin(pv, lv + potV/e))/2,
+//
+// where potU, potV are the old duals on pu's and pv's columns (g and f for
+// the cross problem, faa and gbb themselves for the self problems).
+func (w *loopBuffers[T]) step(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV, u, v []T) error {
+	ut, vt := w.ft[:len(u)], w.gt[:len(v)] // u lives on x, v on y
+	if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
+		return err
+	}
+	if err := softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil); err != nil {
+		return err
+	}
+	average(u, ut)
+	average(v, vt)
+	return nil
+}
+
+// softMinInto writes lam·smin_eps(pair, l + pot/eps) into out (and the
+// soft-max weighted cost gradients into grad, if non-nil). With pot nil the
+// log-dual is the log-weights alone (the loop's initialisation). scratch
+// holds len(l) entries.
+func softMinInto[T Float](pair Pair[T], eps, lam float64, l, pot, scratch, out, grad []T) error {
+	h := scratch[:len(l)]
+	for j := range h {
+		if pot == nil {
+			h[j] = l[j]
+		} else {
+			h[j] = l[j] + T(float64(pot[j])/eps)
+		}
+	}
+	if err := pair.SoftMin(T(eps), h, out, grad); err != nil {
+		return err
+	}
+	if lam != 1 {
+		for i := range out {
+			out[i] = T(lam * float64(out[i]))
+		}
+		if grad != nil {
+			for i := range grad {
+				grad[i] = T(lam * float64(grad[i]))
+			}
+		}
+	}
+	return nil
+}
+
+// damping returns λ(ε) = 1/(1 + ε/ρ) (1 when balanced, §2.3).
+func damping(eps, rho float64) float64 {
+	if math.IsInf(rho, 1) {
+		return 1
+	}
+	return 1 / (1 + eps/rho)
+}
+
+// average sets dst = (dst + src)/2.
+func average[T Float](dst, src []T) {
+	for i := range dst {
+		dst[i] = (dst[i] + src[i]) / 2
+	}
+}
