@@ -27,7 +27,7 @@ func BenchmarkTile(b *testing.B) {
 func benchTile[T core.Float](b *testing.B, name string, k *kernels[T], gi int) {
 	const rows = 64
 	x, y, h := benchClouds[T](rows, tileCols, 3)
-	pr := engine[T]{name: name, k: k}.newPair(x, y, core.CostHalfSquared, 1)
+	pr := engine[T]{name: name, k: k}.newPair(x, y, core.CostHalfSquared)
 	for j := range h {
 		pr.buf[j] = h[j] * 1.4426950408889634
 	}
