@@ -114,7 +114,7 @@
 // clamp by an unsigned integer minimum and scale by an integer add (both
 // off the multiply pipes). Hot loop of the soft-min tile kernel (D = 3,
 // p = 2, online, no raise), per 8 pairs, from the disassembly of the test
-// binary; "bound" is the Zen 3 throughput limit of that instruction mix
+// binary (bench/simdloops.py prints these columns); "bound" is the Zen 3 throughput limit of that instruction mix
 // (the largest of: multiply-pipe µops / 2, add-pipe µops / 2, 256-bit loads
 // / 2, instructions / 6 dispatched per cycle), in pairs per cycle;
 // "llvm-mca cycles" per 8 pairs by llvm-mca 14 -mcpu=znver3, which
