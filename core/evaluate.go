@@ -115,15 +115,19 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 	res.GradA, res.GradB = alloc(req.GradA, B*N), alloc(req.GradB, B*M)
 
 	var epsList []float64
+	diam := par.Diameter
+	if diam == 0 {
+		diam = EstimateDiameter(pr.X, pr.Y, D) // joint over the batch (§2.1)
+	}
+	if diam == 0 { // all points identical: §8.4
+		diam = par.Blur
+	}
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
-		diam := par.Diameter
-		if diam == 0 {
-			diam = EstimateDiameter(pr.X, pr.Y, D) // joint over the batch (§2.1)
-		}
-		if diam == 0 { // all points identical: §8.4
-			diam = par.Blur
-		}
 		epsList = EpsSchedule(par.P, diam, par.Blur, par.Scaling)
+	}
+	var ms *msConfig
+	if backend == Multiscale {
+		ms = multiscaleConfig(par, D, diam, pr.LabelsX, pr.LabelsY)
 	}
 	cost := CostHalfSquared
 	if par.P == 1 {
@@ -151,18 +155,7 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])
 		}
-		progress := func(k, total int) error { return stop.Err() }
-		if report != nil {
-			stage := par.Loss.String()
-			if B > 1 {
-				stage = fmt.Sprintf("%s (batch item %d of %d)", stage, b+1, B)
-			}
-			progress = func(k, total int) error {
-				report(stage, k+1, total)
-				return stop.Err()
-			}
-		}
-		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.la, it.lb, need, cost)
+		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.a, it.b, it.la, it.lb, need, cost, ms)
 		if err != nil {
 			errs[b] = err
 			return
@@ -171,8 +164,27 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			if cerr := g.Close(); cerr != nil && errs[b] == nil {
 				errs[b] = cerr
 			}
+			if n, ok := g.(interface{ Note() string }); ok && errs[b] == nil {
+				geoNotes[b] = joinNotes(geoNotes[b], n.Note())
+			}
 		}()
 		geoNotes[b] = gnote
+		progress := func(k, total int) error { return stop.Err() }
+		if report != nil {
+			stage := par.Loss.String()
+			if B > 1 {
+				stage = fmt.Sprintf("%s (batch item %d of %d)", stage, b+1, B)
+			}
+			sn, _ := g.(interface{ Stage(int) string })
+			progress = func(k, total int) error {
+				if sn != nil {
+					report(stage+": "+sn.Stage(k), k+1, total)
+				} else {
+					report(stage, k+1, total)
+				}
+				return stop.Err()
+			}
+		}
 		switch par.Loss {
 		case Sinkhorn:
 			errs[b] = sinkhorn(it, g, par, epsList, o, progress)
@@ -238,6 +250,14 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		}
 	}
 	return res, nil
+}
+
+// joinNotes joins two notes with "; " (either may be empty).
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }
 
 // weightsOf returns item b's weights, or uniform weights 1/n when w is nil.

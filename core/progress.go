@@ -80,4 +80,3 @@ func relay(deliver func(stage string, iter, total int) bool, stop *Stop, body fu
 		}
 	}
 }
-
