@@ -109,6 +109,8 @@ func multiscaleConfig(par Params, d int, diam float64, lx, ly []int64) *msConfig
 	if !(cfg.side > 0) {
 		cfg.side = par.Blur
 	}
+	cfg.blockSide = 6 * par.Blur
+	cfg.diameter = diam
 	return cfg
 }
 

@@ -9,12 +9,13 @@ import (
 
 // Multiscale defaults (see msConfig).
 const (
-	msKappaDefault   = 16
+	msKappaDefault   = math.MaxFloat64
 	msRepeatsDefault = 0
-	msBlockPts       = 32   // target mean number of points per block
-	msTopCells       = 1024 // the truncation test starts from groupings of at most this many cells
-	msVoxels         = 16   // voxel levels: sides s_c, s_c/2, …, s_c/2^15
-	msMinCoarse      = 1000 // clouds of fewer points have no coarse levels (nothing to save)
+	msBlockPts       = 32  // target mean number of points per block
+	msTopCells       = 64  // the truncation test starts from groupings of at most this many cells
+	msVoxels         = 16  // voxel levels: sides s_c, s_c/2, …, s_c/2^15
+	msMinBlock       = 8   // blocks wider than blockSide are split down to this many points
+	msMinCoarse      = 500 // clouds of fewer points have no coarse levels (nothing to save)
 )
 
 // msConfig are the multiscale backend's settings for one item.
@@ -30,6 +31,11 @@ type msConfig struct {
 	// kernelRadius > 0 selects the kernel losses' truncation (§5.3): one fine
 	// level whose blocks are kept iff their boxes lie within this distance.
 	kernelRadius float64
+	// blockSide: voxel blocks wider than this are split further (down to
+	// msMinBlock points), so that sparse regions do not make wide blocks
+	// whose loose bounds keep everything: 6·blur.
+	blockSide float64
+	diameter  float64 // of the two clouds (§2.1)
 }
 
 // msPoint is one cloud's view of a level: its points (sorted), their
@@ -57,26 +63,26 @@ type msLevel[T Float] struct {
 }
 
 // multiscale is the multiscale backend's geometry (ALGORITHMS.md §4, with
-// an accurate jump rule): a hierarchy of clusters per cloud (octree voxels
-// for D ≤ 3, a k-d tree beyond, or the caller's labels), coarse levels made
+// accurate truncation): a hierarchy of clusters per cloud (octree voxels for
+// D ≤ 3, a k-d tree beyond, or the caller's labels), optional coarse levels
 // of cluster centroids (clamped masses, §4.3), and the fine level of the
 // input points sorted by cluster.
 //
-//   - Levels (Schedule): iteration k at temperature ε_k (σ = ε_k^{1/p}) runs
-//     on the coarsest level whose clusters' mean size (bounding-box diagonal)
-//     is at most σ/16 — clusters small against the blur, where centroids are a
-//     good model (GeomLoss jumps when the size reaches σ, which leaves its
-//     result 50–70 % off, §4.10) — and the last iterations always on the
-//     fine points. After each jump to a finer level the jump ε is repeated
-//     twice more (re-convergence), and on the fine level the truncation is
-//     redone at every new ε.
-//   - Jumps (§4.7): the duals are extrapolated to the finer points by one
-//     soft-min over the coarser level's points (restricted to its kept blocks).
-//   - Truncation: the reductions of a level after the first run over the
-//     block pairs that truncate (see truncTest.run) keeps from the current
-//     duals: a rigorous bound with the blocks' bounding boxes, each row
-//     block's best blocks always kept, widened until the dropped mass bound
-//     is below e^{−truncate}/100. Blocks are clusters of about 32 points.
+//   - Truncation (the fine level): at every new ε of the schedule the
+//     reductions are rebuilt over the block pairs that the truncation test
+//     keeps from the current duals (truncTest.run: bounding-box bounds,
+//     hierarchical, both directions, potentials normalised by one soft-min
+//     pass, dropped mass ≤ e^{−truncate}/100 per row, reported in Note) —
+//     once the test can pay (worthTruncating); before that, and wherever it
+//     keeps more than half the blocks, the reductions are online. Blocks are
+//     the coarsest voxels of at most 64 points and at most 6·blur wide.
+//   - Coarse levels (Schedule; off by default, msKappa = +∞): iteration k at
+//     σ = ε_k^{1/p} would run on the coarsest level whose clusters are at
+//     most σ/κ wide; the duals jump to finer points by one soft-min over the
+//     coarser level (§4.7). GeomLoss jumps at κ = 1 (18–70 % off, §4.10); κ =
+//     16 is within 1e-4 on 3D Gaussians but up to 4 % off on 2D unbalanced
+//     problems (TestMultiscaleCoarseLevels), so the default keeps every
+//     iteration on the input points.
 //
 // The fine level's reductions take and return vectors in input order, so the
 // losses' final step and gradients (§7.4) work unchanged.
@@ -130,23 +136,25 @@ func newMultiscale[T Float](eng Engine[T], res Resources, x, y Cloud[T], a, b, l
 	}
 	g.sizeX, g.cntX = levelSizes(g.hx, x)
 	g.sizeY, g.cntY = levelSizes(g.hy, y)
-	bx, by := blockShift(g.cntX, x.N), blockShift(g.cntY, y.N)
+	bx, by := msBlockPts, msBlockPts
 	if cfg.labelsX != nil {
-		bx = 0
+		bx = 0 // the labels' clusters are the blocks
 	}
 	if cfg.labelsY != nil {
 		by = 0
 	}
-	g.btx = newBlockTree(g.hx, bx, x.Pts, a, x.D, msTopCells)
-	g.bty = newBlockTree(g.hy, by, y.Pts, b, y.D, msTopCells)
+	g.btx = newBlockTree(g.hx, bx, cfg.blockSide, x.Pts, a, x.D, msTopCells)
+	g.bty = newBlockTree(g.hy, by, cfg.blockSide, y.Pts, b, y.D, msTopCells)
 	if _, ok := eng.(BlockSparseEngine[T]); !ok {
 		g.sparseNote = fmt.Sprintf("engine %s has no block-sparse capability: multiscale reductions ran on the portable code", eng.Name())
 	}
 	return g, nil
 }
 
-// levelSizes returns, per hierarchy level, the mass-free mean bounding-box
-// diagonal of its clusters (weighted by their point counts) and their count.
+// levelSizes returns, per hierarchy level, a bound on its clusters' extent
+// and their count: the voxel diagonal side·2^t·√D for voxels, else the
+// largest bounding-box diagonal of a cluster (a mean would let the many
+// single-point clusters of the finer levels hide the large ones).
 func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 	size, cnt := make([]float64, h.Levels), make([]int, h.Levels)
 	d := c.D
@@ -154,7 +162,10 @@ func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 	for t := 0; t < h.Levels; t++ {
 		bd := h.Bounds(t)
 		cnt[t] = len(bd) - 1
-		var acc float64
+		if h.Side > 0 {
+			size[t] = h.Side * math.Exp2(float64(t)) * math.Sqrt(float64(d))
+			continue
+		}
 		for k := 0; k+1 < len(bd); k++ {
 			for q := range lo {
 				lo[q], hi[q] = math.Inf(1), math.Inf(-1)
@@ -169,22 +180,10 @@ func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 			for q := range lo {
 				s += (hi[q] - lo[q]) * (hi[q] - lo[q])
 			}
-			acc += math.Sqrt(s) * float64(bd[k+1]-bd[k])
+			size[t] = max(size[t], math.Sqrt(s))
 		}
-		size[t] = acc / float64(c.N)
 	}
 	return size, cnt
-}
-
-// blockShift returns the finest hierarchy level whose clusters hold
-// msBlockPts points on average (the coarsest level if none does).
-func blockShift(cnt []int, n int) int {
-	for t, c := range cnt {
-		if n >= msBlockPts*c {
-			return t
-		}
-	}
-	return len(cnt) - 1
 }
 
 // shiftFor returns the coarse level iteration temperature eps runs on for
@@ -336,15 +335,47 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
 	ta := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, uRow)), fc: ct.aggregate(blockMax(cs, vCol)),
-		eps: eps, thr: -g.cfg.truncate, rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
 	tb := truncTest{rt: ct, ct: rt, fr: ct.aggregate(blockMax(cs, vRow)), fc: rt.aggregate(blockMax(rs, uCol)),
-		eps: eps, thr: -g.cfg.truncate, rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
 	a, b := ta.run(), tb.run()
 	r := &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}
 	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
 	r = unionRanges(r, bt)
 	lv.drop = max(lv.drop, a.maxDrop, b.maxDrop)
 	return r
+}
+
+// worthTruncating reports whether the truncation test can pay at eps: the
+// distance r beyond which the kernel e^{−C/ε} is below the threshold
+// (C(r) = ε·|threshold|) must be at most 1/16 of the diameter; at larger ε
+// the test would keep nearly every block and cost more than it saves.
+func (g *multiscale[T]) worthTruncating(eps float64) bool {
+	c := eps * -g.threshold()
+	r := c // p = 1: C = r
+	if g.cfg.p == 2 {
+		r = math.Sqrt(2 * c)
+	}
+	return r <= g.cfg.diameter/16
+}
+
+// msDenseFraction: a pattern keeping more than this fraction of the block
+// pairs is replaced by online reductions (every pair), which are faster.
+const msDenseFraction = 0.5
+
+func dense(r *Ranges) bool {
+	return r != nil && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
+}
+
+// selfMask is mask2 for a self problem (rows and columns the same cloud):
+// one test, symmetrised (the pattern and its transpose).
+func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
+	tt := truncTest{rt: bt, ct: bt, fr: bt.aggregate(blockMax(s, uRow)), fc: bt.aggregate(blockMax(s, uCol)),
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+	a := tt.run()
+	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
+	lv.drop = max(lv.drop, a.maxDrop)
+	return unionRanges(r, r.Transpose())
 }
 
 // normalized returns the undamped soft-min smin_ε(C(rows, cols), L(w) + pot/ε)
@@ -379,12 +410,18 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		lv.ryy = g.mask(y, y, g.bty, g.bty, nil, nil, 0, lv)
 		return nil
 	}
-	if math.IsInf(g.cfg.truncate, 1) {
+	// Coarse levels run at temperatures large against their clusters
+	// (σ ≥ 16× their size), where truncation would keep nearly everything:
+	// their reductions are online; only the fine level is truncated.
+	if math.IsInf(g.cfg.truncate, 1) || !lv.fine || !g.worthTruncating(eps) {
 		return nil
 	}
 	inf := math.Inf(1)
 	if g.need.Cross && d.F != nil {
 		r := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv)
+		if dense(r) {
+			return nil // most blocks kept: online reductions are faster
+		}
 		fh, err := g.normalized(x, y, r, d.G, eps)
 		if err != nil {
 			return err
@@ -397,12 +434,15 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		lv.rxy = g.mask2(x, y, g.btx, g.bty, fh, d.G, gh, d.F, eps, inf, lv)
 	}
 	self := func(s *msSide[T], bt *blockTree, u []T) (*Ranges, error) {
-		r := g.mask(s, s, bt, bt, u, u, eps, lv)
+		r := g.selfMask(s, bt, u, u, eps, g.cfg.rho, lv)
+		if dense(r) {
+			return nil, nil
+		}
 		uh, err := g.normalized(s, s, r, u, eps)
 		if err != nil {
 			return nil, err
 		}
-		return g.mask2(s, s, bt, bt, uh, u, uh, u, eps, inf, lv), nil
+		return g.selfMask(s, bt, uh, u, eps, inf, lv), nil
 	}
 	var err error
 	if g.need.Self && d.FAA != nil {
@@ -656,6 +696,13 @@ func (g *multiscale[T]) Note() string {
 // msKappa and msRepeats are the jump rule's settings (variables so that the
 // accuracy tests can probe them).
 var (
-	msKappa   = float64(msKappaDefault)
+	msKappa   = float64(msKappaDefault) // +∞ by default: no coarse levels (see multiscale)
 	msRepeats = msRepeatsDefault
 )
+
+// threshold is the truncation test's log-density threshold: −truncate −
+// ln 100, so that the dropped blocks of a row carry at most
+// e^{−truncate}/100 = maxDrop of a unit mass in all (their masses sum to at
+// most the total mass): no row needs widening unless the total mass of the
+// other measure exceeds 1.
+func (g *multiscale[T]) threshold() float64 { return math.Log(g.cfg.maxDrop) }

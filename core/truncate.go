@@ -22,26 +22,31 @@ type blockTree struct {
 	mass   [][]float64 // mass[g][c]: total (clamped) weight of cell c at grouping g
 }
 
-// newBlockTree builds the blocks of hierarchy h at level shift (its cells)
-// and groupings at the coarser levels, up to the first with at most
-// topCells cells. pts and w are in input order.
-func newBlockTree[T Float](h *cluster.Hierarchy, shift int, pts, w []T, d, topCells int) *blockTree {
-	bt := &blockTree{d: d, fine: h.Bounds(shift)}
+// newBlockTree builds the blocks of hierarchy h — adaptive: the coarsest
+// cells holding at most maxPts points (or level 0's cells) — and groupings
+// at the coarser levels, up to the first with at most topCells cells. pts
+// and w are in input order.
+func newBlockTree[T Float](h *cluster.Hierarchy, maxPts int, maxSide float64, pts, w []T, d, topCells int) *blockTree {
+	bt := &blockTree{d: d, fine: adaptiveBlocks(h, maxPts, maxSide)}
 	K := len(bt.fine) - 1
 	ident := make([]int, K+1)
 	for k := range ident {
 		ident[k] = k
 	}
 	bt.groups = [][]int{ident}
-	for t := shift + 1; t < h.Levels && len(bt.groups[len(bt.groups)-1]) > topCells+1; t++ {
-		fb := h.Bounds(t) // boundaries in the fine order: a subset of the blocks'
-		gb := make([]int, 0, len(fb))
-		k := 0
-		for _, f := range fb {
-			for bt.fine[k] < f {
-				k++
+	isBlock := make(map[int]int, K+1)
+	for k, f := range bt.fine {
+		isBlock[f] = k
+	}
+	for t := 1; t < h.Levels && len(bt.groups[len(bt.groups)-1]) > topCells+1; t++ {
+		// Cells of level t, merged where a block spans several: the
+		// boundaries of level t that are also block boundaries (nested as t
+		// grows, since level t+1's boundaries are level t's).
+		gb := make([]int, 0)
+		for _, f := range h.Bounds(t) {
+			if k, ok := isBlock[f]; ok {
+				gb = append(gb, k)
 			}
-			gb = append(gb, k)
 		}
 		if len(gb) < len(bt.groups[len(bt.groups)-1]) {
 			bt.groups = append(bt.groups, gb)
@@ -99,6 +104,43 @@ func newBlockTree[T Float](h *cluster.Hierarchy, shift int, pts, w []T, d, topCe
 		}
 	}
 	return bt
+}
+
+// adaptiveBlocks returns the boundaries of the coarsest cells of h (any
+// level) holding at most maxPts points and, for voxels, no wider than
+// maxSide unless they hold at most msMinBlock points, splitting a cell into
+// its children down to level 0.
+func adaptiveBlocks(h *cluster.Hierarchy, maxPts int, maxSide float64) []int {
+	n := len(h.Perm)
+	b := []int{0}
+	var rec func(lo, hi, t int)
+	rec = func(lo, hi, t int) {
+		wide := h.Side > 0 && maxSide > 0 && h.Side*math.Exp2(float64(t)) > maxSide && hi-lo > msMinBlock
+		if (hi-lo <= maxPts && !wide) || t == 0 {
+			b = append(b, hi)
+			return
+		}
+		c := lo
+		for k := lo + 1; k < hi; k++ {
+			if int(h.Split[k]) > t-1 {
+				rec(c, k, t-1)
+				c = k
+			}
+		}
+		rec(c, hi, t-1)
+	}
+	top := h.Levels - 1
+	c := 0
+	for k := 1; k < n; k++ {
+		if int(h.Split[k]) > top {
+			rec(c, k, top)
+			c = k
+		}
+	}
+	if n > 0 {
+		rec(c, n, top)
+	}
+	return b
 }
 
 // blocks returns the number of blocks.
@@ -181,6 +223,7 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 func (tt *truncTest) run() truncation {
 	rt, ct := tt.rt, tt.ct
 	K, L := rt.blocks(), ct.blocks()
+	farDrop := math.Exp(tt.thr - 40)
 	gx, gy := len(rt.groups)-1, len(ct.groups)-1
 	drop := make([][]float64, len(rt.groups))
 	for g := range drop {
@@ -195,12 +238,16 @@ func (tt *truncTest) run() truncation {
 	}
 	for {
 		leaf := gx == 0 && gy == 0
-		var next []pr
+		next := make([]pr, 0, len(cur))
 		nx, ny := max(gx-1, 0), max(gy-1, 0)
 		for _, p := range cur {
 			u := tt.ub(gx, p.a, gy, p.b)
 			if !(u > tt.thr) {
-				if !math.IsInf(u, -1) {
+				// The dropped cell's share is at most m·e^u; far below the
+				// threshold it is bounded by m·e^{thr−40} without an exp.
+				if u < tt.thr-40 {
+					drop[gx][p.a] += tt.ct.mass[gy][p.b] * farDrop
+				} else {
 					drop[gx][p.a] += tt.ct.mass[gy][p.b] * math.Exp(u)
 				}
 				continue
