@@ -6,7 +6,8 @@ set -euo pipefail
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 pkgs=(python3-numpy python3-torch python3-pot python3-pytest python3-matplotlib
-      python3-pip python3-setuptools python3-venv valgrind pkg-config g++)
+      python3-pip python3-setuptools python3-venv python3-wheel python3-distributed
+      valgrind pkg-config g++)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 want_julia=0

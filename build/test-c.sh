@@ -41,7 +41,7 @@ echo "   $(wc -l <"$OUT/exported.txt") functions, all geomloss_*"
 readelf -d "$LIBDIR/libgeomloss.so" | grep -q 'SONAME.*\[libgeomloss\.so\.0\]' || { echo "test-c: SONAME is not libgeomloss.so.0" >&2; exit 1; }
 
 step "the private C sources are warning-free"
-"$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi capi/state.c
+"$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi -Iinclude capi/state.c
 
 build() { # build NAME EXTRA-FLAGS...: test program against the library
   local name="$1"; shift
@@ -60,6 +60,13 @@ step "example, built with pkg-config (dist/ and an install)"
 PKG_CONFIG_PATH="$LIBDIR/pkgconfig" bash -c \
   "\"$CC\" ${CSTRICT[*]} examples/c/sinkhorn.c \$(pkg-config --cflags --libs geomloss) -lm -o \"$OUT/sinkhorn\""
 LD_LIBRARY_PATH="$LIBDIR" "$OUT/sinkhorn"
+# The build line the example documents in its own header comment, verbatim
+# (only the output path changes): it must link as written (issue 11: -lm).
+line="$(sed -n 's/^ \*   \(cc .*examples\/c\/sinkhorn\.c.*\)$/\1/p' examples/c/sinkhorn.c)"
+[ -n "$line" ] || { echo "test-c: examples/c/sinkhorn.c documents no cc build line" >&2; exit 1; }
+(cd "$ROOT" && PKG_CONFIG_PATH="$LIBDIR/pkgconfig" bash -c "${line% -o sinkhorn} -o \"$OUT/sinkhorn-doc\"") ||
+  { echo "test-c: the example's documented build line fails: $line" >&2; exit 1; }
+LD_LIBRARY_PATH="$LIBDIR" "$OUT/sinkhorn-doc" >/dev/null
 PREFIX="$OUT/prefix" bash build/install.sh >/dev/null
 for f in lib/libgeomloss.so lib/libgeomloss.so.0 include/geomloss.h lib/pkgconfig/geomloss.pc; do
   [ -e "$OUT/prefix/$f" ] || { echo "test-c: install lacks $f" >&2; exit 1; }

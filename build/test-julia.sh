@@ -16,7 +16,7 @@
 #
 # Two environment workarounds, each applied only when a probe shows it is
 # needed, and reported on stderr:
-#  1. Debian's julia 1.5.3 (from bullseye) with bookworm's libunwind 1.6
+#  1. (in build/julia.sh, the launcher users run too) Debian's julia 1.5.3 (from bullseye) with bookworm's libunwind 1.6
 #     crashes (SIGSEGV in _ULx86_64_dwarf_search_unwind_table) whenever an
 #     exception is caught in compiled code. The fix is bullseye's libunwind8
 #     1.3.2, which this script fetches with `apt-get download` into
@@ -31,7 +31,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-command -v julia >/dev/null 2>&1 || { echo "test-julia.sh: julia not found (run: make deps)" >&2; exit 1; }
+command -v julia >/dev/null 2>&1 || [ -n "${GEOMLOSS_JULIA:-}" ] || { echo "test-julia.sh: julia not found (run: make deps)" >&2; exit 1; }
 
 # Build the library if it is missing or older than its sources.
 if [ -z "${GEOMLOSS_LIBRARY:-}" ]; then
@@ -44,27 +44,9 @@ fi
 lib="${GEOMLOSS_LIBRARY:-$ROOT/dist/lib/libgeomloss.so}"
 [ -e "$lib" ] || { echo "test-julia.sh: no library at $lib" >&2; exit 1; }
 
-jl() { julia --startup-file=no --history-file=no "$@"; }
-
-# 1. Can julia catch an exception?
-probe='f() = try; error("probe"); catch; 0; end; exit(f())'
-if ! jl -e "$probe" >/dev/null 2>&1; then
-  compat="$ROOT/dist/julia-compat/lib"
-  if ! ls "$compat"/libunwind.so.8* >/dev/null 2>&1; then
-    echo "test-julia.sh: julia crashes when catching exceptions (libunwind $(dpkg-query -W -f='${Version}' libunwind8 2>/dev/null || echo '?'));" \
-         "fetching bullseye's libunwind8 into dist/julia-compat/lib" >&2
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && apt-get download -qq libunwind8/bullseye) ||
-      { echo "test-julia.sh: apt-get download libunwind8/bullseye failed (is the bullseye source of build/deps.sh configured?)" >&2; exit 1; }
-    dpkg-deb -x "$tmp"/libunwind8_*.deb "$tmp/root"
-    mkdir -p "$compat"
-    find "$tmp/root" -name 'libunwind*.so*' -exec cp -a {} "$compat/" \;
-  fi
-  export LD_LIBRARY_PATH="$compat${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  echo "test-julia.sh: using $compat/libunwind.so.8 for julia (LD_LIBRARY_PATH)" >&2
-  jl -e "$probe" >/dev/null 2>&1 || { echo "test-julia.sh: julia still cannot catch exceptions" >&2; exit 1; }
-fi
+# build/julia.sh applies the libunwind fix (1.) when a probe shows it is needed.
+jl() { bash "$ROOT/build/julia.sh" --startup-file=no --history-file=no "$@"; }
+jl -e 'exit(0)' || { echo "test-julia.sh: julia does not start through build/julia.sh" >&2; exit 1; }
 
 # 2. Can julia dlopen the library?
 dlprobe='function probe(path, o, e)
@@ -91,6 +73,21 @@ fi
 export GEOMLOSS_LIBRARY="$lib"
 # More than one julia thread, for the concurrency tests.
 export JULIA_NUM_THREADS="${JULIA_NUM_THREADS:-4}"
-echo "test-julia.sh: $(julia --version), library $lib"
-timeout 600 julia --startup-file=no --history-file=no --check-bounds=yes \
+echo "test-julia.sh: $(jl --version), library $lib"
+timeout 600 bash build/julia.sh --startup-file=no --history-file=no --check-bounds=yes \
   --project=bindings/julia/GeomLoss bindings/julia/GeomLoss/test/runtests.jl
+
+# The snippets users copy: README's and docs/julia.md's ```julia blocks run
+# verbatim, the way the README says to start julia (build/julia.sh), from
+# outside the checkout's directory.
+snip="$(mktemp -d)"
+trap 'rm -rf "$snip"' EXIT
+for doc in README.md docs/julia.md; do
+  awk '/^```julia$/{on=1; next} /^```$/{on=0} on' "$doc" >"$snip/snippet.jl"
+  [ -s "$snip/snippet.jl" ] || { echo "test-julia.sh: no julia snippet in $doc" >&2; exit 1; }
+  echo 'println("snippet ok")' >>"$snip/snippet.jl"
+  out="$(cd "$snip" && bash "$ROOT/build/julia.sh" --project="$ROOT/bindings/julia/GeomLoss" snippet.jl 2>&1)" ||
+    { echo "$out" >&2; echo "test-julia.sh: $doc's julia snippet failed through build/julia.sh" >&2; exit 1; }
+  grep -q '^snippet ok$' <<<"$out" || { echo "$out" >&2; echo "test-julia.sh: $doc's julia snippet did not finish" >&2; exit 1; }
+  echo "test-julia.sh: $doc's julia snippet runs verbatim through build/julia.sh"
+done

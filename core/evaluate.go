@@ -113,6 +113,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 	res.F, res.G = alloc(req.Potentials, B*N), alloc(req.Potentials, B*M)
 	res.GradX, res.GradY = alloc(req.GradX, B*N*D), alloc(req.GradY, B*M*D)
 	res.GradA, res.GradB = alloc(req.GradA, B*N), alloc(req.GradB, B*M)
+	if par.Loss == Sinkhorn {
+		res.Iterations, res.MarginalError = make([]int, B), make([]float64, B)
+	}
 
 	var epsList []float64
 	diam := par.Diameter
@@ -123,7 +126,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		diam = par.Blur
 	}
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
-		epsList = EpsSchedule(par.P, diam, par.Blur, par.Scaling)
+		if epsList, err = epsSchedule(par, pr); err != nil { // bounded, see scheduleguard.go
+			return nil, err
+		}
 	}
 	var ms *msConfig
 	if backend == Multiscale {
@@ -152,6 +157,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			ga: sub(res.GradA, b, N), gb: sub(res.GradB, b, M),
 			cv: 1, cf: sub(req.CotF, b, N), cg: sub(req.CotG, b, M),
 		}
+		if res.Iterations != nil {
+			o.iters, o.merr = &res.Iterations[b], &res.MarginalError[b]
+		}
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])
 		}
@@ -165,7 +173,7 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 				errs[b] = cerr
 			}
 			if n, ok := g.(interface{ Note() string }); ok && errs[b] == nil {
-				geoNotes[b] = joinNotes(geoNotes[b], n.Note())
+				geoNotes[b] = joinNotes([]string{geoNotes[b], n.Note()})
 			}
 		}()
 		geoNotes[b] = gnote
@@ -194,6 +202,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			sc, err := g.Scale(g.Levels() - 1)
 			if err != nil {
 				errs[b] = err
+				return
+			}
+			if errs[b] = progress(-1, 1); errs[b] != nil {
 				return
 			}
 			it.use(sc)
@@ -250,14 +261,6 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		}
 	}
 	return res, nil
-}
-
-// joinNotes joins two notes with "; " (either may be empty).
-func joinNotes(a, b string) string {
-	if a == "" || b == "" {
-		return a + b
-	}
-	return a + "; " + b
 }
 
 // weightsOf returns item b's weights, or uniform weights 1/n when w is nil.

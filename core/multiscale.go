@@ -223,7 +223,7 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 		}
 		fine := lv == [2]int{-1, -1}
 		newLevel := lv != prev
-		retrunc := !newLevel && fine && k > 0 && e != eps[k-1] && !math.IsInf(g.cfg.truncate, 1) && len(out.Eps) > 0
+		retrunc := !newLevel && fine && k > 0 && e < 0.99*eps[k-1] && !math.IsInf(g.cfg.truncate, 1) && len(out.Eps) > 0
 		if len(out.Eps) > 0 && (newLevel || retrunc) {
 			out.Jumps = append(out.Jumps, len(out.Eps)-1)
 		}

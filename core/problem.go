@@ -39,6 +39,11 @@ type Result[T Float] struct {
 	Value                      []T // B
 	F, G                       []T // B×N, B×M
 	GradX, GradY, GradA, GradB []T // shapes of X, Y, A, Bw
+	// Iterations (B) are the Sinkhorn loop's iterations per batch item, and
+	// MarginalError (B) the error of its stopping rule (Params.Tol; NaN when
+	// the fixed schedule ran). Sinkhorn only (nil otherwise).
+	Iterations    []int
+	MarginalError []float64
 	// Backend is the backend that actually ran, Engine the reduction engine's
 	// name and Device the hardware it ran on ("cpu", "cuda:0 ...").
 	Backend Backend
@@ -95,6 +100,9 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 	if err := finite("y", pr.Y); err != nil {
 		return err
 	}
+	if err := checkDistanceRange(*pr); err != nil {
+		return err
+	}
 	for _, v := range []struct {
 		name string
 		w    []T
@@ -129,9 +137,12 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 			if allZero {
 				return errorf(ErrValue, "%s: all weights of batch item %d are zero", v.name, b)
 			}
+			if m := mass(v.w, b, v.n); math.IsInf(m, 0) { // else |ma − mb| > tol is NaN > NaN
+				return errorf(ErrValue, "%s: the total mass of batch item %d overflows (%g); rescale the weights", v.name, b, m)
+			}
 		}
 	}
-	if (par.Loss == Sinkhorn || par.Loss == Hausdorff) && par.Balanced() {
+	if (par.Loss == Sinkhorn || par.Loss == Hausdorff) && par.infiniteRho() {
 		for b := 0; b < pr.B; b++ {
 			ma, mb := mass(pr.A, b, pr.N), mass(pr.Bw, b, pr.M)
 			if math.Abs(ma-mb) > 1e-3*math.Max(math.Abs(ma), math.Abs(mb)) {

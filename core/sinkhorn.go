@@ -2,56 +2,6 @@ package core
 
 import "math"
 
-// item is one batch item's measures (the input points, weights and
-// log-weights) and the reductions of its finest scale (xy: rows x / columns
-// y, yx, xx, yy), guarded so that the first failing reduction is kept in err
-// and later ones are skipped (see guard).
-type item[T Float] struct {
-	x, y           Cloud[T]
-	a, b           []T // weights (never nil inside the solver)
-	la, lb         []T // log-weights L(a), L(b)
-	xy, yx, xx, yy Pair[T]
-	ma, mb         float64 // total masses
-	err            error
-}
-
-// use installs the reductions of scale sc (the finest) as the item's,
-// behind a guard recording the first error in it.err.
-func (it *item[T]) use(sc *Scale[T]) {
-	wrap := func(p Pair[T]) Pair[T] {
-		if p == nil {
-			return nil
-		}
-		return guard[T]{p: p, err: &it.err}
-	}
-	it.xy, it.yx, it.xx, it.yy = wrap(sc.XY), wrap(sc.YX), wrap(sc.XX), wrap(sc.YY)
-}
-
-// logWeights returns L(w)_i = ln w_i for w_i > 0, else the floor −1e5 (§0).
-func logWeights[T Float](w []T) []T {
-	l := make([]T, len(w))
-	for i, v := range w {
-		if v > 0 {
-			l[i] = T(math.Log(float64(v)))
-		} else {
-			l[i] = -1e5
-		}
-	}
-	return l
-}
-
-// outputs are one batch item's slices of the Result (nil when not asked),
-// and its cotangents (cv for the value; cf, cg for the potentials or nil).
-type outputs[T Float] struct {
-	value          *T
-	f, g           []T
-	gx, gy, ga, gb []T
-	cv             float64
-	cf, cg         []T
-}
-
-func (o *outputs[T]) wantPosGrad() bool { return o.gx != nil || o.gy != nil }
-
 // sinkhorn computes the Sinkhorn loss of one item (§3, §3.1, §3.2, §7.1) with
 // the project's deviations: unbalanced gradients use ρ+ε (the true
 // gradients), and the raw unbalanced value is the true entropic OT value.
@@ -62,10 +12,11 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	if !par.Balanced() {
 		rho = math.Pow(par.Reach, p)
 	}
-	d, sc, err := solve(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, progress)
+	d, sc, stats, err := solveTol(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, par.convergence(), progress)
 	if err != nil {
 		return err
 	}
+	o.setStats(stats)
 	it.use(sc)
 	lam := damping(eps, rho)
 
@@ -99,31 +50,10 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	}
 
 	// Per-point coefficients: φ = ∂L/∂α, and u, v weighting the cross and
-	// self soft-max gradients (table of §7.1, with κ' = ρ+ε for gradients).
+	// self soft-max gradients (DualSide: the table of §3.1 and §7.1).
 	side := func(w []T, F, Faa []T, mOther float64) (val float64, phi, u, v []float64) {
 		phi, u, v = make([]float64, len(F)), make([]float64, len(F)), make([]float64, len(F))
-		kappa, kappaG := rho+eps/2, rho+eps
-		for i := range F {
-			fi := float64(F[i])
-			switch {
-			case math.IsInf(rho, 1) && par.Debias:
-				phi[i], u[i], v[i] = fi-float64(Faa[i]), 1, -1
-			case math.IsInf(rho, 1):
-				phi[i], u[i] = fi, 1
-			case par.Debias:
-				ef, efa := math.Exp(-fi/rho), math.Exp(-float64(Faa[i])/rho)
-				val += float64(w[i]) * kappa * (efa - ef)
-				phi[i], u[i], v[i] = kappaG*(efa-ef), kappaG/rho*ef, -kappaG/rho*efa
-				continue
-			default:
-				ef := math.Exp(-fi / rho)
-				val += float64(w[i]) * ((rho + eps*mOther/2) - kappa*ef)
-				phi[i], u[i] = rho+eps*mOther-kappaG*ef, kappaG/rho*ef
-				continue
-			}
-			val += float64(w[i]) * phi[i]
-		}
-		return val, phi, u, v
+		return DualSide(w, F, Faa, eps, rho, mOther, phi, u, v), phi, u, v
 	}
 	va, phi, u, v := side(it.a, F, Faa, it.mb)
 	vb, psi, u2, v2 := side(it.b, G, Gbb, it.ma)
@@ -139,29 +69,6 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	posGrad(o.gx, it.a, o.cv, u, v, o.cf, px, ax, dim)
 	posGrad(o.gy, it.b, o.cv, u2, v2, o.cg, qy, ry, dim)
 	return nil
-}
-
-func (o *outputs[T]) setValue(v float64) {
-	if o.value != nil {
-		*o.value = T(v)
-	}
-}
-
-// potentials writes F − Faa (debiased) or F into dst.
-func potentials[T Float](dst, F, Faa []T) {
-	for i := range dst {
-		dst[i] = F[i]
-		if Faa != nil {
-			dst[i] -= Faa[i]
-		}
-	}
-}
-
-// scaleInto writes c·src into dst (if dst is non-nil).
-func scaleInto[T Float](dst []T, src []float64, c float64) {
-	for i := range dst {
-		dst[i] = T(c * src[i])
-	}
 }
 
 // posGrad writes dst_i = (cv·w_i·u_i + cpot_i)·P_i + (cv·w_i·v_i − cpot_i)·A_i

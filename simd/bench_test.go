@@ -11,8 +11,9 @@ import (
 	"github.com/libgeomloss/libgeomloss/core"
 )
 
-// Benchmarks of the reductions, in pairs (i, j) per second; run by
-// build/bench.sh (make bench). Not tests: nothing here is timed in go test.
+// Benchmarks of the reductions, in pairs (i, j) per second and per cycle
+// (see clock_test.go); run by build/bench.sh (make bench). Not tests:
+// nothing here is timed in go test.
 
 func benchClouds[T core.Float](n, m, d int) (x, y core.Cloud[T], h []T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -80,11 +81,11 @@ func benchSoftMinPair[T core.Float](b *testing.B, mk func(x, y core.Cloud[T], co
 	if grad {
 		g = make([]T, n*d)
 	}
-	b.ResetTimer()
+	pt := startPairs(b)
 	for b.Loop() {
 		p.SoftMin(benchEps[T](), h, out, g)
 	}
-	b.ReportMetric(float64(n)*float64(m)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	pt.report(b, float64(n)*float64(m), threads)
 }
 
 func benchKernel[T core.Float](b *testing.B, eng func(int) core.Engine[T], k core.Kernel, grad bool, threads int) {
@@ -96,11 +97,11 @@ func benchKernel[T core.Float](b *testing.B, eng func(int) core.Engine[T], k cor
 	if grad {
 		g = make([]T, n*d)
 	}
-	b.ResetTimer()
+	pt := startPairs(b)
 	for b.Loop() {
 		p.KernelSum(k, T(.1), w, out, g)
 	}
-	b.ReportMetric(float64(n)*float64(m)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	pt.report(b, float64(n)*float64(m), threads)
 }
 
 func forEachPath(b *testing.B, f func(b *testing.B, name string)) {
@@ -144,10 +145,11 @@ func BenchmarkDense(b *testing.B) {
 			b.Run(fmt.Sprintf("f32/fill/D3/threads=%d", th), func(b *testing.B) {
 				const n, m = 4096, 8192
 				x, y, _ := benchClouds[float32](n, m, 3)
+				pt := startPairs(b)
 				for b.Loop() {
 					e32(th).(core.DenseEngine[float32]).DensePair(x, y, core.CostHalfSquared)
 				}
-				b.ReportMetric(float64(n)*float64(m)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+				pt.report(b, float64(n)*float64(m), th)
 			})
 			for _, g := range []bool{false, true} {
 				b.Run(fmt.Sprintf("f32/D3/p2/grad=%v/threads=%d", g, th), func(b *testing.B) {

@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +51,13 @@ class BuildPyWithLibrary(build_py):
         os.chmod(dest / LIB_NAME, 0o755)
 
 
+class BinaryDistribution(Distribution):
+    """A native library is inside: files go to platlib, at the wheel's root."""
+
+    def has_ext_modules(self):
+        return True
+
+
 cmdclass = {"build_py": BuildPyWithLibrary}
 
 try:
@@ -69,4 +76,4 @@ try:
 except ImportError:  # pragma: no cover - no wheel: pip falls back to a legacy install
     pass
 
-setup(cmdclass=cmdclass)
+setup(cmdclass=cmdclass, distclass=BinaryDistribution)

@@ -3,7 +3,7 @@
  *
  *   make lib
  *   export PKG_CONFIG_PATH=$PWD/dist/lib/pkgconfig    # or after make install
- *   cc -std=c99 examples/c/sinkhorn.c $(pkg-config --cflags --libs geomloss) -o sinkhorn
+ *   cc -std=c99 examples/c/sinkhorn.c $(pkg-config --cflags --libs geomloss) -lm -o sinkhorn
  *   LD_LIBRARY_PATH=$PWD/dist/lib ./sinkhorn
  */
 #include <math.h>

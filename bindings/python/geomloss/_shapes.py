@@ -19,6 +19,25 @@ def _fail(msg):
     raise GeomLossValueError(msg, ERR_SHAPE)
 
 
+def check_real(a, x, b, y):
+    """Refuses complex inputs (NumPy arrays or tensors) with a TypeError naming the argument.
+
+    Converting them to a real dtype would silently drop the imaginary part.
+    """
+    for name, t in (("a", a), ("x", x), ("b", b), ("y", y)):
+        if t is None:
+            continue
+        is_complex = getattr(t, "is_complex", None)
+        if callable(is_complex):  # torch.Tensor
+            bad = bool(is_complex())
+        else:
+            dt = getattr(t, "dtype", None)
+            bad = dt is not None and getattr(dt, "kind", "") == "c"
+        if bad:
+            raise TypeError("%s: complex values (dtype %s) are not supported; pass real "
+                            "coordinates and weights (e.g. x.real)" % (name, t.dtype))
+
+
 def split_args(args):
     """(a, x, b, y) from the call forms (x, y), (a, x, b, y), (l_x, a, x, l_y, b, y).
 

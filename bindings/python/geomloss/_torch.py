@@ -24,8 +24,13 @@ cotangents, which the two cases below exploit:
   The second call repeats the Sinkhorn loop: a backward costs about one
   forward, as in GeomLoss. No extra call is made when no gradient is needed.
 
-Double backward is not supported (``once_differentiable``): the library's
-gradients are closed forms, not differentiable graphs.
+Second derivatives are not supported: the library's gradients are closed
+forms, not differentiable graphs. Rather than letting autograd treat them as
+constants (``torch.autograd.functional.hessian`` would then return zeros),
+``backward`` run with ``create_graph=True`` returns gradients attached to the
+inputs through ``_NoSecondDerivative``, whose own backward raises
+GeomLossNotImplementedError: first-order gradients still work under
+``create_graph=True``, and any attempt to differentiate them fails loudly.
 
 Inputs on a CUDA device are copied to the host (the library computes on the
 CPU for now); results and gradients go back to each input's device.
@@ -33,9 +38,40 @@ CPU for now); results and gradients go back to each input's device.
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
-from ._shapes import check_shapes
+from ._errors import GeomLossNotImplementedError
+from ._shapes import check_shapes, check_real
+
+SECOND_DERIVATIVE_MESSAGE = (
+    "SamplesLoss: second derivatives (double backward, e.g. torch.autograd.functional.hessian, "
+    "or differentiating a gradient taken with create_graph=True) are not supported: "
+    "libgeomloss computes closed-form gradients, which are not themselves differentiable")
+
+
+class _NoSecondDerivative(torch.autograd.Function):
+    """apply(g, *inputs) = g, whose derivative w.r.t. anything raises.
+
+    Links a closed-form gradient g to the tensors it depends on, so that
+    autograd knows g is not a constant and refuses to differentiate it.
+    """
+
+    @staticmethod
+    def forward(ctx, g, *inputs):
+        return g.clone()
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise GeomLossNotImplementedError(SECOND_DERIVATIVE_MESSAGE)
+
+
+def _guard(grads, links):
+    """grads unchanged, or linked to `links` when the backward builds a graph."""
+    if not torch.is_grad_enabled():
+        return tuple(grads)
+    links = tuple(t for t in links if isinstance(t, torch.Tensor) and t.requires_grad)
+    if not links:
+        return tuple(grads)
+    return tuple(None if g is None else _NoSecondDerivative.apply(g, *links) for g in grads)
 
 
 def _host(t):
@@ -55,8 +91,8 @@ def _dtypes(tensors):
         return dt, dt
     if dt in (torch.float32, torch.float16, torch.bfloat16):
         return dt, torch.float32
-    d = torch.get_default_dtype()
-    return d, (torch.float64 if d == torch.float64 else torch.float32)
+    # Integers and booleans: NumPy's rule (computed and returned in float64).
+    return torch.float64, torch.float64
 
 
 class _Call:
@@ -96,6 +132,10 @@ class SamplesLossFunction(torch.autograd.Function):
             out = call.run(X, Y, A, Bw, grad_a=need[0], grad_x=need[1], grad_b=need[2],
                            grad_y=need[3])
             ctx.grads = tuple(out.get(k) for k in ("grad_a", "grad_x", "grad_b", "grad_y"))
+            # Held (not saved: the gradients are already computed, so later
+            # in-place changes of the inputs are harmless) only to link a
+            # create_graph backward's results to them (_guard).
+            ctx.inputs = (a, x, b, y) if any(need) else ()
             return _to(out["value"], x.device)
         out = call.run(X, Y, A, Bw, potentials=True)
         if any(need):
@@ -103,8 +143,14 @@ class SamplesLossFunction(torch.autograd.Function):
         return _to(out["F"], x.device), _to(out["G"], x.device)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, *grad_outputs):
+        with torch.no_grad():
+            res = SamplesLossFunction._backward(ctx, *grad_outputs)
+        links = tuple(ctx.inputs if not ctx.call.potentials else ctx.saved_tensors) + grad_outputs
+        return (None,) + _guard(res[1:], links)
+
+    @staticmethod
+    def _backward(ctx, *grad_outputs):
         call, need = ctx.call, ctx.need
         if not call.potentials:
             go = grad_outputs[0]
@@ -142,6 +188,7 @@ def torch_forward(loss, a, x, b, y):
     a, x, b, y = (None if t is None else
                   (t if isinstance(t, torch.Tensor) else torch.as_tensor(t, device=device))
                   for t in (a, x, b, y))
+    check_real(a, x, b, y)
     lay = check_shapes(a, x, b, y)
     out_dtype, dtype = _dtypes((a, x, b, y))
     settings = loss._settings()

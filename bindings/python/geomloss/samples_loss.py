@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _library
 from ._errors import GeomLossNotImplementedError
-from ._shapes import split_args, check_shapes
+from ._shapes import split_args, check_shapes, check_real
 
 try:  # PyTorch is optional: without it SamplesLoss works on NumPy arrays only.
     import torch as _torch
@@ -38,19 +38,21 @@ class SamplesLoss(_Base):
     when the weights are not given).
 
     NumPy arrays in give NumPy out (float32 stays float32; other dtypes are
-    computed in float64). PyTorch tensors in give tensors out, differentiable
+    computed in float64; complex inputs raise TypeError). PyTorch tensors in give tensors out, differentiable
     w.r.t. x, y, a and b through ``torch.autograd``; CUDA tensors are copied to
     the host and the result is returned on the input's device.
 
     ``cost`` and ``kernel`` (custom formulas) are not supported yet and raise
     NotImplementedError. ``verbose=True`` prints the library's progress
-    (stage, iteration). After a call, ``last_run`` says which backend, device
+    (stage, iteration). ``threads`` (an extra, as in the C and Julia APIs)
+    bounds the CPU threads one evaluation uses: None or 0 means all cores,
+    at most 65536; results do not depend on it. After a call, ``last_run`` says which backend, device
     and engine actually ran.
     """
 
     def __init__(self, loss="sinkhorn", p=2, blur=0.05, reach=None, diameter=None, scaling=0.5,
                  truncate=5, cost=None, kernel=None, cluster_scale=None, debias=True,
-                 potentials=False, verbose=False, backend="auto"):
+                 potentials=False, verbose=False, backend="auto", threads=None):
         super().__init__()
         if cost is not None:
             raise GeomLossNotImplementedError(
@@ -73,6 +75,7 @@ class SamplesLoss(_Base):
         self.potentials = potentials
         self.verbose = verbose
         self.backend = backend
+        self.threads = threads
         self.last_run = None
 
     def extra_repr(self):
@@ -92,7 +95,8 @@ class SamplesLoss(_Base):
         return _library.Settings(loss=self.loss, p=self.p, blur=self.blur, reach=self.reach,
                                  diameter=self.diameter, scaling=self.scaling,
                                  truncate=self.truncate, cluster_scale=self.cluster_scale,
-                                 debias=self.debias, backend=self.backend)
+                                 debias=self.debias, backend=self.backend,
+                                 threads=self.threads)
 
     def _progress(self):
         return _print_progress if self.verbose else None
@@ -117,6 +121,7 @@ class SamplesLoss(_Base):
         x, y = np.asarray(x), np.asarray(y)
         a = None if a is None else np.asarray(a)
         b = None if b is None else np.asarray(b)
+        check_real(a, x, b, y)
         lay = check_shapes(a, x, b, y)
         out_dtype, dtype = numpy_dtypes(a, x, b, y)
         settings = self._settings()
@@ -147,6 +152,7 @@ class SamplesLoss(_Base):
         x, y = np.asarray(x), np.asarray(y)
         a = None if a is None else np.asarray(a)
         b = None if b is None else np.asarray(b)
+        check_real(a, x, b, y)
         lay = check_shapes(a, x, b, y)
         wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
         for w in wrt:

@@ -22,3 +22,21 @@ def test_gradient_flow_example(tmp_path):
     assert m, r.stdout
     first, last = float(m.group(1)), float(m.group(2))
     assert 0 < last < 0.05 * first
+
+
+def test_pairwise_dask_example(tmp_path):
+    env = dict(os.environ)
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    r = subprocess.run([sys.executable, str(PKG_ROOT / "examples" / "pairwise_dask.py"),
+                        "-k", "5", "-n", "80", "--check"],
+                       env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "identical to the serial matrix: True" in r.stdout, r.stdout
+    assert re.search(r"5 measures of 80 points: 15 pairs in \S+ s on 2 workers "
+                     r"\(library loads per worker: \[1, 1\]\)", r.stdout), r.stdout
+    # the divergence grows with the difference of radii: first row increasing
+    rows = [list(map(float, re.findall(r"-?\d+\.\d*", line)))
+            for line in r.stdout.splitlines() if line.strip().startswith("[")]
+    first = rows[0]
+    assert len(first) == 5 and all(u < v for u, v in zip(first[1:], first[2:])), rows

@@ -320,8 +320,13 @@ function _cot(::Type{T}, c::Real, B::Int) where {T}
 end
 function _cot(::Type{T}, c::AbstractArray, dims...) where {T}
     length(c) == prod(dims) || _shape_error("a cotangent has $(length(c)) elements but $(prod(dims)) are needed (size $(dims))")
+    eltype(c) <: Real || throw(GeomLossError(:invalid_argument, "a cotangent must hold real numbers, got elements of type $(eltype(c))"))
     return _dense(T, c)
 end
+# Anything else (a scalar where per-point cotangents are needed, a string...)
+# is the caller's error, reported as such rather than as a MethodError.
+_cot(::Type{T}, c, dims...) where {T} =
+    throw(GeomLossError(:invalid_argument, "a cotangent of size $(dims) must be an array of real numbers, got a $(typeof(c))"))
 
 # The one entry point: evaluates and returns every output asked for.
 function _evaluate(x, y, a, b; want_F = false, want_G = false, want = (), cot_value = nothing,

@@ -1,6 +1,6 @@
 # Tests of GeomLoss.jl against libgeomloss.
 #
-#   julia --project=bindings/julia/GeomLoss bindings/julia/GeomLoss/test/runtests.jl
+#   bash build/julia.sh --project=bindings/julia/GeomLoss bindings/julia/GeomLoss/test/runtests.jl
 #
 # (build/test-julia.sh runs this, building the library first if needed.)
 # The golden file is ../shared/testdata/golden_public.json next to the
@@ -448,6 +448,14 @@ end
     @test e isa GeomLossError && occursin("reach", e.msg)
     e = err(() -> samples_loss(x, y; debias = 1))
     @test e isa GeomLossError
+    # A scalar where per-point cotangents are needed (issue 11): a GeomLossError,
+    # not a MethodError.
+    e = err(() -> GeomLoss.potentials_with_gradients(x, y; cot_F = 1.0, cot_G = ones(12)))
+    @test e isa GeomLossError && e.code == :invalid_argument && occursin("cotangent", e.msg)
+    e = err(() -> GeomLoss.potentials_with_gradients(x, y; cot_F = ones(10), cot_G = 2))
+    @test e isa GeomLossError && e.code == :invalid_argument
+    e = err(() -> GeomLoss.potentials_with_gradients(x, y; cot_F = fill("a", 10), cot_G = ones(12)))
+    @test e isa GeomLossError && e.code == :invalid_argument
     # Errors do not stick: the next call works.
     @test samples_loss(x, y) isa Float64
 end
