@@ -33,7 +33,8 @@ func realDevice(t testing.TB) *Device {
 // table) on the device.
 func TestDeviceConformance(t *testing.T) {
 	dev := realDevice(t)
-	t.Logf("device: %s", dev.Name())
+	info, why := dev.Info()
+	t.Logf("device: %s, %+v (NVML: %q)", dev.Name(), info, why)
 	t.Run("float32", func(t *testing.T) {
 		enginetest.Run[float32](t, func(r core.Resources) core.Engine[float32] { return New[float32](dev, r) })
 	})

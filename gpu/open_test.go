@@ -112,3 +112,19 @@ func TestRegistryFallback(t *testing.T) {
 		t.Errorf("reason %q names neither a missing library nor a failing cuInit", why)
 	}
 }
+
+// TestOpenNVMLName checks that Open describes the device with NVML when it
+// answers, and with the driver API otherwise.
+func TestOpenNVMLName(t *testing.T) {
+	nv := func(bus string) (cuda.Info, error) {
+		return cuda.Info{Name: "NVML GPU", BusID: bus, Major: 8, Minor: 0, TotalMem: 80 << 30, FreeMem: 79 << 30, Via: "nvml"}, nil
+	}
+	d := openFake(t, newFake(), Options{NVML: nv})
+	if info, why := d.Info(); d.Name() != "cuda:0 NVML GPU" || info.Via != "nvml" || info.FreeMem != 79<<30 || why != "" {
+		t.Errorf("with NVML: %s, %+v, %q", d.Name(), info, why)
+	}
+	d = openFake(t, newFake(), Options{})
+	if info, why := d.Info(); d.Name() != "cuda:0 Emulated GPU" || info.Via != "driver" || info.Major != 9 || why != "no NVML" {
+		t.Errorf("without NVML: %s, %+v, %q", d.Name(), info, why)
+	}
+}
