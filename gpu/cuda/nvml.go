@@ -138,4 +138,3 @@ func queryDriver(drv Driver, dev Device, bus, why string) (Info, string, error) 
 	}
 	return info, why, nil
 }
-

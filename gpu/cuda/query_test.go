@@ -23,7 +23,9 @@ func TestQuery(t *testing.T) {
 	if err != nil || info.Via != "nvml" || info.Name != "NVML name" || info.FreeMem != 1<<30 || why != "" || asked != "0000:01:00.0" {
 		t.Errorf("with NVML: %+v, %q, %v (asked for %q)", info, why, err, asked)
 	}
-	broken := func(string) (cuda.Info, error) { return cuda.Info{}, errors.New("nvmlInit: Driver Not Loaded (NVML error 9)") }
+	broken := func(string) (cuda.Info, error) {
+		return cuda.Info{}, errors.New("nvmlInit: Driver Not Loaded (NVML error 9)")
+	}
 	for _, q := range []func(string) (cuda.Info, error){broken, nil} {
 		info, why, err = cuda.Query(drv, 0, q)
 		if err != nil || info.Via != "driver" || info.Name != "Fake H200" || info.Major != 9 || info.TotalMem != 2<<30 || why == "" {
