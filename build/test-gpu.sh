@@ -40,7 +40,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 uptime
 start=$(date +%s)
 (cd gpu/cuda && timeout 60 "$bin/cuda.test" -test.run 'TestRealDriverLoads' -test.v) | grep -E '^(---|ok|FAIL|PASS)|load_test'
-(cd gpu && timeout 240 "$bin/gpu.test" -test.run '^(TestDeviceConformance|TestDeviceChunked|TestDeviceGolden|TestRegistryFallback)$' -test.v) > "$bin/tests.log" 2>&1 || {
+(cd gpu && timeout 240 "$bin/gpu.test" -test.run '^(TestDeviceConformance|TestDeviceChunked|TestDeviceGolden|TestDeviceAxisConformance|TestRegistryFallback)$' -test.v) > "$bin/tests.log" 2>&1 || {
   grep -E -- '--- FAIL|_test.go:[0-9]+:' "$bin/tests.log" | head -60; echo "test-gpu: device tests FAILED (full log: $bin/tests.log)" >&2; exit 1; }
 grep -E '^(---|    ---) |device:|worst|GPU present' "$bin/tests.log" | grep -v -- '--- PASS: .*/.*/' || true
 echo "test-gpu: device tests passed in $(( $(date +%s) - start )) s"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/libgeomloss/libgeomloss/core"
 	"github.com/libgeomloss/libgeomloss/core/enginetest"
+	"github.com/libgeomloss/libgeomloss/core/grid/gridtest"
 	"github.com/libgeomloss/libgeomloss/core/goldentest"
 	"github.com/libgeomloss/libgeomloss/gpu/cuda"
 )
@@ -67,4 +68,14 @@ func TestDeviceGolden(t *testing.T) {
 		t.Run(b.String()+"/float64", func(t *testing.T) { goldentest.Run(t, New[float64](dev, core.Resources{}), b, 1e-6) })
 		t.Run(b.String()+"/float32", func(t *testing.T) { goldentest.Run(t, New[float32](dev, core.Resources{}), b, 2e-4) })
 	}
+}
+
+// TestDeviceAxisConformance runs core/grid's pass table on the device.
+func TestDeviceAxisConformance(t *testing.T) {
+	dev := realDevice(t)
+	a32, a64 := NewAxisEngine[float32](dev), NewAxisEngine[float64](dev)
+	defer a32.Close()
+	defer a64.Close()
+	t.Run("float32", func(t *testing.T) { gridtest.Run[float32](t, a32) })
+	t.Run("float64", func(t *testing.T) { gridtest.Run[float64](t, a64) })
 }

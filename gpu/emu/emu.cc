@@ -21,6 +21,7 @@
 
 // The kernels, compiled for the CPU.
 #include "../kernels/kernelsum.cu"
+#include "../kernels/lseaxis.cu"
 #include "../kernels/softmin.cu"
 
 thread_local emu_dim3 emu_threadIdx, emu_blockIdx, emu_blockDim, emu_gridDim;
