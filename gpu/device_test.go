@@ -6,8 +6,8 @@ import (
 
 	"github.com/libgeomloss/libgeomloss/core"
 	"github.com/libgeomloss/libgeomloss/core/enginetest"
-	"github.com/libgeomloss/libgeomloss/core/grid/gridtest"
 	"github.com/libgeomloss/libgeomloss/core/goldentest"
+	"github.com/libgeomloss/libgeomloss/core/grid/gridtest"
 	"github.com/libgeomloss/libgeomloss/gpu/cuda"
 )
 
