@@ -102,7 +102,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 			return nil, err
 		}
 		ma, mb := mass(a), mass(bw)
-		v := core.DualSide(a, F, Faa, eps, rho, mb, phi) + core.DualSide(bw, G, Gbb, eps, rho, ma, psi)
+		v := core.DualSide(a, F, Faa, eps, rho, mb, phi, nil, nil) + core.DualSide(bw, G, Gbb, eps, rho, ma, psi, nil, nil)
 		res.Value[b] = T(v)
 		cv := 1.0
 		if req.CotValue != nil {
