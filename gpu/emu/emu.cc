@@ -142,12 +142,17 @@ int emu_launch(const char* name, unsigned grid, unsigned block, unsigned shmem, 
 		for (bool running = true; running && rc == 0;) {
 			running = false;
 			long phase = -1;
+			int ended = -1;
 			for (unsigned tx = 0; tx < block; tx++) {
 				Thread* t = g_pool[tx];
-				if (t->done) continue;
-				emu_threadIdx = {tx, 0, 0};
-				resume(t);
-				if (t->done) continue;
+				if (!t->done) {
+					emu_threadIdx = {tx, 0, 0};
+					resume(t);
+				}
+				if (t->done) {
+					ended = (int)tx;
+					continue;
+				}
 				running = true;
 				if (phase < 0) phase = t->barriers;
 				if (t->barriers != phase) {
@@ -155,6 +160,10 @@ int emu_launch(const char* name, unsigned grid, unsigned block, unsigned shmem, 
 					rc = 2;
 					break;
 				}
+			}
+			if (running && ended >= 0 && rc == 0) {
+				snprintf(err, errlen, "block %u: thread %d ended while others wait at barrier %ld (divergent __syncthreads)", bx, ended, phase);
+				rc = 2;
 			}
 		}
 	}
