@@ -424,8 +424,8 @@ func checkGoldenCase[T Float](t *testing.T, c goldenCase, eng Engine[T], backend
 			t.Errorf("%s: relative error %.3g > %.3g (got %v, want %v)", name, e, tol, head(got), head(want))
 		}
 		if backend == Multiscale {
-			if r := c.refMultiscale(name); r != nil && len(r) == len(want) {
-				if er := relErr(convert[float64](r), want, floor); e > er+1e-9 {
+			if ms := c.refMultiscale(name); ms != nil && len(ms) == len(want) {
+				if er := relErr(convert[float64](ms), want, r.Comparison.NormFloor); e > er+1e-9 {
 					t.Errorf("%s: multiscale error %.3g, GeomLoss's multiscale %.3g (closer)", name, e, er)
 				}
 			}
