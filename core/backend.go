@@ -11,8 +11,11 @@ import (
 // dense (tensorized) reduction is 1.3–3× slower than the online one at every
 // size measured (recomputing |x−y|² is cheaper than reading it from memory),
 // so auto runs online there, where GeomLoss's rule (§1.4) would pick
-// tensorized for N·M ≤ 5000²; it picks multiscale for large 3D p=2 Sinkhorn
-// problems (N·M > 10000², D ≤ 3), as GeomLoss does. An engine that prefers
+// tensorized for N·M ≤ 5000². Unlike GeomLoss it does not pick multiscale
+// for large 3D problems: with its accurate settings (coarse levels off) the
+// multiscale backend is not yet faster than online (bench/multiscale:
+// 20 000 vs 40 000 points, float32, AVX2: see the issue-10 report), so
+// auto stays exact and fast with online. An engine that prefers
 // dense reductions for small problems says so with DensePreferrer.
 func chooseBackend[T Float](par Params, pr Problem[T], eng Engine[T], capEntries int64) (Backend, string, error) {
 	if capEntries <= 0 {
@@ -28,8 +31,6 @@ func chooseBackend[T Float](par Params, pr Problem[T], eng Engine[T], capEntries
 	if b == Auto {
 		dp, ok := eng.(DensePreferrer)
 		switch {
-		case pr.D <= 3 && par.Loss == Sinkhorn && nm > 10000*10000 && par.P == 2:
-			b = Multiscale
 		case ok && dp.PrefersDense(pr.B, pr.N, pr.M, pr.D) && fits:
 			b = Tensorized
 		default:

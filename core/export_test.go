@@ -2,6 +2,7 @@ package core
 
 // Hooks for the external tests: the multiscale jump rule's settings.
 var (
-	MsKappa   = &msKappa
-	MsRepeats = &msRepeats
+	MsKappa          = &msKappa
+	MsRepeats        = &msRepeats
+	MsAlwaysTruncate = &msAlwaysTruncate
 )

@@ -14,3 +14,11 @@ import (
 func TestGoldenMultiscale(t *testing.T) {
 	goldentest.RunMultiscale(t, core.Portable[float64](core.Resources{}), 1e-3)
 }
+
+// TestGoldenMultiscaleTruncated: the same with the truncation forced at
+// every ε, so that every golden case runs block-sparse reductions.
+func TestGoldenMultiscaleTruncated(t *testing.T) {
+	*core.MsAlwaysTruncate = true
+	defer func() { *core.MsAlwaysTruncate = false }()
+	goldentest.RunMultiscale(t, core.Portable[float64](core.Resources{}), 1e-3)
+}

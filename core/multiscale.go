@@ -351,6 +351,9 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 // (C(r) = ε·|threshold|) must be at most 1/16 of the diameter; at larger ε
 // the test would keep nearly every block and cost more than it saves.
 func (g *multiscale[T]) worthTruncating(eps float64) bool {
+	if msAlwaysTruncate {
+		return true
+	}
 	c := eps * -g.threshold()
 	r := c // p = 1: C = r
 	if g.cfg.p == 2 {
@@ -698,6 +701,8 @@ func (g *multiscale[T]) Note() string {
 var (
 	msKappa   = float64(msKappaDefault) // +∞ by default: no coarse levels (see multiscale)
 	msRepeats = msRepeatsDefault
+	// msAlwaysTruncate makes the fine level truncate at every ε (tests).
+	msAlwaysTruncate = false
 )
 
 // threshold is the truncation test's log-density threshold: −truncate −
