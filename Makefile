@@ -1,5 +1,5 @@
 # Every target is a script in build/ (see build/README.md); this file only names them.
-.PHONY: lib test demo bench install clean deps wheel
+.PHONY: lib test demo bench install clean deps wheel ptx
 PREFIX ?= /usr/local
 
 lib:
@@ -12,6 +12,8 @@ bench:
 	bash build/bench.sh
 install: lib
 	PREFIX="$(PREFIX)" bash build/install.sh
+ptx:
+	bash build/ptx.sh
 deps:
 	bash build/deps.sh
 wheel:

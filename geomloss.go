@@ -9,11 +9,13 @@
 //	// res.Value[0] is the loss, res.GradX its gradient w.r.t. x.
 //
 // The maths is in package core; this package picks the fastest reduction
-// engine for the CPU (package simd).
+// engine: the CUDA engine (package gpu) when a usable GPU is present, else
+// the SIMD CPU engine (package simd).
 package geomloss
 
 import (
 	"github.com/libgeomloss/libgeomloss/core"
+	_ "github.com/libgeomloss/libgeomloss/gpu" // registers the "cuda" engine
 	"github.com/libgeomloss/libgeomloss/simd"
 )
 

@@ -12,10 +12,11 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	if !par.Balanced() {
 		rho = math.Pow(par.Reach, p)
 	}
-	d, sc, err := solve(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, progress)
+	d, sc, stats, err := solveTol(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, par.convergence(), progress)
 	if err != nil {
 		return err
 	}
+	o.setStats(stats)
 	it.use(sc)
 	lam := damping(eps, rho)
 
@@ -49,32 +50,10 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	}
 
 	// Per-point coefficients: φ = ∂L/∂α, and u, v weighting the cross and
-	// self soft-max gradients (table of §7.1, with κ' = ρ+ε for gradients).
+	// self soft-max gradients (DualSide: the table of §3.1 and §7.1).
 	side := func(w []T, F, Faa []T, mOther float64) (val float64, phi, u, v []float64) {
 		phi, u, v = make([]float64, len(F)), make([]float64, len(F)), make([]float64, len(F))
-		kappa, kappaG := rho+eps/2, rho+eps
-		for i := range F {
-			fi := float64(F[i])
-			switch {
-			case math.IsInf(rho, 1) && par.Debias:
-				phi[i], u[i], v[i] = fi-float64(Faa[i]), 1, -1
-			case math.IsInf(rho, 1):
-				phi[i], u[i] = fi, 1
-			case par.Debias: // κ(e^{−F_aa/ρ} − e^{−F/ρ}), stably (unbalanced.go)
-				ef, efa := math.Exp(-fi/rho), math.Exp(-float64(Faa[i])/rho)
-				diff := expDiff(float64(Faa[i]), fi, rho)
-				val += float64(w[i]) * kappa * diff
-				phi[i], u[i], v[i] = kappaG*diff, kappaG/rho*ef, -kappaG/rho*efa
-				continue
-			default: // (ρ + ε·m/2) − κ·e^{−F/ρ} = ρ(1 − e^{−F/ρ}) + ε/2·(m − e^{−F/ρ})
-				ef := math.Exp(-fi / rho)
-				val += float64(w[i]) * (oneMinusExp(fi, rho) + eps/2*(mOther-ef))
-				phi[i], u[i] = oneMinusExp(fi, rho)+eps*(mOther-ef), kappaG/rho*ef
-				continue
-			}
-			val += float64(w[i]) * phi[i]
-		}
-		return val, phi, u, v
+		return DualSide(w, F, Faa, eps, rho, mOther, phi, u, v), phi, u, v
 	}
 	va, phi, u, v := side(it.a, F, Faa, it.mb)
 	vb, psi, u2, v2 := side(it.b, G, Gbb, it.ma)

@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/libgeomloss/libgeomloss"
@@ -61,34 +59,10 @@ func StatusOf(err error) (int, string) {
 }
 
 // PanicError converts a recovered panic value into an internal error whose
-// message has the panic value, then where it happened: the frames below the
-// panic, innermost first (call it in the deferred function that recovers).
-func PanicError(v any) error {
-	return &Error{Status: ErrInternal, Msg: fmt.Sprintf("internal error: panic: %v%s", v, panicSite())}
-}
-
-// panicSite lists up to 8 frames of the panicking goroutine below
-// runtime.gopanic. (Not debug.Stack: its argument dump reads stack words
-// that memcheck rightly calls uninitialised.)
-func panicSite() string {
-	pc := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
-	s, found, n := "", false, 0
-	for {
-		f, more := frames.Next()
-		if found && n < 8 && !strings.HasPrefix(f.Function, "runtime.") {
-			s += fmt.Sprintf("\n  at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
-			n++
-		}
-		if f.Function == "runtime.gopanic" || f.Function == "runtime.panicmem" || f.Function == "runtime.sigpanic" {
-			found = true
-		}
-		if !more {
-			break
-		}
-	}
-	return s
-}
+// message has the panic value, then where it happened (core.PanicError: the
+// frames below the panic, innermost first; call it in the deferred function
+// that recovers).
+func PanicError(v any) error { return core.PanicError(v) }
 
 // StatusString is geomloss_status_string.
 func StatusString(status int) string {
