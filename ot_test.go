@@ -356,7 +356,7 @@ func TestOTTolerance(t *testing.T) {
 // TestSamplesLossTolerance: SamplesLoss with tol converges (value and
 // gradient at tol 1e-12 agree with tol 1e-14 to 1e-10, where the fixed
 // schedule is far off on this small problem), reports an error below tol,
-// and its raw value equals the OT solver's at the same ε.
+// and its value (raw and debiased) equals the OT solver's at the same ε.
 func TestSamplesLossTolerance(t *testing.T) {
 	x := []float64{0, 0, 1, 0, 0, 1, .5, .5, .2, .8, .9, .9}
 	y := []float64{.1, .2, .8, .1, .3, .9, .6, .4, .7, .7, .2, .5}
@@ -378,11 +378,9 @@ func TestSamplesLossTolerance(t *testing.T) {
 			t.Errorf("debias %v: tol 1e-12 vs 1e-14: gradients differ by %.3g, values %g vs %g", debias, e, tight.Value[0], tighter.Value[0])
 		}
 		t.Logf("debias %v: fixed schedule vs converged: value %.3g, gradient %.3g off", debias, math.Abs(fixed.Value[0]-tighter.Value[0]), maxDiff(fixed.GradX, tighter.GradX))
-		if !debias {
-			ot := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Cost: HalfSqEuclidean, Reg: .09, Tol: 1e-14}))
-			if math.Abs(ot.Value-tighter.Value[0]) > 1e-12 {
-				t.Errorf("raw SamplesLoss value %.15g, OT solver %.15g", tighter.Value[0], ot.Value)
-			}
+		ot := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Cost: HalfSqEuclidean, Reg: .09, Tol: 1e-14, Debias: debias}))
+		if math.Abs(ot.Value-tighter.Value[0]) > 1e-12 || (ot.PotentialAA != nil) != debias {
+			t.Errorf("debias %v: SamplesLoss value %.15g, OT solver %.15g", debias, tighter.Value[0], ot.Value)
 		}
 	}
 }
@@ -439,5 +437,51 @@ func TestOTErrors(t *testing.T) {
 	}
 	if !slices.Equal(x, x0) || !slices.Equal(y, y0) {
 		t.Error("the solver modified its inputs")
+	}
+}
+
+// TestOTProgress: the OT solver reports progress (stage "ot", the
+// iteration count growing up to the total, schedule plus max_iter with
+// tol) and a report returning true cancels it with ErrCancelled.
+func TestOTProgress(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x, y := randPts(r, 40*2, 1), randPts(r, 30*2, 1)
+	var last, total int
+	calls := 0
+	res := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01, Tol: 1e-10, MaxIter: 500, Progress: func(stage string, k, n int) bool {
+		if stage != "ot" || k < last {
+			t.Errorf("report %q %d/%d after %d", stage, k, n, last)
+		}
+		last, total = k, n
+		calls++
+		return false
+	}}))
+	fixed := must(t)(SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01}))
+	if calls < res.Iterations || last != res.Iterations || total != fixed.Iterations+500 {
+		t.Errorf("%d reports, last %d of %d, for %d iterations", calls, last, total, res.Iterations)
+	}
+	_, err := SolveSample(x, y, 2, nil, nil, OTParams{Reg: .01, Tol: 1e-300, MaxIter: 100000, Progress: func(_ string, k, _ int) bool { return k > 20 }})
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != core.ErrCancelled {
+		t.Errorf("cancelled solve: got %v, want ErrCancelled", err)
+	}
+}
+
+// TestTolParams: SamplesLoss refuses a bad tol or max_iter, and tol with
+// a loss that does not iterate to one.
+func TestTolParams(t *testing.T) {
+	for _, c := range []func(*Params){
+		func(p *Params) { p.Tol = -1 },
+		func(p *Params) { p.Tol = math.Inf(1) },
+		func(p *Params) { p.MaxIter = -2 },
+		func(p *Params) { p.Tol, p.Loss = 1e-6, Hausdorff },
+		func(p *Params) { p.Tol, p.Loss = 1e-6, Energy },
+	} {
+		par := DefaultParams()
+		c(&par)
+		var ce *core.Error
+		if err := par.Validate(); !errors.As(err, &ce) || ce.Code != core.ErrInvalidOption {
+			t.Errorf("%+v: got %v, want ErrInvalidOption", par, err)
+		}
 	}
 }

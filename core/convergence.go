@@ -61,9 +61,9 @@ func refine[T Float](sc *Scale[T], d *Duals[T], e, rho float64, need Needs, conv
 	if need.Self {
 		fs, gs = make([]T, n), make([]T, m)
 	}
-	for it := 0; ; it++ {
+	for it := 1; ; it++ { // iteration k0+it
 		if progress != nil {
-			if err := progress(k0+it, k0+maxIter); err != nil {
+			if err := progress(k0+it-1, k0+maxIter); err != nil {
 				return Stats{}, err
 			}
 		}
@@ -88,7 +88,7 @@ func refine[T Float](sc *Scale[T], d *Duals[T], e, rho float64, need Needs, conv
 			errMax = math.Max(errMax, 2*dualError(a, d.FAA, fs, e, balanced))
 			errMax = math.Max(errMax, 2*dualError(b, d.GBB, gs, e, balanced))
 		}
-		done := errMax < conv.Tol || it == maxIter || math.IsNaN(errMax)
+		done := errMax < conv.Tol || it >= maxIter || math.IsNaN(errMax)
 		if need.Cross && (!done || !balanced) {
 			copy(d.G, w.gt)
 		}

@@ -88,8 +88,9 @@ func (p *rowPair[T]) planRow(i int, eps T, si T, h, sq []T, z, c []float64) {
 }
 
 // PlanReducer returns a PlanPair between x and y for engine eng: the Pair
-// of eng itself when it has the capability, else core's portable online
-// Pair, with a note naming the fallback. close releases the Pair.
+// of eng itself when it has the capability, else softMinPlan over eng's
+// Pair (the products as soft-min reductions on eng, the row costs on core's
+// portable reduction), with a note naming the fallback. close releases it.
 func PlanReducer[T Float](eng Engine[T], res Resources, x, y Cloud[T], cost Cost) (pp PlanPair[T], close func() error, note string, err error) {
 	p, err := eng.Pair(x, y, cost)
 	if err != nil {
@@ -98,11 +99,60 @@ func PlanReducer[T Float](eng Engine[T], res Resources, x, y Cloud[T], cost Cost
 	if pp, ok := p.(PlanPair[T]); ok {
 		return pp, p.Close, "", nil
 	}
-	if err := p.Close(); err != nil {
-		return nil, nil, "", err
-	}
 	rp := &rowPair[T]{x: x, y: y, cost: cost, res: res, row: onlineRow[T]{x: x, y: y, cost: cost}}
-	return rp, rp.Close, "engine " + eng.Name() + " has no plan capability: plan products ran on the portable code", nil
+	return softMinPlan[T]{p: p, rows: rp}, p.Close, "engine " + eng.Name() + " has no plan capability: plan products ran as its soft-min reductions (row costs ⟨π_i, C_i⟩ on the portable code)", nil
+}
+
+// softMinPlan computes plan products with any Pair's soft-min: for a
+// column V_k ≥ 0,
+//
+//	Σ_j e^{s_i + h_j − C_ij/ε} V_jk = exp(s_i − smin_ε(h + ln V_k)_i/ε)
+//
+// (ln 0 = −∞ drops a term; a row of −∞ gives smin = +∞, hence 0), and a
+// signed column is split as V⁺ − V⁻: one or two soft-mins per column, summed
+// in float64. Row costs (cost non-nil) come from the portable rows.
+type softMinPlan[T Float] struct {
+	p    Pair[T]
+	rows *rowPair[T]
+}
+
+func (q softMinPlan[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error {
+	n, m := len(s), len(h)
+	if len(v) != m*k || len(out) != n*k {
+		return errorf(ErrInternal, "PlanTimes: buffer sizes (v %d, out %d) do not match N=%d M=%d K=%d", len(v), len(out), n, m, k)
+	}
+	hv, sm, acc := make([]T, m), make([]T, n), make([]float64, n)
+	inv := 1 / float64(eps)
+	for col := 0; col < k; col++ {
+		clear(acc)
+		for _, sign := range []float64{1, -1} {
+			some := false
+			for j := range hv {
+				if vj := sign * float64(v[j*k+col]); vj > 0 {
+					hv[j] = T(float64(h[j]) + math.Log(vj))
+					some = true
+				} else {
+					hv[j] = T(math.Inf(-1))
+				}
+			}
+			if !some {
+				continue
+			}
+			if err := q.p.SoftMin(eps, hv, sm, nil); err != nil {
+				return err
+			}
+			for i := range acc {
+				acc[i] += sign * math.Exp(float64(s[i])-float64(sm[i])*inv)
+			}
+		}
+		for i, a := range acc {
+			out[i*k+col] = T(a)
+		}
+	}
+	if cost == nil {
+		return nil
+	}
+	return q.rows.PlanTimes(eps, s, h, ones[T](m), 1, make([]T, n), cost)
 }
 
 var _ PlanPair[float32] = (*rowPair[float32])(nil)

@@ -73,27 +73,31 @@ func (p *Plan[T]) TransposeTimes(u []T, k int) ([]T, error) {
 	return out, finite("transposed plan product", out)
 }
 
-// Marginals returns π1 (N) and πᵀ1 (M), and the linear cost ⟨π, C⟩, in
-// two reductions.
-func (p *Plan[T]) Marginals() (ra, rb []T, linear float64, err error) {
-	ra, rb = make([]T, p.N), make([]T, p.M)
-	cost := make([]T, p.N)
-	if err = p.xy.PlanTimes(T(p.Eps), p.s, p.h, ones[T](p.M), 1, ra, cost); err != nil {
-		return nil, nil, 0, err
+// Marginals returns π1 (N) and πᵀ1 (M).
+func (p *Plan[T]) Marginals() (ra, rb []T, err error) {
+	if ra, err = p.Times(ones[T](p.M), 1); err != nil {
+		return nil, nil, err
 	}
-	if err = p.yx.PlanTimes(T(p.Eps), p.h, p.s, ones[T](p.N), 1, rb, nil); err != nil {
-		return nil, nil, 0, err
+	if rb, err = p.TransposeTimes(ones[T](p.N), 1); err != nil {
+		return nil, nil, err
 	}
+	return ra, rb, nil
+}
+
+// LinearCost returns ⟨π, C⟩ = Σ_ij π_ij C_ij, in one reduction.
+func (p *Plan[T]) LinearCost() (float64, error) {
+	ra, cost := make([]T, p.N), make([]T, p.N)
+	if err := p.xy.PlanTimes(T(p.Eps), p.s, p.h, ones[T](p.M), 1, ra, cost); err != nil {
+		return 0, err
+	}
+	if err := finite("plan row cost", cost); err != nil {
+		return 0, err
+	}
+	linear := 0.0
 	for _, c := range cost {
 		linear += float64(c)
 	}
-	linear *= p.Scale
-	for _, v := range [][]T{ra, rb, cost} {
-		if err = finite("plan marginal", v); err != nil {
-			return nil, nil, 0, err
-		}
-	}
-	return ra, rb, linear, nil
+	return p.Scale * linear, nil
 }
 
 // BarycentricAB returns the barycentric map a→b, (πy)_i/(π1)_i (N×D), by
