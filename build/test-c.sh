@@ -43,6 +43,27 @@ readelf -d "$LIBDIR/libgeomloss.so" | grep -q 'SONAME.*\[libgeomloss\.so\.0\]' |
 step "the private C sources are warning-free"
 "$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi -Iinclude capi/state.c
 
+step "a public function that disagrees with geomloss.h, or with its Go export, fails the build"
+# forward.c defines the public functions against the header and forwards to
+# the private Go exports (cgo's _cgo_export.h): it compiles as is, and not
+# with a parameter type changed in the header, or in a Go export.
+(cd capi && go tool cgo -objdir "$OUT/cgo" -- -I../include -I. main.go)
+fwd() { "$CC" -std=gnu11 -Wall -Werror -fsyntax-only "$@" -Icapi -I"$OUT/cgo" capi/forward.c; }
+fwd -Iinclude
+mkdir -p "$OUT/badh"
+sed 's/int64_t M, int64_t D, const geomloss_buffers \*bufs);/int64_t M, int32_t D, const geomloss_buffers *bufs);/' \
+  include/geomloss.h >"$OUT/badh/geomloss.h"
+cmp -s include/geomloss.h "$OUT/badh/geomloss.h" && { echo "test-c: the header mutation did not apply" >&2; exit 1; }
+if fwd -I"$OUT/badh" 2>"$OUT/badh/err.txt" || ! grep -q "conflicting types for .geomloss_eval" "$OUT/badh/err.txt"; then
+  echo "test-c: a header prototype changed (geomloss_eval's D to int32_t) still builds" >&2; exit 1
+fi
+sed -i 's/extern int glcgo_buffers_set(geomloss_buffers\* bufs, int key, void\* ptr, int64_t count);/extern int glcgo_buffers_set(geomloss_buffers* bufs, int key, void* ptr, int count);/' "$OUT/cgo/_cgo_export.h"
+grep -q "void\* ptr, int count);" "$OUT/cgo/_cgo_export.h" || { echo "test-c: the export mutation did not apply" >&2; exit 1; }
+if fwd -Iinclude 2>"$OUT/badh/err2.txt"; then
+  echo "test-c: a Go export changed (glcgo_buffers_set's count to int) still builds" >&2; exit 1
+fi
+echo "   forward.c: compiles; a changed header prototype or Go export does not"
+
 build() { # build NAME EXTRA-FLAGS...: test program against the library
   local name="$1"; shift
   "$CC" "${CSTRICT[@]}" -O1 -g "$@" "${INC[@]}" -c tests/c/test_geomloss.c -o "$OUT/$name-c.o"

@@ -13,12 +13,12 @@ import (
 	"fmt"
 )
 
-//go:embed softmin.ptx kernelsum.ptx
+//go:embed softmin.ptx kernelsum.ptx lseaxis.ptx
 var ptx embed.FS
 
 // Modules returns the PTX images, by file name, in load order.
 func Modules() (names []string, images [][]byte) {
-	for _, n := range []string{"softmin.ptx", "kernelsum.ptx"} {
+	for _, n := range []string{"softmin.ptx", "kernelsum.ptx", "lseaxis.ptx"} {
 		b, err := ptx.ReadFile(n)
 		if err != nil {
 			panic("kernels: embedded " + n + " missing: " + err.Error())
@@ -73,6 +73,9 @@ func SoftMin(f64 bool, p, d int, grad bool) string {
 func KernelSum(f64 bool, kernel string, d int, grad bool) string {
 	return fmt.Sprintf("gl_ksum_%s_%s_%s", typ(f64), kernel, suffix(d, grad))
 }
+
+// LSEAxis names the grid pass kernel (lseaxis.cu).
+func LSEAxis(f64 bool) string { return "gl_lseaxis_" + typ(f64) }
 
 // SharedBytes is the dynamic shared memory of a launch: a tile of Block
 // points of d coordinates and their Block weights, of elem bytes each.

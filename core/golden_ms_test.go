@@ -1,0 +1,16 @@
+package core_test
+
+import (
+	"testing"
+
+	"github.com/libgeomloss/libgeomloss/core"
+	"github.com/libgeomloss/libgeomloss/core/goldentest"
+)
+
+// TestGoldenMultiscale: on every golden case the multiscale backend is
+// within 1e-3 (norm-wise relative, values and gradients) of the exact
+// (tensorized) reference, and at least as close as GeomLoss's own
+// multiscale result.
+func TestGoldenMultiscale(t *testing.T) {
+	goldentest.RunMultiscale(t, core.Portable[float64](core.Resources{}), 1e-3)
+}
