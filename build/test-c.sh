@@ -41,7 +41,7 @@ echo "   $(wc -l <"$OUT/exported.txt") functions, all geomloss_*"
 readelf -d "$LIBDIR/libgeomloss.so" | grep -q 'SONAME.*\[libgeomloss\.so\.0\]' || { echo "test-c: SONAME is not libgeomloss.so.0" >&2; exit 1; }
 
 step "the private C sources are warning-free"
-"$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi capi/state.c
+"$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi -Iinclude capi/state.c
 
 build() { # build NAME EXTRA-FLAGS...: test program against the library
   local name="$1"; shift

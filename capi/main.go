@@ -1,14 +1,19 @@
 // Command capi is the C ABI of libgeomloss, built with -buildmode=c-shared
 // into libgeomloss.so (see build/lib.sh). The API is the hand-written
-// include/geomloss.h; this package holds only the //export'ed functions and
-// their conversions. Validation lives in capi/internal/abi (fuzz-tested);
-// thread-local state and static strings live in state.c.
+// include/geomloss.h; this package holds the Go side of its functions as
+// private exports (glcgo_*), which forward.c defines the public functions
+// with, against the header's prototypes. Validation lives in
+// capi/internal/abi (fuzz-tested); thread-local state and static strings
+// live in state.c. The ABI's constants are generated from the header (see
+// capi/internal/abigen).
 //
 // Every export recovers from panics and returns GEOMLOSS_ERR_INTERNAL.
 package main
 
+//go:generate go run ./internal/abigen
+
 /*
-#cgo CFLAGS: -std=gnu11 -O2 -Wall
+#cgo CFLAGS: -std=gnu11 -O2 -Wall -I${SRCDIR}/../include
 #include <stdlib.h>
 #include <string.h>
 #include "capi.h"
@@ -17,7 +22,6 @@ import "C"
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/capi/internal/abi"
@@ -117,8 +121,8 @@ func newOptions() *C.geomloss_options {
 	return p
 }
 
-//export geomloss_options_create
-func geomloss_options_create() (res *C.geomloss_options) {
+//export glcgo_options_create
+func glcgo_options_create() (res *C.geomloss_options) {
 	defer func() {
 		if v := recover(); v != nil {
 			finish(abi.PanicError(v))
@@ -135,8 +139,8 @@ func geomloss_options_create() (res *C.geomloss_options) {
 	return p
 }
 
-//export geomloss_options_clone
-func geomloss_options_clone(opts *C.geomloss_options) (res *C.geomloss_options) {
+//export glcgo_options_clone
+func glcgo_options_clone(opts *C.geomloss_options) (res *C.geomloss_options) {
 	defer func() {
 		if v := recover(); v != nil {
 			finish(abi.PanicError(v))
@@ -156,8 +160,8 @@ func geomloss_options_clone(opts *C.geomloss_options) (res *C.geomloss_options) 
 	return p
 }
 
-//export geomloss_options_destroy
-func geomloss_options_destroy(opts *C.geomloss_options) {
+//export glcgo_options_destroy
+func glcgo_options_destroy(opts *C.geomloss_options) {
 	defer func() {
 		if v := recover(); v != nil {
 			finish(abi.PanicError(v))
@@ -170,21 +174,21 @@ func geomloss_options_destroy(opts *C.geomloss_options) {
 	C.free(unsafe.Pointer(opts))
 }
 
-//export geomloss_options_set_int
-func geomloss_options_set_int(opts *C.geomloss_options, key C.int, value C.int64_t) (st C.int) {
+//export glcgo_options_set_int
+func glcgo_options_set_int(opts *C.geomloss_options, key C.int, value C.int64_t) (st C.int) {
 	defer rescue(&st)
 	hook("geomloss_options_set_int", int64(value))
 	return update(opts, func(o *abi.Options) error { return o.SetInt(int(key), int64(value)) })
 }
 
-//export geomloss_options_set_double
-func geomloss_options_set_double(opts *C.geomloss_options, key C.int, value C.double) (st C.int) {
+//export glcgo_options_set_double
+func glcgo_options_set_double(opts *C.geomloss_options, key C.int, value C.double) (st C.int) {
 	defer rescue(&st)
 	return update(opts, func(o *abi.Options) error { return o.SetDouble(int(key), float64(value)) })
 }
 
-//export geomloss_options_set_string
-func geomloss_options_set_string(opts *C.geomloss_options, key C.int, value *C.char) (st C.int) {
+//export glcgo_options_set_string
+func glcgo_options_set_string(opts *C.geomloss_options, key C.int, value *C.char) (st C.int) {
 	defer rescue(&st)
 	return update(opts, func(o *abi.Options) error {
 		if value == nil {
@@ -194,8 +198,8 @@ func geomloss_options_set_string(opts *C.geomloss_options, key C.int, value *C.c
 	})
 }
 
-//export geomloss_options_get_int
-func geomloss_options_get_int(opts *C.geomloss_options, key C.int, value *C.int64_t) (st C.int) {
+//export glcgo_options_get_int
+func glcgo_options_get_int(opts *C.geomloss_options, key C.int, value *C.int64_t) (st C.int) {
 	defer rescue(&st)
 	o, err := load(opts)
 	if err == nil && value == nil {
@@ -210,8 +214,8 @@ func geomloss_options_get_int(opts *C.geomloss_options, key C.int, value *C.int6
 	return finish(err)
 }
 
-//export geomloss_options_get_double
-func geomloss_options_get_double(opts *C.geomloss_options, key C.int, value *C.double) (st C.int) {
+//export glcgo_options_get_double
+func glcgo_options_get_double(opts *C.geomloss_options, key C.int, value *C.double) (st C.int) {
 	defer rescue(&st)
 	o, err := load(opts)
 	if err == nil && value == nil {
@@ -226,8 +230,8 @@ func geomloss_options_get_double(opts *C.geomloss_options, key C.int, value *C.d
 	return finish(err)
 }
 
-//export geomloss_options_reset
-func geomloss_options_reset(opts *C.geomloss_options, key C.int) (st C.int) {
+//export glcgo_options_reset
+func glcgo_options_reset(opts *C.geomloss_options, key C.int) (st C.int) {
 	defer rescue(&st)
 	if key == 0 {
 		return update(opts, func(o *abi.Options) error {
@@ -240,8 +244,8 @@ func geomloss_options_reset(opts *C.geomloss_options, key C.int) (st C.int) {
 	return update(opts, func(o *abi.Options) error { return o.Reset(int(key)) })
 }
 
-//export geomloss_options_set_progress
-func geomloss_options_set_progress(opts *C.geomloss_options, fn C.geomloss_progress_fn, userData unsafe.Pointer) (st C.int) {
+//export glcgo_options_set_progress
+func glcgo_options_set_progress(opts *C.geomloss_options, fn C.geomloss_progress_fn, userData unsafe.Pointer) (st C.int) {
 	defer rescue(&st)
 	return update(opts, func(o *abi.Options) error {
 		opts.progress = fn
@@ -257,41 +261,131 @@ func keyLabel(key int) string {
 	return fmt.Sprintf("key %d", key)
 }
 
-//export geomloss_eval_f32
-func geomloss_eval_f32(opts *C.geomloss_options, B, N, M, D C.int64_t,
+//export glcgo_buffers_create
+func glcgo_buffers_create() (res *C.geomloss_buffers) {
+	defer func() {
+		if v := recover(); v != nil {
+			finish(abi.PanicError(v))
+			res = nil
+		}
+	}()
+	p := (*C.geomloss_buffers)(C.calloc(1, C.size_t(unsafe.Sizeof(C.geomloss_buffers{}))))
+	if p == nil {
+		finish(&abi.Error{Status: abi.ErrMemory, Msg: "geomloss_buffers: out of memory"})
+		return nil
+	}
+	p.magic = C.GLC_BUFFERS_MAGIC
+	finish(nil)
+	return p
+}
+
+//export glcgo_buffers_destroy
+func glcgo_buffers_destroy(bufs *C.geomloss_buffers) {
+	defer func() {
+		if v := recover(); v != nil {
+			finish(abi.PanicError(v))
+		}
+	}()
+	if bufs == nil {
+		return
+	}
+	bufs.magic = 0
+	C.free(unsafe.Pointer(bufs))
+}
+
+// checkBuffers checks that bufs is a live buffers object.
+func checkBuffers(bufs *C.geomloss_buffers) error {
+	if bufs == nil {
+		return &abi.Error{Status: abi.ErrNullPointer, Msg: "bufs is NULL"}
+	}
+	if bufs.magic != C.GLC_BUFFERS_MAGIC {
+		return &abi.Error{Status: abi.ErrInvalidArgument, Msg: "bufs is not a live geomloss_buffers (destroyed, or not made by geomloss_buffers_create)"}
+	}
+	return nil
+}
+
+//export glcgo_buffers_set
+func glcgo_buffers_set(bufs *C.geomloss_buffers, key C.int, ptr unsafe.Pointer, count C.int64_t) (st C.int) {
+	defer rescue(&st)
+	err := checkBuffers(bufs)
+	if err == nil {
+		n := int64(count)
+		if ptr == nil { // a removal: the count is ignored
+			n = 0
+		}
+		err = abi.CheckBuffer(int(key), n)
+	}
+	if err == nil && int(key) >= len(bufs.slot) {
+		err = &abi.Error{Status: abi.ErrInternal, Msg: fmt.Sprintf("internal error: buffer key %d has no slot", int(key))}
+	}
+	if err == nil {
+		bufs.slot[key] = C.struct_glc_buffer{ptr: ptr, count: 0}
+		if ptr != nil {
+			bufs.slot[key].count = count
+		}
+	}
+	return finish(err)
+}
+
+//export glcgo_eval
+func glcgo_eval(opts *C.geomloss_options, dtype C.int, B, N, M, D C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	C.glc_clear_run()
+	if err := checkBuffers(bufs); err != nil {
+		return finish(err)
+	}
+	return eval(opts, int(dtype), B, N, M, D, func(key, need int) abi.Buffer {
+		if key <= 0 || key >= len(bufs.slot) {
+			return abi.Buffer{}
+		}
+		s := bufs.slot[key]
+		return abi.Buffer{Ptr: s.ptr, Count: int64(s.count)}
+	})
+}
+
+// positional is the buffer getter of geomloss_eval_f32/_f64: the pointers
+// in key order, each with exactly the count its key needs.
+func positional(ptrs ...unsafe.Pointer) abi.Getter {
+	keys := [...]int{abi.BufX, abi.BufY, abi.BufA, abi.BufB, abi.BufCotValue, abi.BufCotF, abi.BufCotG,
+		abi.BufValue, abi.BufF, abi.BufG, abi.BufGradX, abi.BufGradY, abi.BufGradA, abi.BufGradB}
+	return func(key, need int) abi.Buffer {
+		for i, k := range keys {
+			if k == key && ptrs[i] != nil {
+				return abi.Buffer{Ptr: ptrs[i], Count: int64(need)}
+			}
+		}
+		return abi.Buffer{}
+	}
+}
+
+//export glcgo_eval_f32
+func glcgo_eval_f32(opts *C.geomloss_options, B, N, M, D C.int64_t,
 	x, y, a, b, cotValue, cotF, cotG *C.float,
 	value, F, G, gradX, gradY, gradA, gradB *C.float) (st C.int) {
 	defer rescue(&st)
 	C.glc_clear_run()
-	return eval[float32](opts, B, N, M, D,
-		[7]unsafe.Pointer{unsafe.Pointer(x), unsafe.Pointer(y), unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(cotValue), unsafe.Pointer(cotF), unsafe.Pointer(cotG)},
-		[7]unsafe.Pointer{unsafe.Pointer(value), unsafe.Pointer(F), unsafe.Pointer(G), unsafe.Pointer(gradX), unsafe.Pointer(gradY), unsafe.Pointer(gradA), unsafe.Pointer(gradB)})
+	return eval(opts, abi.F32, B, N, M, D, positional(unsafe.Pointer(x), unsafe.Pointer(y), unsafe.Pointer(a), unsafe.Pointer(b),
+		unsafe.Pointer(cotValue), unsafe.Pointer(cotF), unsafe.Pointer(cotG), unsafe.Pointer(value), unsafe.Pointer(F), unsafe.Pointer(G),
+		unsafe.Pointer(gradX), unsafe.Pointer(gradY), unsafe.Pointer(gradA), unsafe.Pointer(gradB)))
 }
 
-//export geomloss_eval_f64
-func geomloss_eval_f64(opts *C.geomloss_options, B, N, M, D C.int64_t,
+//export glcgo_eval_f64
+func glcgo_eval_f64(opts *C.geomloss_options, B, N, M, D C.int64_t,
 	x, y, a, b, cotValue, cotF, cotG *C.double,
 	value, F, G, gradX, gradY, gradA, gradB *C.double) (st C.int) {
 	defer rescue(&st)
 	C.glc_clear_run()
-	return eval[float64](opts, B, N, M, D,
-		[7]unsafe.Pointer{unsafe.Pointer(x), unsafe.Pointer(y), unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(cotValue), unsafe.Pointer(cotF), unsafe.Pointer(cotG)},
-		[7]unsafe.Pointer{unsafe.Pointer(value), unsafe.Pointer(F), unsafe.Pointer(G), unsafe.Pointer(gradX), unsafe.Pointer(gradY), unsafe.Pointer(gradA), unsafe.Pointer(gradB)})
+	return eval(opts, abi.F64, B, N, M, D, positional(unsafe.Pointer(x), unsafe.Pointer(y), unsafe.Pointer(a), unsafe.Pointer(b),
+		unsafe.Pointer(cotValue), unsafe.Pointer(cotF), unsafe.Pointer(cotG), unsafe.Pointer(value), unsafe.Pointer(F), unsafe.Pointer(G),
+		unsafe.Pointer(gradX), unsafe.Pointer(gradY), unsafe.Pointer(gradA), unsafe.Pointer(gradB)))
 }
 
-// view returns the n elements at p as a slice (nil for NULL). The slice
-// aliases C memory: inputs are only read, outputs only written by abi.Eval
-// after success, and no slice outlives the call.
-func view[T float32 | float64](p unsafe.Pointer, n int) []T {
-	if p == nil {
-		return nil
-	}
-	return unsafe.Slice((*T)(p), n)
-}
-
-func eval[T float32 | float64](opts *C.geomloss_options, B, N, M, D C.int64_t, in, out [7]unsafe.Pointer) C.int {
+// eval is the one evaluation path of geomloss_eval and its positional
+// wrappers: options (NULL = defaults), the progress callback, then
+// abi.Run (sizes, buffers, evaluation) in the precision of dtype.
+func eval(opts *C.geomloss_options, dtype int, B, N, M, D C.int64_t, get abi.Getter) C.int {
 	var o abi.Options
-	var progress C.geomloss_progress_fn
+	var fn C.geomloss_progress_fn
 	var userData unsafe.Pointer
 	if opts == nil {
 		o = abi.Defaults()
@@ -300,48 +394,39 @@ func eval[T float32 | float64](opts *C.geomloss_options, B, N, M, D C.int64_t, i
 		if o, err = load(opts); err != nil {
 			return finish(err)
 		}
-		progress, userData = opts.progress, opts.user_data
+		fn, userData = opts.progress, opts.user_data
 	}
-	d, err := abi.CheckSizes(int64(B), int64(N), int64(M), int64(D))
-	if err != nil {
-		return finish(err)
+	if dtype != abi.F32 && dtype != abi.F64 {
+		return finish(&abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", dtype, abi.F32, abi.F64)})
 	}
-	hook("geomloss_eval", int64(d.D))
-	nx, ny, na, nb := d.LenX(), d.LenY(), d.LenA(), d.LenB()
-	ins := abi.Inputs[T]{
-		X: view[T](in[0], nx), Y: view[T](in[1], ny), A: view[T](in[2], na), Bw: view[T](in[3], nb),
-		CotValue: view[T](in[4], d.B), CotF: view[T](in[5], na), CotG: view[T](in[6], nb),
-	}
-	outs := abi.Outputs[T]{
-		Value: view[T](out[0], d.B), F: view[T](out[1], na), G: view[T](out[2], nb),
-		GradX: view[T](out[3], nx), GradY: view[T](out[4], ny), GradA: view[T](out[5], na), GradB: view[T](out[6], nb),
-	}
-	var rep abi.Report
-	if progress == nil {
-		rep, err = abi.Eval(&o, d, ins, outs, nil)
-	} else {
-		// The callback runs here, on the caller's thread (see abi.Relay).
+	hook("geomloss_eval", int64(D))
+	var progress func(string, int, int) bool
+	if fn != nil {
+		// The core delivers every report on this goroutine, i.e. on the
+		// caller's thread, so the callback is called directly.
 		stage := (*C.char)(C.malloc(256))
 		if stage == nil {
 			return finish(&abi.Error{Status: abi.ErrMemory, Msg: "progress: out of memory"})
 		}
 		defer C.free(unsafe.Pointer(stage))
-		var cancel atomic.Bool // a non-zero return of the callback cancels
-		err = abi.Relay(func(pf func(string, int, int)) error {
-			hook("the evaluation goroutine", int64(d.D)-1)
-			var e error
-			rep, e = abi.Eval(&o, d, ins, outs, func(s string, iter, total int) bool {
-				pf(s, iter, total)
-				return cancel.Load()
-			})
-			return e
-		}, func(s string, iter, total int) {
+		cancelled := false
+		progress = func(s string, iter, total int) bool {
+			if cancelled { // called no more after a non-zero return
+				return true
+			}
+			hook("the progress delivery", int64(D)-1)
 			n := copy(unsafe.Slice((*byte)(unsafe.Pointer(stage)), 255), s)
 			*(*byte)(unsafe.Add(unsafe.Pointer(stage), n)) = 0
-			if C.glc_call_progress(progress, stage, C.int64_t(iter), C.int64_t(total), userData) != 0 {
-				cancel.Store(true)
-			}
-		})
+			cancelled = C.glc_call_progress(fn, stage, C.int64_t(iter), C.int64_t(total), userData) != 0
+			return cancelled
+		}
+	}
+	var rep abi.Report
+	var err error
+	if dtype == abi.F32 {
+		rep, err = abi.Run[float32](&o, int64(B), int64(N), int64(M), int64(D), get, progress)
+	} else {
+		rep, err = abi.Run[float64](&o, int64(B), int64(N), int64(M), int64(D), get, progress)
 	}
 	if err != nil {
 		return finish(err)

@@ -1,14 +1,17 @@
 /* The parts of the C ABI that are plain C: per-thread error and last-run
  * state (Go has no thread-local storage; the exported Go functions run on the
  * caller's thread, so they store into it through these helpers), static
- * strings, and the call through a progress function pointer. */
+ * strings (the tables of abi_gen.h, generated from geomloss.h), and the call
+ * through a progress function pointer. Every public function here is
+ * compiled against geomloss.h's prototype. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_gen.h"
 #include "capi.h"
 
-#define GLC_API __attribute__((visibility("default")))
+#define GLC_API GEOMLOSS_API
 
 #define ERR_CAP 4096
 #define NAME_CAP 256
@@ -97,9 +100,9 @@ int glc_call_progress(geomloss_progress_fn fn, const char *stage, int64_t iter, 
   return fn(stage, iter, total, user_data);
 }
 
-GLC_API const char *geomloss_version(void) { return "0.1.0"; }
+GLC_API const char *geomloss_version(void) { return GEOMLOSS_VERSION_STRING; }
 
-GLC_API int geomloss_version_number(void) { return 100; }
+GLC_API int geomloss_version_number(void) { return GEOMLOSS_VERSION_NUMBER; }
 
 GLC_API const char *geomloss_last_error(void) {
   struct thread_state *s = state(0);
@@ -138,42 +141,9 @@ GLC_API const char *geomloss_last_note(void) {
 }
 
 GLC_API const char *geomloss_status_string(int status) {
-  static const char *const names[] = {
-      "ok",                 /* GEOMLOSS_OK */
-      "invalid argument",   /* GEOMLOSS_ERR_INVALID_ARGUMENT */
-      "invalid option",     /* GEOMLOSS_ERR_INVALID_OPTION */
-      "shape mismatch",     /* GEOMLOSS_ERR_SHAPE */
-      "invalid value",      /* GEOMLOSS_ERR_VALUE */
-      "out of memory or over a memory cap", /* GEOMLOSS_ERR_MEMORY */
-      "unsupported",        /* GEOMLOSS_ERR_UNSUPPORTED */
-      "internal error",     /* GEOMLOSS_ERR_INTERNAL */
-      "null pointer",       /* GEOMLOSS_ERR_NULL_POINTER */
-      "invalid size",       /* GEOMLOSS_ERR_SIZE */
-  };
-  if (status < 0 || status >= (int)(sizeof names / sizeof names[0])) return "unknown status";
-  return names[status];
+  const int n = (int)(sizeof glc_status_strings / sizeof glc_status_strings[0]);
+  if (status < 0 || status >= n || glc_status_strings[status] == NULL) return "unknown status";
+  return glc_status_strings[status];
 }
 
-GLC_API const char *geomloss_value_name(int key, int value) {
-  static const char *const losses[] = {NULL, "sinkhorn", "hausdorff", "energy", "gaussian",
-                                       "laplacian"};
-  static const char *const backends[] = {"auto", "tensorized", "online", "multiscale"};
-  static const char *const devices[] = {"auto", "cpu", "gpu"};
-  const char *const *names;
-  int n;
-  switch (key) {
-  case 1: /* GEOMLOSS_OPT_LOSS */
-    names = losses, n = 6;
-    break;
-  case 10: /* GEOMLOSS_OPT_BACKEND */
-    names = backends, n = 4;
-    break;
-  case 12: /* GEOMLOSS_OPT_DEVICE */
-    names = devices, n = 3;
-    break;
-  default:
-    return NULL;
-  }
-  if (value < 0 || value >= n) return NULL;
-  return names[value];
-}
+GLC_API const char *geomloss_value_name(int key, int value) { return glc_value_name(key, value); }

@@ -113,6 +113,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 	res.F, res.G = alloc(req.Potentials, B*N), alloc(req.Potentials, B*M)
 	res.GradX, res.GradY = alloc(req.GradX, B*N*D), alloc(req.GradY, B*M*D)
 	res.GradA, res.GradB = alloc(req.GradA, B*N), alloc(req.GradB, B*M)
+	if par.Loss == Sinkhorn {
+		res.Iterations, res.MarginalError = make([]int, B), make([]float64, B)
+	}
 
 	var epsList []float64
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
@@ -142,6 +145,9 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			gx: sub(res.GradX, b, N*D), gy: sub(res.GradY, b, M*D),
 			ga: sub(res.GradA, b, N), gb: sub(res.GradB, b, M),
 			cv: 1, cf: sub(req.CotF, b, N), cg: sub(req.CotG, b, M),
+		}
+		if res.Iterations != nil {
+			o.iters, o.merr = &res.Iterations[b], &res.MarginalError[b]
 		}
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])

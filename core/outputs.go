@@ -8,6 +8,14 @@ type outputs[T Float] struct {
 	gx, gy, ga, gb []T
 	cv             float64
 	cf, cg         []T
+	iters          *int     // loop iterations run (Sinkhorn)
+	merr           *float64 // final error of the stopping rule (NaN without tol)
+}
+
+func (o *outputs[T]) setStats(s Stats) {
+	if o.iters != nil {
+		*o.iters, *o.merr = s.Iterations, s.Error
+	}
 }
 
 func (o *outputs[T]) wantPosGrad() bool { return o.gx != nil || o.gy != nil }

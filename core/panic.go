@@ -15,6 +15,9 @@ func PanicError(v any) error {
 	return errorf(ErrInternal, "internal error: panic: %v%s", v, panicSite())
 }
 
+// panicSite lists up to 8 frames of the panicking goroutine below
+// runtime.gopanic. (Not debug.Stack: its argument dump reads stack words
+// that memcheck rightly calls uninitialised.)
 func panicSite() string {
 	pc := make([]uintptr, 64)
 	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])

@@ -108,6 +108,21 @@ type Params struct {
 	Debias bool
 	// Backend selects tensorized, online or multiscale evaluation.
 	Backend Backend
+	// Tol, if positive, continues the Sinkhorn loop at the final ε after the
+	// schedule until the marginal error is below Tol (see Convergence);
+	// 0 keeps GeomLoss's fixed schedule. Sinkhorn only.
+	Tol float64
+	// MaxIter bounds the iterations added by Tol (0: DefaultMaxIter).
+	MaxIter int
+}
+
+// DefaultMaxIter bounds the iterations at the final ε when Tol is set and
+// MaxIter is not.
+const DefaultMaxIter = 10000
+
+// convergence returns the stopping rule of p.
+func (p Params) convergence() Convergence {
+	return Convergence{Tol: p.Tol, MaxIter: p.MaxIter}
 }
 
 // DefaultParams returns GeomLoss's defaults: sinkhorn, p=2, blur=0.05,
@@ -150,6 +165,15 @@ func (p Params) Validate() error {
 	}
 	if math.IsNaN(p.ClusterScale) || p.ClusterScale < 0 || math.IsInf(p.ClusterScale, 0) {
 		return bad("cluster_scale: must be positive and finite (or 0 for the default), got %g", p.ClusterScale)
+	}
+	if math.IsNaN(p.Tol) || p.Tol < 0 || math.IsInf(p.Tol, 0) {
+		return bad("tol: must be positive and finite (or 0 for the fixed schedule), got %g", p.Tol)
+	}
+	if p.MaxIter < 0 {
+		return bad("max_iter: must be positive (or 0 for the default), got %d", p.MaxIter)
+	}
+	if p.Tol > 0 && p.Loss != Sinkhorn {
+		return bad("tol: only the sinkhorn loss iterates to a tolerance, not %s", p.Loss)
 	}
 	if p.Loss == Hausdorff && !p.Balanced() {
 		return bad("reach: the hausdorff loss is balanced only; leave reach unset")

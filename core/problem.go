@@ -34,6 +34,11 @@ type Result[T Float] struct {
 	Value                      []T // B
 	F, G                       []T // B×N, B×M
 	GradX, GradY, GradA, GradB []T // shapes of X, Y, A, Bw
+	// Iterations (B) are the Sinkhorn loop's iterations per batch item, and
+	// MarginalError (B) the error of its stopping rule (Params.Tol; NaN when
+	// the fixed schedule ran). Sinkhorn only (nil otherwise).
+	Iterations    []int
+	MarginalError []float64
 	// Backend is the backend that actually ran, Engine the reduction engine's
 	// name and Device the hardware it ran on ("cpu", "cuda:0 ...").
 	Backend Backend

@@ -12,10 +12,11 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 	if !par.Balanced() {
 		rho = math.Pow(par.Reach, p)
 	}
-	d, sc, err := solve(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, progress)
+	d, sc, stats, err := solveTol(g, g.Schedule(epsList), rho, Needs{Cross: true, Self: par.Debias}, par.convergence(), progress)
 	if err != nil {
 		return err
 	}
+	o.setStats(stats)
 	it.use(sc)
 	lam := damping(eps, rho)
 

@@ -18,6 +18,31 @@ import "math"
 // initialisation (k = −1) and before every iteration k; its error (e.g. a
 // cancellation) stops the loop.
 func solve[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, progress func(k, total int) error) (Duals[T], *Scale[T], error) {
+	d, sc, _, err := solveTol(g, sched, rho, need, Convergence{}, progress)
+	return d, sc, err
+}
+
+// solveTol is solve followed, if conv.Tol > 0, by iterations at the final
+// temperature until the stopping rule of conv holds (see refine); stats
+// reports the iterations run and the final error (NaN without Tol).
+func solveTol[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, conv Convergence, progress func(k, total int) error) (Duals[T], *Scale[T], Stats, error) {
+	stats := Stats{Iterations: len(sched.Eps), Error: math.NaN()}
+	d, sc, err := schedule(g, sched, rho, need, conv, progress)
+	if err != nil || conv.Tol <= 0 {
+		return d, sc, stats, err
+	}
+	stats, err = refine(sc, &d, sched.Eps[len(sched.Eps)-1], rho, need, conv, progress, len(sched.Eps))
+	return d, sc, stats, err
+}
+
+// schedule runs the loop of solve over sched (conv only sizes the progress
+// total).
+func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, conv Convergence, progress func(k, total int) error) (Duals[T], *Scale[T], error) {
+	if conv.Tol > 0 && progress != nil {
+		total := len(sched.Eps) + conv.maxIter()
+		inner := progress
+		progress = func(k, _ int) error { return inner(k, total) }
+	}
 	if progress != nil {
 		if err := progress(-1, len(sched.Eps)); err != nil {
 			return Duals[T]{}, nil, err
@@ -114,15 +139,20 @@ func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) 
 // the cross problem, faa and gbb themselves for the self problems).
 func (w *loopBuffers[T]) step(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV, u, v []T) error {
 	ut, vt := w.ft[:len(u)], w.gt[:len(v)] // u lives on x, v on y
-	if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
-		return err
-	}
-	if err := softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil); err != nil {
+	if err := w.updates(pu, pv, e, lam, lu, potU, lv, potV, ut, vt); err != nil {
 		return err
 	}
 	average(u, ut)
 	average(v, vt)
 	return nil
+}
+
+// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e).
+func (w *loopBuffers[T]) updates(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
+	if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
+		return err
+	}
+	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil)
 }
 
 // softMinInto writes lam·smin_eps(pair, l + pot/eps) into out (and the

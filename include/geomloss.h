@@ -13,6 +13,16 @@
  *                                NULL, NULL, NULL,
  *                                &value, NULL, NULL, grad_x, NULL, NULL, NULL);
  *     if (st != GEOMLOSS_OK) fprintf(stderr, "%s\n", geomloss_last_error());
+ *
+ * or, with keyed buffers (the interface that grows):
+ *
+ *     geomloss_buffers *bufs = geomloss_buffers_create();
+ *     geomloss_buffers_set(bufs, GEOMLOSS_BUF_X, x, n * 3);
+ *     geomloss_buffers_set(bufs, GEOMLOSS_BUF_Y, y, m * 3);
+ *     geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &value, 1);
+ *     geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_X, grad_x, n * 3);
+ *     st = geomloss_eval(opt, GEOMLOSS_F64, 1, n, m, 3, bufs);
+ *     geomloss_buffers_destroy(bufs);
  *     geomloss_options_destroy(opt);
  *
  * API
@@ -28,18 +38,22 @@
  *
  * Memory ownership
  *   - Every array is owned by the caller. The library never frees, resizes or
- *     keeps a pointer to a caller's array after a call returns.
+ *     keeps a pointer to a caller's array after a call returns, except the
+ *     pointers a geomloss_buffers object holds until they are replaced or it
+ *     is destroyed (it reads the arrays only during geomloss_eval).
  *   - Inputs (x, y, a, b, cotangents) are read only, never written.
  *   - Outputs are written only when the call returns GEOMLOSS_OK; on any error
  *     they are left untouched. Output arrays must not overlap each other or
  *     the inputs.
  *   - Arrays are dense, row-major (C order), of the element type of the
- *     function (float for _f32, double for _f64), with the lengths documented
+ *     call (float for _f32 and GEOMLOSS_F32, double for _f64 and
+ *     GEOMLOSS_F64), with the lengths documented
  *     below. Pointers need only the natural alignment of their element type.
  *   - A geomloss_options object is created by geomloss_options_create() or
  *     geomloss_options_clone() and must be released with
- *     geomloss_options_destroy(). No other function allocates anything the
- *     caller must release.
+ *     geomloss_options_destroy(); a geomloss_buffers object is created by
+ *     geomloss_buffers_create() and released with geomloss_buffers_destroy().
+ *     No other function allocates anything the caller must release.
  *   - Strings returned by the library (const char *) are owned by the library;
  *     never free them. See each function for how long they stay valid.
  *
@@ -115,30 +129,44 @@ GEOMLOSS_API int geomloss_version_number(void);
 /* ---- status codes ------------------------------------------------------- */
 
 typedef enum geomloss_status {
+  /* "ok" */
   GEOMLOSS_OK = 0,
-  /* A malformed argument not covered by a more precise code. */
+  /* "invalid argument": a malformed argument not covered by a more precise
+   * code (e.g. an options or buffers pointer that is not a live object, an
+   * unknown buffer key or element type). */
   GEOMLOSS_ERR_INVALID_ARGUMENT = 1,
-  /* An option key, option value or option type that is unknown or out of
-   * range (e.g. "blur: must be a positive finite number, got -1"). */
+  /* "invalid option": an option key, option value or option type that is
+   * unknown or out of range (e.g. "blur: must be a positive finite number,
+   * got -1"). */
   GEOMLOSS_ERR_INVALID_OPTION = 2,
-  /* Sizes that do not agree with each other. */
+  /* "shape mismatch": sizes that do not agree with each other (e.g. a buffer
+   * whose element count does not fit B, N, M, D: "grad_x has 599 elements,
+   * needs 600"). */
   GEOMLOSS_ERR_SHAPE = 3,
-  /* Bad numbers: non-finite coordinates, weights or cotangents, negative or
-   * all-zero weights, unequal total masses for balanced transport. */
+  /* "invalid value": bad numbers: non-finite coordinates, weights or
+   * cotangents, negative or all-zero weights, unequal total masses for
+   * balanced transport. */
   GEOMLOSS_ERR_VALUE = 4,
-  /* The problem exceeds a documented memory cap (e.g. the tensorized backend
-   * refuses B*N*M above its cap: use the online backend), or an allocation
-   * failed. */
+  /* "out of memory or over a memory cap": the problem exceeds a documented
+   * memory cap (e.g. the tensorized backend refuses B*N*M above its cap: use
+   * the online backend), or an allocation failed. */
   GEOMLOSS_ERR_MEMORY = 5,
-  /* A valid request this build cannot serve (e.g. device = gpu before the GPU
-   * backend exists). */
+  /* "unsupported": a valid request this build cannot serve (e.g. device = gpu
+   * on a build or machine without a usable GPU, a reserved buffer key). */
   GEOMLOSS_ERR_UNSUPPORTED = 6,
-  /* A bug in the library; the message says where. Please report it. */
+  /* "internal error": a bug in the library; the message says where. Please
+   * report it. */
   GEOMLOSS_ERR_INTERNAL = 7,
-  /* A required pointer is NULL (the message names it). */
+  /* "null pointer": a required pointer is NULL (the message names it). */
   GEOMLOSS_ERR_NULL_POINTER = 8,
-  /* A size is <= 0, or a product of sizes (B*N*D, B*M*D, ...) overflows. */
-  GEOMLOSS_ERR_SIZE = 9
+  /* "invalid size": a size is <= 0, or a product of sizes (B*N*D, B*M*D, ...)
+   * overflows, or a buffer count is negative. */
+  GEOMLOSS_ERR_SIZE = 9,
+  /* "cancelled": the progress callback returned non-zero. */
+  GEOMLOSS_ERR_CANCELLED = 10,
+  /* "device failure": a device (GPU) failed: launch failure, lost context,
+   * driver error. */
+  GEOMLOSS_ERR_DEVICE = 11
 } geomloss_status;
 
 /* A static English description of a status code, e.g. "null pointer"; for an
@@ -172,7 +200,8 @@ typedef enum geomloss_loss {
 
 /* GEOMLOSS_OPT_BACKEND values. */
 typedef enum geomloss_backend {
-  GEOMLOSS_BACKEND_AUTO = 0,       /* GeomLoss's rule: tensorized for small problems */
+  GEOMLOSS_BACKEND_AUTO = 0,       /* the fastest exact backend for the engine: online
+                                      on the CPU engines (see docs/c.md) */
   GEOMLOSS_BACKEND_TENSORIZED = 1, /* dense cost matrices (memory-capped) */
   GEOMLOSS_BACKEND_ONLINE = 2,     /* streaming reductions, memory O(N+M) */
   GEOMLOSS_BACKEND_MULTISCALE = 3  /* octree; runs as online until it exists */
@@ -237,16 +266,21 @@ typedef enum geomloss_option {
 /* An opaque set of options. */
 typedef struct geomloss_options geomloss_options;
 
-/* Progress callback: called during long evaluations with a stage name (e.g.
+/* Progress callback: called during evaluations with a stage name (e.g.
  * "sinkhorn"; valid only during the call), the current iteration and the
  * total expected (total may be 0 when unknown), and the user_data given to
  * geomloss_options_set_progress. It is called on the thread that called the
  * evaluation function, one call at a time within an evaluation, and never
  * after the evaluation returns (concurrent evaluations sharing one options
- * object call it concurrently, each on its own thread). It must not call
- * geomloss_eval_* itself; other geomloss_* functions are fine. Return 0;
- * other return values are reserved (a future version may treat them as a
- * request to cancel) and are currently ignored. */
+ * object call it concurrently, each on its own thread). While a long step
+ * runs, the latest report is repeated at least every 100 ms (a heartbeat), so
+ * that the callback can cancel promptly; a caller printing progress should
+ * skip repeated reports. It must not call the evaluation functions itself;
+ * other geomloss_* functions are fine.
+ *
+ * Return 0 to continue. A non-zero return cancels the evaluation: it stops
+ * within about one heartbeat and returns GEOMLOSS_ERR_CANCELLED, outputs
+ * untouched, and the callback is not called again during that evaluation. */
 typedef int (*geomloss_progress_fn)(const char *stage, int64_t iter, int64_t total,
                                     void *user_data);
 
@@ -298,38 +332,121 @@ GEOMLOSS_API int geomloss_options_set_progress(geomloss_options *opts, geomloss_
 
 /* ---- evaluation ------------------------------------------------------------ */
 
+/* Element types of the floating-point buffers of geomloss_eval. */
+typedef enum geomloss_dtype {
+  GEOMLOSS_F32 = 1, /* float, computed in single precision */
+  GEOMLOSS_F64 = 2  /* double, computed in double precision */
+} geomloss_dtype;
+
+/* Keys of the arrays of an evaluation (geomloss_buffers_set). Each key names
+ * one caller-owned array; its length in elements, given as count, must be
+ * exactly the one below for the sizes B, N, M, D of the evaluation, and its
+ * element type the dtype of the call (float or double). The key ranges are
+ * part of the ABI:
+ *     1 ..  99  inputs, read only; 8 and 9 are reserved for the cluster
+ *               labels of the multiscale backend (GEOMLOSS_BUF_LABELS_X, _Y);
+ *   100 .. 199  outputs, written only on success (later outputs, such as
+ *               transport-plan products, will be added here);
+ *   200 ..      later additions (e.g. device pointers).
+ * Setting a positive key this version does not define returns
+ * GEOMLOSS_ERR_UNSUPPORTED (it belongs to a later version); a key <= 0
+ * returns GEOMLOSS_ERR_INVALID_ARGUMENT. The names quoted are those of the
+ * error messages. */
+#define GEOMLOSS_BUF_INPUTS_BEGIN 1
+#define GEOMLOSS_BUF_OUTPUTS_BEGIN 100
+#define GEOMLOSS_BUF_LATER_BEGIN 200
+typedef enum geomloss_buffer_key {
+  /* "x": [B][N][D] points of the first clouds (required). */
+  GEOMLOSS_BUF_X = 1,
+  /* "y": [B][M][D] points of the second clouds (required). */
+  GEOMLOSS_BUF_Y = 2,
+  /* "a": [B][N] weights of x; not set: uniform weights 1/N. */
+  GEOMLOSS_BUF_A = 3,
+  /* "b": [B][M] weights of y; not set: uniform weights 1/M. */
+  GEOMLOSS_BUF_B = 4,
+  /* "cot_value": [B] cotangent of each value; not set: ones. */
+  GEOMLOSS_BUF_COT_VALUE = 5,
+  /* "cot_F": [B][N] cotangent of F; not set: zeros. */
+  GEOMLOSS_BUF_COT_F = 6,
+  /* "cot_G": [B][M] cotangent of G; not set: zeros. */
+  GEOMLOSS_BUF_COT_G = 7,
+  /* "value": [B] the loss of each batch item (required). */
+  GEOMLOSS_BUF_VALUE = 100,
+  /* "F": [B][N] the dual potential on x; not set: not computed. */
+  GEOMLOSS_BUF_F = 101,
+  /* "G": [B][M] the dual potential on y; not set: not computed. */
+  GEOMLOSS_BUF_G = 102,
+  /* "grad_x": [B][N][D] gradient of S w.r.t. x; not set: not computed. */
+  GEOMLOSS_BUF_GRAD_X = 103,
+  /* "grad_y": [B][M][D] gradient of S w.r.t. y; not set: not computed. */
+  GEOMLOSS_BUF_GRAD_Y = 104,
+  /* "grad_a": [B][N] gradient of S w.r.t. a; not set: not computed. */
+  GEOMLOSS_BUF_GRAD_A = 105,
+  /* "grad_b": [B][M] gradient of S w.r.t. b; not set: not computed. */
+  GEOMLOSS_BUF_GRAD_B = 106
+} geomloss_buffer_key;
+
+/* An opaque set of keyed arrays: pointers and element counts, never the data
+ * (the arrays stay the caller's). Like geomloss_options, it may be read by
+ * concurrent evaluations but must not be modified (set, destroy) while one
+ * uses it. */
+typedef struct geomloss_buffers geomloss_buffers;
+
+/* A new, empty set of buffers, or NULL if out of memory (then
+ * geomloss_last_error() says so). Release it with geomloss_buffers_destroy. */
+GEOMLOSS_API geomloss_buffers *geomloss_buffers_create(void);
+
+/* Releases bufs (not the arrays). NULL is a no-op. */
+GEOMLOSS_API void geomloss_buffers_destroy(geomloss_buffers *bufs);
+
+/* Sets the array of key to ptr, holding count elements (not bytes), replacing
+ * any previous one; ptr = NULL removes it (count is then ignored). The count
+ * is checked against the sizes at evaluation. Returns GEOMLOSS_OK,
+ * GEOMLOSS_ERR_NULL_POINTER (bufs), GEOMLOSS_ERR_INVALID_ARGUMENT (bufs not
+ * a live object, key <= 0), GEOMLOSS_ERR_UNSUPPORTED (a key of a later
+ * version) or GEOMLOSS_ERR_SIZE (count < 0); on error bufs is unchanged. */
+GEOMLOSS_API int geomloss_buffers_set(geomloss_buffers *bufs, int key, void *ptr, int64_t count);
+
 /* Computes the loss between B independent pairs of weighted point clouds and
- * the outputs asked for.
+ * the outputs whose buffers are set (see geomloss_buffer_key).
  *
- *   opts       options, or NULL for the defaults (not modified).
- *   B, N, M, D batch size, points in x, points in y, dimension; each >= 1.
- *   x          [B][N][D] points of the first clouds (required).
- *   y          [B][M][D] points of the second clouds (required).
- *   a          [B][N] weights of x, or NULL for uniform weights 1/N.
- *   b          [B][M] weights of y, or NULL for uniform weights 1/M.
- *              Sinkhorn and hausdorff need non-negative weights (some may be
- *              zero), not all zero; balanced transport needs equal total masses
- *              per batch item (1e-3 relative). Kernel losses accept signed
- *              weights.
- *   cot_value  [B] cotangent of each value, or NULL for ones.
- *   cot_F      [B][N] cotangent of F, or NULL for zeros.
- *   cot_G      [B][M] cotangent of G, or NULL for zeros.
- *              Gradients are those of
- *                S = sum_b cot_value[b]*value[b] + sum cot_F*F + sum cot_G*G.
- *   value      [B] the loss of each batch item (required).
- *   F, G       [B][N], [B][M] the dual potentials, or NULL: not computed.
- *   grad_x     [B][N][D] gradient of S w.r.t. x, or NULL: not computed.
- *   grad_y     [B][M][D] gradient of S w.r.t. y, or NULL: not computed.
- *   grad_a     [B][N] gradient of S w.r.t. a, or NULL: not computed.
- *   grad_b     [B][M] gradient of S w.r.t. b, or NULL: not computed.
+ *   opts        options, or NULL for the defaults (not modified).
+ *   dtype       GEOMLOSS_F32 or GEOMLOSS_F64: the element type of every
+ *               buffer, and the precision of the computation.
+ *   B, N, M, D  batch size, points in x, points in y, dimension; each >= 1.
+ *   bufs        the arrays (required; not modified).
+ *
+ * Gradients are those of
+ *     S = sum_b cot_value[b]*value[b] + sum cot_F*F + sum cot_G*G.
+ * Sinkhorn and hausdorff need non-negative weights (some may be zero), not
+ * all zero; balanced transport needs equal total masses per batch item (1e-3
+ * relative). Kernel losses accept signed weights.
  *
  * Returns GEOMLOSS_OK, or an error status with geomloss_last_error() set:
- * NULL_POINTER (x, y or value is NULL), INVALID_ARGUMENT (opts is not a live
- * options object), SIZE, SHAPE, VALUE, INVALID_OPTION (including rules that
+ * NULL_POINTER (bufs is NULL, or x, y or value is not set), INVALID_ARGUMENT
+ * (opts or bufs is not a live object, unknown dtype), SIZE, SHAPE (a count
+ * that does not fit the sizes, naming the buffer: "grad_x has 599 elements,
+ * needs 600 (B×N×D = 1×200×3)"), VALUE, INVALID_OPTION (including rules that
  * combine options, e.g. hausdorff with a reach), MEMORY (e.g. the tensorized
- * backend's cap), UNSUPPORTED (device gpu), INTERNAL. On success the calling
- * thread's last-run report (geomloss_last_backend, ...) describes the run; on
- * error it is cleared. float32 is computed in float32, float64 in float64. */
+ * backend's cap), UNSUPPORTED (e.g. device gpu without a GPU), CANCELLED (the
+ * progress callback returned non-zero), DEVICE, INTERNAL. On any error no
+ * output is written. On success the calling thread's last-run report
+ * (geomloss_last_backend, ...) describes the run; on error it is cleared. */
+GEOMLOSS_API int geomloss_eval(const geomloss_options *opts, int dtype, int64_t B, int64_t N,
+                               int64_t M, int64_t D, const geomloss_buffers *bufs);
+
+/* geomloss_eval_f32 and geomloss_eval_f64 are geomloss_eval with the 14
+ * arrays passed positionally: each pointer is the buffer of the key of the
+ * same name, with the count its key documents (NULL: not set). They give the
+ * same results, bit for bit, and the same statuses:
+ *
+ *   x, y, a, b               GEOMLOSS_BUF_X, _Y, _A, _B        (inputs)
+ *   cot_value, cot_F, cot_G  GEOMLOSS_BUF_COT_VALUE, _COT_F, _COT_G
+ *   value, F, G              GEOMLOSS_BUF_VALUE, _F, _G        (outputs)
+ *   grad_x, grad_y, grad_a, grad_b   GEOMLOSS_BUF_GRAD_X, ... _GRAD_B
+ *
+ * These two functions stay as they are; new inputs and outputs are added as
+ * buffer keys of geomloss_eval only. */
 GEOMLOSS_API int geomloss_eval_f32(const geomloss_options *opts, int64_t B, int64_t N, int64_t M,
                                    int64_t D, const float *x, const float *y, const float *a,
                                    const float *b, const float *cot_value, const float *cot_F,

@@ -145,12 +145,12 @@ func (e engine[T]) newPair(x, y core.Cloud[T], cost core.Cost) *pair[T] {
 	for k := range yp {
 		yp[k] = unsafe.Pointer(unsafe.SliceData(ys[k]))
 	}
-	return &pair[T]{x: x, n: x.N, m: y.N, mp: mp, d: d, ys: ys, yp: yp, buf: aligned64[T](mp),
+	return &pair[T]{x: x, y: y, n: x.N, m: y.N, mp: mp, d: d, ys: ys, yp: yp, buf: aligned64[T](mp),
 		cost: cost, res: e.res, k: e.k}
 }
 
 type pair[T core.Float] struct {
-	x        core.Cloud[T]
+	x, y     core.Cloud[T] // y only for portableKernelSum (tinysigma.go)
 	n, m, mp int
 	d        int
 	ys       [][]T
@@ -382,6 +382,9 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error {
 	copy(p.buf, wts[:p.m])
 	clear(p.buf[p.m:])
 	c, valF, gradF := kernelScale(k, float64(sigma))
+	if scaleOverflows[T](c) {
+		return p.portableKernelSum(k, sigma, wts, out, grad)
+	}
 	gi := 0
 	if grad != nil {
 		gi = 1

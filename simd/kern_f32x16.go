@@ -18,13 +18,16 @@ type constsF32x16 struct {
 	zero, lo, floor, slack, clamp [16]float32
 	nlog2e, one, nhalf, threehalf [16]float32
 	magic                         [16]float32
-	bias                          [16]int32
+	floorbits                     [16]uint32
 	c                             [7][16]float32
 	perm                          [4][16]uint32
 }
 
 // kcF32x16 is 64-byte aligned so that no constant load splits a cache line.
-var kcF32x16 = func() *constsF32x16 {
+// kcF32x16b is an identical copy for the second column group (see simd/gen).
+var kcF32x16, kcF32x16b = newConstsF32x16(), newConstsF32x16()
+
+func newConstsF32x16() *constsF32x16 {
 	var z constsF32x16
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
@@ -32,7 +35,8 @@ var kcF32x16 = func() *constsF32x16 {
 	coefs := []float32{1.0000000019744038, 0.6931469742493942, 0.24022994975534831, 0.055482899885952237, 0.0096795416197807595, 0.001243499317067766, 0.00021712924918171702}
 	for i := 0; i < 16; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
-		k.magic[i], k.bias[i] = 12582912, 127
+		k.magic[i] = 12582912
+		k.floorbits[i] = math.Float32bits(-100 - 1)
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -42,7 +46,7 @@ var kcF32x16 = func() *constsF32x16 {
 		}
 	}
 	return k
-}()
+}
 
 func hsumF32x16(b *[16]float32) float32 {
 	var s float32
@@ -58,19 +62,22 @@ func exp2F32x16(x archsimd.Float32x16) archsimd.Float32x16 {
 	kc := kcF32x16
 	yt := (x).Max(archsimd.LoadFloat32x16(&kc.floor))
 	yf := yt.FloorScaledResidue(0)
-	y := yf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[4]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[3]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[2]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[1]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[0]))
-	y = y.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+	yp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[1]))
+	yp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[3]))
+	yp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[5]))
+	ypw1 := yf.Mul(yf)
+	yph1 := yp0_2.MulAdd(ypw1, yp0_1)
+	yph0 := yph1.MulAdd(ypw1, yp0_0)
+	yp := yph0.MulAdd(yf, archsimd.LoadFloat32x16(&kc.c[0]))
+	y := yp.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 	return y
 }
 
 func smF32x16D0P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -79,60 +86,142 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -146,6 +235,8 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 
 func smF32x16D0P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -154,57 +245,133 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 	}
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -218,6 +385,8 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 
 func smF32x16D0P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -231,46 +400,64 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -278,24 +465,107 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -314,6 +584,8 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 
 func smF32x16D0P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -327,41 +599,54 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -369,24 +654,102 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -405,61 +768,139 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 
 func smF32x16D1P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -473,58 +914,130 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 
 func smF32x16D1P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -538,67 +1051,157 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 
 func smF32x16D1P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -615,62 +1218,142 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 
 func smF32x16D1P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -687,65 +1370,147 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 
 func smF32x16D2P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -759,62 +1524,138 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 
 func smF32x16D2P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -828,6 +1669,8 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 
 func smF32x16D2P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -836,66 +1679,161 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -914,6 +1852,8 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 
 func smF32x16D2P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -922,61 +1862,146 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -995,6 +2020,8 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 
 func smF32x16D3P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -1003,61 +2030,145 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1071,6 +2182,8 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 
 func smF32x16D3P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -1079,58 +2192,136 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1144,6 +2335,8 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 
 func smF32x16D3P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -1155,70 +2348,172 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1239,6 +2534,8 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 
 func smF32x16D3P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -1250,65 +2547,157 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1329,59 +2718,135 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 
 func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1395,56 +2860,126 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 
 func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1458,6 +2993,8 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 
 func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -1472,42 +3009,56 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1515,24 +3066,103 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -1551,6 +3181,8 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 
 func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -1565,37 +3197,46 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 		S.Store((*[16]float32)(scr[k*16:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1603,24 +3244,98 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[16]float32)(scr[k*16:])
+				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -1639,59 +3354,135 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 
 func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1705,56 +3496,126 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 
 func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1768,68 +3629,155 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 
 func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1846,63 +3794,140 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 
 func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1919,59 +3944,135 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 
 func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -1985,56 +4086,126 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 
 func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2048,6 +4219,8 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 
 func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -2057,65 +4230,152 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2134,6 +4394,8 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 
 func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -2143,60 +4405,137 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2215,59 +4554,135 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 
 func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2281,56 +4696,126 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 
 func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2344,6 +4829,8 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 
 func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -2356,68 +4843,157 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2438,6 +5014,8 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 
 func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -2450,63 +5028,142 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x16(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[16]float32)(a.acc[5*16:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[16]float32)(a.acc[6*16:])
-	m.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+	wst := (*[16]float32)(a.acc[5*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x16(ncb), archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x16(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x16(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x16(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2527,6 +5184,8 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 
 func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2538,26 +5197,73 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2569,6 +5275,8 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 
 func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2580,30 +5288,85 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2615,6 +5378,8 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 
 func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2626,18 +5391,46 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2649,6 +5442,8 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 
 func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2665,31 +5460,89 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -2706,6 +5559,8 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 
 func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2722,37 +5577,107 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -2769,6 +5694,8 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 
 func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -2785,25 +5712,68 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16(&kc.zero)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -2820,6 +5790,8 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 
 func ksF32x16K1D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -2827,23 +5799,64 @@ func ksF32x16K1D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2855,6 +5868,8 @@ func ksF32x16K1D1G0(a *ksArgs[float32]) {
 
 func ksF32x16K2D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -2862,27 +5877,76 @@ func ksF32x16K2D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2894,6 +5958,8 @@ func ksF32x16K2D1G0(a *ksArgs[float32]) {
 
 func ksF32x16K3D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -2901,15 +5967,37 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -2921,6 +6009,8 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 
 func ksF32x16K1D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -2929,25 +6019,69 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2962,6 +6096,8 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 
 func ksF32x16K2D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -2970,31 +6106,87 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3009,6 +6201,8 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 
 func ksF32x16K3D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
@@ -3017,19 +6211,48 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3044,6 +6267,8 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 func ksF32x16K1D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3053,25 +6278,70 @@ func ksF32x16K1D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3083,6 +6353,8 @@ func ksF32x16K1D2G0(a *ksArgs[float32]) {
 
 func ksF32x16K2D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3092,29 +6364,82 @@ func ksF32x16K2D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3126,6 +6451,8 @@ func ksF32x16K2D2G0(a *ksArgs[float32]) {
 
 func ksF32x16K3D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3135,17 +6462,43 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3157,6 +6510,8 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 
 func ksF32x16K1D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3168,28 +6523,78 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3206,6 +6611,8 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 
 func ksF32x16K2D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3217,34 +6624,96 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3261,6 +6730,8 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 
 func ksF32x16K3D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3272,22 +6743,57 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3304,6 +6810,8 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 func ksF32x16K1D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3315,27 +6823,76 @@ func ksF32x16K1D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3347,6 +6904,8 @@ func ksF32x16K1D3G0(a *ksArgs[float32]) {
 
 func ksF32x16K2D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3358,31 +6917,88 @@ func ksF32x16K2D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3394,6 +7010,8 @@ func ksF32x16K2D3G0(a *ksArgs[float32]) {
 
 func ksF32x16K3D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3405,19 +7023,49 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3429,6 +7077,8 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 
 func ksF32x16K1D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3443,31 +7093,87 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3486,6 +7192,8 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 
 func ksF32x16K2D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3500,37 +7208,105 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3549,6 +7325,8 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 
 func ksF32x16K3D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -3563,25 +7341,66 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3600,28 +7419,69 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3633,32 +7493,81 @@ func ksF32x16DenseK1D0G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3670,20 +7579,42 @@ func ksF32x16DenseK2D0G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3695,6 +7626,8 @@ func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -3712,27 +7645,77 @@ func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -3749,6 +7732,8 @@ func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -3766,33 +7751,95 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -3809,6 +7856,8 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*16]))
@@ -3826,21 +7875,56 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			w.MulAdd(t, archsimd.LoadFloat32x16(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
 		}
 
 	}
@@ -3857,28 +7941,69 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3890,32 +8015,81 @@ func ksF32x16DenseK1D1G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3927,20 +8101,42 @@ func ksF32x16DenseK2D1G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D1G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -3952,6 +8148,8 @@ func ksF32x16DenseK3D1G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -3961,25 +8159,66 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3994,6 +8233,8 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4003,31 +8244,84 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4042,6 +8336,8 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4051,19 +8347,45 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4078,28 +8400,69 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4111,32 +8474,81 @@ func ksF32x16DenseK1D2G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4148,20 +8560,42 @@ func ksF32x16DenseK2D2G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D2G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4173,6 +8607,8 @@ func ksF32x16DenseK3D2G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4185,27 +8621,69 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4222,6 +8700,8 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4234,33 +8714,87 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4277,6 +8811,8 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4289,21 +8825,48 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4320,28 +8883,69 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4353,32 +8957,81 @@ func ksF32x16DenseK1D3G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4390,20 +9043,42 @@ func ksF32x16DenseK2D3G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D3G0(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x16(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:16*5]
@@ -4415,6 +9090,8 @@ func ksF32x16DenseK3D3G0(a *ksArgs[float32]) {
 
 func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4430,29 +9107,72 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4471,6 +9191,8 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4486,35 +9208,90 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat32x16(&kc.c[6]), archsimd.LoadFloat32x16(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x16(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4533,6 +9310,8 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 
 func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x16(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x16(a.x[1])
@@ -4548,23 +9327,51 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 16 {
-		s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+32 <= a.j1; j += 32 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+
+		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4593,7 +9400,7 @@ func sqF32x16D0(a *sqArgs[float32]) {
 	for j := 0; j+16 <= len(a.out); j += 16 {
 		s := archsimd.LoadFloat32x16(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -4607,7 +9414,7 @@ func sqF32x16D1(a *sqArgs[float32]) {
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+16 <= len(a.out); j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
 		s := d0.Mul(d0)
 
 		s.Store((*[16]float32)(unsafe.Add(po, j*4)))
@@ -4622,8 +9429,8 @@ func sqF32x16D2(a *sqArgs[float32]) {
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+16 <= len(a.out); j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
@@ -4641,9 +9448,9 @@ func sqF32x16D3(a *sqArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+16 <= len(a.out); j += 16 {
-		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)

@@ -18,13 +18,16 @@ type constsF32x8 struct {
 	zero, lo, floor, slack, clamp [8]float32
 	nlog2e, one, nhalf, threehalf [8]float32
 	magic                         [8]float32
-	bias                          [8]int32
+	floorbits                     [8]uint32
 	c                             [7][8]float32
 	perm                          [3][8]uint32
 }
 
 // kcF32x8 is 64-byte aligned so that no constant load splits a cache line.
-var kcF32x8 = func() *constsF32x8 {
+// kcF32x8b is an identical copy for the second column group (see simd/gen).
+var kcF32x8, kcF32x8b = newConstsF32x8(), newConstsF32x8()
+
+func newConstsF32x8() *constsF32x8 {
 	var z constsF32x8
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
@@ -32,7 +35,8 @@ var kcF32x8 = func() *constsF32x8 {
 	coefs := []float32{1, 0.6931472028559803, 0.2402264791332577, 0.055503324695474421, 0.0096184373837117972, 0.0013398874929704653, 0.00015353356449033574}
 	for i := 0; i < 8; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
-		k.magic[i], k.bias[i] = 12582912, 127
+		k.magic[i] = 12582912
+		k.floorbits[i] = math.Float32bits(-100 - 1)
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -42,7 +46,7 @@ var kcF32x8 = func() *constsF32x8 {
 		}
 	}
 	return k
-}()
+}
 
 func hsumF32x8(b *[8]float32) float32 {
 	var s float32
@@ -56,22 +60,25 @@ func hsumF32x8(b *[8]float32) float32 {
 // accuracy); arguments below -100 give exactly 0, −∞ included.
 func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
 	kc := kcF32x8
-	yt := (x).Max(archsimd.LoadFloat32x8(&kc.floor))
+	yt := (x).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 	ym := yt.Add(archsimd.LoadFloat32x8(&kc.magic))
 	yf := yt.Sub(ym.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-	y := yf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[4]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[3]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[2]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[1]))
-	y = y.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[0]))
-	y = y.Mul(ym.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(yt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+	yp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[1]))
+	yp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[3]))
+	yp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[5]))
+	ypw1 := yf.Mul(yf)
+	yph1 := yp0_2.MulAdd(ypw1, yp0_1)
+	yph0 := yph1.MulAdd(ypw1, yp0_0)
+	yp := yph0.MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[0]))
+	y := yp.AsInt32x8().Add(ym.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(yt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 	return y
 }
 
 func smF32x8D0P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -80,61 +87,145 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -148,6 +239,8 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 
 func smF32x8D0P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -156,58 +249,136 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	}
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -221,6 +392,8 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 
 func smF32x8D0P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -234,46 +407,64 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -281,25 +472,110 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -318,6 +594,8 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 
 func smF32x8D0P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -331,41 +609,54 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -373,25 +664,105 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -410,62 +781,142 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 
 func smF32x8D1P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -479,59 +930,133 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 
 func smF32x8D1P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -545,68 +1070,160 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 
 func smF32x8D1P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -623,63 +1240,145 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 
 func smF32x8D1P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -696,66 +1395,150 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 
 func smF32x8D2P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -769,63 +1552,141 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 
 func smF32x8D2P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -839,6 +1700,8 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 
 func smF32x8D2P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -847,67 +1710,164 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -926,6 +1886,8 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 
 func smF32x8D2P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -934,62 +1896,149 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1008,6 +2057,8 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 
 func smF32x8D3P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -1016,62 +2067,148 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1085,6 +2222,8 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 
 func smF32x8D3P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -1093,59 +2232,139 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1159,6 +2378,8 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 
 func smF32x8D3P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -1170,71 +2391,175 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1255,6 +2580,8 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 
 func smF32x8D3P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -1266,66 +2593,160 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1346,60 +2767,138 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 
 func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1413,57 +2912,129 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 
 func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1477,6 +3048,8 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 
 func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -1491,42 +3064,56 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1534,25 +3121,106 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -1571,6 +3239,8 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 
 func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -1585,37 +3255,46 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 		S.Store((*[8]float32)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1623,25 +3302,101 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float32)(scr[k*8:])
+				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -1660,60 +3415,138 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 
 func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1727,57 +3560,129 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 
 func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1791,69 +3696,158 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 
 func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1870,64 +3864,143 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 
 func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1944,60 +4017,138 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 
 func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2011,57 +4162,129 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 
 func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2075,6 +4298,8 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 
 func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -2084,66 +4309,155 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2162,6 +4476,8 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 
 func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -2171,61 +4487,140 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2244,60 +4639,138 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 
 func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2311,57 +4784,129 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 
 func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2375,6 +4920,8 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 
 func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -2387,69 +4934,160 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		q := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2470,6 +5108,8 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 
 func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -2482,64 +5122,145 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat32x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float32)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float32)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+	wst := (*[8]float32)(a.acc[5*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		z := s.MulAdd(archsimd.LoadFloat32x8(ncb), archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, j*4))))
-		if z.Greater(archsimd.LoadFloat32x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x8(&kc.floor))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r = r.Mul(rm.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat32x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		em := et.Add(archsimd.LoadFloat32x8(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat32x8(&kc.c[0]))
-		e = e.Mul(em.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(et.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		ebpw1 := ebf.Mul(ebf)
+		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2560,6 +5281,8 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 
 func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2571,27 +5294,76 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2603,6 +5375,8 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 
 func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2614,31 +5388,88 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2650,6 +5481,8 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 
 func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2661,18 +5494,46 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2684,6 +5545,8 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 
 func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2700,32 +5563,92 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -2742,6 +5665,8 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 
 func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2758,38 +5683,110 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -2806,6 +5803,8 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2822,25 +5821,68 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -2857,6 +5899,8 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 
 func ksF32x8K1D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -2864,24 +5908,67 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2893,6 +5980,8 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 
 func ksF32x8K2D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -2900,28 +5989,79 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2933,6 +6073,8 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 
 func ksF32x8K3D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -2940,15 +6082,37 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2960,6 +6124,8 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 
 func ksF32x8K1D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -2968,26 +6134,72 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3002,6 +6214,8 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 
 func ksF32x8K2D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -3010,32 +6224,90 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3050,6 +6322,8 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 func ksF32x8K3D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
@@ -3058,19 +6332,48 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3085,6 +6388,8 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 func ksF32x8K1D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3094,26 +6399,73 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3125,6 +6477,8 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 
 func ksF32x8K2D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3134,30 +6488,85 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3169,6 +6578,8 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 
 func ksF32x8K3D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3178,17 +6589,43 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3200,6 +6637,8 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 
 func ksF32x8K1D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3211,29 +6650,81 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3250,6 +6741,8 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 
 func ksF32x8K2D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3261,35 +6754,99 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3306,6 +6863,8 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 func ksF32x8K3D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3317,22 +6876,57 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3349,6 +6943,8 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 func ksF32x8K1D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3360,28 +6956,79 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3393,6 +7040,8 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 
 func ksF32x8K2D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3404,32 +7053,91 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3441,6 +7149,8 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 
 func ksF32x8K3D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3452,19 +7162,49 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3476,6 +7216,8 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 
 func ksF32x8K1D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3490,32 +7232,90 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3534,6 +7334,8 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 
 func ksF32x8K2D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3548,38 +7350,108 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3598,6 +7470,8 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 func ksF32x8K3D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -3612,25 +7486,66 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3649,29 +7564,72 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3683,33 +7641,84 @@ func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3721,20 +7730,42 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3746,6 +7777,8 @@ func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3763,28 +7796,80 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -3801,6 +7886,8 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3818,34 +7905,98 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -3862,6 +8013,8 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3879,21 +8032,56 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			w.MulAdd(t, archsimd.LoadFloat32x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
 		}
 
 	}
@@ -3910,29 +8098,72 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3944,33 +8175,84 @@ func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3982,20 +8264,42 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D1G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4007,6 +8311,8 @@ func ksF32x8DenseK3D1G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4016,26 +8322,69 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4050,6 +8399,8 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4059,32 +8410,87 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4099,6 +8505,8 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4108,19 +8516,45 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4135,29 +8569,72 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4169,33 +8646,84 @@ func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4207,20 +8735,42 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D2G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4232,6 +8782,8 @@ func ksF32x8DenseK3D2G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4244,28 +8796,72 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4282,6 +8878,8 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4294,34 +8892,90 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4338,6 +8992,8 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4350,21 +9006,48 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4381,29 +9064,72 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4415,33 +9141,84 @@ func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4453,20 +9230,42 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D3G0(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat32x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4478,6 +9277,8 @@ func ksF32x8DenseK3D3G0(a *ksArgs[float32]) {
 
 func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4493,30 +9294,75 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4535,6 +9381,8 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4550,36 +9398,93 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).Max(archsimd.LoadFloat32x8(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat32x8(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat32x8(&kc.c[6]), archsimd.LoadFloat32x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat32x8(&kc.c[0]))
-		k = k.Mul(km.AsInt32x8().Add(archsimd.LoadInt32x8(&kc.bias)).ShiftAllLeft(23).AsFloat32x8()).Masked(kt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+		kbpw1 := kbf.Mul(kbf)
+		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		kapw1 := kaf.Mul(kaf)
+		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4598,6 +9503,8 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat32x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat32x8(a.x[1])
@@ -4613,23 +9520,51 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, j*4)))
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
 
-		wv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, j*4)))
-		sc := s.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+
+		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
+		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+
+		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
+		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4658,7 +9593,7 @@ func sqF32x8D0(a *sqArgs[float32]) {
 	for j := 0; j+8 <= len(a.out); j += 8 {
 		s := archsimd.LoadFloat32x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, j*4))))
+			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -4672,7 +9607,7 @@ func sqF32x8D1(a *sqArgs[float32]) {
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
 		s := d0.Mul(d0)
 
 		s.Store((*[8]float32)(unsafe.Add(po, j*4)))
@@ -4687,8 +9622,8 @@ func sqF32x8D2(a *sqArgs[float32]) {
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
@@ -4706,9 +9641,9 @@ func sqF32x8D3(a *sqArgs[float32]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, j*4))))
-		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, j*4))))
-		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, j*4))))
+		d0 := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1 := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2 := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)

@@ -18,13 +18,16 @@ type constsF64x4 struct {
 	zero, lo, floor, slack, clamp [4]float64
 	nlog2e, one, nhalf, threehalf [4]float64
 	magic                         [4]float64
-	bias                          [4]int64
+	floorbits                     [4]uint64
 	c                             [13][4]float64
 	perm                          [2][4]uint64
 }
 
 // kcF64x4 is 64-byte aligned so that no constant load splits a cache line.
-var kcF64x4 = func() *constsF64x4 {
+// kcF64x4b is an identical copy for the second column group (see simd/gen).
+var kcF64x4, kcF64x4b = newConstsF64x4(), newConstsF64x4()
+
+func newConstsF64x4() *constsF64x4 {
 	var z constsF64x4
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
@@ -32,7 +35,8 @@ var kcF64x4 = func() *constsF64x4 {
 	coefs := []float64{1, 0.69314718055994529, 0.24022650695910069, 0.055504108664821576, 0.0096181291076284751, 0.0013333558146428441, 0.00015403530393381606, 1.5252733804059834e-05, 1.3215486790144303e-06, 1.0178086009239695e-07, 7.0549116208011201e-09, 4.445538271870809e-10, 2.5678435993488189e-11}
 	for i := 0; i < 4; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
-		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		k.magic[i] = 6755399441055744
+		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -42,7 +46,7 @@ var kcF64x4 = func() *constsF64x4 {
 		}
 	}
 	return k
-}()
+}
 
 func hsumF64x4(b *[4]float64) float64 {
 	var s float64
@@ -59,25 +63,29 @@ func exp2F64x4(x archsimd.Float64x4) archsimd.Float64x4 {
 	yt := (x).Max(archsimd.LoadFloat64x4(&kc.floor))
 	ym := yt.Add(archsimd.LoadFloat64x4(&kc.magic))
 	yf := yt.Sub(ym.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-	y := yf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[10]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[9]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[8]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[7]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[6]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[5]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[4]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[3]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[2]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[1]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[0]))
-	y = y.Mul(ym.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(yt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+	yp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[1]))
+	yp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[3]))
+	yp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[5]))
+	yp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[7]))
+	yp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[9]))
+	yp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[11]))
+	ypw1 := yf.Mul(yf)
+	yp1_0 := yp0_1.MulAdd(ypw1, yp0_0)
+	yp1_1 := yp0_3.MulAdd(ypw1, yp0_2)
+	yp1_2 := yp0_5.MulAdd(ypw1, yp0_4)
+	ypw2 := ypw1.Mul(ypw1)
+	yph1 := yp1_2.MulAdd(ypw2, yp1_1)
+	yph0 := yph1.MulAdd(ypw2, yp1_0)
+	yp := yph0.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[0]))
+	y := yp.AsInt64x4().Add(ym.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(yt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 	return y
 }
 
 func smF64x4D0P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -86,72 +94,178 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -165,6 +279,8 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 
 func smF64x4D0P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -173,69 +289,169 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	}
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -249,6 +465,8 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 
 func smF64x4D0P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -262,50 +480,68 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -313,31 +549,136 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -356,6 +697,8 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 
 func smF64x4D0P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -369,46 +712,60 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -416,31 +773,132 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -459,73 +917,175 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 
 func smF64x4D1P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -539,70 +1099,166 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 
 func smF64x4D1P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -616,78 +1272,190 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 
 func smF64x4D1P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -704,74 +1472,178 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 
 func smF64x4D1P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -788,77 +1660,183 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 
 func smF64x4D2P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -872,74 +1850,174 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 
 func smF64x4D2P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -953,6 +2031,8 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 
 func smF64x4D2P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -961,77 +2041,194 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1050,6 +2247,8 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 
 func smF64x4D2P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -1058,73 +2257,182 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1143,6 +2451,8 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 
 func smF64x4D3P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -1151,73 +2461,181 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -1231,6 +2649,8 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 
 func smF64x4D3P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -1239,70 +2659,172 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -1316,6 +2838,8 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 
 func smF64x4D3P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -1327,81 +2851,205 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1422,6 +3070,8 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 
 func smF64x4D3P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -1433,77 +3083,193 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1524,71 +3290,171 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 
 func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -1602,68 +3468,162 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 
 func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -1677,6 +3637,8 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 
 func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -1691,46 +3653,60 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1738,31 +3714,132 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -1781,6 +3858,8 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 
 func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -1795,42 +3874,52 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 		S.Store((*[4]float64)(scr[k*4:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1838,31 +3927,128 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[4]float64)(scr[k*4:])
+				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -1881,71 +4067,171 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 
 func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -1959,68 +4245,162 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 
 func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2034,79 +4414,188 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 
 func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2123,75 +4612,176 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 
 func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2208,71 +4798,171 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 
 func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2286,68 +4976,162 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 
 func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2361,6 +5145,8 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 
 func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -2370,76 +5156,185 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2458,6 +5353,8 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 
 func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -2467,72 +5364,173 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2551,71 +5549,171 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 
 func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2629,68 +5727,162 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 
 func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2704,6 +5896,8 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 
 func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -2716,79 +5910,190 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		cs := q.Sqrt()
-		ics := archsimd.LoadFloat64x4(&kc.one).Div(cs)
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		z := cs.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2809,6 +6114,8 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 
 func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -2821,75 +6128,178 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x4(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[4]float64)(a.acc[5*4:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[4]float64)(a.acc[6*4:])
-	m.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+	wst := (*[4]float64)(a.acc[5*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x4(ncb), archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x4(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
 			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
 			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-			r := rf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r = r.Mul(rm.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x4(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		em := et.Add(archsimd.LoadFloat64x4(&kc.magic))
-		ef := et.Sub(em.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		e := ef.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x4(&kc.c[0]))
-		e = e.Mul(em.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(et.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rm.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2910,6 +6320,8 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 
 func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -2921,33 +6333,97 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -2959,6 +6435,8 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 
 func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -2970,37 +6448,109 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3012,6 +6562,8 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 
 func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -3023,18 +6575,46 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3046,6 +6626,8 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 
 func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -3062,38 +6644,113 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -3110,6 +6767,8 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 
 func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -3126,43 +6785,128 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -3179,6 +6923,8 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 
 func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -3195,24 +6941,65 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4(&kc.zero)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -3229,6 +7016,8 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 
 func ksF64x4K1D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3236,30 +7025,88 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3271,6 +7118,8 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 
 func ksF64x4K2D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3278,34 +7127,100 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3317,6 +7232,8 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 
 func ksF64x4K3D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3324,15 +7241,37 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3344,6 +7283,8 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 
 func ksF64x4K1D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3352,32 +7293,93 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3392,6 +7394,8 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 
 func ksF64x4K2D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3400,37 +7404,108 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3445,6 +7520,8 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 
 func ksF64x4K3D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
@@ -3453,18 +7530,45 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3479,6 +7583,8 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 
 func ksF64x4K1D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3488,32 +7594,94 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3525,6 +7693,8 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 
 func ksF64x4K2D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3534,36 +7704,106 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3575,6 +7815,8 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 
 func ksF64x4K3D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3584,17 +7826,43 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3606,6 +7874,8 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 
 func ksF64x4K1D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3617,35 +7887,102 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3662,6 +7999,8 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 
 func ksF64x4K2D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3673,40 +8012,117 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3723,6 +8139,8 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 
 func ksF64x4K3D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3734,21 +8152,54 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3765,6 +8216,8 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 
 func ksF64x4K1D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3776,34 +8229,100 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3815,6 +8334,8 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 
 func ksF64x4K2D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3826,38 +8347,112 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3869,6 +8464,8 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 
 func ksF64x4K3D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3880,19 +8477,49 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -3904,6 +8531,8 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 
 func ksF64x4K1D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3918,38 +8547,111 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3968,6 +8670,8 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 
 func ksF64x4K2D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -3982,43 +8686,126 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4037,6 +8824,8 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 
 func ksF64x4K3D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -4051,24 +8840,63 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4087,35 +8915,93 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4127,39 +9013,105 @@ func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4171,20 +9123,42 @@ func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4196,6 +9170,8 @@ func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -4213,34 +9189,101 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -4257,6 +9300,8 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -4274,39 +9319,116 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -4323,6 +9445,8 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*4]))
@@ -4340,20 +9464,53 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			w.MulAdd(t, archsimd.LoadFloat64x4(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
 		}
 
 	}
@@ -4370,35 +9527,93 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4410,39 +9625,105 @@ func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4454,20 +9735,42 @@ func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4479,6 +9782,8 @@ func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4488,32 +9793,90 @@ func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4528,6 +9891,8 @@ func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4537,37 +9902,105 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4582,6 +10015,8 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4591,18 +10026,42 @@ func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4617,35 +10076,93 @@ func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4657,39 +10174,105 @@ func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4701,20 +10284,42 @@ func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4726,6 +10331,8 @@ func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -4738,34 +10345,93 @@ func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4782,6 +10448,8 @@ func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -4794,39 +10462,108 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4843,6 +10580,8 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -4855,20 +10594,45 @@ func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4885,35 +10649,93 @@ func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4925,39 +10747,105 @@ func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4969,20 +10857,42 @@ func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x4(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:4*5]
@@ -4994,6 +10904,8 @@ func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
 
 func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -5009,36 +10921,96 @@ func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5057,6 +11029,8 @@ func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -5072,41 +11046,111 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := qc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kt := (r.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		km := kt.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kf := kt.Sub(km.Sub(archsimd.LoadFloat64x4(&kc.magic)))
-		k := kf.MulAdd(archsimd.LoadFloat64x4(&kc.c[12]), archsimd.LoadFloat64x4(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x4(&kc.c[0]))
-		k = k.Mul(km.AsInt64x4().Add(archsimd.LoadInt64x4(&kc.bias)).ShiftAllLeft(52).AsFloat64x4()).Masked(kt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat64x4(&kcb.magic)))
+		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x4(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat64x4(&kc.magic)))
+		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x4(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5125,6 +11169,8 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 
 func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x4(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x4(a.x[1])
@@ -5140,22 +11186,48 @@ func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x4(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 4 {
-		s := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+8 <= a.j1; j += 8 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		r := sc.Sqrt()
-		ir := archsimd.LoadFloat64x4(&kc.one).Div(r)
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+
+		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5184,7 +11256,7 @@ func sqF64x4D0(a *sqArgs[float64]) {
 	for j := 0; j+4 <= len(a.out); j += 4 {
 		s := archsimd.LoadFloat64x4(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -5198,7 +11270,7 @@ func sqF64x4D1(a *sqArgs[float64]) {
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+4 <= len(a.out); j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
 		s := d0.Mul(d0)
 
 		s.Store((*[4]float64)(unsafe.Add(po, j*8)))
@@ -5213,8 +11285,8 @@ func sqF64x4D2(a *sqArgs[float64]) {
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+4 <= len(a.out); j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
@@ -5232,9 +11304,9 @@ func sqF64x4D3(a *sqArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+4 <= len(a.out); j += 4 {
-		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)

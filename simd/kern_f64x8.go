@@ -18,13 +18,16 @@ type constsF64x8 struct {
 	zero, lo, floor, slack, clamp [8]float64
 	nlog2e, one, nhalf, threehalf [8]float64
 	magic                         [8]float64
-	bias                          [8]int64
+	floorbits                     [8]uint64
 	c                             [13][8]float64
 	perm                          [3][8]uint64
 }
 
 // kcF64x8 is 64-byte aligned so that no constant load splits a cache line.
-var kcF64x8 = func() *constsF64x8 {
+// kcF64x8b is an identical copy for the second column group (see simd/gen).
+var kcF64x8, kcF64x8b = newConstsF64x8(), newConstsF64x8()
+
+func newConstsF64x8() *constsF64x8 {
 	var z constsF64x8
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
@@ -32,7 +35,8 @@ var kcF64x8 = func() *constsF64x8 {
 	coefs := []float64{1.0000000000000002, 0.69314718055993929, 0.24022650695917236, 0.055504108664297343, 0.0096181291102416019, 0.001333355805270811, 0.00015403532880922159, 1.5252684351037518e-05, 1.3216222685522886e-06, 1.0170000067277094e-07, 7.1185284869114932e-09, 4.1080529695771232e-10, 3.631479244252044e-11}
 	for i := 0; i < 8; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
-		k.magic[i], k.bias[i] = 6755399441055744, 1023
+		k.magic[i] = 6755399441055744
+		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -42,7 +46,7 @@ var kcF64x8 = func() *constsF64x8 {
 		}
 	}
 	return k
-}()
+}
 
 func hsumF64x8(b *[8]float64) float64 {
 	var s float64
@@ -58,25 +62,29 @@ func exp2F64x8(x archsimd.Float64x8) archsimd.Float64x8 {
 	kc := kcF64x8
 	yt := (x).Max(archsimd.LoadFloat64x8(&kc.floor))
 	yf := yt.FloorScaledResidue(0)
-	y := yf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[10]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[9]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[8]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[7]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[6]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[5]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[4]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[3]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[2]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[1]))
-	y = y.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[0]))
-	y = y.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+	yp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[1]))
+	yp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[3]))
+	yp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[5]))
+	yp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[7]))
+	yp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[9]))
+	yp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[11]))
+	ypw1 := yf.Mul(yf)
+	yp1_0 := yp0_1.MulAdd(ypw1, yp0_0)
+	yp1_1 := yp0_3.MulAdd(ypw1, yp0_2)
+	yp1_2 := yp0_5.MulAdd(ypw1, yp0_4)
+	ypw2 := ypw1.Mul(ypw1)
+	yph1 := yp1_2.MulAdd(ypw2, yp1_1)
+	yph0 := yph1.MulAdd(ypw2, yp1_0)
+	yp := yph0.MulAdd(yf, archsimd.LoadFloat64x8(&kc.c[0]))
+	y := yp.Scale(yt).Masked(yt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 	return y
 }
 
 func smF64x8D0P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -85,71 +93,175 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -163,6 +275,8 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 
 func smF64x8D0P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -171,68 +285,166 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 	}
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -246,6 +458,8 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 
 func smF64x8D0P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -259,52 +473,72 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -312,30 +546,135 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -354,6 +693,8 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 
 func smF64x8D0P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -367,46 +708,60 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -414,30 +769,129 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -456,72 +910,172 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 
 func smF64x8D1P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -535,69 +1089,163 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 
 func smF64x8D1P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -611,79 +1259,193 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 
 func smF64x8D1P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -700,73 +1462,175 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 
 func smF64x8D1P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -783,76 +1647,180 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 
 func smF64x8D2P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -866,73 +1834,171 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 
 func smF64x8D2P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -946,6 +2012,8 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 
 func smF64x8D2P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -954,78 +2022,197 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1044,6 +2231,8 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 
 func smF64x8D2P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -1052,72 +2241,179 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1136,6 +2432,8 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 
 func smF64x8D3P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -1144,72 +2442,178 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1223,6 +2627,8 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 
 func smF64x8D3P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -1231,69 +2637,169 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1307,6 +2813,8 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 
 func smF64x8D3P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -1318,82 +2826,208 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1414,6 +3048,8 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 
 func smF64x8D3P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -1425,76 +3061,190 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -1515,70 +3265,168 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 
 func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1592,67 +3440,159 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 
 func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1666,6 +3606,8 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 
 func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -1680,48 +3622,64 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1729,30 +3687,131 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -1771,6 +3830,8 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 
 func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -1785,42 +3846,52 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 		S.Store((*[8]float64)(scr[k*8:]))
 	}
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -1828,30 +3899,125 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
 			}
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
+		S = S.Add(ea)
+		wa := ea
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			for k := 0; k < d; k++ {
+				pg := (*[8]float64)(scr[k*8:])
+				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+			}
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -1870,70 +4036,168 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 
 func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -1947,67 +4211,159 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 
 func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2021,80 +4377,191 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 
 func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2111,74 +4578,173 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 
 func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 	G0 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2195,70 +4761,168 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 
 func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2272,67 +4936,159 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 
 func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2346,6 +5102,8 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 
 func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -2355,77 +5113,188 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2444,6 +5313,8 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 
 func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -2453,71 +5324,170 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 	G0 := S
 	G1 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2536,70 +5506,168 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 
 func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2613,67 +5681,159 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 
 func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
+		S = S.Add(ea)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2687,6 +5847,8 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 
 func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -2699,80 +5861,193 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		q := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		cs := q.Sqrt()
-		ics := q.ReciprocalSqrt()
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ics = ics.Mul(q.Mul(ics).Mul(ics).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		z := cs.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+		icsb := qb.ReciprocalSqrt()
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e.Mul(ics).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		icsa := qa.ReciprocalSqrt()
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2793,6 +6068,8 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 
 func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -2805,74 +6082,175 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 	G1 := S
 	G2 := S
 
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
 	m := archsimd.BroadcastFloat64x8(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[8]float64)(a.acc[5*8:])
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
 	ncb := (*[8]float64)(a.acc[6*8:])
-	m.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+	wst := (*[8]float64)(a.acc[5*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		z := s.MulAdd(archsimd.LoadFloat64x8(ncb), archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8))))
-		if z.Greater(archsimd.LoadFloat64x8(mT)).ToBits() != 0 {
-			nm := z
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
+			nm := za.Max(zb)
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
 			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
 			rf := rt.FloorScaledResidue(0)
-			r := rf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[10]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[8]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[6]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[4]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[2]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			r = r.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r = r.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
 			G1 = G1.Mul(r)
 			G2 = G2.Mul(r)
 			m = nm
-			nm.Add(archsimd.LoadFloat64x8(&kc.slack)).Store(mT)
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
 		}
-		et := (z.Sub(m)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		ef := et.FloorScaledResidue(0)
-		e := ef.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[10]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[9]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[8]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[7]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[6]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[5]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[4]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[3]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[2]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[1]))
-		e = e.MulAdd(ef, archsimd.LoadFloat64x8(&kc.c[0]))
-		e = e.Scale(et).Masked(et.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		S = S.Add(e)
-		w := e
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ebf := ebt.FloorScaledResidue(0)
+		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ebpw1 := ebf.Mul(ebf)
+		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+		ebpw2 := ebpw1.Mul(ebpw1)
+		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		S = S.Add(eb)
+		wb := eb
+		wb.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		if ta.Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			rf := rt.FloorScaledResidue(0)
+			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Mul(r)
+			G0 = G0.Mul(r)
+			G1 = G1.Mul(r)
+			G2 = G2.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		wa := ea
+		wa.Store(wst) // see "accum"
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -2893,6 +6271,8 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 
 func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2904,32 +6284,94 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2941,6 +6383,8 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 
 func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -2952,36 +6396,106 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -2993,6 +6507,8 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 
 func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3004,18 +6520,46 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3027,6 +6571,8 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 
 func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3043,37 +6589,110 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -3090,6 +6709,8 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 
 func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3106,44 +6727,131 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -3160,6 +6868,8 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 
 func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -3176,26 +6886,71 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8(&kc.zero)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
-			s = t.MulAdd(t, s)
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
 		}
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8(&kcb.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			sb = t.MulAdd(t, sb)
+		}
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8(&kc.zero)
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			sa = t.MulAdd(t, sa)
+		}
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -3212,6 +6967,8 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 
 func ksF64x8K1D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3219,29 +6976,85 @@ func ksF64x8K1D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3253,6 +7066,8 @@ func ksF64x8K1D1G0(a *ksArgs[float64]) {
 
 func ksF64x8K2D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3260,33 +7075,97 @@ func ksF64x8K2D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3298,6 +7177,8 @@ func ksF64x8K2D1G0(a *ksArgs[float64]) {
 
 func ksF64x8K3D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3305,15 +7186,37 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3325,6 +7228,8 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 
 func ksF64x8K1D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3333,31 +7238,90 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3372,6 +7336,8 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 
 func ksF64x8K2D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3380,38 +7346,111 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3426,6 +7465,8 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 
 func ksF64x8K3D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
@@ -3434,20 +7475,51 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		s := d0.Mul(d0)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3462,6 +7534,8 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 func ksF64x8K1D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3471,31 +7545,91 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3507,6 +7641,8 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 
 func ksF64x8K2D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3516,35 +7652,103 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3556,6 +7760,8 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 
 func ksF64x8K3D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3565,17 +7771,43 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3587,6 +7819,8 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 
 func ksF64x8K1D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3598,34 +7832,99 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3642,6 +7941,8 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 
 func ksF64x8K2D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3653,41 +7954,120 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3704,6 +8084,8 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 
 func ksF64x8K3D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3715,23 +8097,60 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3748,6 +8167,8 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 func ksF64x8K1D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3759,33 +8180,97 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3797,6 +8282,8 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 
 func ksF64x8K2D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3808,37 +8295,109 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3850,6 +8409,8 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 
 func ksF64x8K3D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3861,19 +8422,49 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -3885,6 +8476,8 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 
 func ksF64x8K1D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3899,37 +8492,108 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -3948,6 +8612,8 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 
 func ksF64x8K2D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -3962,44 +8628,129 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4018,6 +8769,8 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 
 func ksF64x8K3D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -4032,26 +8785,69 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
-		s := d0.Mul(d0)
-		s = d1.MulAdd(d1, s)
-		s = d2.MulAdd(d2, s)
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4070,34 +8866,90 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4109,38 +8961,102 @@ func ksF64x8DenseK1D0G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4152,20 +9068,42 @@ func ksF64x8DenseK2D0G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4177,6 +9115,8 @@ func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -4194,33 +9134,98 @@ func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -4237,6 +9242,8 @@ func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -4254,40 +9261,119 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -4304,6 +9390,8 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	d := len(a.x)
 	yp := a.yp[:d]
 	pxb := unsafe.Pointer(unsafe.SliceData(a.xb[:d*8]))
@@ -4321,22 +9409,59 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			w.MulAdd(t, archsimd.LoadFloat64x8(pg)).Store(pg)
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+		}
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		for k, py := range yp {
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
 		}
 
 	}
@@ -4353,34 +9478,90 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4392,38 +9573,102 @@ func ksF64x8DenseK1D1G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4435,20 +9680,42 @@ func ksF64x8DenseK2D1G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D1G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4460,6 +9727,8 @@ func ksF64x8DenseK3D1G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4469,31 +9738,87 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4508,6 +9833,8 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4517,38 +9844,108 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4563,6 +9960,8 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
@@ -4572,20 +9971,48 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4600,34 +10027,90 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4639,38 +10122,102 @@ func ksF64x8DenseK1D2G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4682,20 +10229,42 @@ func ksF64x8DenseK2D2G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D2G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4707,6 +10276,8 @@ func ksF64x8DenseK3D2G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -4719,33 +10290,90 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4762,6 +10390,8 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -4774,40 +10404,111 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4824,6 +10525,8 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -4836,22 +10539,51 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -4868,34 +10600,90 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4907,38 +10695,102 @@ func ksF64x8DenseK1D3G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4950,20 +10802,42 @@ func ksF64x8DenseK2D3G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D3G0(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	ps := unsafe.Pointer(unsafe.SliceData(a.srow[:a.j1]))
 	S := archsimd.LoadFloat64x8(&kc.zero)
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
 
-		S = r.MulAdd(wv, S)
+		S = ra.MulAdd(wva, S)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+
+		S = rb.MulAdd(wvb, S)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+
+		S = ra.MulAdd(wva, S)
+
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:8*5]
@@ -4975,6 +10849,8 @@ func ksF64x8DenseK3D3G0(a *ksArgs[float64]) {
 
 func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -4990,35 +10866,93 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		kt := (s.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5037,6 +10971,8 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -5052,42 +10988,114 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		q := s.Mul(kv)
-		qc := q.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := qc.Sqrt()
-		ir := qc.ReciprocalSqrt()
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(qc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kt := (r.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kf := kt.FloorScaledResidue(0)
-		k := kf.MulAdd(archsimd.LoadFloat64x8(&kc.c[12]), archsimd.LoadFloat64x8(&kc.c[11]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[10]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[9]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[8]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[7]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[6]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[5]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[4]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[3]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[2]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[1]))
-		k = k.MulAdd(kf, archsimd.LoadFloat64x8(&kc.c[0]))
-		k = k.Scale(kt).Masked(kt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-		w := wk.Mul(ir).Masked(q.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		qb := sb.Mul(kv)
+		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := qcb.Sqrt()
+		irb := qcb.ReciprocalSqrt()
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		kbf := kbt.FloorScaledResidue(0)
+		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		kbpw1 := kbf.Mul(kbf)
+		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+		kbpw2 := kbpw1.Mul(kbpw1)
+		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		wkb := wvb.Mul(kb)
+		S = S.Add(wkb)
+		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		qa := sa.Mul(kv)
+		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := qca.Sqrt()
+		ira := qca.ReciprocalSqrt()
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		kaf := kat.FloorScaledResidue(0)
+		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		kapw1 := kaf.Mul(kaf)
+		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+		kapw2 := kapw1.Mul(kapw1)
+		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		wka := wva.Mul(ka)
+		S = S.Add(wka)
+		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5106,6 +11114,8 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 
 func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
 	x0 := archsimd.BroadcastFloat64x8(a.x[0])
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
 	x1 := archsimd.BroadcastFloat64x8(a.x[1])
@@ -5121,24 +11131,54 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += 8 {
-		s := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, j*8)))
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+	j := a.j0
+	for ; j+16 <= a.j1; j += 16 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
 
-		wv := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, j*8)))
-		sc := s.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		r := sc.Sqrt()
-		ir := sc.ReciprocalSqrt()
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ir = ir.Mul(sc.Mul(ir).Mul(ir).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = r.MulAdd(wv, S)
-		w := wv.Mul(ir).Masked(s.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		G0 = w.MulAdd(d0, G0)
-		G1 = w.MulAdd(d1, G1)
-		G2 = w.MulAdd(d2, G2)
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+
+		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+
+		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
+		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		rb := scb.Sqrt()
+		irb := scb.ReciprocalSqrt()
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+		S = rb.MulAdd(wvb, S)
+		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+
+	}
+	if j < a.j1 {
+		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+
+		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
+		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		ra := sca.Sqrt()
+		ira := sca.ReciprocalSqrt()
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+		S = ra.MulAdd(wva, S)
+		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
 
 	}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
@@ -5167,7 +11207,7 @@ func sqF64x8D0(a *sqArgs[float64]) {
 	for j := 0; j+8 <= len(a.out); j += 8 {
 		s := archsimd.LoadFloat64x8(&kc.zero)
 		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, j*8))))
+			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
 			s = t.MulAdd(t, s)
 		}
 
@@ -5181,7 +11221,7 @@ func sqF64x8D1(a *sqArgs[float64]) {
 	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
 		s := d0.Mul(d0)
 
 		s.Store((*[8]float64)(unsafe.Add(po, j*8)))
@@ -5196,8 +11236,8 @@ func sqF64x8D2(a *sqArgs[float64]) {
 	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 
@@ -5215,9 +11255,9 @@ func sqF64x8D3(a *sqArgs[float64]) {
 	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:len(a.out)]))
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+8 <= len(a.out); j += 8 {
-		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, j*8))))
-		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, j*8))))
-		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, j*8))))
+		d0 := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1 := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2 := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
 		s := d0.Mul(d0)
 		s = d1.MulAdd(d1, s)
 		s = d2.MulAdd(d2, s)

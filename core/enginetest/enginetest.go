@@ -183,6 +183,7 @@ func run[T core.Float](t *testing.T, newEngine EngineFunc[T], quick bool, tol []
 	}
 	RunPairs(t, online, quick, f)
 	t.Run("cancel", func(t *testing.T) { cancel(t, newEngine, false) })
+	t.Run("plan", func(t *testing.T) { RunPlan(t, newEngine, f) })
 	if _, ok := newEngine(core.Resources{}).(core.DenseEngine[T]); ok {
 		dense := func(x, y core.Cloud[T], cost core.Cost, threads int) (core.Pair[T], error) {
 			return newEngine(core.Resources{Threads: threads}).(core.DenseEngine[T]).DensePair(x, y, cost)

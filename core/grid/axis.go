@@ -14,11 +14,13 @@ import (
 // Cost[Δ] holds κ(Δ) for 0 ≤ Δ < N, rounded once in float64, as every engine
 // must use it; it is non-decreasing and Cost[0] = 0.
 //
-// Tau truncates the pass: for each output u, every term with
+// Tau truncates the pass: for each output u, terms with
 //
 //	z_v − κ(u − v) < m_u − Tau,     m_u = max_v (z_v − κ(u − v)),
 //
-// is dropped. At most N terms are dropped, each below e^(−Tau) times the
+// may be dropped (which of them is the engine's choice: typically those
+// outside a window around the maximum); every other term is summed. At most
+// N terms are dropped, each below e^(−Tau) times the
 // largest, so the log-sum-exp loses at most N·e^(−Tau) (absolute, in log
 // units): TauFor(N, δ) = ln N + ln(1/δ) bounds that loss by δ. Tau = +Inf
 // keeps every term (the dense O(N²) pass).

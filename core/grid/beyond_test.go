@@ -91,3 +91,31 @@ func TestLargeAndSmallBlur(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeReachTendsToBalanced: with reach → ∞ the unbalanced value and
+// gradients tend to the balanced ones (stable forms of core.DualSide): at
+// reach 1e8 (ρ = 1e16) within 1e-6, debiased and raw.
+func TestLargeReachTendsToBalanced(t *testing.T) {
+	shape := []int{12, 10}
+	a, b := blobs(81, 1, shape, false), blobs(82, 1, shape, false)
+	for _, debias := range []bool{true, false} {
+		par := DefaultParams()
+		par.Debias = debias
+		pr := Problem[float64]{B: 1, Shape: shape, A: a, Bw: b}
+		req := Request[float64]{GradA: true, GradB: true}
+		bal, err := Evaluate(Config[float64]{}, par, pr, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		par.Reach = 1e8
+		unb, err := Evaluate(Config[float64]{}, par, pr, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, eg := maxRel(unb.Value, bal.Value, 1e-9), maxRel(unb.GradA, bal.GradA, 1e-9)
+		t.Logf("debias=%v: value %.12g vs balanced %.12g (rel %.2g), grad a rel %.2g", debias, unb.Value[0], bal.Value[0], ev, eg)
+		if ev > 1e-6 || eg > 1e-6 {
+			t.Errorf("debias=%v: reach 1e8 differs from balanced: value %.3g, grad %.3g", debias, ev, eg)
+		}
+	}
+}

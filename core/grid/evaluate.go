@@ -1,8 +1,8 @@
 package grid
 
 import (
+	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -66,15 +66,12 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	start, js := plan(scales, epsList, par.P)
 	delta := par.Tolerance
 	if delta == 0 {
-		delta = 1e-16
-		if unsafe.Sizeof(T(0)) == 4 {
-			delta = 1e-8
-		}
+		delta = defaultTolerance[T]()
 	} else if delta < 0 {
 		delta = 0
 	}
 	s := &solver[T]{
-		sm:     softMinner[T]{eng: eng, p: par.P, delta: delta, threads: cfg.Threads},
+		sm:     softMinner[T]{eng: eng, p: par.P, delta: delta, threads: cfg.Threads, stop: cfg.Stop},
 		levels: levels[start:], eps: epsList, jumps: js, rho: rho, debias: par.Debias,
 	}
 	B, size := pr.B, fine.size
@@ -97,7 +94,20 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	eps := math.Pow(blur, p)
 	for b := 0; b < B; b++ {
 		a, bw := pr.A[b*size:(b+1)*size], pr.Bw[b*size:(b+1)*size]
-		F, G, Faa, Gbb, err := s.solve(a, bw)
+		var progress func(t int) error
+		if req.Progress != nil {
+			stage := "grid sinkhorn"
+			if B > 1 {
+				stage = fmt.Sprintf("grid sinkhorn (batch item %d of %d)", b+1, B)
+			}
+			progress = func(t int) error {
+				if req.Progress(stage, t+1, len(epsList)) {
+					return core.Cancelled()
+				}
+				return nil
+			}
+		}
+		F, G, Faa, Gbb, err := s.solve(a, bw, progress)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +157,7 @@ func logDens[T core.Float](w []T) []T {
 	l := make([]T, len(w))
 	for i, x := range w {
 		if x > 0 {
-			l[i] = T(math.Log(float64(x)))
+			l[i] = T(logFast(float64(x)))
 		} else {
 			l[i] = -1e4
 		}

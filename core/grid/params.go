@@ -55,6 +55,11 @@ type Problem[T core.Float] struct {
 type Request[T core.Float] struct {
 	GradA, GradB, Potentials bool
 	CotValue                 []T
+	// Progress, if non-nil, is called before each Sinkhorn iteration of each
+	// batch item (stage "grid sinkhorn" or "grid sinkhorn (batch item b of
+	// B)", iteration from 1, total); returning true cancels the evaluation,
+	// which then fails with a core.ErrCancelled error.
+	Progress func(stage string, iter, total int) (stop bool)
 }
 
 // Result holds the outputs (nil when not asked).
@@ -70,10 +75,14 @@ type Result[T core.Float] struct {
 	Levels int
 }
 
-// Config chooses the engine and threads (nil engine: Portable; threads ≤ 0: all cores).
+// Config chooses the engine and threads (nil engine: Portable; threads ≤ 0:
+// all cores). Stop, if non-nil, cancels from another goroutine: it is
+// checked before every pass, and a set flag fails the evaluation with a
+// core.ErrCancelled error.
 type Config[T core.Float] struct {
 	Engine  AxisEngine[T]
 	Threads int
+	Stop    *core.Stop
 }
 
 func bad(code core.Code, format string, a ...any) error {

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -36,6 +37,11 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 	}
 	gpo := (stride + lineGroup - 1) / lineGroup // groups per outer index
 	minGroups := max(1, 4096/(lineGroup*n))
+	ksym := make([]float64, 2*n-1) // e^(−κ(|Δ|)) at n−1+Δ, see lineScratch.lse
+	for d, c := range k.Cost {
+		ksym[n-1+d] = math.Exp(-c)
+		ksym[n-1-d] = ksym[n-1+d]
+	}
 	core.ParallelRows(outer*gpo, threads, minGroups, func(lo, hi int) {
 		sc := newLineScratch(n)
 		z, o := make([]float64, lineGroup*n), make([]float64, lineGroup*n)
@@ -50,7 +56,7 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 				}
 			}
 			for g := 0; g < w; g++ {
-				sc.lse(k, z[g*n:(g+1)*n], o[g*n:(g+1)*n])
+				sc.lse(k, ksym, z[g*n:(g+1)*n], o[g*n:(g+1)*n])
 			}
 			for v := 0; v < n; v++ {
 				row := out[base+v*stride : base+v*stride+w]

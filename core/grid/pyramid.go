@@ -92,8 +92,8 @@ func sumPool[T core.Float](f []T, fl, cl level) []T {
 //	out[2k] = ¼·in[max(k−1, 0)] + ¾·in[k],   out[2k+1] = ¾·in[k] + ¼·in[min(k+1, n−1)],
 //
 // keeping the first fine-side outputs (an odd side drops the last one). Axes
-// are processed from the first to the last.
-func upsample[T core.Float](in []T, cl, fl level) []T {
+// are processed from the first to the last, rows split among threads.
+func upsample[T core.Float](in []T, cl, fl level, threads int) []T {
 	cur := in
 	shape := append([]int(nil), cl.shape...)
 	for ax := range shape {
@@ -109,9 +109,27 @@ func upsample[T core.Float](in []T, cl, fl level) []T {
 			outer *= s
 		}
 		next := make([]T, outer*nf*stride)
-		for o := 0; o < outer; o++ {
-			src, dst := cur[o*nc*stride:(o+1)*nc*stride], next[o*nf*stride:(o+1)*nf*stride]
-			for u := 0; u < nf; u++ {
+		if stride == 1 { // the last axis: one line per outer index
+			core.ParallelRows(outer, threads, max(1, 4096/nf), func(lo, hi int) {
+				for o := lo; o < hi; o++ {
+					src, dst := cur[o*nc:(o+1)*nc], next[o*nf:(o+1)*nf]
+					for u := range dst {
+						k := u / 2
+						j := max(k-1, 0)
+						if u%2 == 1 {
+							j = min(k+1, nc-1)
+						}
+						dst[u] = T(0.75*float64(src[k]) + 0.25*float64(src[j]))
+					}
+				}
+			})
+			cur, shape[ax] = next, nf
+			continue
+		}
+		core.ParallelRows(outer*nf, threads, max(1, 4096/stride), func(lo, hi int) {
+			for ou := lo; ou < hi; ou++ {
+				o, u := ou/nf, ou%nf
+				src, dst := cur[o*nc*stride:(o+1)*nc*stride], next[o*nf*stride:(o+1)*nf*stride]
 				k := u / 2
 				j := max(k-1, 0)
 				if u%2 == 1 {
@@ -122,7 +140,7 @@ func upsample[T core.Float](in []T, cl, fl level) []T {
 					row[i] = T(0.75*float64(a[i]) + 0.25*float64(b[i]))
 				}
 			}
-		}
+		})
 		cur, shape[ax] = next, nf
 	}
 	if len(cur) > 0 && &cur[0] == &in[0] {

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -12,6 +13,7 @@ type softMinner[T core.Float] struct {
 	p       int
 	delta   float64 // truncation tolerance per pass (0: none)
 	threads int
+	stop    *core.Stop
 	h, buf  []T
 }
 
@@ -42,6 +44,9 @@ func (s *softMinner[T]) softMin(l level, eps, lam float64, ell, pot, out []T) er
 		if s.delta > 0 {
 			tau = TauFor(n, s.delta)
 		}
+		if err := s.stop.Err(); err != nil {
+			return err
+		}
 		k := NewAxisKernel(s.p, n, l.spacing[ax], eps, tau)
 		if err := s.eng.LSEAxis(k, l.shape, ax, h, buf, s.threads); err != nil {
 			return err
@@ -52,4 +57,13 @@ func (s *softMinner[T]) softMin(l level, eps, lam float64, ell, pot, out []T) er
 		out[i] = T(-lam * eps * float64(h[i]))
 	}
 	return nil
+}
+
+// defaultTolerance is the default truncation tolerance δ of a pass: 1e-16
+// in float64, 1e-8 in float32 (below their rounding units).
+func defaultTolerance[T core.Float]() float64 {
+	if unsafe.Sizeof(T(0)) == 4 {
+		return 1e-8
+	}
+	return 1e-16
 }

@@ -1,6 +1,10 @@
 package grid
 
-import "github.com/libgeomloss/libgeomloss/core"
+import (
+	"math"
+
+	"github.com/libgeomloss/libgeomloss/core"
+)
 
 // solver runs the symmetric multiscale Sinkhorn loop of one problem setup
 // on pairs of densities.
@@ -14,8 +18,11 @@ type solver[T core.Float] struct {
 }
 
 // solve returns the final potentials F, G (and Faa, Gbb when debiased, else
-// nil) on the finest grid for densities a, b (see Evaluate).
-func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
+// nil; when balanced, debiased and the last iteration jumps, F − Faa and
+// G − Gbb as F, G with Faa = Gbb = nil, which is all the value needs) on the
+// finest grid for densities a, b (see Evaluate); progress (nil:
+// none) is called before iteration t and may cancel.
+func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, err error) {
 	L := len(s.levels)
 	as, bs := make([][]T, L), make([][]T, L)
 	as[L-1], bs[L-1] = a, b
@@ -23,10 +30,15 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 		as[l] = sumPool(as[l+1], s.levels[l+1], s.levels[l])
 		bs[l] = sumPool(bs[l+1], s.levels[l+1], s.levels[l])
 	}
+	// Log-densities, computed when a level is first reached (the finest one
+	// is never needed when the last iteration jumps to it).
 	la, lb := make([][]T, L), make([][]T, L)
-	for l := range as {
-		la[l], lb[l] = logDens(as[l]), logDens(bs[l])
+	logs := func(l int) {
+		if la[l] == nil {
+			la[l], lb[l] = logDens(as[l]), logDens(bs[l])
+		}
 	}
+	logs(0)
 	k := 0
 	lv := s.levels[0]
 	var f, g, faa, gbb, ft, gt []T
@@ -51,9 +63,10 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 	}
 	up := func() {
 		fl := s.levels[k+1]
-		f, g = upsample(f, lv, fl), upsample(g, lv, fl)
+		th := s.sm.threads
+		f, g = upsample(f, lv, fl, th), upsample(g, lv, fl, th)
 		if s.debias {
-			faa, gbb = upsample(faa, lv, fl), upsample(gbb, lv, fl)
+			faa, gbb = upsample(faa, lv, fl, th), upsample(gbb, lv, fl, th)
 		}
 		k++
 		lv = fl
@@ -63,7 +76,14 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 	final := true
 	ji := 0
 	for t, e := range s.eps {
+		if progress != nil && err == nil {
+			err = progress(t)
+		}
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
 		lam = core.Damping(e, s.rho)
+		logs(k)
 		sm(e, lam, lb[k], g, ft) // both from the old f, g, then averaged
 		sm(e, lam, la[k], f, gt)
 		average(f, ft)
@@ -76,6 +96,19 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 		}
 		if ji < len(s.jumps) && s.jumps[ji] == t {
 			ji++
+			if t == last && s.debias && math.IsInf(s.rho, 1) && err == nil {
+				// The upsampled maps are final and, balanced and debiased,
+				// only enter through F − Faa and G − Gbb: upsampling is
+				// linear, so upsample the differences (half the work at full
+				// resolution). DualSide then takes the raw branch on them.
+				for i := range f {
+					f[i] -= faa[i]
+					g[i] -= gbb[i]
+				}
+				fl := s.levels[k+1]
+				th := s.sm.threads
+				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, nil
+			}
 			up()
 			if t == last {
 				final = false
@@ -90,6 +123,7 @@ func (s *solver[T]) solve(a, b []T) (F, G, Faa, Gbb []T, err error) {
 	}
 	e := s.eps[last]
 	lam = core.Damping(e, s.rho)
+	logs(k)
 	F, G = make([]T, lv.size), make([]T, lv.size)
 	sm(e, lam, lb[k], g, F)
 	sm(e, lam, la[k], f, G)

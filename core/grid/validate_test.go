@@ -123,3 +123,101 @@ func testBatch[T core.Float](t *testing.T) {
 		same("G", one.G, all.G[k*size:(k+1)*size])
 	}
 }
+
+// TestCancellation: a Progress callback returning true, or a Stop flag set
+// beforehand, fails the evaluation (and the barycenter) with ErrCancelled;
+// progress reports every iteration of every batch item.
+func TestCancellation(t *testing.T) {
+	shape := []int{16, 16}
+	a, b := blobs(91, 2, shape, false), blobs(92, 2, shape, false)
+	pr := Problem[float64]{B: 2, Shape: shape, A: a, Bw: b}
+	var calls int
+	var last string
+	res, err := Evaluate(Config[float64]{}, DefaultParams(), pr, Request[float64]{Progress: func(stage string, iter, total int) bool {
+		calls++
+		last = stage
+		return false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2*len(res.Eps) || last != "grid sinkhorn (batch item 2 of 2)" {
+		t.Errorf("progress: %d calls (want %d), last stage %q", calls, 2*len(res.Eps), last)
+	}
+	isCancelled := func(err error) bool {
+		var ce *core.Error
+		return errors.As(err, &ce) && ce.Code == core.ErrCancelled
+	}
+	_, err = Evaluate(Config[float64]{}, DefaultParams(), pr, Request[float64]{Progress: func(string, int, int) bool { return true }})
+	if !isCancelled(err) {
+		t.Errorf("progress returning true: got %v, want ErrCancelled", err)
+	}
+	stop := new(core.Stop)
+	stop.Set()
+	if _, err := Evaluate(Config[float64]{Stop: stop}, DefaultParams(), pr, Request[float64]{}); !isCancelled(err) {
+		t.Errorf("Stop set: got %v, want ErrCancelled", err)
+	}
+	if _, err := Barycenter(Config[float64]{Stop: stop}, DefaultBarycenterParams(), 1, 2, shape, a, []float64{.5, .5}); !isCancelled(err) {
+		t.Errorf("barycenter, Stop set: got %v, want ErrCancelled", err)
+	}
+}
+
+// TestDegenerateGrids: single pixels, sides of 1 and 2, very thin grids,
+// p = 1 and unbalanced: answers (finite, ≥ 0), S(a, a) = 0, and 0 for a
+// single pixel.
+func TestDegenerateGrids(t *testing.T) {
+	for _, shape := range [][]int{{1}, {2}, {1, 1}, {1, 7}, {7, 1}, {2, 2, 2}, {1, 1, 9}, {3, 1, 2}, {64, 1}} {
+		for _, p := range []int{1, 2} {
+			for _, reach := range []float64{0, 0.5} {
+				a, b := blobs(17, 1, shape, false), blobs(18, 1, shape, false)
+				par := DefaultParams()
+				par.P, par.Reach = p, reach
+				res, err := Evaluate(Config[float64]{}, par, Problem[float64]{B: 1, Shape: shape, A: a, Bw: b}, Request[float64]{GradA: true, GradB: true, Potentials: true})
+				if err != nil {
+					t.Fatalf("%v p=%d reach=%g: %v", shape, p, reach, err)
+				}
+				same, err := Evaluate(Config[float64]{}, par, Problem[float64]{B: 1, Shape: shape, A: a, Bw: a}, Request[float64]{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if same.Value[0] != 0 {
+					t.Errorf("%v p=%d reach=%g: S(a,a) = %g", shape, p, reach, same.Value[0])
+				}
+				if len(a) == 1 && res.Value[0] != 0 {
+					t.Errorf("%v: one pixel, S = %g, want 0", shape, res.Value[0])
+				}
+				if res.Value[0] < -1e-12 {
+					t.Errorf("%v p=%d reach=%g: S = %g < 0", shape, p, reach, res.Value[0])
+				}
+			}
+		}
+	}
+}
+
+// TestFloat32MatchesFloat64: on grids larger than the golden cases (96²,
+// 40³, p = 1 and 2, zero pixels, unbalanced), float32 agrees with float64
+// within 1e-4 (value and weight gradients, norm-wise).
+func TestFloat32MatchesFloat64(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		p     int
+		reach float64
+	}{{[]int{96, 96}, 2, 0}, {[]int{96, 96}, 1, 0}, {[]int{40, 40, 40}, 2, 0.3}} {
+		a, b := blobs(21, 1, c.shape, true), blobs(22, 1, c.shape, false)
+		par := DefaultParams()
+		par.P, par.Reach = c.p, c.reach
+		r64, err := Evaluate(Config[float64]{}, par, Problem[float64]{B: 1, Shape: c.shape, A: a, Bw: b}, Request[float64]{GradA: true, GradB: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r32, err := Evaluate(Config[float32]{}, par, Problem[float32]{B: 1, Shape: c.shape, A: convert[float32](a), Bw: convert[float32](b)}, Request[float32]{GradA: true, GradB: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, ea, eb := relErr(r32.Value, r64.Value, 1e-6), relErr(r32.GradA, r64.GradA, 1e-6), relErr(r32.GradB, r64.GradB, 1e-6)
+		t.Logf("%v p=%d reach=%g: float32 vs float64: value %.2g, grad a %.2g, grad b %.2g", c.shape, c.p, c.reach, ev, ea, eb)
+		if ev > 1e-4 || ea > 1e-4 || eb > 1e-4 {
+			t.Errorf("%v p=%d: float32 off by %.3g %.3g %.3g", c.shape, c.p, ev, ea, eb)
+		}
+	}
+}

@@ -41,7 +41,6 @@ type Variant struct {
 	IE     string // integer element type
 	W      int
 	Shift  int
-	Bias   int
 	Magic  string   // 1.5·2^(mantissa bits): adding it rounds to an integer
 	Lo     string   // exp2 argument floor (the result is exactly 0 there)
 	Coefs  []string // AVX2: 2^r ≈ Σ Coefs[k] r^k on |r| ≤ 1/2; AVX-512: 2^f on 0 ≤ f < 1
@@ -132,7 +131,7 @@ func variants() []Variant {
 			c = strs(shiftHalf(minimax32))
 		}
 		return Variant{N: n, Path: path, E: "float32", U: "uint32", IE: "int32", V: v, I: i, UV: uv, W: w, LogW: logw,
-			Shift: 23, Bias: 127, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 20,
+			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 20,
 			MaxNeg: "-math.MaxFloat32", NR: 1}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
@@ -145,7 +144,7 @@ func variants() []Variant {
 			nr = 2
 		}
 		return Variant{N: n, Path: path, E: "float64", U: "uint64", IE: "int64", V: v, I: i, UV: uv, W: w, LogW: logw,
-			Shift: 52, Bias: 1023, Magic: "6755399441055744", Lo: "-1000", Coefs: c, Scale: scale, Size: 8, Slack: 60,
+			Shift: 52, Magic: "6755399441055744", Lo: "-1000", Coefs: c, Scale: scale, Size: 8, Slack: 60,
 			MaxNeg: "-math.MaxFloat64", NR: nr}
 	}
 	return []Variant{
@@ -180,6 +179,45 @@ type kernel struct {
 	Dims  []int
 }
 
+// unroll is the number of column groups per loop iteration (1 or 2).
+var unroll = 2
+
+// U is the number of column groups per loop iteration, Step its column step.
+func (k kernel) U() int    { return unroll }
+func (k kernel) Step() int { return unroll * k.W }
+
+// group is one vector of columns in flight in a loop iteration: its
+// variables carry the suffix Sfx, its columns start at j + O.
+type group struct {
+	kernel
+	Sfx string
+	O   int
+	KC  string // its constant table (see tab)
+}
+
+func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc"} }
+
+// At returns the address of the group's vector in the array at pointer p.
+func (g group) At(p string) string {
+	return fmt.Sprintf("(*[%d]%s)(unsafe.Add(%s, (j+%d)*%d))", g.W, g.E, p, g.O, g.Size)
+}
+
+// body is one loop iteration's groups (Tmax, Zmax: the expressions of the
+// maxima of their soft-min exponents t and z).
+type body struct {
+	kernel
+	Groups     []group
+	Tmax, Zmax string
+}
+
+// Body returns the iteration of n (1 or 2) column groups.
+func (k kernel) Body(n int) body {
+	if n == 1 {
+		return body{k, []group{k.Grp("a", 0)}, "ta", "za"}
+	}
+	return body{k, []group{k.Grp("a", 0), {k, "b", k.W, "kcb"}}, "ta.Max(tb)", "za.Max(zb)"}
+}
+
 func (k kernel) Gi() int {
 	if k.G {
 		return 1
@@ -199,39 +237,149 @@ func (k kernel) Kind() string {
 // the gradient only when dense.
 func (k kernel) NeedY() bool { return !k.Dense || k.G }
 
-// ld returns the expression loading constant c of the table kc.
-func ld(v *Variant, c string) string {
-	return fmt.Sprintf("archsimd.Load%s(&kc.%s)", v.V, c)
+// tab is a variant with the name of the constant table its code loads
+// from: "kc", or "kcb" for the second column group of a loop iteration — an
+// identical copy, so that the compiler does not merge the two groups'
+// constant loads into one value that must then stay live (and spill) across
+// both groups.
+type tab struct {
+	*Variant
+	KC string
+}
+
+// asTab returns the table of a template value (a *Variant, kernel, group).
+func asTab(x any) tab {
+	switch x := x.(type) {
+	case tab:
+		return x
+	case *Variant:
+		return tab{x, "kc"}
+	case group:
+		return tab{x.Variant, x.KC}
+	case body:
+		return tab{x.Variant, "kc"}
+	case kernel:
+		return tab{x.Variant, "kc"}
+	case smKernel:
+		return tab{x.Variant, "kc"}
+	}
+	panic(fmt.Sprintf("asTab(%T)", x))
+}
+
+// ld returns the expression loading constant c of the table of x.
+func ld(x any, c string) string {
+	t := asTab(x)
+	return fmt.Sprintf("archsimd.Load%s(&%s.%s)", t.V, t.KC, c)
 }
 
 // expCode emits out = 2^in (in ≤ slack), or exactly 0 where in < Lo.
 //
-// AVX-512: t = max(in, Lo − 1) (no NaN from −∞, no denormal from 2^t), f = t − ⌊t⌋ (VREDUCE), p(f) by Horner's rule,
-// out = p·2^⌊t⌋ (VSCALEF, which floors its exponent operand itself).
-// AVX2: n = round(t) by the magic-number addition, r = t − n, p(r), and 2^n
-// built in the exponent field.
-func expCode(v *Variant, in, out string) string {
+// AVX-512: t = max(in, Lo − 1) (no NaN from −∞, no denormal from 2^t), f =
+// t − ⌊t⌋ (VREDUCE), p(f), out = p·2^⌊t⌋ (VSCALEF, which floors its
+// exponent operand itself).
+//
+// AVX2: t = max(in, Lo − 1), n = round(t) by the magic-number addition
+// (t + 1.5·2^mant holds n in its low mantissa bits), r = t − n ∈ [−½, ½],
+// p(r), and out = p·2ⁿ by adding n to p's exponent field (an integer add of
+// n << mant to p's bits, which is exactly the product since p ∈ [2^−½, 2^½]
+// and n ∈ [Lo − 1, slack] keep every result a normal number: no VMULPS on the
+// busy multiply pipes); the lanes with t < Lo are then cleared. In float32
+// the clamp is an unsigned integer minimum of the bit patterns (VPMINUD,
+// any of Zen 3's four vector pipes, instead of VMAXPS on the two multiply
+// pipes): for every non-NaN t, bits(max(t, Lo−1)) = min_unsigned(bits(t),
+// bits(Lo−1)), since the negative floats above Lo − 1 and all the
+// non-negative ones have smaller unsigned bit patterns (sign bit 0, or a
+// smaller magnitude), and −∞ a larger one. AVX2 has no 64-bit unsigned
+// minimum, so float64 keeps VMAXPD.
+//
+// The polynomial is evaluated by Estrin's scheme (polyCode): the same
+// coefficients, its latency chain ⌈log₂(deg+1)⌉ + 1 multiply-adds deep
+// instead of deg, which matters more than its two or three extra multiplies:
+// the loops are bound by how many vectors fit in flight in the out-of-order
+// window (see the package doc, "Performance").
+func expCode(x any, in, out string) string {
+	t := asTab(x)
+	v := t.Variant
 	var b strings.Builder
-	fmt.Fprintf(&b, "%st := (%s).Max(%s)\n", out, in, ld(v, "floor"))
-	deg := len(v.Coefs) - 1
-	arg := out + "f"
-	if v.Scale {
+	switch {
+	case v.Scale:
+		fmt.Fprintf(&b, "%st := (%s).Max(%s)\n", out, in, ld(t, "floor"))
 		fmt.Fprintf(&b, "%sf := %st.FloorScaledResidue(0)\n", out, out)
-	} else {
-		fmt.Fprintf(&b, "%sm := %st.Add(%s)\n", out, out, ld(v, "magic"))
-		fmt.Fprintf(&b, "%sf := %st.Sub(%sm.Sub(%s))\n", out, out, out, ld(v, "magic"))
+	case v.Size == 4:
+		fmt.Fprintf(&b, "%st := (%s).As%s().Min(archsimd.Load%s(&%s.floorbits)).As%s()\n", out, in, v.UV, v.UV, t.KC, v.V)
+	default:
+		fmt.Fprintf(&b, "%st := (%s).Max(%s)\n", out, in, ld(t, "floor"))
 	}
-	fmt.Fprintf(&b, "%s := %s.MulAdd(%s, %s)\n", out, arg, ld(v, fmt.Sprintf("c[%d]", deg)), ld(v, fmt.Sprintf("c[%d]", deg-1)))
-	for k := deg - 2; k >= 0; k-- {
-		fmt.Fprintf(&b, "%s = %s.MulAdd(%s, %s)\n", out, out, arg, ld(v, fmt.Sprintf("c[%d]", k)))
+	if !v.Scale {
+		fmt.Fprintf(&b, "%sm := %st.Add(%s)\n", out, out, ld(t, "magic"))
+		fmt.Fprintf(&b, "%sf := %st.Sub(%sm.Sub(%s))\n", out, out, out, ld(t, "magic"))
 	}
+	b.WriteString(polyCode(t, out+"f", out+"p"))
 	if v.Scale {
-		fmt.Fprintf(&b, "%s = %s.Scale(%st)", out, out, out)
+		fmt.Fprintf(&b, "%s := %sp.Scale(%st)", out, out, out)
 	} else {
-		fmt.Fprintf(&b, "%s = %s.Mul(%sm.As%s().Add(archsimd.Load%s(&kc.bias)).ShiftAllLeft(%d).As%s())",
-			out, out, out, v.I, v.I, v.Shift, v.V)
+		fmt.Fprintf(&b, "%s := %sp.As%s().Add(%sm.As%s().ShiftAllLeft(%d)).As%s()", out, out, v.I, out, v.I, v.Shift, v.V)
 	}
-	fmt.Fprintf(&b, ".Masked(%st.GreaterEqual(%s))\n", out, ld(v, "lo"))
+	fmt.Fprintf(&b, ".Masked(%st.GreaterEqual(%s))\n", out, ld(t, "lo"))
+	return b.String()
+}
+
+// polyCode emits out = Σ_k c_k f^k as c_0 + f·q(f): q's coefficients are
+// taken in pairs c_{2i+1} + c_{2i+2}·f, pairs of pairs are combined with f²
+// while more than three terms remain (Estrin's scheme), the last terms by
+// Horner's rule in the top power, and c_0 + f·q closes in one multiply-add.
+// Degree 6 (float32): 7 multiply-adds and one square, 4 deep instead of
+// Horner's 6; degree 12 (float64): 12 multiply-adds and two powers, 5 deep
+// instead of 12. The closing step keeps the rounding of Horner's rule: with
+// |f·q| ≤ 0.42·c_0 on |f| ≤ ½, q's own rounding errors (a few units of q's
+// last place) reach the result scaled down by that factor, and the result
+// rounds once more — about one ulp in all (Estrin's scheme all the way to the
+// top would round three times at the full magnitude: 2 ulp measured). Each
+// constant is loaded where it is consumed (the loaded register is the one
+// the multiply-add overwrites, so f is never copied).
+func polyCode(t tab, f, out string) string {
+	var b strings.Builder
+	c := func(k int) string { return ld(t, fmt.Sprintf("c[%d]", k)) }
+	n := len(t.Coefs)
+	var terms []string
+	for i := 1; i < n; i += 2 {
+		if i+1 == n {
+			terms = append(terms, c(i))
+			break
+		}
+		name := fmt.Sprintf("%s0_%d", out, i/2)
+		fmt.Fprintf(&b, "%s := %s.MulAdd(%s, %s)\n", name, c(i+1), f, c(i))
+		terms = append(terms, name)
+	}
+	pw := f
+	level := 1
+	for ; ; level++ {
+		npw := fmt.Sprintf("%sw%d", out, level)
+		fmt.Fprintf(&b, "%s := %s.Mul(%s)\n", npw, pw, pw)
+		pw = npw
+		if len(terms) <= 3 {
+			break
+		}
+		var next []string
+		for i := 0; i < len(terms); i += 2 {
+			if i+1 == len(terms) {
+				next = append(next, terms[i])
+				break
+			}
+			name := fmt.Sprintf("%s%d_%d", out, level, i/2)
+			fmt.Fprintf(&b, "%s := %s.MulAdd(%s, %s)\n", name, terms[i+1], pw, terms[i])
+			next = append(next, name)
+		}
+		terms = next
+	}
+	// Horner in pw over the remaining terms, highest first.
+	q := terms[len(terms)-1]
+	for i := len(terms) - 2; i >= 0; i-- {
+		name := fmt.Sprintf("%sh%d", out, i)
+		fmt.Fprintf(&b, "%s := %s.MulAdd(%s, %s)\n", name, q, pw, terms[i])
+		q = name
+	}
+	fmt.Fprintf(&b, "%s := %s.MulAdd(%s, %s)\n", out, q, f, c(0))
 	return b.String()
 }
 
@@ -239,19 +387,21 @@ func expCode(v *Variant, in, out string) string {
 // value never depends on whether its gradient is asked for) and, if inv,
 // rinv = 1/√q: by the reciprocal square root estimate and v.NR Newton steps
 // y ← y·(3/2 − q·y²/2) (it replaces a VDIV), or by a VDIV when v.NR is 0.
-func rootCode(v *Variant, q, root, rinv string, inv bool) string {
+func rootCode(x any, q, root, rinv string, inv bool) string {
+	t := asTab(x)
+	v := t.Variant
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s := %s.Sqrt()\n", root, q)
 	if !inv {
 		return b.String()
 	}
 	if v.NR == 0 {
-		fmt.Fprintf(&b, "%s := %s.Div(%s)\n", rinv, ld(v, "one"), root)
+		fmt.Fprintf(&b, "%s := %s.Div(%s)\n", rinv, ld(t, "one"), root)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s := %s.ReciprocalSqrt()\n", rinv, q)
 	for k := 0; k < v.NR; k++ {
-		fmt.Fprintf(&b, "%s = %s.Mul(%s.Mul(%s).Mul(%s).MulAdd(%s, %s))\n", rinv, rinv, q, rinv, rinv, ld(v, "nhalf"), ld(v, "threehalf"))
+		fmt.Fprintf(&b, "%s = %s.Mul(%s.Mul(%s).Mul(%s).MulAdd(%s, %s))\n", rinv, rinv, q, rinv, rinv, ld(t, "nhalf"), ld(t, "threehalf"))
 	}
 	return b.String()
 }
@@ -276,13 +426,16 @@ type consts{{.N}} struct {
 	zero, lo, floor, slack, clamp  [{{.W}}]{{.E}}
 	nlog2e, one, nhalf, threehalf  [{{.W}}]{{.E}}
 	magic                          [{{.W}}]{{.E}}
-	bias                           [{{.W}}]{{.IE}}
+	floorbits                      [{{.W}}]{{.U}}
 	c                              [{{len .Coefs}}][{{.W}}]{{.E}}
 	perm                           [{{.LogW}}][{{.W}}]{{.U}}
 }
 
 // kc{{.N}} is 64-byte aligned so that no constant load splits a cache line.
-var kc{{.N}} = func() *consts{{.N}} {
+// kc{{.N}}b is an identical copy for the second column group (see simd/gen).
+var kc{{.N}}, kc{{.N}}b = newConsts{{.N}}(), newConsts{{.N}}()
+
+func newConsts{{.N}}() *consts{{.N}} {
 	var z consts{{.N}}
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
@@ -290,7 +443,8 @@ var kc{{.N}} = func() *consts{{.N}} {
 	coefs := []{{.E}}{ {{- range .Coefs}}{{.}}, {{end -}} }
 	for i := 0; i < {{.W}}; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = {{.Lo}}, {{.Lo}}-1, {{.Slack}}, 1e-8, -math.Log2E
-		k.magic[i], k.bias[i] = {{.Magic}}, {{.Bias}}
+		k.magic[i] = {{.Magic}}
+		k.floorbits[i] = {{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Lo}}-1)
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -300,10 +454,12 @@ var kc{{.N}} = func() *consts{{.N}} {
 		}
 	}
 	return k
-}()
+}
 
 {{define "setup"}}
 	kc := kc{{.N}}
+	kcb := kc{{.N}}b
+	_ = kcb
 {{- if .NeedY}}
 {{- if .D}}
 {{- range .Dims}}
@@ -340,39 +496,39 @@ var kc{{.N}} = func() *consts{{.N}} {
 
 {{define "dist"}}
 {{- if .Dense}}
-		s := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ps, j*{{.Size}})))
-{{- if and .G .D}}
-{{- range .Dims}}
-		d{{.}} := x{{.}}.Sub(archsimd.Load{{$.V}}((*[{{$.W}}]{{$.E}})(unsafe.Add(py{{.}}, j*{{$.Size}}))))
-{{- end}}
-{{- end}}
+		s{{.Sfx}} := archsimd.Load{{.V}}({{.At "ps"}})
 {{- else if .D}}
 {{- range .Dims}}
-		d{{.}} := x{{.}}.Sub(archsimd.Load{{$.V}}((*[{{$.W}}]{{$.E}})(unsafe.Add(py{{.}}, j*{{$.Size}}))))
+		d{{.}}{{$.Sfx}} := x{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}}))
 {{- end}}
-		s := d0.Mul(d0)
+		s{{.Sfx}} := d0{{.Sfx}}.Mul(d0{{.Sfx}})
 {{- range .Dims}}{{if .}}
-		s = d{{.}}.MulAdd(d{{.}}, s)
+		s{{$.Sfx}} = d{{.}}{{$.Sfx}}.MulAdd(d{{.}}{{$.Sfx}}, s{{$.Sfx}})
 {{- end}}{{end}}
 {{- else}}
-		s := {{ld .Variant "zero"}}
+		s{{.Sfx}} := {{ld . "zero"}}
 		for k, py := range yp {
-			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(py, j*{{.Size}}))))
-			s = t.MulAdd(t, s)
+			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}({{.At "py"}}))
+			s{{.Sfx}} = t.MulAdd(t, s{{.Sfx}})
 		}
 {{- end}}
 {{end}}
 
+{{/* accum: G += w·(x − y) for one group; the differences are recomputed
+   (the same rounding as the distance's) rather than kept live across the
+   exponential: registers are scarce (see simd/gen). The soft-min stores w
+   to a scratch slot first: a store between the two loads of y keeps the
+   compiler from merging them back into one long-lived value. */}}
 {{define "accum"}}
 {{- if .D}}
 {{- range .Dims}}
-		G{{.}} = w.MulAdd(d{{.}}, G{{.}})
+		G{{.}} = x{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}})).MulAdd(w{{$.Sfx}}, G{{.}})
 {{- end}}
 {{- else}}
 		for k, py := range yp {
-			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(py, j*{{.Size}}))))
+			t := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pxb, k*{{.W}}*{{.Size}}))).Sub(archsimd.Load{{.V}}({{.At "py"}}))
 			pg := (*[{{.W}}]{{.E}})(unsafe.Add(pscr, k*{{.W}}*{{.Size}}))
-			w.MulAdd(t, archsimd.Load{{.V}}(pg)).Store(pg)
+			t.MulAdd(w{{.Sfx}}, archsimd.Load{{.V}}(pg)).Store(pg)
 		}
 {{- end}}
 {{end}}
@@ -423,32 +579,63 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 	return y
 }
 
-{{range .SMs}}
-func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
-{{- template "setup" .}}
-	// One maximum shared by all lanes, raised only when a value exceeds it
-	// by more than the slack (terms up to 2^slack are summed as they are):
-	// few, well-predicted branches per tile instead of one per record.
-	m := archsimd.Broadcast{{.V}}(a.m)
-	// The raise threshold and −c live in memory (compare and FMA operands):
-	// registers are scarce (see simd/gen).
-	// (Slots of a.acc, not local arrays: Go zeroes those with legacy SSE.)
-	mT := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
-	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
-	m.Add({{ld .Variant "slack"}}).Store(mT)
-	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
-	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	for j := a.j0; j < a.j1; j += {{.W}} {
+{{/* smz: one column group's squared distance and exponent relative to
+   the maximum, t = (h − m) + nc·C: h − m does not wait for the distance, and
+   the raise check compares t with the slack. */}}
+{{define "smz"}}
 {{- template "dist" .}}
 {{- if eq .P 2}}
-		z := s.MulAdd(archsimd.Load{{.V}}(ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
+		t{{.Sfx}} := s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{- else}}
-		q := s.Max({{ld .Variant "clamp"}})
-		{{root .Variant "q" "cs" "ics" .G}}
-		z := cs.MulAdd(archsimd.Load{{.V}}(ncb), archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}}))))
+		q{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
+		{{root . (print "q" .Sfx) (print "cs" .Sfx) (print "ics" .Sfx) .G}}
+		t{{.Sfx}} := cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{- end}}
-		if z.Greater(archsimd.Load{{.V}}(mT)).ToBits() != 0 {
-			nm := z
+{{end}}
+
+{{/* smzabs: the group's z = h + nc·C (raise path: the new maximum), then t
+   again relative to it. */}}
+{{define "smzabs"}}
+{{- if eq .P 2}}
+			z{{.Sfx}} := s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}))
+{{- else}}
+			z{{.Sfx}} := cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}))
+{{- end}}
+{{- end}}
+{{define "smtnew"}}
+{{- if eq .P 2}}
+			t{{.Sfx}} = s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
+{{- else}}
+			t{{.Sfx}} = cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
+{{- end}}
+{{- end}}
+
+{{/* smexp: one column group's term 2^t, added to S (and to G). */}}
+{{define "smexp"}}
+		{{exp . (print "t" .Sfx) (print "e" .Sfx)}}
+		S = S.Add(e{{.Sfx}})
+{{- if .G}}
+{{- if eq .P 2}}
+		w{{.Sfx}} := e{{.Sfx}}
+{{- else}}
+		w{{.Sfx}} := e{{.Sfx}}.Mul(ics{{.Sfx}}).Masked(s{{.Sfx}}.GreaterEqual({{ld . "clamp"}}))
+{{- end}}
+{{- if .D}}
+		w{{.Sfx}}.Store(wst) // see "accum"
+{{- end}}
+{{- template "accum" .}}
+{{- end}}
+{{end}}
+
+{{/* smbody: the groups' exponents, one raise check on their maximum, then
+   their terms. */}}
+{{define "smbody"}}
+		nc := archsimd.Load{{.V}}(ncb)
+{{- range .Groups}}{{template "smz" .}}{{end}}
+		if {{.Tmax}}.Greater({{ld . "slack"}}).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+{{- range .Groups}}{{template "smzabs" .}}{{end}}
+			nm := {{.Zmax}}
 {{- if .Perm}}
 {{- range $i, $st := .PermSteps}}
 			nm = nm.Max(nm.Permute(archsimd.Load{{$.UV}}(&kc.perm[{{$i}}])))
@@ -457,7 +644,7 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 {{- end}}
-			{{exp .Variant "m.Sub(nm)" "r"}}
+			{{exp . "m.Sub(nm)" "r"}}
 			S = S.Mul(r)
 {{- if .G}}
 {{- if .D}}
@@ -472,21 +659,72 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 {{- end}}
 			m = nm
-			nm.Add({{ld .Variant "slack"}}).Store(mT)
+{{- range .Groups}}{{template "smtnew" .}}{{end}}
 		}
-		{{exp .Variant "z.Sub(m)" "e"}}
-		S = S.Add(e)
-{{- if .G}}
-{{- if eq .P 2}}
-		w := e
-{{- else}}
-		w := e.Mul(ics).Masked(s.GreaterEqual({{ld .Variant "clamp"}}))
+{{- range .Groups}}{{template "smexp" .}}{{end}}
+{{end}}
+
+{{range .SMs}}
+func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
+{{- template "setup" .}}
+	// One maximum m shared by all lanes, raised only when a term exceeds
+	// 2^slack (terms up to 2^slack are summed as they are): few,
+	// well-predicted branches per tile instead of one per record.
+	m := archsimd.Broadcast{{.V}}(a.m)
+	// −c lives in memory (an FMA operand): registers are scarce (see
+	// simd/gen). (A slot of a.acc, not a local array: Go zeroes those with
+	// legacy SSE.)
+	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
+{{- if and .G .D}}
+	wst := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
 {{- end}}
-{{- template "accum" .}}
-{{- end}}
+	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+{{- template "smbody" (.Body .U)}}
 	}
+{{- if gt .U 1}}
+	if j < a.j1 {
+{{- template "smbody" (.Body 1)}}
+	}
+{{- end}}
 {{- template "finish" .}}
 }
+{{end}}
+
+{{/* ksterm: one column group's kernel values, added to S (and to G). */}}
+{{define "ksterm"}}
+{{- template "dist" .}}
+		wv{{.Sfx}} := archsimd.Load{{.V}}({{.At "pw"}})
+{{- if eq .K 1}}
+		{{exp . (print "s" .Sfx ".Mul(kv)") (print "k" .Sfx)}}
+		wk{{.Sfx}} := wv{{.Sfx}}.Mul(k{{.Sfx}})
+		S = S.Add(wk{{.Sfx}})
+{{- if .G}}
+		w{{.Sfx}} := wk{{.Sfx}}
+{{- end}}
+{{- else if eq .K 2}}
+		q{{.Sfx}} := s{{.Sfx}}.Mul(kv)
+		qc{{.Sfx}} := q{{.Sfx}}.Max({{ld . "clamp"}})
+		{{root . (print "qc" .Sfx) (print "r" .Sfx) (print "ir" .Sfx) .G}}
+		{{exp . (print "r" .Sfx ".Mul(" (ld . "nlog2e") ")") (print "k" .Sfx)}}
+		wk{{.Sfx}} := wv{{.Sfx}}.Mul(k{{.Sfx}})
+		S = S.Add(wk{{.Sfx}})
+{{- if .G}}
+		w{{.Sfx}} := wk{{.Sfx}}.Mul(ir{{.Sfx}}).Masked(q{{.Sfx}}.GreaterEqual({{ld . "clamp"}}))
+{{- end}}
+{{- else}}
+		sc{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
+		{{root . (print "sc" .Sfx) (print "r" .Sfx) (print "ir" .Sfx) .G}}
+		S = r{{.Sfx}}.MulAdd(wv{{.Sfx}}, S)
+{{- if .G}}
+		w{{.Sfx}} := wv{{.Sfx}}.Mul(ir{{.Sfx}}).Masked(s{{.Sfx}}.GreaterEqual({{ld . "clamp"}}))
+{{- end}}
+{{- end}}
+{{- if .G}}
+{{- template "accum" .}}
+{{- end}}
 {{end}}
 
 {{range .KSs}}
@@ -495,38 +733,15 @@ func ks{{.N}}{{.Kind}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 	kv := archsimd.Broadcast{{.V}}(a.c)
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
-	for j := a.j0; j < a.j1; j += {{.W}} {
-{{- template "dist" .}}
-		wv := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(pw, j*{{.Size}})))
-{{- if eq .K 1}}
-		{{exp .Variant "s.Mul(kv)" "k"}}
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-{{- if .G}}
-		w := wk
-{{- end}}
-{{- else if eq .K 2}}
-		q := s.Mul(kv)
-		qc := q.Max({{ld .Variant "clamp"}})
-		{{root .Variant "qc" "r" "ir" .G}}
-		{{exp .Variant (print "r.Mul(" (ld .Variant "nlog2e") ")") "k"}}
-		wk := wv.Mul(k)
-		S = S.Add(wk)
-{{- if .G}}
-		w := wk.Mul(ir).Masked(q.GreaterEqual({{ld .Variant "clamp"}}))
-{{- end}}
-{{- else}}
-		sc := s.Max({{ld .Variant "clamp"}})
-		{{root .Variant "sc" "r" "ir" .G}}
-		S = r.MulAdd(wv, S)
-{{- if .G}}
-		w := wv.Mul(ir).Masked(s.GreaterEqual({{ld .Variant "clamp"}}))
-{{- end}}
-{{- end}}
-{{- if .G}}
-{{- template "accum" .}}
-{{- end}}
+	j := a.j0
+	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+{{- range (.Body .U).Groups}}{{template "ksterm" .}}{{end}}
 	}
+{{- if gt .U 1}}
+	if j < a.j1 {
+{{- range (.Body 1).Groups}}{{template "ksterm" .}}{{end}}
+	}
+{{- end}}
 {{- template "finish" .}}
 }
 {{end}}
@@ -549,7 +764,7 @@ func sq{{$.N}}D{{.D}}(a *sqArgs[{{$.E}}]) {
 {{- end}}
 	po := unsafe.Pointer(unsafe.SliceData(a.out))
 	for j := 0; j+{{$.W}} <= len(a.out); j += {{$.W}} {
-{{- template "dist" .}}
+{{- template "dist" (.Grp "" 0)}}
 		s.Store((*[{{$.W}}]{{$.E}})(unsafe.Add(po, j*{{$.Size}})))
 	}
 	archsimd.ClearAVXUpperBits()

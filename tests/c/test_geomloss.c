@@ -99,13 +99,13 @@ static void test_status_strings(void) {
   static const char *const want[] = {"ok", "invalid argument", "invalid option", "shape mismatch",
                                      "invalid value", "out of memory or over a memory cap",
                                      "unsupported", "internal error", "null pointer",
-                                     "invalid size"};
+                                     "invalid size", "cancelled", "device failure"};
   int s;
-  for (s = 0; s <= GEOMLOSS_ERR_SIZE; s++)
+  for (s = 0; s <= GEOMLOSS_ERR_DEVICE; s++)
     CHECK(strcmp(geomloss_status_string(s), want[s]) == 0, "status %d: %s", s,
           geomloss_status_string(s));
   CHECK(strcmp(geomloss_status_string(-1), "unknown status") == 0, "-1");
-  CHECK(strcmp(geomloss_status_string(10), "unknown status") == 0, "10");
+  CHECK(strcmp(geomloss_status_string(12), "unknown status") == 0, "12");
   CHECK(strcmp(geomloss_status_string(INT32_MAX), "unknown status") == 0, "max");
 }
 
@@ -477,8 +477,12 @@ static void test_outputs_and_report(void) {
   CHECK_STATUS(eval_value(o, B, N, M, D, x, y, v2), GEOMLOSS_OK, "");
   CHECK(geomloss_last_backend() == GEOMLOSS_BACKEND_TENSORIZED, "tensorized ran %d",
         geomloss_last_backend());
-  /* no backend substitution (a device fallback may be noted: auto without a GPU) */
+  /* no substitution of the backend (device auto may say why no GPU ran) */
   CHECK(strstr(geomloss_last_note(), "tensorized") == NULL, "note \"%s\"", geomloss_last_note());
+  geomloss_options_set_int(o, GEOMLOSS_OPT_DEVICE, GEOMLOSS_DEVICE_CPU);
+  CHECK_STATUS(eval_value(o, B, N, M, D, x, y, v2), GEOMLOSS_OK, "");
+  CHECK(geomloss_last_note()[0] == '\0', "device cpu, tensorized: note \"%s\"", geomloss_last_note());
+  geomloss_options_set_int(o, GEOMLOSS_OPT_DEVICE, GEOMLOSS_DEVICE_AUTO);
 
   /* threads = 1 gives the same bits as all cores */
   geomloss_options_set_int(o, GEOMLOSS_OPT_BACKEND, GEOMLOSS_BACKEND_ONLINE);
@@ -492,7 +496,7 @@ static void test_outputs_and_report(void) {
   CHECK_STATUS(eval_value(o, B, N, M, D, x, y, v2), GEOMLOSS_OK, "");
   geomloss_options_set_int(o, GEOMLOSS_OPT_DEVICE, GEOMLOSS_DEVICE_GPU);
   v2[0] = 42;
-  CHECK_STATUS(eval_value(o, B, N, M, D, x, y, v2), GEOMLOSS_ERR_UNSUPPORTED, "device: gpu is not available");
+  CHECK_STATUS(eval_value(o, B, N, M, D, x, y, v2), GEOMLOSS_ERR_UNSUPPORTED, "device: gpu requested but unavailable");
   CHECK(v2[0] == 42, "output written on error");
   CHECK(geomloss_last_backend() == -1 && geomloss_last_device() == -1 &&
             geomloss_last_engine()[0] == '\0',
@@ -834,7 +838,7 @@ static void test_panics(void) {
     CHECK(geomloss_last_backend() == -1, "report after a panic");
     geomloss_options_set_progress(o, on_progress, &log);
     CHECK_STATUS(eval_value(o, 1, 1, 1, 7778, x, y, &v), GEOMLOSS_ERR_INTERNAL,
-                 "internal error: panic: test hook in the evaluation goroutine");
+                 "internal error: panic: test hook in the progress delivery");
     CHECK(v == 42 && log.calls == 0, "value %g, %d progress calls after a panic", v, log.calls);
   }
   /* still usable */
@@ -843,6 +847,269 @@ static void test_panics(void) {
   free(y);
   geomloss_options_destroy(o);
   if (hooks) printf("panic hooks: checked\n");
+}
+
+/* ---- keyed buffers (geomloss_eval) ------------------------------------------------ */
+
+enum { KB = 2, KN = 13, KM = 9, KD = 3 };
+
+/* All outputs of one problem, in one precision. */
+struct outs64 {
+  double v[KB], F[KB * KN], G[KB * KM], gx[KB * KN * KD], gy[KB * KM * KD], ga[KB * KN],
+      gb[KB * KM];
+};
+struct outs32 {
+  float v[KB], F[KB * KN], G[KB * KM], gx[KB * KN * KD], gy[KB * KM * KD], ga[KB * KN],
+      gb[KB * KM];
+};
+
+/* The number of elements each key needs for KB, KN, KM, KD. */
+static int64_t key_count(int key) {
+  switch (key) {
+  case GEOMLOSS_BUF_X: case GEOMLOSS_BUF_GRAD_X: return KB * KN * KD;
+  case GEOMLOSS_BUF_Y: case GEOMLOSS_BUF_GRAD_Y: return KB * KM * KD;
+  case GEOMLOSS_BUF_A: case GEOMLOSS_BUF_COT_F: case GEOMLOSS_BUF_F: case GEOMLOSS_BUF_GRAD_A: return KB * KN;
+  case GEOMLOSS_BUF_B: case GEOMLOSS_BUF_COT_G: case GEOMLOSS_BUF_G: case GEOMLOSS_BUF_GRAD_B: return KB * KM;
+  default: return KB; /* value, cot_value */
+  }
+}
+
+static void test_buffers(void) {
+  static const struct {
+    int key;
+    const char *name;
+  } keys[] = {{GEOMLOSS_BUF_X, "x"},         {GEOMLOSS_BUF_Y, "y"},
+              {GEOMLOSS_BUF_A, "a"},         {GEOMLOSS_BUF_B, "b"},
+              {GEOMLOSS_BUF_COT_VALUE, "cot_value"}, {GEOMLOSS_BUF_COT_F, "cot_F"},
+              {GEOMLOSS_BUF_COT_G, "cot_G"}, {GEOMLOSS_BUF_VALUE, "value"},
+              {GEOMLOSS_BUF_F, "F"},         {GEOMLOSS_BUF_G, "G"},
+              {GEOMLOSS_BUF_GRAD_X, "grad_x"}, {GEOMLOSS_BUF_GRAD_Y, "grad_y"},
+              {GEOMLOSS_BUF_GRAD_A, "grad_a"}, {GEOMLOSS_BUF_GRAD_B, "grad_b"}};
+  const size_t nkeys = sizeof keys / sizeof keys[0];
+  static double x[KB * KN * KD], y[KB * KM * KD], a[KB * KN], b[KB * KM], cv[KB], cf[KB * KN],
+      cg[KB * KM];
+  static float xf[KB * KN * KD], yf[KB * KM * KD], af[KB * KN], bf[KB * KM], cvf[KB],
+      cff[KB * KN], cgf[KB * KM];
+  static struct outs64 ref, got;
+  static struct outs32 ref32, got32;
+  void *in64[7], *out64[7], *in32[7], *out32[7];
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bufs = geomloss_buffers_create(), *b32 = geomloss_buffers_create();
+  size_t k;
+  int i, loss, untouched;
+  char want[96];
+
+  CHECK(bufs != NULL && b32 != NULL, "buffers_create: %s", geomloss_last_error());
+  fill_unif(x, KB * KN * KD, 31);
+  fill_unif(y, KB * KM * KD, 32);
+  fill_unif(a, KB * KN, 33);
+  fill_unif(b, KB * KM, 34);
+  fill_unif(cv, KB, 35);
+  fill_unif(cf, KB * KN, 36);
+  fill_unif(cg, KB * KM, 37);
+  for (i = 0; i < KB * KN; i++) a[i] = (0.5 + a[i]);
+  for (i = 0; i < KB * KM; i++) b[i] = (0.5 + b[i]);
+  to_f32(xf, x, KB * KN * KD);
+  to_f32(yf, y, KB * KM * KD);
+  to_f32(af, a, KB * KN);
+  to_f32(bf, b, KB * KM);
+  to_f32(cvf, cv, KB);
+  to_f32(cff, cf, KB * KN);
+  to_f32(cgf, cg, KB * KM);
+  in64[0] = x, in64[1] = y, in64[2] = a, in64[3] = b, in64[4] = cv, in64[5] = cf, in64[6] = cg;
+  out64[0] = got.v, out64[1] = got.F, out64[2] = got.G, out64[3] = got.gx, out64[4] = got.gy,
+  out64[5] = got.ga, out64[6] = got.gb;
+  in32[0] = xf, in32[1] = yf, in32[2] = af, in32[3] = bf, in32[4] = cvf, in32[5] = cff, in32[6] = cgf;
+  out32[0] = got32.v, out32[1] = got32.F, out32[2] = got32.G, out32[3] = got32.gx,
+  out32[4] = got32.gy, out32[5] = got32.ga, out32[6] = got32.gb;
+  for (k = 0; k < nkeys; k++) {
+    void *p64 = k < 7 ? in64[k] : out64[k - 7], *p32 = k < 7 ? in32[k] : out32[k - 7];
+    CHECK_STATUS(geomloss_buffers_set(bufs, keys[k].key, p64, key_count(keys[k].key)), GEOMLOSS_OK, "");
+    CHECK_STATUS(geomloss_buffers_set(b32, keys[k].key, p32, key_count(keys[k].key)), GEOMLOSS_OK, "");
+  }
+  geomloss_options_set_double(o, GEOMLOSS_OPT_BLUR, 0.2);
+  geomloss_options_set_double(o, GEOMLOSS_OPT_REACH, 0.7); /* unbalanced: weights need not match */
+
+  /* bit for bit equal to the positional functions, every output, every loss */
+  for (loss = GEOMLOSS_LOSS_SINKHORN; loss <= GEOMLOSS_LOSS_LAPLACIAN; loss++) {
+    geomloss_options_set_int(o, GEOMLOSS_OPT_LOSS, loss);
+    if (loss == GEOMLOSS_LOSS_HAUSDORFF) geomloss_options_set_double(o, GEOMLOSS_OPT_REACH, 0);
+    if (loss == GEOMLOSS_LOSS_HAUSDORFF) { /* balanced: equal masses */
+      for (i = 0; i < KB * KN; i++) a[i] = 1.0 / KN, af[i] = (float)a[i];
+      for (i = 0; i < KB * KM; i++) b[i] = 1.0 / KM, bf[i] = (float)b[i];
+    }
+    CHECK_STATUS(geomloss_eval_f64(o, KB, KN, KM, KD, x, y, a, b, cv, cf, cg, ref.v, ref.F, ref.G,
+                                   ref.gx, ref.gy, ref.ga, ref.gb),
+                 GEOMLOSS_OK, "");
+    memset(&got, 0, sizeof got);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, bufs), GEOMLOSS_OK, "");
+    CHECK(memcmp(&got, &ref, sizeof ref) == 0, "%s: geomloss_eval f64 differs from geomloss_eval_f64",
+          geomloss_value_name(GEOMLOSS_OPT_LOSS, loss));
+    CHECK_STATUS(geomloss_eval_f32(o, KB, KN, KM, KD, xf, yf, af, bf, cvf, cff, cgf, ref32.v,
+                                   ref32.F, ref32.G, ref32.gx, ref32.gy, ref32.ga, ref32.gb),
+                 GEOMLOSS_OK, "");
+    memset(&got32, 0, sizeof got32);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F32, KB, KN, KM, KD, b32), GEOMLOSS_OK, "");
+    CHECK(memcmp(&got32, &ref32, sizeof ref32) == 0,
+          "%s: geomloss_eval f32 differs from geomloss_eval_f32",
+          geomloss_value_name(GEOMLOSS_OPT_LOSS, loss));
+    CHECK(geomloss_last_backend() >= 0 && geomloss_last_engine()[0] != '\0', "report after geomloss_eval");
+  }
+  geomloss_options_reset(o, 0);
+  geomloss_options_set_double(o, GEOMLOSS_OPT_REACH, 0.7);
+
+  /* each buffer one element short (and one long) is refused by name; no output written */
+  memset(&got, 0x5a, sizeof got);
+  memcpy(&ref, &got, sizeof got);
+  for (k = 0; k < nkeys; k++) {
+    void *p = k < 7 ? in64[k] : out64[k - 7];
+    int64_t n = key_count(keys[k].key);
+    snprintf(want, sizeof want, "%s has %lld elements, needs %lld", keys[k].name,
+             (long long)(n - 1), (long long)n);
+    geomloss_buffers_set(bufs, keys[k].key, p, n - 1);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, bufs), GEOMLOSS_ERR_SHAPE, want);
+    snprintf(want, sizeof want, "%s has %lld elements, needs %lld", keys[k].name,
+             (long long)(n + 1), (long long)n);
+    geomloss_buffers_set(bufs, keys[k].key, p, n + 1);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, bufs), GEOMLOSS_ERR_SHAPE, want);
+    geomloss_buffers_set(bufs, keys[k].key, p, n);
+    CHECK(geomloss_last_backend() == -1, "report not cleared after an error");
+  }
+  CHECK(memcmp(&got, &ref, sizeof got) == 0, "an output was written by a refused evaluation");
+  /* the example of the header: grad_x of 599 for 1×200×3 */
+  {
+    geomloss_buffers *g = geomloss_buffers_create();
+    double *px = dalloc(600), *py = dalloc(600), *pg = dalloc(600), pv = 42;
+    geomloss_buffers_set(g, GEOMLOSS_BUF_X, px, 600);
+    geomloss_buffers_set(g, GEOMLOSS_BUF_Y, py, 600);
+    geomloss_buffers_set(g, GEOMLOSS_BUF_VALUE, &pv, 1);
+    geomloss_buffers_set(g, GEOMLOSS_BUF_GRAD_X, pg, 599);
+    CHECK_STATUS(geomloss_eval(NULL, GEOMLOSS_F64, 1, 200, 200, 3, g), GEOMLOSS_ERR_SHAPE,
+                 "grad_x has 599 elements, needs 600 (B×N×D = 1×200×3)");
+    /* required buffers, removal */
+    geomloss_buffers_set(g, GEOMLOSS_BUF_GRAD_X, NULL, 12345);
+    CHECK_STATUS(geomloss_eval(NULL, GEOMLOSS_F64, 1, 200, 200, 3, g), GEOMLOSS_OK, "");
+    CHECK(fabs(pv) < 1e-9, "identical zero clouds: %g", pv);
+    geomloss_buffers_set(g, GEOMLOSS_BUF_X, NULL, 0);
+    CHECK_STATUS(geomloss_eval(NULL, GEOMLOSS_F64, 1, 200, 200, 3, g), GEOMLOSS_ERR_NULL_POINTER,
+                 "x is NULL (GEOMLOSS_BUF_X");
+    geomloss_buffers_set(g, GEOMLOSS_BUF_X, px, 600);
+    geomloss_buffers_set(g, GEOMLOSS_BUF_VALUE, NULL, 0);
+    CHECK_STATUS(geomloss_eval(NULL, GEOMLOSS_F64, 1, 200, 200, 3, g), GEOMLOSS_ERR_NULL_POINTER,
+                 "value is NULL");
+    geomloss_buffers_destroy(g);
+    free(px), free(py), free(pg);
+  }
+  /* set: bad keys and counts leave the buffers unchanged */
+  CHECK_STATUS(geomloss_buffers_set(NULL, GEOMLOSS_BUF_X, x, 1), GEOMLOSS_ERR_NULL_POINTER, "bufs is NULL");
+  CHECK_STATUS(geomloss_buffers_set(bufs, 0, x, 1), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key 0 is unknown");
+  CHECK_STATUS(geomloss_buffers_set(bufs, -7, NULL, 0), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key -7");
+  CHECK_STATUS(geomloss_buffers_set(bufs, 8, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "buffer key 8 is not supported");
+  CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_LATER_BEGIN, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
+  CHECK_STATUS(geomloss_buffers_set(bufs, INT32_MAX, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
+  CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_X, got.gx, -1), GEOMLOSS_ERR_SIZE,
+               "grad_x: count must be >= 0");
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, bufs), GEOMLOSS_OK, "");
+  /* eval: bad dtype, NULL and dead objects, sizes */
+  CHECK_STATUS(geomloss_eval(o, 0, KB, KN, KM, KD, bufs), GEOMLOSS_ERR_INVALID_ARGUMENT, "dtype: unknown element type 0");
+  CHECK_STATUS(geomloss_eval(o, 3, KB, KN, KM, KD, bufs), GEOMLOSS_ERR_INVALID_ARGUMENT, "dtype");
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, NULL), GEOMLOSS_ERR_NULL_POINTER, "bufs is NULL");
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, 0, KM, KD, bufs), GEOMLOSS_ERR_SIZE, "N must be >= 1, got 0");
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, INT64_C(1) << 40, KM, KD, bufs), GEOMLOSS_ERR_SIZE, "x (B*N*D)");
+  /* the same buffers in the other precision: the counts fit, the values are floats */
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F32, KB, KN, KM, KD, b32), GEOMLOSS_OK, "");
+  {
+    double *fake = dalloc(64);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, KB, KN, KM, KD, (const geomloss_buffers *)(void *)fake),
+                 GEOMLOSS_ERR_INVALID_ARGUMENT, "bufs is not a live geomloss_buffers");
+    CHECK_STATUS(geomloss_buffers_set((geomloss_buffers *)(void *)fake, GEOMLOSS_BUF_X, x, 1),
+                 GEOMLOSS_ERR_INVALID_ARGUMENT, "bufs is not a live geomloss_buffers");
+    free(fake);
+  }
+  /* inputs are never written */
+  untouched = 1;
+  {
+    double x0[KB * KN * KD];
+    fill_unif(x0, KB * KN * KD, 31);
+    untouched = memcmp(x0, x, sizeof x0) == 0;
+  }
+  CHECK(untouched, "x was modified");
+  geomloss_buffers_destroy(bufs);
+  geomloss_buffers_destroy(b32);
+  geomloss_buffers_destroy(NULL); /* no-op */
+  geomloss_options_destroy(o);
+}
+
+/* ---- cancellation --------------------------------------------------------------------- */
+
+struct cancel_log {
+  int calls, after; /* after: calls once cancelled */
+  int cancel_at;    /* return 1 on this call (1 = the first) */
+};
+
+static int cancel_progress(const char *stage, int64_t iter, int64_t total, void *user) {
+  struct cancel_log *c = (struct cancel_log *)user;
+  (void)stage, (void)iter, (void)total;
+  c->calls++;
+  if (c->calls > c->cancel_at) c->after++;
+  return c->calls >= c->cancel_at ? 1 : 0;
+}
+
+static void test_cancel(void) {
+  enum { N = 60, D = 2 };
+  double x[N * D], y[N * D], v = 42, gx[N * D];
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bufs = geomloss_buffers_create();
+  struct cancel_log c;
+  int i, loss;
+  fill_unif(x, N * D, 41);
+  fill_unif(y, N * D, 42);
+  for (i = 0; i < N * D; i++) gx[i] = 42;
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_X, x, N * D);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_Y, y, N * D);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &v, 1);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_X, gx, N * D);
+  geomloss_options_set_double(o, GEOMLOSS_OPT_BLUR, 0.01);
+  /* return 1 on the first call: CANCELLED after exactly one call, every loss */
+  for (loss = GEOMLOSS_LOSS_SINKHORN; loss <= GEOMLOSS_LOSS_LAPLACIAN; loss++) {
+    geomloss_options_set_int(o, GEOMLOSS_OPT_LOSS, loss);
+    memset(&c, 0, sizeof c);
+    c.cancel_at = 1;
+    geomloss_options_set_progress(o, cancel_progress, &c);
+    CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, 1, N, N, D, bufs), GEOMLOSS_ERR_CANCELLED,
+                 "cancelled by the progress callback");
+    CHECK(c.calls == 1, "%s: %d calls for a cancel on the first",
+          geomloss_value_name(GEOMLOSS_OPT_LOSS, loss), c.calls);
+    CHECK(geomloss_last_backend() == -1, "report after a cancel");
+  }
+  /* later, through the positional function, in float32 too: no call after the cancel */
+  geomloss_options_set_int(o, GEOMLOSS_OPT_LOSS, GEOMLOSS_LOSS_SINKHORN);
+  memset(&c, 0, sizeof c);
+  c.cancel_at = 3;
+  CHECK_STATUS(geomloss_eval_f64(o, 1, N, N, D, x, y, NULL, NULL, NULL, NULL, NULL, &v, NULL, NULL,
+                                 gx, NULL, NULL, NULL),
+               GEOMLOSS_ERR_CANCELLED, "cancelled");
+  CHECK(c.calls == 3 && c.after == 0, "cancel on call 3: %d calls, %d after", c.calls, c.after);
+  {
+    float xf[N * D], yf[N * D], vf = 42;
+    to_f32(xf, x, N * D);
+    to_f32(yf, y, N * D);
+    memset(&c, 0, sizeof c);
+    c.cancel_at = 1;
+    CHECK_STATUS(geomloss_eval_f32(o, 1, N, N, D, xf, yf, NULL, NULL, NULL, NULL, NULL, &vf, NULL,
+                                   NULL, NULL, NULL, NULL, NULL),
+                 GEOMLOSS_ERR_CANCELLED, "cancelled");
+    CHECK(c.calls == 1 && vf == 42, "f32 cancel: %d calls, value %g", c.calls, (double)vf);
+  }
+  CHECK(v == 42, "value written by a cancelled evaluation");
+  for (i = 0; i < N * D; i++) CHECK(gx[i] == 42, "grad_x[%d] written by a cancelled evaluation", i);
+  /* a callback returning 0 lets it finish, and the options remain usable */
+  memset(&c, 0, sizeof c);
+  c.cancel_at = 1 << 30;
+  CHECK_STATUS(geomloss_eval(o, GEOMLOSS_F64, 1, N, N, D, bufs), GEOMLOSS_OK, "");
+  CHECK(c.calls > 1 && isfinite(v) && v != 42, "%d calls, value %g", c.calls, v);
+  geomloss_buffers_destroy(bufs);
+  geomloss_options_destroy(o);
 }
 
 /* ---- main ----------------------------------------------------------------------------- */
@@ -857,6 +1124,8 @@ int main(void) {
   test_outputs_and_report();
   test_errors();
   test_progress();
+  test_buffers();
+  test_cancel();
   test_panics();
   checks++;
   if (cxx_smoke() != 0) {

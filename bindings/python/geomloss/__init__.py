@@ -15,16 +15,17 @@ through the environment variable GEOMLOSS_LIBRARY, else the copy bundled in
 this package, else the checkout's dist/lib (see ``geomloss._library``).
 """
 
+from ._abi import VERSION_STRING as __version__
 from ._errors import (GeomLossError, GeomLossValueError, GeomLossOptionError, GeomLossMemoryError,
-                      GeomLossNotImplementedError, GeomLossInternalError)
+                      GeomLossNotImplementedError, GeomLossInternalError, GeomLossDeviceError,
+                      GeomLossCancelledError)
 from ._library import LibraryNotFoundError, find_library, library_path, library_version
 from .samples_loss import SamplesLoss
-
-__version__ = "0.1.0"
 
 __all__ = [
     "SamplesLoss",
     "GeomLossError", "GeomLossValueError", "GeomLossOptionError", "GeomLossMemoryError",
-    "GeomLossNotImplementedError", "GeomLossInternalError", "LibraryNotFoundError",
+    "GeomLossNotImplementedError", "GeomLossInternalError", "GeomLossDeviceError",
+    "GeomLossCancelledError", "LibraryNotFoundError",
     "find_library", "library_path", "library_version", "__version__",
 ]

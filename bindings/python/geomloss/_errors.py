@@ -17,22 +17,19 @@ MEMORY                        :class:`GeomLossMemoryError` (MemoryError)
 UNSUPPORTED                   :class:`GeomLossNotImplementedError`
                               (NotImplementedError)
 INTERNAL                      :class:`GeomLossInternalError` (RuntimeError)
+DEVICE                        :class:`GeomLossDeviceError` (RuntimeError)
+CANCELLED                     :class:`GeomLossCancelledError`
+                              (RuntimeError); a cancel caused by Ctrl-C
+                              re-raises the KeyboardInterrupt instead
 ============================  =====================================
 
 The message is the library's own (e.g. ``"y has 4 columns but x has 3"``).
 """
 
-# Status codes of include/geomloss.h (enum geomloss_status).
-OK = 0
-ERR_INVALID_ARGUMENT = 1
-ERR_INVALID_OPTION = 2
-ERR_SHAPE = 3
-ERR_VALUE = 4
-ERR_MEMORY = 5
-ERR_UNSUPPORTED = 6
-ERR_INTERNAL = 7
-ERR_NULL_POINTER = 8
-ERR_SIZE = 9
+# Status codes of include/geomloss.h (enum geomloss_status), generated into _abi.
+from ._abi import (OK, ERR_INVALID_ARGUMENT, ERR_INVALID_OPTION, ERR_SHAPE, ERR_VALUE,  # noqa: F401
+                   ERR_MEMORY, ERR_UNSUPPORTED, ERR_INTERNAL, ERR_NULL_POINTER, ERR_SIZE,
+                   ERR_CANCELLED, ERR_DEVICE)
 
 
 class GeomLossError(Exception):
@@ -70,6 +67,14 @@ class GeomLossInternalError(GeomLossError, RuntimeError):
     """A bug in the library."""
 
 
+class GeomLossDeviceError(GeomLossError, RuntimeError):
+    """A device (GPU) failed: launch failure, lost context, driver error."""
+
+
+class GeomLossCancelledError(GeomLossError, RuntimeError):
+    """The evaluation was cancelled (by an exception in the progress callback)."""
+
+
 _BY_STATUS = {
     ERR_INVALID_ARGUMENT: GeomLossValueError,
     ERR_INVALID_OPTION: GeomLossValueError,
@@ -80,6 +85,8 @@ _BY_STATUS = {
     ERR_INTERNAL: GeomLossInternalError,
     ERR_NULL_POINTER: GeomLossValueError,
     ERR_SIZE: GeomLossValueError,
+    ERR_CANCELLED: GeomLossCancelledError,
+    ERR_DEVICE: GeomLossDeviceError,
 }
 
 

@@ -17,6 +17,7 @@ Search order for the shared library (the first hit wins):
 import ctypes
 import math
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -37,22 +38,11 @@ else:
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
-# Option keys (enum geomloss_option).
-OPT_LOSS = 1
-OPT_P = 2
-OPT_BLUR = 3
-OPT_REACH = 4
-OPT_DIAMETER = 5
-OPT_SCALING = 6
-OPT_TRUNCATE = 7
-OPT_CLUSTER_SCALE = 8
-OPT_DEBIAS = 9
-OPT_BACKEND = 10
-OPT_THREADS = 11
-OPT_DEVICE = 12
-
-BACKEND_NAMES = {0: "auto", 1: "tensorized", 2: "online", 3: "multiscale"}
-DEVICE_NAMES = {0: "auto", 1: "cpu", 2: "gpu"}
+# The ABI's constants (option keys, names, buffer keys), generated from the header.
+from ._abi import (OPT_LOSS, OPT_P, OPT_BLUR, OPT_REACH, OPT_DIAMETER, OPT_SCALING,  # noqa: E402
+                   OPT_TRUNCATE, OPT_CLUSTER_SCALE, OPT_DEBIAS, OPT_BACKEND, OPT_THREADS,
+                   OPT_DEVICE, LOSS_NAMES, BACKEND_NAMES, DEVICE_NAMES, F32, F64)
+from . import _abi  # noqa: E402
 
 # int (*)(const char *stage, int64_t iter, int64_t total, void *user_data)
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64,
@@ -140,10 +130,11 @@ def _declare(lib):
         "geomloss_last_device": (c_int, []),
         "geomloss_last_engine": (c_char_p, []),
         "geomloss_last_note": (c_char_p, []),
+        "geomloss_buffers_create": (c_void_p, []),
+        "geomloss_buffers_destroy": (None, [c_void_p]),
+        "geomloss_buffers_set": (c_int, [c_void_p, c_int, c_void_p, c_int64]),
+        "geomloss_eval": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64, c_void_p]),
     }
-    evalargs = [c_void_p] + [c_int64] * 4 + [c_void_p] * 14
-    sig["geomloss_eval_f32"] = (c_int, evalargs)
-    sig["geomloss_eval_f64"] = (c_int, evalargs)
     for name, (res, args) in sig.items():
         fn = getattr(lib, name)
         fn.restype = res
@@ -230,8 +221,7 @@ def _set_name(lib, opts, key, what, value, allowed):
 
 
 def _configure(lib, opts, s):
-    _set_name(lib, opts, OPT_LOSS, "loss", s.loss,
-              ("sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"))
+    _set_name(lib, opts, OPT_LOSS, "loss", s.loss, tuple(LOSS_NAMES.values()))
     p = _as_number("p", s.p)
     if not math.isfinite(p) or p != int(p):
         raise GeomLossValueError("p: must be 1 or 2, got %r" % (s.p,), _errors.ERR_INVALID_OPTION)
@@ -249,8 +239,7 @@ def _configure(lib, opts, s):
         _check(lib, lib.geomloss_options_set_double(opts, OPT_CLUSTER_SCALE,
                                                     _as_number("cluster_scale", s.cluster_scale)))
     _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if s.debias else 0))
-    _set_name(lib, opts, OPT_BACKEND, "backend", s.backend,
-              ("auto", "tensorized", "online", "multiscale"))
+    _set_name(lib, opts, OPT_BACKEND, "backend", s.backend, tuple(BACKEND_NAMES.values()))
     if s.threads is not None:
         t = s.threads
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
@@ -261,33 +250,93 @@ def _configure(lib, opts, s):
                                      _errors.ERR_INVALID_OPTION)
         _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
     if s.device is not None:
-        _set_name(lib, opts, OPT_DEVICE, "device", s.device, ("auto", "cpu", "gpu"))
+        _set_name(lib, opts, OPT_DEVICE, "device", s.device, tuple(DEVICE_NAMES.values()))
 
 
-def _ptr(arr):
-    return None if arr is None else arr.ctypes.data
+class _Progress:
+    """The ctypes progress callback of one evaluation, always installed.
+
+    It turns Ctrl-C into a cancel. The library calls it on the calling thread
+    with a heartbeat at least every 100 ms, and Python runs its signal
+    handlers when Python code runs on the main thread, so SIGINT is seen
+    within a heartbeat. A KeyboardInterrupt raised by the default handler may
+    surface at the callback's very first instruction, outside any try, where
+    ctypes would print and swallow it; so while the call runs on the main
+    thread (with the default SIGINT handler), a handler that only records the
+    signal replaces it, the callback then returns non-zero (the library stops
+    and returns GEOMLOSS_ERR_CANCELLED) and evaluate() raises
+    KeyboardInterrupt. An exception raised in the callback (the user's
+    progress function, or a KeyboardInterrupt from a custom handler) cancels
+    the same way and is re-raised. Heartbeats repeat the latest report: the
+    user's function sees each report once.
+    """
+
+    def __init__(self, user):
+        self.user = user
+        self.last = None
+        self.exception = None
+        self.interrupted = False
+        self._previous = None
+        self.fn = PROGRESS_FN(self._call)  # referenced until the evaluation returns
+
+    def _on_sigint(self, signum, frame):
+        self.interrupted = True
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False
+
+    def raise_pending(self):
+        """Raises what cancelled the evaluation, if anything did."""
+        if self.exception is not None:
+            raise self.exception
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+    def _call(self, stage, it, total, _user_data):
+        try:
+            if self.interrupted or self.exception is not None:
+                return 1
+            report = (stage.decode("utf-8", "replace") if stage else "", int(it), int(total))
+            if report != self.last:
+                self.last = report
+                if self.user is not None:
+                    self.user(*report)
+            return 1 if self.interrupted else 0
+        except BaseException as e:  # never let an exception unwind through C
+            self.exception = e
+            return 1
 
 
 def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_G=None,
              potentials=False, grad_x=False, grad_y=False, grad_a=False, grad_b=False,
              progress=None):
-    """One call of geomloss_eval_f32/_f64.
+    """One call of geomloss_eval, with keyed buffers.
 
     x: (B, N, D), y: (B, M, D), a: (B, N) or None, b: (B, M) or None, all
     C-contiguous arrays of one dtype, float32 or float64 (the caller converts).
     Cotangents: (B,), (B, N), (B, M) or None. progress: None or a callable
-    (stage: str, iteration: int, total: int).
+    (stage: str, iteration: int, total: int), called once per report.
 
     Returns a dict with "value" (B,), and "F", "G", "grad_x", "grad_y",
     "grad_a", "grad_b" when asked, plus "run": the last-run report
-    (backend, device, engine, note).
+    (backend, device, engine, note). Ctrl-C during the call cancels it and
+    raises KeyboardInterrupt.
     """
     lib = load()
     dtype = x.dtype
     if dtype == np.float64:
-        fn = lib.geomloss_eval_f64
+        code = F64
     elif dtype == np.float32:
-        fn = lib.geomloss_eval_f32
+        code = F32
     else:  # pragma: no cover - the front ends convert first
         raise TypeError("evaluate: x must be float32 or float64, got %s" % dtype)
     B, N, D = x.shape
@@ -312,27 +361,29 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
         out["grad_a"] = np.empty((B, N), dtype)
     if grad_b:
         out["grad_b"] = np.empty((B, M), dtype)
+    arrays = {_abi.BUF_X: x, _abi.BUF_Y: y, _abi.BUF_A: a, _abi.BUF_B: b,
+              _abi.BUF_COT_VALUE: cot_value, _abi.BUF_COT_F: cot_F, _abi.BUF_COT_G: cot_G,
+              _abi.BUF_VALUE: out["value"], _abi.BUF_F: out.get("F"), _abi.BUF_G: out.get("G"),
+              _abi.BUF_GRAD_X: out.get("grad_x"), _abi.BUF_GRAD_Y: out.get("grad_y"),
+              _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b")}
 
     opts = lib.geomloss_options_create()
     if not opts:
         raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
-    errors = []
+    bufs = lib.geomloss_buffers_create()
+    if not bufs:  # pragma: no cover
+        lib.geomloss_options_destroy(opts)
+        raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
+    callback = _Progress(progress)
     try:
         _configure(lib, opts, settings)
-        callback = None  # must stay referenced until the evaluation returns
-        if progress is not None:
-            def _cb(stage, it, total, _user):
-                try:
-                    progress(stage.decode("utf-8", "replace") if stage else "", int(it), int(total))
-                except BaseException as e:  # never let an exception unwind through C
-                    errors.append(e)
-                return 0
-            callback = PROGRESS_FN(_cb)
-            _check(lib, lib.geomloss_options_set_progress(opts, callback, None))
-        st = fn(opts, B, N, M, D, _ptr(x), _ptr(y), _ptr(a), _ptr(b), _ptr(cot_value),
-                _ptr(cot_F), _ptr(cot_G), _ptr(out["value"]), _ptr(out.get("F")),
-                _ptr(out.get("G")), _ptr(out.get("grad_x")), _ptr(out.get("grad_y")),
-                _ptr(out.get("grad_a")), _ptr(out.get("grad_b")))
+        _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
+        for key, arr in arrays.items():
+            if arr is not None:
+                _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        with callback:
+            st = lib.geomloss_eval(opts, code, B, N, M, D, bufs)
+        callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
         out["run"] = {
@@ -341,9 +392,7 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
             "engine": lib.geomloss_last_engine().decode(),
             "note": lib.geomloss_last_note().decode(),
         }
-        del callback
     finally:
+        lib.geomloss_buffers_destroy(bufs)
         lib.geomloss_options_destroy(opts)
-    if errors:
-        raise errors[0]
     return out

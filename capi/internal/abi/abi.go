@@ -3,61 +3,19 @@
 // that package capi's //export functions forward to. It has no cgo, so the
 // validation layer can be unit- and fuzz-tested with `go test`.
 //
-// The numbers below are ABI: they must match include/geomloss.h and never
-// change within a major version.
+// The ABI's numbers and names (status codes, option keys, enum values,
+// buffer keys, the version) are generated from include/geomloss.h into
+// abi_gen.go by capi/internal/abigen; this file holds the logic only.
 package abi
 
 import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/libgeomloss/libgeomloss"
 	"github.com/libgeomloss/libgeomloss/core"
-)
-
-// Status codes (geomloss_status).
-const (
-	OK                 = 0
-	ErrInvalidArgument = 1
-	ErrInvalidOption   = 2
-	ErrShape           = 3
-	ErrValue           = 4
-	ErrMemory          = 5
-	ErrUnsupported     = 6
-	ErrInternal        = 7
-	ErrNullPointer     = 8
-	ErrSize            = 9
-	// NumStatus is one more than the largest status code.
-	NumStatus = 10
-)
-
-// Option keys (geomloss_option).
-const (
-	KeyLoss         = 1
-	KeyP            = 2
-	KeyBlur         = 3
-	KeyReach        = 4
-	KeyDiameter     = 5
-	KeyScaling      = 6
-	KeyTruncate     = 7
-	KeyClusterScale = 8
-	KeyDebias       = 9
-	KeyBackend      = 10
-	KeyThreads      = 11
-	KeyDevice       = 12
-	// NumKeys is one more than the largest key.
-	NumKeys = 13
-)
-
-// Devices (geomloss_device).
-const (
-	DeviceAuto = 0
-	DeviceCPU  = 1
-	DeviceGPU  = 2
 )
 
 // MaxThreads bounds GEOMLOSS_OPT_THREADS.
@@ -79,7 +37,9 @@ func errf(status int, format string, a ...any) error {
 }
 
 // StatusOf maps an error to its status code and message: nil → OK, "";
-// *Error and *core.Error keep their code; anything else is internal.
+// *Error keeps its status; a *core.Error keeps its code, which is the ABI's
+// status of the same number (core codes are ABI codes; a test checks it);
+// anything else is internal.
 func StatusOf(err error) (int, string) {
 	if err == nil {
 		return OK, ""
@@ -90,9 +50,8 @@ func StatusOf(err error) (int, string) {
 	}
 	var ce *core.Error
 	if errors.As(err, &ce) {
-		if ce.Code >= core.ErrInvalidArgument && ce.Code <= core.ErrInternal || ce.Code == core.ErrCancelled || ce.Code == core.ErrDevice {
-			// core's codes are the ABI's codes 1..7 (checked by a test).
-			return int(ce.Code), ce.Msg
+		if c := int(ce.Code); c > OK && c < NumStatus && statusStrings[c] != "" {
+			return c, ce.Msg
 		}
 		return ErrInternal, fmt.Sprintf("internal error: unknown core error code %d: %s", int(ce.Code), ce.Msg)
 	}
@@ -100,60 +59,17 @@ func StatusOf(err error) (int, string) {
 }
 
 // PanicError converts a recovered panic value into an internal error whose
-// message has the panic value, then where it happened: the frames below the
-// panic, innermost first (call it in the deferred function that recovers).
-func PanicError(v any) error {
-	return &Error{Status: ErrInternal, Msg: fmt.Sprintf("internal error: panic: %v%s", v, panicSite())}
-}
-
-// panicSite lists up to 8 frames of the panicking goroutine below
-// runtime.gopanic. (Not debug.Stack: its argument dump reads stack words
-// that memcheck rightly calls uninitialised.)
-func panicSite() string {
-	pc := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
-	s, found, n := "", false, 0
-	for {
-		f, more := frames.Next()
-		if found && n < 8 && !strings.HasPrefix(f.Function, "runtime.") {
-			s += fmt.Sprintf("\n  at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
-			n++
-		}
-		if f.Function == "runtime.gopanic" || f.Function == "runtime.panicmem" || f.Function == "runtime.sigpanic" {
-			found = true
-		}
-		if !more {
-			break
-		}
-	}
-	return s
-}
+// message has the panic value, then where it happened (core.PanicError: the
+// frames below the panic, innermost first; call it in the deferred function
+// that recovers).
+func PanicError(v any) error { return core.PanicError(v) }
 
 // StatusString is geomloss_status_string.
 func StatusString(status int) string {
-	switch status {
-	case OK:
-		return "ok"
-	case ErrInvalidArgument:
-		return "invalid argument"
-	case ErrInvalidOption:
-		return "invalid option"
-	case ErrShape:
-		return "shape mismatch"
-	case ErrValue:
-		return "invalid value"
-	case ErrMemory:
-		return "out of memory or over a memory cap"
-	case ErrUnsupported:
-		return "unsupported"
-	case ErrInternal:
-		return "internal error"
-	case ErrNullPointer:
-		return "null pointer"
-	case ErrSize:
-		return "invalid size"
+	if status < 0 || status >= NumStatus || statusStrings[status] == "" {
+		return "unknown status"
 	}
-	return "unknown status"
+	return statusStrings[status]
 }
 
 // ---- options ----------------------------------------------------------------
@@ -178,16 +94,11 @@ const (
 	kindDouble
 )
 
-var keyNames = [NumKeys]string{"", "loss", "p", "blur", "reach", "diameter", "scaling", "truncate", "cluster_scale", "debias", "backend", "threads", "device"}
-
 func keyKind(key int) kind {
-	switch key {
-	case KeyLoss, KeyP, KeyDebias, KeyBackend, KeyThreads, KeyDevice:
-		return kindInt
-	case KeyBlur, KeyReach, KeyDiameter, KeyScaling, KeyTruncate, KeyClusterScale:
-		return kindDouble
+	if key <= 0 || key >= NumKeys {
+		return kindNone
 	}
-	return kindNone
+	return keyKinds[key]
 }
 
 // KeyName returns the option's name ("blur"), or "" for an unknown key.
@@ -210,12 +121,6 @@ func checkKey(key int, want kind) error {
 		return errf(ErrInvalidOption, "%s is a floating-point option: use geomloss_options_set_double/get_double", keyNames[key])
 	}
 	return nil
-}
-
-var enumNames = map[int][]string{
-	KeyLoss:    {"", "sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"},
-	KeyBackend: {"auto", "tensorized", "online", "multiscale"},
-	KeyDevice:  {"auto", "cpu", "gpu"},
 }
 
 // ValueName returns the name of an enumerated option value ("sinkhorn"), or
@@ -480,13 +385,13 @@ func CheckSizes(B, N, M, D int64) (Dims, error) {
 
 // ---- evaluation -------------------------------------------------------------------
 
-// Inputs are the read-only arrays of an evaluation; nil means NULL.
+// Inputs are the read-only arrays of an evaluation; nil means not set.
 type Inputs[T core.Float] struct {
 	X, Y, A, Bw          []T
 	CotValue, CotF, CotG []T
 }
 
-// Outputs are the caller's output arrays; nil means NULL (not computed).
+// Outputs are the caller's output arrays; nil means not set (not computed).
 type Outputs[T core.Float] struct {
 	Value, F, G                []T
 	GradX, GradY, GradA, GradB []T
@@ -500,9 +405,27 @@ type Report struct {
 	Note    string
 }
 
-// Eval validates an evaluation, runs it and, only on success, copies the
-// results into out. progress (may be nil) receives the core's progress
-// reports. It never panics: a panic below becomes an ErrInternal error.
+// Run is geomloss_eval after the options are read: it checks the sizes
+// (CheckSizes) and the buffers (Bind), then evaluates (Eval).
+func Run[T core.Float](o *Options, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (Report, error) {
+	d, err := CheckSizes(B, N, M, D)
+	if err != nil {
+		return Report{}, err
+	}
+	in, out, err := Bind[T](d, get)
+	if err != nil {
+		return Report{}, err
+	}
+	return Eval(o, d, in, out, progress)
+}
+
+// Eval runs an evaluation on arrays bound by Bind (so of the lengths d
+// implies) and, only on success, copies the results into out. The options
+// are checked here (the C struct may have been corrupted, and cross-option
+// rules are checked only at evaluation); shapes and values are checked once,
+// by the core. progress (may be nil) receives the core's progress reports,
+// on the calling goroutine. It never panics: a panic below becomes an
+// ErrInternal error.
 func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -515,46 +438,6 @@ func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progre
 	if err := o.Validate(); err != nil {
 		return Report{}, err
 	}
-	if d.B < 1 || d.N < 1 || d.M < 1 || d.D < 1 {
-		if _, err := CheckSizes(int64(d.B), int64(d.N), int64(d.M), int64(d.D)); err != nil {
-			return Report{}, err
-		}
-	}
-	for _, r := range []struct {
-		name string
-		null bool
-		what string
-	}{
-		{"x", in.X == nil, "the B×N×D points of the first clouds"},
-		{"y", in.Y == nil, "the B×M×D points of the second clouds"},
-		{"value", out.Value == nil, "the output array of B values"},
-	} {
-		if r.null {
-			return Report{}, errf(ErrNullPointer, "%s is NULL (%s, required)", r.name, r.what)
-		}
-	}
-	for _, a := range []struct {
-		name string
-		n    int
-		want int
-		dims string
-	}{
-		{"x", len(in.X), d.LenX(), "B×N×D"}, {"y", len(in.Y), d.LenY(), "B×M×D"},
-		{"a", lenOr(in.A, d.LenA()), d.LenA(), "B×N"}, {"b", lenOr(in.Bw, d.LenB()), d.LenB(), "B×M"},
-		{"cot_value", lenOr(in.CotValue, d.B), d.B, "B"},
-		{"cot_F", lenOr(in.CotF, d.LenA()), d.LenA(), "B×N"}, {"cot_G", lenOr(in.CotG, d.LenB()), d.LenB(), "B×M"},
-		{"value", len(out.Value), d.B, "B"},
-		{"F", lenOr(out.F, d.LenA()), d.LenA(), "B×N"}, {"G", lenOr(out.G, d.LenB()), d.LenB(), "B×M"},
-		{"grad_x", lenOr(out.GradX, d.LenX()), d.LenX(), "B×N×D"}, {"grad_y", lenOr(out.GradY, d.LenY()), d.LenY(), "B×M×D"},
-		{"grad_a", lenOr(out.GradA, d.LenA()), d.LenA(), "B×N"}, {"grad_b", lenOr(out.GradB, d.LenB()), d.LenB(), "B×M"},
-	} {
-		if a.n != a.want {
-			return Report{}, errf(ErrShape, "%s has %d elements but %s = %d", a.name, a.n, a.dims, a.want)
-		}
-	}
-	if o.Device == DeviceGPU {
-		return Report{}, errf(ErrUnsupported, "device: gpu is not available in this build (no GPU backend yet); use cpu or auto")
-	}
 	pr := core.Problem[T]{B: d.B, N: d.N, M: d.M, D: d.D, X: in.X, Y: in.Y, A: in.A, Bw: in.Bw}
 	req := core.Request[T]{
 		GradX: out.GradX != nil, GradY: out.GradY != nil, GradA: out.GradA != nil, GradB: out.GradB != nil,
@@ -562,39 +445,32 @@ func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progre
 		CotValue:   in.CotValue, CotF: in.CotF, CotG: in.CotG,
 		Progress: progress,
 	}
-	res, err := geomloss.Evaluate(o.Params, pr, req, geomloss.Options{Threads: int(o.Threads)})
+	res, err := geomloss.Evaluate(o.Params, pr, req, geomloss.Options{Threads: int(o.Threads), Device: core.Device(o.Device)})
 	if err != nil {
 		return Report{}, err
 	}
 	if res == nil {
 		return Report{}, errf(ErrInternal, "internal error: core returned no result and no error")
 	}
-	for _, r := range []struct {
+	pairs := []struct {
 		name     string
 		dst, src []T
 	}{
 		{"value", out.Value, res.Value}, {"F", out.F, res.F}, {"G", out.G, res.G},
 		{"grad_x", out.GradX, res.GradX}, {"grad_y", out.GradY, res.GradY},
 		{"grad_a", out.GradA, res.GradA}, {"grad_b", out.GradB, res.GradB},
-	} {
+	}
+	for _, r := range pairs {
 		if r.dst != nil && len(r.src) != len(r.dst) {
 			return Report{}, errf(ErrInternal, "internal error: core returned %d elements for %s, want %d", len(r.src), r.name, len(r.dst))
 		}
 	}
-	copy(out.Value, res.Value)
-	copy(out.F, res.F)
-	copy(out.G, res.G)
-	copy(out.GradX, res.GradX)
-	copy(out.GradY, res.GradY)
-	copy(out.GradA, res.GradA)
-	copy(out.GradB, res.GradB)
-	return Report{Backend: int(res.Backend), Device: DeviceCPU, Engine: res.Engine, Note: res.Note}, nil
-}
-
-// lenOr returns len(v), or want when v is nil (an absent optional array).
-func lenOr[T any](v []T, want int) int {
-	if v == nil {
-		return want
+	for _, r := range pairs {
+		copy(r.dst, r.src)
 	}
-	return len(v)
+	dev := DeviceCPU
+	if res.Device != "" && !strings.HasPrefix(res.Device, "cpu") {
+		dev = DeviceGPU
+	}
+	return Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}, nil
 }

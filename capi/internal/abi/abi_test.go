@@ -6,8 +6,8 @@ import (
 	"math"
 	"os"
 	"strings"
-	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -20,6 +20,7 @@ func TestStatusCodesMatchCore(t *testing.T) {
 		{core.ErrInvalidArgument, ErrInvalidArgument}, {core.ErrInvalidOption, ErrInvalidOption},
 		{core.ErrShape, ErrShape}, {core.ErrValue, ErrValue}, {core.ErrMemory, ErrMemory},
 		{core.ErrUnsupported, ErrUnsupported}, {core.ErrInternal, ErrInternal},
+		{core.ErrCancelled, ErrCancelled}, {core.ErrDevice, ErrDevice},
 	} {
 		if int(c.core) != c.abi {
 			t.Errorf("core code %d maps to ABI status %d", c.core, c.abi)
@@ -240,70 +241,117 @@ func problem(B, N, M, D int) ([]float64, []float64) {
 	return x, y
 }
 
-func TestEval(t *testing.T) {
+// getter serves Go slices as buffers, keyed like geomloss_buffers_set.
+func getter(bufs map[int][]float64) Getter {
+	return func(key, need int) Buffer {
+		v, ok := bufs[key]
+		if !ok {
+			return Buffer{}
+		}
+		if len(v) == 0 {
+			return Buffer{Ptr: unsafe.Pointer(&struct{ f float64 }{}), Count: 0}
+		}
+		return Buffer{Ptr: unsafe.Pointer(&v[0]), Count: int64(len(v))}
+	}
+}
+
+func TestDevicesMatchCore(t *testing.T) {
+	if DeviceAuto != int(core.DeviceAuto) || DeviceCPU != int(core.DeviceCPU) || DeviceGPU != int(core.DeviceGPU) {
+		t.Error("geomloss_device values differ from core.Device")
+	}
+}
+
+func TestCheckBuffer(t *testing.T) {
+	for _, c := range []struct {
+		key   int
+		count int64
+		st    int
+		msg   string
+	}{
+		{BufX, 6, OK, ""}, {BufGradB, 0, OK, ""},
+		{0, 1, ErrInvalidArgument, "buffer key 0 is unknown"}, {-4, 1, ErrInvalidArgument, "buffer key -4"},
+		{8, 1, ErrUnsupported, "buffer key 8 is not supported"}, {BufLaterBegin, 1, ErrUnsupported, "not supported"},
+		{BufY, -1, ErrSize, "y: count must be >= 0 elements, got -1"},
+	} {
+		st, msg := StatusOf(CheckBuffer(c.key, c.count))
+		if st != c.st || !strings.Contains(msg, c.msg) {
+			t.Errorf("CheckBuffer(%d, %d): %d %q, want %d %q", c.key, c.count, st, msg, c.st, c.msg)
+		}
+	}
+	// every key of the header lies in its range, inputs before outputs
+	for _, s := range BufSpecs() {
+		if s.Output != (s.Key >= BufOutputsBegin) || s.Key <= 0 || s.Key >= BufLaterBegin {
+			t.Errorf("%s = %d: outside its range", s.Const, s.Key)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
 	const B, N, M, D = 2, 7, 5, 3
 	x, y := problem(B, N, M, D)
-	d, _ := CheckSizes(B, N, M, D)
 	o := Defaults()
 	val, gx, F := make([]float64, B), make([]float64, B*N*D), make([]float64, B*N)
-	rep, err := Eval(&o, d, Inputs[float64]{X: x, Y: y}, Outputs[float64]{Value: val, GradX: gx, F: F}, nil)
+	rep, err := Run[float64](&o, B, N, M, D, getter(map[int][]float64{BufX: x, BufY: y, BufValue: val, BufGradX: gx, BufF: F}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !(val[0] > 0 && val[1] > 0) || rep.Device != DeviceCPU || rep.Engine == "" || rep.Backend != int(core.Online) {
 		t.Errorf("values %v, report %+v", val, rep)
 	}
-	// errors leave outputs untouched
-	sentinel := func() Outputs[float64] {
-		v, g := []float64{42, 42}, make([]float64, B*N*D)
-		for i := range g {
-			g[i] = 42
-		}
-		return Outputs[float64]{Value: v, GradX: g}
-	}
-	untouched := func(out Outputs[float64]) bool {
-		for _, s := range [][]float64{out.Value, out.GradX} {
-			for _, v := range s {
-				if v != 42 {
-					return false
-				}
-			}
-		}
-		return true
+	// Bind's views are the caller's memory, and equal Eval on plain slices
+	d, _ := CheckSizes(B, N, M, D)
+	val2 := make([]float64, B)
+	if _, err := Eval(&o, d, Inputs[float64]{X: x, Y: y}, Outputs[float64]{Value: val2}, nil); err != nil || val2[0] != val[0] || val2[1] != val[1] {
+		t.Errorf("Eval %v %v vs Run %v", val2, err, val)
 	}
 	bad := append([]float64(nil), x...)
 	bad[4] = math.Inf(-1)
 	gpu := Defaults()
 	gpu.Device = DeviceGPU
 	for _, c := range []struct {
-		name string
-		o    *Options
-		d    Dims
-		in   Inputs[float64]
-		st   int
-		msg  string
+		name       string
+		o          *Options
+		B, N, M, D int64
+		bufs       map[int][]float64
+		st         int
+		msg        string
 	}{
-		{"nil options", nil, d, Inputs[float64]{X: x, Y: y}, ErrNullPointer, "opts is NULL"},
-		{"nil x", &o, d, Inputs[float64]{Y: y}, ErrNullPointer, "x is NULL"},
-		{"nil y", &o, d, Inputs[float64]{X: x}, ErrNullPointer, "y is NULL"},
-		{"short y", &o, d, Inputs[float64]{X: x, Y: y[:5]}, ErrShape, "y has 5 elements"},
-		{"short a", &o, d, Inputs[float64]{X: x, Y: y, A: []float64{1}}, ErrShape, "a has 1 elements"},
-		{"zero dims", &o, Dims{}, Inputs[float64]{X: x, Y: y}, ErrSize, "B must be >= 1"},
-		{"non-finite", &o, d, Inputs[float64]{X: bad, Y: y}, ErrValue, "x: element 4 is not finite"},
-		{"gpu", &gpu, d, Inputs[float64]{X: x, Y: y}, ErrUnsupported, "device: gpu"},
+		{"nil options", nil, B, N, M, D, map[int][]float64{BufX: x, BufY: y}, ErrNullPointer, "opts is NULL"},
+		{"nil x", &o, B, N, M, D, map[int][]float64{BufY: y}, ErrNullPointer, "x is NULL (GEOMLOSS_BUF_X: the B×N×D points of the first clouds, required)"},
+		{"nil y", &o, B, N, M, D, map[int][]float64{BufX: x}, ErrNullPointer, "y is NULL"},
+		{"no value", &o, B, N, M, D, map[int][]float64{BufX: x, BufY: y, BufValue: nil}, ErrNullPointer, "value is NULL"},
+		{"short y", &o, B, N, M, D, map[int][]float64{BufX: x, BufY: y[:5]}, ErrShape, "y has 5 elements, needs 30 (B×M×D = 2×5×3)"},
+		{"long a", &o, B, N, M, D, map[int][]float64{BufX: x, BufY: y, BufA: make([]float64, B*N+1)}, ErrShape, "a has 15 elements, needs 14 (B×N = 2×7)"},
+		{"short grad_x", &o, B, N, M, D, map[int][]float64{BufX: x, BufY: y, BufGradX: make([]float64, B*N*D-1)}, ErrShape, "grad_x has 41 elements, needs 42"},
+		{"empty cot_value", &o, B, N, M, D, map[int][]float64{BufX: x, BufY: y, BufCotValue: {}}, ErrShape, "cot_value has 0 elements, needs 2 (B = 2)"},
+		{"zero dims", &o, 0, N, M, D, map[int][]float64{BufX: x, BufY: y}, ErrSize, "B must be >= 1"},
+		{"non-finite", &o, B, N, M, D, map[int][]float64{BufX: bad, BufY: y}, ErrValue, "x: element 4 is not finite"},
+		{"gpu", &gpu, B, N, M, D, map[int][]float64{BufX: x, BufY: y}, ErrUnsupported, "device: gpu"},
 	} {
-		out := sentinel()
-		_, err := Eval(c.o, c.d, c.in, out, nil)
+		v, g := []float64{42, 42}, make([]float64, B*N*D)
+		for i := range g {
+			g[i] = 42
+		}
+		if _, ok := c.bufs[BufValue]; !ok {
+			c.bufs[BufValue] = v
+		} else {
+			delete(c.bufs, BufValue)
+		}
+		if _, ok := c.bufs[BufGradX]; !ok {
+			c.bufs[BufGradX] = g
+		}
+		_, err := Run[float64](c.o, c.B, c.N, c.M, c.D, getter(c.bufs), nil)
 		st, msg := StatusOf(err)
 		if st != c.st || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %q, want %d %q", c.name, st, msg, c.st, c.msg)
 		}
-		if !untouched(out) {
-			t.Errorf("%s: outputs written on error", c.name)
+		for _, s := range [][]float64{v, g} {
+			for _, e := range s {
+				if e != 42 {
+					t.Fatalf("%s: outputs written on error", c.name)
+				}
+			}
 		}
-	}
-	if _, err := Eval(&o, d, Inputs[float64]{X: x, Y: y}, Outputs[float64]{}, nil); err == nil || !strings.Contains(err.Error(), "value is NULL") {
-		t.Errorf("nil value: %v", err)
 	}
 	// x is never written
 	x0, _ := problem(B, N, M, D)
@@ -314,65 +362,18 @@ func TestEval(t *testing.T) {
 	}
 }
 
-func TestRelay(t *testing.T) {
-	// reports arrive in order, on the calling goroutine, while run waits
-	var mu sync.Mutex
-	inDeliver := false
-	var got []int
-	err := Relay(func(progress func(string, int, int)) error {
-		for i := 1; i <= 50; i++ {
-			progress("s", i, 50)
-			mu.Lock()
-			if inDeliver {
-				t.Error("run resumed during a delivery")
-			}
-			mu.Unlock()
-		}
-		return nil
-	}, func(stage string, iter, total int) {
-		mu.Lock()
-		inDeliver = true
-		mu.Unlock()
-		got = append(got, iter)
-		mu.Lock()
-		inDeliver = false
-		mu.Unlock()
+func TestRunCancelled(t *testing.T) {
+	const B, N, M, D = 1, 40, 30, 2
+	x, y := problem(B, N, M, D)
+	o := Defaults()
+	v := []float64{42}
+	calls := 0
+	_, err := Run[float64](&o, B, N, M, D, getter(map[int][]float64{BufX: x, BufY: y, BufValue: v}), func(string, int, int) bool {
+		calls++
+		return true
 	})
-	if err != nil || len(got) != 50 || got[0] != 1 || got[49] != 50 {
-		t.Errorf("err %v, got %v", err, got)
-	}
-	// concurrent reporters are serialised
-	n := 0
-	err = Relay(func(progress func(string, int, int)) error {
-		var wg sync.WaitGroup
-		for g := 0; g < 8; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 100; i++ {
-					progress("p", i, 100)
-				}
-			}()
-		}
-		wg.Wait()
-		return &Error{ErrValue, "done"}
-	}, func(string, int, int) { n++ })
-	if st, _ := StatusOf(err); st != ErrValue || n != 800 {
-		t.Errorf("err %v, %d deliveries", err, n)
-	}
-	// panics become internal errors; a panicking deliver waits for run
-	if st, msg := StatusOf(Relay(func(func(string, int, int)) error { panic("bad") }, nil)); st != ErrInternal || !strings.Contains(msg, "panic: bad") {
-		t.Errorf("run panic: %d %q", st, msg)
-	}
-	finished := false
-	err = Relay(func(progress func(string, int, int)) error {
-		progress("a", 1, 2)
-		progress("a", 2, 2)
-		finished = true
-		return nil
-	}, func(string, int, int) { panic("deliver") })
-	if st, msg := StatusOf(err); st != ErrInternal || !strings.Contains(msg, "deliver") || !finished {
-		t.Errorf("deliver panic: %d %q, run finished %v", st, msg, finished)
+	if st, msg := StatusOf(err); st != ErrCancelled || !strings.Contains(msg, "cancelled") || v[0] != 42 || calls < 1 {
+		t.Errorf("cancel: %d %q, value %v, %d calls", st, msg, v, calls)
 	}
 }
 

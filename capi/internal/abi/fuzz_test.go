@@ -179,10 +179,19 @@ func FuzzEval(f *testing.F) {
 		if outs.Value == nil && present&(1<<12) != 0 {
 			outs.Value = out(12, B)
 		}
-		d, err := CheckSizes(int64(B), int64(N), int64(M), int64(D))
-		if err == nil {
-			_, err = Eval(&o, d, in, outs, func(string, int, int) bool { return false })
+		// every array goes through Bind as a buffer; a count that does not
+		// fit (one element short or long, chosen by cfg) must be refused
+		bufs := map[int][]float64{BufX: in.X, BufY: in.Y, BufA: in.A, BufB: in.Bw, BufCotValue: in.CotValue, BufCotF: in.CotF, BufCotG: in.CotG,
+			BufValue: outs.Value, BufF: outs.F, BufG: outs.G, BufGradX: outs.GradX, BufGradY: outs.GradY, BufGradA: outs.GradA, BufGradB: outs.GradB}
+		for k, v := range bufs {
+			if v == nil {
+				delete(bufs, k)
+			}
 		}
+		if present&(1<<11) != 0 && outs.GradX != nil && len(outs.GradX) > 1 {
+			bufs[BufGradX] = outs.GradX[:len(outs.GradX)-1-int(cfg%2)]
+		}
+		_, err := Run[float64](&o, int64(B), int64(N), int64(M), int64(D), getter(bufs), func(string, int, int) bool { return false })
 		if checkStatus(t, err) == OK {
 			for _, v := range outs.Value {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
