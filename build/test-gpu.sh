@@ -11,7 +11,9 @@
 #                                   for a borrowed machine, carry dist/gpu-test with the tree)
 #
 # Golden data: $GEOMLOSS_GOLDEN, else shared/testdata/golden_public.json beside or
-# inside the repository. Every device test fails (never skips) here:
+# inside the repository, else the copy `build` puts in dist/gpu-test/. On a device
+# machine reached through the run tool: build here, carry dist/gpu-test, run
+# `bash build/test-gpu.sh run`. Every device test fails (never skips) here:
 # GEOMLOSS_REQUIRE_GPU=1.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -23,13 +25,16 @@ if [ "$mode" = all ] || [ "$mode" = build ]; then
   mkdir -p "$bin"
   go test -c -o "$bin/gpu.test" ./gpu
   go test -c -o "$bin/cuda.test" ./gpu/cuda
-  echo "test-gpu: built $bin/{gpu,cuda}.test"
+  # The golden data travels with the binaries (dist/ is ignored: never committed).
+  g="${GEOMLOSS_GOLDEN:-$ROOT/../shared/testdata/golden_public.json}"
+  [ -f "$g" ] && cp "$g" "$bin/golden_public.json"
+  echo "test-gpu: built $bin/{gpu,cuda}.test$([ -f "$bin/golden_public.json" ] && echo ' (with the golden data)')"
   [ "$mode" = build ] && exit 0
 fi
 [ -x "$bin/gpu.test" ] || { echo "test-gpu: no $bin/gpu.test (run: bash build/test-gpu.sh build)" >&2; exit 1; }
 
 if [ -z "${GEOMLOSS_GOLDEN:-}" ]; then
-  for g in "$ROOT/../shared/testdata/golden_public.json" "$ROOT/shared/testdata/golden_public.json"; do
+  for g in "$ROOT/../shared/testdata/golden_public.json" "$ROOT/shared/testdata/golden_public.json" "$bin/golden_public.json"; do
     [ -f "$g" ] && export GEOMLOSS_GOLDEN="$g" && break
   done
 fi

@@ -9,12 +9,35 @@
 package kernels
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 )
 
 //go:embed softmin.ptx kernelsum.ptx lseaxis.ptx
 var ptx embed.FS
+
+// The CUDA sources, embedded too: the CPU emulator (package gpu/emu)
+// compiles them by #include from its C++ file, which the go command does
+// not track; its import of this package (whose build depends on these
+// bytes) is what rebuilds the emulator when a kernel source changes.
+//
+//go:embed *.cu *.cuh
+var sources embed.FS
+
+// SourceHash is the SHA-256 of the kernel sources (every .cu and .cuh, by
+// name), which package gpu/emu records to show which sources it runs.
+func SourceHash() string {
+	h := sha256.New()
+	ents, _ := sources.ReadDir(".")
+	for _, e := range ents { // sorted by name
+		b, _ := sources.ReadFile(e.Name())
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // Modules returns the PTX images, by file name, in load order.
 func Modules() (names []string, images [][]byte) {
