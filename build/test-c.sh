@@ -9,9 +9,9 @@
 #   4. panics: a build with test hooks makes exports panic on purpose
 #   5. valgrind memcheck: errors on a -tags valgrind build (no suppressions),
 #      leaks on the release build (tests/c/valgrind-go.supp; see there)
-#   6. the Go fuzz targets of capi/internal/abi, briefly
-# Environment: GEOMLOSS_FUZZTIME (default 20s for FuzzEval, a quarter of it
-# for the others; 0 skips), GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
+# (The Go fuzz targets of capi/internal/abi run from build/test.sh, through
+# build/fuzz.sh.)
+# Environment: GEOMLOSS_SKIP_VALGRIND=1, GEOMLOSS_SKIP_ASAN=1.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -42,6 +42,27 @@ readelf -d "$LIBDIR/libgeomloss.so" | grep -q 'SONAME.*\[libgeomloss\.so\.0\]' |
 
 step "the private C sources are warning-free"
 "$CC" -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Icapi -Iinclude capi/state.c
+
+step "a public function that disagrees with geomloss.h, or with its Go export, fails the build"
+# forward.c defines the public functions against the header and forwards to
+# the private Go exports (cgo's _cgo_export.h): it compiles as is, and not
+# with a parameter type changed in the header, or in a Go export.
+(cd capi && go tool cgo -objdir "$OUT/_cgo" -- -I../include -I. main.go)
+fwd() { "$CC" -std=gnu11 -Wall -Werror -fsyntax-only "$@" -Icapi -I"$OUT/_cgo" capi/forward.c; }
+fwd -Iinclude
+mkdir -p "$OUT/_badh"
+sed 's/int64_t M, int64_t D, const geomloss_buffers \*bufs);/int64_t M, int32_t D, const geomloss_buffers *bufs);/' \
+  include/geomloss.h >"$OUT/_badh/geomloss.h"
+cmp -s include/geomloss.h "$OUT/_badh/geomloss.h" && { echo "test-c: the header mutation did not apply" >&2; exit 1; }
+if fwd -I"$OUT/_badh" 2>"$OUT/_badh/err.txt" || ! grep -q "conflicting types for .geomloss_eval" "$OUT/_badh/err.txt"; then
+  echo "test-c: a header prototype changed (geomloss_eval's D to int32_t) still builds" >&2; exit 1
+fi
+sed -i 's/extern int glcgo_buffers_set(geomloss_buffers\* bufs, int key, void\* ptr, int64_t count);/extern int glcgo_buffers_set(geomloss_buffers* bufs, int key, void* ptr, int count);/' "$OUT/_cgo/_cgo_export.h"
+grep -q "void\* ptr, int count);" "$OUT/_cgo/_cgo_export.h" || { echo "test-c: the export mutation did not apply" >&2; exit 1; }
+if fwd -Iinclude 2>"$OUT/_badh/err2.txt"; then
+  echo "test-c: a Go export changed (glcgo_buffers_set's count to int) still builds" >&2; exit 1
+fi
+echo "   forward.c: compiles; a changed header prototype or Go export does not"
 
 build() { # build NAME EXTRA-FLAGS...: test program against the library
   local name="$1"; shift
@@ -112,13 +133,4 @@ if [ "${GEOMLOSS_SKIP_VALGRIND:-0}" != 1 ]; then
   fi
 fi
 
-FUZZ="${GEOMLOSS_FUZZTIME:-20s}"
-if [ "$FUZZ" != 0 ] && [ "$FUZZ" != 0s ]; then
-  step "fuzzing the validation layer (FuzzEval $FUZZ)"
-  secs="${FUZZ%s}"
-  short="$(( (secs + 3) / 4 ))s"
-  go test -run '^$' -fuzz '^FuzzEval$' -fuzztime "$FUZZ" ./capi/internal/abi
-  go test -run '^$' -fuzz '^FuzzOptions$' -fuzztime "$short" ./capi/internal/abi
-  go test -run '^$' -fuzz '^FuzzCheckSizes$' -fuzztime "$short" ./capi/internal/abi
-fi
 echo "-- test-c: all passed in $((SECONDS - t0))s"

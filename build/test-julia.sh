@@ -74,7 +74,7 @@ export GEOMLOSS_LIBRARY="$lib"
 # More than one julia thread, for the concurrency tests.
 export JULIA_NUM_THREADS="${JULIA_NUM_THREADS:-4}"
 echo "test-julia.sh: $(jl --version), library $lib"
-timeout 600 bash build/julia.sh --startup-file=no --history-file=no --check-bounds=yes \
+timeout 1800 bash build/julia.sh --startup-file=no --history-file=no --check-bounds=yes \
   --project=bindings/julia/GeomLoss bindings/julia/GeomLoss/test/runtests.jl
 
 # The snippets users copy: README's and docs/julia.md's ```julia blocks run

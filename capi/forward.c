@@ -14,6 +14,7 @@
 #pragma GCC diagnostic error "-Wdiscarded-qualifiers"
 #pragma GCC diagnostic error "-Wint-conversion"
 #pragma GCC diagnostic error "-Wimplicit-function-declaration"
+#pragma GCC diagnostic error "-Wconversion" /* e.g. an int64_t passed to an int */
 
 /* Go exports cannot spell const: these drop it from one exact pointer type
  * each (a cast would accept any type). The Go side never writes through

@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // chooseBackend resolves par.Backend for problem pr on engine eng.
 //
@@ -8,8 +11,11 @@ import "fmt"
 // dense (tensorized) reduction is 1.3–3× slower than the online one at every
 // size measured (recomputing |x−y|² is cheaper than reading it from memory),
 // so auto runs online there, where GeomLoss's rule (§1.4) would pick
-// tensorized for N·M ≤ 5000²; it picks multiscale for large 3D p=2 Sinkhorn
-// problems (N·M > 10000², D ≤ 3), as GeomLoss does. An engine that prefers
+// tensorized for N·M ≤ 5000². Unlike GeomLoss it does not pick multiscale
+// for large 3D problems: with its accurate settings (coarse levels off) the
+// multiscale backend is not yet faster than online (bench/multiscale:
+// 20 000 vs 40 000 points, float32, AVX2: see the issue-10 report), so
+// auto stays exact and fast with online. An engine that prefers
 // dense reductions for small problems says so with DensePreferrer.
 func chooseBackend[T Float](par Params, pr Problem[T], eng Engine[T], capEntries int64) (Backend, string, error) {
 	if capEntries <= 0 {
@@ -19,11 +25,12 @@ func chooseBackend[T Float](par Params, pr Problem[T], eng Engine[T], capEntries
 	fits := nm <= capEntries/int64(pr.B) && int64(pr.N)*int64(pr.N) <= capEntries && int64(pr.M)*int64(pr.M) <= capEntries
 	b := par.Backend
 	note := ""
+	if pr.LabelsX != nil {
+		b = Multiscale
+	}
 	if b == Auto {
 		dp, ok := eng.(DensePreferrer)
 		switch {
-		case pr.D <= 3 && par.Loss == Sinkhorn && nm > 10000*10000 && par.P == 2:
-			b = Multiscale
 		case ok && dp.PrefersDense(pr.B, pr.N, pr.M, pr.D) && fits:
 			b = Tensorized
 		default:
@@ -36,7 +43,9 @@ func chooseBackend[T Float](par Params, pr Problem[T], eng Engine[T], capEntries
 			return 0, "", errorf(ErrMemory, "backend: tensorized needs B·N·M = %d·%d·%d dense entries, over the cap of %d; use backend online", pr.B, pr.N, pr.M, capEntries)
 		}
 	case Multiscale:
-		return Online, "multiscale backend not implemented yet: ran online", nil
+		if k, ok := par.Loss.kernel(); ok && (k == KernelEnergy || math.IsInf(par.Truncate, 1)) {
+			return Online, "multiscale kernel norms without truncation (energy, or truncate=None) run online (§5.3)", nil
+		}
 	}
 	return b, note, nil
 }
@@ -51,8 +60,14 @@ type DensePreferrer interface {
 // buildGeometry builds the geometry of backend b for one item (clouds x, y
 // with log-weights la, lb) on engine eng, with the reductions need asks for.
 // note explains a fallback (e.g. an engine without the dense capability).
-func buildGeometry[T Float](b Backend, eng Engine[T], res Resources, x, y Cloud[T], la, lb []T, need Needs, cost Cost) (Geometry[T], string, error) {
+func buildGeometry[T Float](b Backend, eng Engine[T], res Resources, x, y Cloud[T], wa, wb, la, lb []T, need Needs, cost Cost, ms *msConfig) (Geometry[T], string, error) {
 	switch b {
+	case Multiscale:
+		g, err := newMultiscale(eng, res, x, y, wa, wb, la, lb, need, cost, *ms)
+		if err != nil {
+			return nil, "", err
+		}
+		return g, "", nil
 	case Tensorized:
 		build, note := denseFactory(eng, res, cost)
 		g, err := newSingleScale(x, y, la, lb, need, build)
@@ -62,6 +77,42 @@ func buildGeometry[T Float](b Backend, eng Engine[T], res Resources, x, y Cloud[
 		return g, "", err
 	}
 	return nil, "", errorf(ErrInternal, "backend %v has no geometry builder", b)
+}
+
+// multiscaleConfig returns the multiscale settings of par for an item of
+// dimension d whose clouds have diameter diam (§4.1, §5.3).
+func multiscaleConfig(par Params, d int, diam float64, lx, ly []int64) *msConfig {
+	cfg := &msConfig{truncate: par.Truncate, p: par.P, rho: math.Inf(1), labelsX: lx, labelsY: ly}
+	if cfg.truncate == 0 {
+		cfg.truncate = 5
+	}
+	if !par.Balanced() {
+		cfg.rho = math.Pow(par.Reach, float64(par.P))
+	}
+	cfg.maxDrop = math.Exp(-cfg.truncate) / 100
+	cfg.side = diam / (math.Sqrt(float64(d)) * math.Pow(2000, 1/float64(d)))
+	if k, ok := par.Loss.kernel(); ok {
+		// Pairs farther apart than the radius are dropped: GeomLoss's
+		// truncate·blur (§5.3) leaves a gaussian kernel e^{−truncate²/2} and a
+		// laplacian one e^{−truncate} there (6.7e-3: errors of 1e-2 on the
+		// golden cases); ours drops only kernels below e^{−truncate²}: radius
+		// √2·truncate·blur (gaussian), truncate²·blur (laplacian).
+		cfg.kernelRadius = math.Sqrt2 * cfg.truncate * par.Blur
+		if k == KernelLaplacian {
+			cfg.kernelRadius = cfg.truncate * cfg.truncate * par.Blur
+		}
+		if par.ClusterScale > 0 {
+			cfg.side = par.ClusterScale * par.Blur // in units of blur (§5.3)
+		}
+	} else if par.ClusterScale > 0 {
+		cfg.side = par.ClusterScale
+	}
+	if !(cfg.side > 0) {
+		cfg.side = par.Blur
+	}
+	cfg.blockSide = 6 * par.Blur
+	cfg.diameter = diam
+	return cfg
 }
 
 // denseFactory returns the dense Pair builder of eng, or core's portable

@@ -118,10 +118,21 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 	}
 
 	var epsList []float64
+	diam := par.Diameter
+	if diam == 0 {
+		diam = EstimateDiameter(pr.X, pr.Y, D) // joint over the batch (§2.1)
+	}
+	if diam == 0 { // all points identical: §8.4
+		diam = par.Blur
+	}
 	if par.Loss == Sinkhorn || par.Loss == Hausdorff {
 		if epsList, err = epsSchedule(par, pr); err != nil { // bounded, see scheduleguard.go
 			return nil, err
 		}
+	}
+	var ms *msConfig
+	if backend == Multiscale {
+		ms = multiscaleConfig(par, D, diam, pr.LabelsX, pr.LabelsY)
 	}
 	cost := CostHalfSquared
 	if par.P == 1 {
@@ -152,18 +163,7 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])
 		}
-		progress := func(k, total int) error { return stop.Err() }
-		if report != nil {
-			stage := par.Loss.String()
-			if B > 1 {
-				stage = fmt.Sprintf("%s (batch item %d of %d)", stage, b+1, B)
-			}
-			progress = func(k, total int) error {
-				report(stage, k+1, total)
-				return stop.Err()
-			}
-		}
-		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.la, it.lb, need, cost)
+		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.a, it.b, it.la, it.lb, need, cost, ms)
 		if err != nil {
 			errs[b] = err
 			return
@@ -172,8 +172,27 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 			if cerr := g.Close(); cerr != nil && errs[b] == nil {
 				errs[b] = cerr
 			}
+			if n, ok := g.(interface{ Note() string }); ok && errs[b] == nil {
+				geoNotes[b] = joinNotes([]string{geoNotes[b], n.Note()})
+			}
 		}()
 		geoNotes[b] = gnote
+		progress := func(k, total int) error { return stop.Err() }
+		if report != nil {
+			stage := par.Loss.String()
+			if B > 1 {
+				stage = fmt.Sprintf("%s (batch item %d of %d)", stage, b+1, B)
+			}
+			sn, _ := g.(interface{ Stage(int) string })
+			progress = func(k, total int) error {
+				if sn != nil {
+					report(stage+": "+sn.Stage(k), k+1, total)
+				} else {
+					report(stage, k+1, total)
+				}
+				return stop.Err()
+			}
+		}
 		switch par.Loss {
 		case Sinkhorn:
 			errs[b] = sinkhorn(it, g, par, epsList, o, progress)

@@ -107,7 +107,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 			backend = Tensorized
 		}
 		out.Backend = backend
-		g0, gnote, err := buildGeometry(backend, eng, res, x, y, la, lb, need, cost)
+		g0, gnote, err := buildGeometry(backend, eng, res, x, y, nil, nil, la, lb, need, cost, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +239,9 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 func joinNotes(notes []string) string {
 	s := ""
 	for _, n := range notes {
+		if n == "" {
+			continue
+		}
 		if s != "" {
 			s += "; "
 		}

@@ -63,7 +63,8 @@ const (
 	Tensorized
 	// Online streams every reduction: memory O(N+M).
 	Online
-	// Multiscale is the octree backend (§4); until it exists it runs Online.
+	// Multiscale is the octree backend (§4): block-sparse reductions over the
+	// cluster pairs that a bounded truncation keeps (see core/multiscale.go).
 	Multiscale
 )
 

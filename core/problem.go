@@ -9,6 +9,11 @@ type Problem[T Float] struct {
 	B, N, M, D int
 	X, Y       []T
 	A, Bw      []T
+	// LabelsX, LabelsY, if non-nil, are cluster labels of x's N points and
+	// y's M points for the multiscale backend (GeomLoss's six-argument call;
+	// any integers: equal labels form a cluster). Unbatched (B = 1) only;
+	// they select the multiscale backend.
+	LabelsX, LabelsY []int64
 }
 
 // Request says which outputs to compute besides the values, and the
@@ -86,6 +91,9 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 			return c
 		}
 	}
+	if err := pr.validateLabels(par); err != nil {
+		return err
+	}
 	if err := finite("x", pr.X); err != nil {
 		return err
 	}
@@ -141,6 +149,27 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 				return errorf(ErrValue, "a, b: total masses differ (%g vs %g in batch item %d); balanced transport needs equal masses: set reach for unbalanced transport", ma, mb, b)
 			}
 		}
+	}
+	return nil
+}
+
+// validateLabels checks the cluster labels: both or neither, one per point,
+// unbatched, and a backend that can use them (multiscale or auto).
+func (pr *Problem[T]) validateLabels(par Params) error {
+	if pr.LabelsX == nil && pr.LabelsY == nil {
+		return nil
+	}
+	switch {
+	case pr.LabelsX == nil || pr.LabelsY == nil:
+		return errorf(ErrInvalidArgument, "labels: give the cluster labels of both x and y (l_x and l_y), or neither")
+	case pr.B != 1:
+		return errorf(ErrInvalidArgument, "labels: cluster labels need unbatched inputs (B = 1), got B = %d", pr.B)
+	case len(pr.LabelsX) != pr.N:
+		return errorf(ErrShape, "l_x (labels of x) has %d elements but x has N = %d points", len(pr.LabelsX), pr.N)
+	case len(pr.LabelsY) != pr.M:
+		return errorf(ErrShape, "l_y (labels of y) has %d elements but y has M = %d points", len(pr.LabelsY), pr.M)
+	case par.Backend != Auto && par.Backend != Multiscale:
+		return errorf(ErrInvalidOption, "backend: cluster labels are used by the multiscale backend only, not %s", par.Backend)
 	}
 	return nil
 }

@@ -99,8 +99,22 @@ func TestBackendChoice(t *testing.T) {
 		t.Errorf("small on a dense-preferring engine: got %s, want tensorized", b)
 	}
 	pr.N, pr.M = 20000, 20000
-	if b, note, _ := chooseBackend(par, pr, cpu, 0); b != Online || !strings.Contains(note, "multiscale") {
-		t.Errorf("large 3D sinkhorn: got %s (%q), want online standing in for multiscale", b, note)
+	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Online {
+		t.Errorf("large 3D sinkhorn: got %s, want online (multiscale is not faster yet)", b)
+	}
+	// Kernel norms without truncation (energy, truncate=None) run online.
+	par.Backend = Multiscale
+	for _, l := range []Loss{Energy, Gaussian} {
+		par.Loss, par.Truncate = l, math.Inf(1)
+		if b, note, _ := chooseBackend(par, pr, cpu, 0); b != Online || !strings.Contains(note, "online") {
+			t.Errorf("%s multiscale without truncation: got %s (%q), want online with a note", l, b, note)
+		}
+	}
+	// Labels select multiscale.
+	par = DefaultParams()
+	pr.LabelsX, pr.LabelsY = make([]int64, pr.N), make([]int64, pr.M)
+	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Multiscale {
+		t.Errorf("labels: got %s, want multiscale", b)
 	}
 }
 

@@ -31,6 +31,9 @@ type Options struct {
 	// budget are reduced in chunks of rows (and of columns if y alone does
 	// not fit).
 	MemoryBudget uint64
+	// NVML, if set, describes a device by PCI bus id (cuda.QueryNVML); the
+	// driver API answers otherwise.
+	NVML func(busID string) (cuda.Info, error)
 }
 
 // Device is an opened CUDA device: its driver, primary context, kernels
@@ -44,6 +47,8 @@ type Device struct {
 	stream cuda.Stream
 	name   string
 	opts   Options
+	info   cuda.Info
+	noNVML string
 
 	mu     sync.Mutex
 	closed bool
@@ -75,19 +80,16 @@ func Open(drv cuda.Driver, opts Options) (*Device, error) {
 	if err != nil {
 		return nil, why("%v", err)
 	}
-	name, err := drv.DeviceName(dev)
+	info, nvmlWhy, err := cuda.Query(drv, dev, opts.NVML)
 	if err != nil {
 		return nil, why("%v", err)
 	}
-	major, err1 := drv.DeviceAttribute(cuda.AttrComputeCapabilityMajor, dev)
-	minor, err2 := drv.DeviceAttribute(cuda.AttrComputeCapabilityMinor, dev)
-	if err1 != nil || err2 != nil {
-		return nil, why("cuda:%d %s: compute capability unknown (%v)", opts.Ordinal, name, firstErr(err1, err2))
-	}
+	name, major, minor := info.Name, info.Major, info.Minor
 	if major < 7 {
 		return nil, why("cuda:%d %s: compute capability %d.%d, the kernels need 7.0 or later", opts.Ordinal, name, major, minor)
 	}
-	d := &Device{drv: drv, dev: dev, name: fmt.Sprintf("cuda:%d %s", opts.Ordinal, name), opts: opts, fns: map[string]cuda.Function{}}
+	d := &Device{drv: drv, dev: dev, name: fmt.Sprintf("cuda:%d %s", opts.Ordinal, name), opts: opts, fns: map[string]cuda.Function{},
+		info: info, noNVML: nvmlWhy}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if d.ctx, err = drv.PrimaryCtxRetain(dev); err != nil {
@@ -116,15 +118,6 @@ func Open(drv cuda.Driver, opts Options) (*Device, error) {
 		return fail(err)
 	}
 	return d, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // release frees what Open acquired (the caller holds the OS thread).
@@ -163,6 +156,10 @@ func (d *Device) Close() error {
 
 // Name says which device this is, e.g. "cuda:0 NVIDIA H200".
 func (d *Device) Name() string { return d.name }
+
+// Info describes the device as Open found it (from NVML or the driver
+// API); why says why NVML did not answer ("" when it did).
+func (d *Device) Info() (info cuda.Info, why string) { return d.info, d.noNVML }
 
 // function returns the kernel name, looked up once. d.mu is held, with the
 // context current.

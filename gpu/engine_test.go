@@ -172,11 +172,11 @@ func wantCode(t *testing.T, what string, err error, code core.Code, parts ...str
 	}
 }
 
-// TestDeviceErrors injects a failure into each driver call a reduction
+// TestInjectedErrors injects a failure into each driver call a reduction
 // makes: the reduction returns ErrDevice (ErrMemory for an allocation)
 // naming the call and the CUDA code, its device memory is released, and the
 // next reduction succeeds with the same results as before.
-func TestDeviceErrors(t *testing.T) {
+func TestInjectedErrors(t *testing.T) {
 	pr := randomProblem[float64](200, 300, 2, 5)
 	for _, tc := range []struct {
 		call string

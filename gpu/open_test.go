@@ -52,8 +52,8 @@ func TestOpenAndClose(t *testing.T) {
 	if d.Name() != "cuda:0 Emulated GPU" {
 		t.Errorf("Name = %q", d.Name())
 	}
-	if drv.Retained() != 1 || drv.Modules() != 2 || len(drv.Functions()) != 80 {
-		t.Errorf("after Open: %d contexts, %d modules, %d functions; want 1, 2, 80", drv.Retained(), drv.Modules(), len(drv.Functions()))
+	if drv.Retained() != 1 || drv.Modules() != 3 || len(drv.Functions()) != 82 {
+		t.Errorf("after Open: %d contexts, %d modules, %d functions; want 1, 3, 82", drv.Retained(), drv.Modules(), len(drv.Functions()))
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -110,5 +110,21 @@ func TestRegistryFallback(t *testing.T) {
 	}
 	if strings.Contains(why.Error(), "libcuda.so.1") == strings.Contains(why.Error(), "cuInit") {
 		t.Errorf("reason %q names neither a missing library nor a failing cuInit", why)
+	}
+}
+
+// TestOpenNVMLName checks that Open describes the device with NVML when it
+// answers, and with the driver API otherwise.
+func TestOpenNVMLName(t *testing.T) {
+	nv := func(bus string) (cuda.Info, error) {
+		return cuda.Info{Name: "NVML GPU", BusID: bus, Major: 8, Minor: 0, TotalMem: 80 << 30, FreeMem: 79 << 30, Via: "nvml"}, nil
+	}
+	d := openFake(t, newFake(), Options{NVML: nv})
+	if info, why := d.Info(); d.Name() != "cuda:0 NVML GPU" || info.Via != "nvml" || info.FreeMem != 79<<30 || why != "" {
+		t.Errorf("with NVML: %s, %+v, %q", d.Name(), info, why)
+	}
+	d = openFake(t, newFake(), Options{})
+	if info, why := d.Info(); d.Name() != "cuda:0 Emulated GPU" || info.Via != "driver" || info.Major != 9 || why != "no NVML" {
+		t.Errorf("without NVML: %s, %+v, %q", d.Name(), info, why)
 	}
 }

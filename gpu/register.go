@@ -30,7 +30,7 @@ func openWith(load func() (cuda.Driver, error)) (*Device, error) {
 	if err != nil {
 		return nil, core.Errorf(core.ErrUnsupported, "%v", err)
 	}
-	return Open(drv, Options{})
+	return Open(drv, Options{NVML: cuda.QueryNVML})
 }
 
 func init() {

@@ -201,7 +201,8 @@ typedef enum geomloss_loss {
 /* GEOMLOSS_OPT_BACKEND values. */
 typedef enum geomloss_backend {
   GEOMLOSS_BACKEND_AUTO = 0,       /* the fastest exact backend for the engine: online
-                                      on the CPU engines (see docs/c.md) */
+                                      on the CPU engines, multiscale for 3D p=2 sinkhorn
+                                      with N*M > 10000^2 (docs/c.md) */
   GEOMLOSS_BACKEND_TENSORIZED = 1, /* dense cost matrices (memory-capped) */
   GEOMLOSS_BACKEND_ONLINE = 2,     /* streaming reductions, memory O(N+M) */
   GEOMLOSS_BACKEND_MULTISCALE = 3  /* octree; runs as online until it exists */

@@ -97,6 +97,9 @@ func (e engine[T]) Name() string   { return e.name }
 func (e engine[T]) Device() string { return "cpu" }
 
 func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	if e.portableBetter(x, y) { // route.go
+		return core.Portable[T](e.res).Pair(x, y, cost)
+	}
 	return e.newPair(x, y, cost), nil
 }
 
@@ -107,6 +110,9 @@ func (e engine[T]) Pair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error
 // are the online Pair's, bit for bit. Coordinates are still read for the
 // gradients.
 func (e engine[T]) DensePair(x, y core.Cloud[T], cost core.Cost) (core.Pair[T], error) {
+	if e.portableBetter(x, y) { // route.go
+		return core.Portable[T](e.res).(core.DenseEngine[T]).DensePair(x, y, cost)
+	}
 	p := e.newPair(x, y, cost)
 	p.dense = aligned64[T](p.n * p.mp)
 	fill := e.k.sq[dIndex(p.d)]
@@ -280,24 +286,11 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 	for j := p.m; j < p.mp; j++ {
 		p.buf[j] = ninf
 	}
-	var nc T
-	if p.cost == core.CostHalfSquared {
-		nc = T(-math.Log2E / (2 * float64(eps)))
-	} else {
-		nc = T(-math.Log2E / float64(eps))
-	}
 	gi := 0
 	if grad != nil {
 		gi = 1
 	}
-	pi := 0 // p = 1
-	if p.cost == core.CostHalfSquared {
-		pi = 1
-	}
-	kern := p.k.sm[dIndex(p.d)][pi][gi]
-	if p.dense != nil {
-		kern = p.k.dsm[dIndex(p.d)][pi][gi]
-	}
+	nc, kern := p.k.softMinKernel(p.d, p.cost, eps, gi == 1, p.dense != nil)
 	nm := negMax[T]()
 	d := p.d
 	p.run(func(lo, hi int, ws *workspace[T]) {
@@ -314,52 +307,10 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 			a.srow = p.srow(lo + r)
 			a.m = T(st.m)
 			kern(&a)
-			if a.s == 0 {
-				return
-			}
-			mt := float64(a.m)
-			switch {
-			case st.s == 0:
-				st.m, st.s = mt, float64(a.s)
-				if gi == 1 {
-					for k := range st.g {
-						st.g[k] = float64(a.g[k])
-					}
-				}
-			case mt > st.m:
-				f := math.Exp2(st.m - mt)
-				st.m, st.s = mt, st.s*f+float64(a.s)
-				if gi == 1 {
-					for k := range st.g {
-						st.g[k] = st.g[k]*f + float64(a.g[k])
-					}
-				}
-			default: // mt == st.m: the tile was reduced relative to the row's maximum
-				st.s += float64(a.s)
-				if gi == 1 {
-					for k := range st.g {
-						st.g[k] += float64(a.g[k])
-					}
-				}
-			}
+			mergeSoftMinTile(st, &a, gi == 1)
 		})
-		e := float64(eps)
 		for r := range rows {
-			st := &rows[r]
-			i := lo + r
-			if st.s == 0 {
-				out[i] = T(math.Inf(1))
-				if gi == 1 {
-					clear(grad[i*d : (i+1)*d])
-				}
-				continue
-			}
-			out[i] = T(-e * (st.m*math.Ln2 + math.Log(st.s)))
-			if gi == 1 {
-				for k := 0; k < d; k++ {
-					grad[i*d+k] = T(st.g[k] / st.s)
-				}
-			}
+			finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 		}
 	})
 	return p.res.Stop.Err()

@@ -9,7 +9,7 @@ import (
 
 // Every dispatch path reproduces the golden values with the online and the
 // tensorized backends (both served by the engines: Pair and DensePair) in
-// float64 and float32.
+// float64 and float32, and with the multiscale backend in float64.
 func TestGolden(t *testing.T) {
 	for _, name := range Paths() {
 		e64, err := ForPath[float64](name, core.Resources{})
@@ -24,5 +24,8 @@ func TestGolden(t *testing.T) {
 			t.Run(name+"/"+b.String()+"/float64", func(t *testing.T) { goldentest.Run(t, e64, b, 1e-6) })
 			t.Run(name+"/"+b.String()+"/float32", func(t *testing.T) { goldentest.Run(t, e32, b, 2e-4) })
 		}
+		// Multiscale (block-sparse Pairs where the truncation pays): within
+		// 1e-3 of the exact values and at least as close as GeomLoss's.
+		t.Run(name+"/multiscale/float64", func(t *testing.T) { goldentest.RunMultiscale(t, e64, 1e-3) })
 	}
 }

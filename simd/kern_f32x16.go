@@ -6018,6 +6018,7 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6039,6 +6040,7 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
@@ -6059,6 +6061,7 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6081,6 +6084,7 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6105,6 +6109,7 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6132,6 +6137,7 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
@@ -6158,6 +6164,7 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6186,6 +6193,7 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6210,6 +6218,7 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6224,6 +6233,7 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
@@ -6237,6 +6247,7 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6252,6 +6263,7 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6522,6 +6534,7 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6545,6 +6558,7 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6568,6 +6582,7 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -6593,6 +6608,7 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6623,6 +6639,7 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6652,6 +6669,7 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6681,6 +6699,7 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -6712,6 +6731,7 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6742,6 +6762,7 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -6758,6 +6779,7 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6774,6 +6796,7 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -6792,6 +6815,7 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -7092,6 +7116,7 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -7117,6 +7142,7 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7143,6 +7169,7 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -7171,6 +7198,7 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7207,6 +7235,7 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -7238,6 +7267,7 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7270,6 +7300,7 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -7304,6 +7335,7 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7340,6 +7372,7 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -7358,6 +7391,7 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7377,6 +7411,7 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -7398,6 +7433,7 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -8158,6 +8194,7 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8178,6 +8215,7 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
@@ -8197,6 +8235,7 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8218,6 +8257,7 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8243,6 +8283,7 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8269,6 +8310,7 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
@@ -8294,6 +8336,7 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8321,6 +8364,7 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8346,6 +8390,7 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8359,6 +8404,7 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
@@ -8371,6 +8417,7 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8385,6 +8432,7 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8620,6 +8668,7 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8640,6 +8689,7 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8660,6 +8710,7 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -8682,6 +8733,7 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8713,6 +8765,7 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8739,6 +8792,7 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8765,6 +8819,7 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -8793,6 +8848,7 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8824,6 +8880,7 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -8837,6 +8894,7 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8850,6 +8908,7 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 
@@ -8865,6 +8924,7 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9106,6 +9166,7 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -9126,6 +9187,7 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9147,6 +9209,7 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -9170,6 +9233,7 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9207,6 +9271,7 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -9233,6 +9298,7 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9260,6 +9326,7 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -9289,6 +9356,7 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9326,6 +9394,7 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x16(a.c)
 	_ = kv
+	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+32 <= a.j1; j += 32 {
@@ -9339,6 +9408,7 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9353,6 +9423,7 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
@@ -9369,6 +9440,7 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)

@@ -62,7 +62,7 @@ func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
 	kc := kcF32x8
 	yt := (x).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 	ym := yt.Add(archsimd.LoadFloat32x8(&kc.magic))
-	yf := yt.Sub(ym.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+	yf := yt.Sub(yt.RoundToEven())
 	yp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[1]))
 	yp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[3]))
 	yp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(yf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -132,7 +132,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -149,7 +149,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -163,7 +163,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -198,7 +198,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -214,7 +214,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -288,7 +288,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -305,7 +305,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -319,7 +319,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -351,7 +351,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -367,7 +367,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -456,7 +456,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -477,7 +477,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -497,7 +497,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -540,7 +540,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -560,7 +560,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -648,7 +648,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -669,7 +669,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -689,7 +689,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -727,7 +727,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -747,7 +747,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -826,7 +826,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -843,7 +843,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -857,7 +857,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -889,7 +889,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -905,7 +905,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -969,7 +969,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -986,7 +986,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1000,7 +1000,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1029,7 +1029,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1045,7 +1045,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1121,7 +1121,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1139,7 +1139,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1156,7 +1156,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1193,7 +1193,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1210,7 +1210,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1281,7 +1281,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1299,7 +1299,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1316,7 +1316,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1348,7 +1348,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1365,7 +1365,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1446,7 +1446,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1463,7 +1463,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1477,7 +1477,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1511,7 +1511,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1527,7 +1527,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1597,7 +1597,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1614,7 +1614,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1628,7 +1628,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1659,7 +1659,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1675,7 +1675,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1758,7 +1758,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1777,7 +1777,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1795,7 +1795,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -1835,7 +1835,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1853,7 +1853,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1934,7 +1934,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1953,7 +1953,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -1971,7 +1971,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2006,7 +2006,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2024,7 +2024,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2114,7 +2114,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2131,7 +2131,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2145,7 +2145,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2181,7 +2181,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2197,7 +2197,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2273,7 +2273,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2290,7 +2290,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2304,7 +2304,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2337,7 +2337,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2353,7 +2353,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2443,7 +2443,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2463,7 +2463,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2482,7 +2482,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2525,7 +2525,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2544,7 +2544,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2635,7 +2635,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2655,7 +2655,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2674,7 +2674,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2712,7 +2712,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2731,7 +2731,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2809,7 +2809,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2826,7 +2826,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2840,7 +2840,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -2871,7 +2871,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2887,7 +2887,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2948,7 +2948,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2965,7 +2965,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -2979,7 +2979,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3007,7 +3007,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3023,7 +3023,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3105,7 +3105,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3126,7 +3126,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3146,7 +3146,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3185,7 +3185,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3205,7 +3205,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3286,7 +3286,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3307,7 +3307,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3327,7 +3327,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3361,7 +3361,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3381,7 +3381,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3457,7 +3457,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3474,7 +3474,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3488,7 +3488,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3519,7 +3519,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3535,7 +3535,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3596,7 +3596,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3613,7 +3613,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3627,7 +3627,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3655,7 +3655,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3671,7 +3671,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3746,7 +3746,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3764,7 +3764,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3781,7 +3781,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3817,7 +3817,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3834,7 +3834,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3904,7 +3904,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3922,7 +3922,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3939,7 +3939,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -3970,7 +3970,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -3987,7 +3987,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4059,7 +4059,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4076,7 +4076,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4090,7 +4090,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4121,7 +4121,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4137,7 +4137,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4198,7 +4198,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4215,7 +4215,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4229,7 +4229,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4257,7 +4257,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4273,7 +4273,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4351,7 +4351,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4370,7 +4370,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4388,7 +4388,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4425,7 +4425,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4443,7 +4443,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4519,7 +4519,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4538,7 +4538,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4556,7 +4556,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4588,7 +4588,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4606,7 +4606,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4681,7 +4681,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4698,7 +4698,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4712,7 +4712,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4743,7 +4743,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4759,7 +4759,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4820,7 +4820,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4837,7 +4837,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4851,7 +4851,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -4879,7 +4879,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4895,7 +4895,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4976,7 +4976,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -4996,7 +4996,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5015,7 +5015,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5053,7 +5053,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5072,7 +5072,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5154,7 +5154,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5174,7 +5174,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5193,7 +5193,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 
 		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		ebf := ebt.Sub(ebt.RoundToEven())
 		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5226,7 +5226,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
 			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rm.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+			rf := rt.Sub(rt.RoundToEven())
 			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
 			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
 			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5245,7 +5245,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 		}
 		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		eaf := eat.Sub(eat.RoundToEven())
 		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5305,7 +5305,7 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5327,7 +5327,7 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5351,7 +5351,7 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5403,7 +5403,7 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5429,7 +5429,7 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5457,7 +5457,7 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5574,7 +5574,7 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5602,7 +5602,7 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5632,7 +5632,7 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5700,7 +5700,7 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5734,7 +5734,7 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5770,7 +5770,7 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5916,7 +5916,7 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -5935,7 +5935,7 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -5956,7 +5956,7 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6001,7 +6001,7 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6024,7 +6024,7 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6049,7 +6049,7 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6133,6 +6133,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6142,7 +6143,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6155,6 +6156,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6163,7 +6165,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6176,6 +6178,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6186,7 +6189,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6199,6 +6202,7 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6223,6 +6227,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6238,7 +6243,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6251,6 +6256,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6265,7 +6271,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6278,6 +6284,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6294,7 +6301,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6307,6 +6314,7 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6331,6 +6339,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6345,6 +6354,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
@@ -6358,6 +6368,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -6373,6 +6384,7 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -6409,7 +6421,7 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6430,7 +6442,7 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6453,7 +6465,7 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6502,7 +6514,7 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6527,7 +6539,7 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6554,7 +6566,7 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6649,6 +6661,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6660,7 +6673,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6673,6 +6686,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6684,7 +6698,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6697,6 +6711,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6710,7 +6725,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6723,6 +6738,7 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6753,6 +6769,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6770,7 +6787,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6783,6 +6800,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6800,7 +6818,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -6813,6 +6831,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6832,7 +6851,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6845,6 +6864,7 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6875,6 +6895,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -6891,6 +6912,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6907,6 +6929,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -6925,6 +6948,7 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -6968,7 +6992,7 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -6991,7 +7015,7 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7016,7 +7040,7 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7069,7 +7093,7 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7096,7 +7120,7 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7125,7 +7149,7 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7231,6 +7255,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7244,7 +7269,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7257,6 +7282,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7271,7 +7297,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7284,6 +7310,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7300,7 +7327,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7313,6 +7340,7 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7349,6 +7377,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7368,7 +7397,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7381,6 +7410,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7401,7 +7431,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7414,6 +7444,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7436,7 +7467,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7449,6 +7480,7 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7485,6 +7517,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7503,6 +7536,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7522,6 +7556,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -7543,6 +7578,7 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -7579,7 +7615,7 @@ func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7597,7 +7633,7 @@ func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7617,7 +7653,7 @@ func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7660,7 +7696,7 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7682,7 +7718,7 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7706,7 +7742,7 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7803,7 +7839,7 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7827,7 +7863,7 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7853,7 +7889,7 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7918,7 +7954,7 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -7948,7 +7984,7 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -7980,7 +8016,7 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8113,7 +8149,7 @@ func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8131,7 +8167,7 @@ func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8151,7 +8187,7 @@ func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8194,7 +8230,7 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8216,7 +8252,7 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8240,7 +8276,7 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8321,6 +8357,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8329,7 +8366,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8342,6 +8379,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8349,7 +8387,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8362,6 +8400,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8371,7 +8410,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8384,6 +8423,7 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8409,6 +8449,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8423,7 +8464,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8436,6 +8477,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8449,7 +8491,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8462,6 +8504,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8477,7 +8520,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8490,6 +8533,7 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8515,6 +8559,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8528,6 +8573,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
@@ -8540,6 +8586,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 
 	}
@@ -8554,6 +8601,7 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 
 	}
@@ -8584,7 +8632,7 @@ func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8602,7 +8650,7 @@ func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8622,7 +8670,7 @@ func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8665,7 +8713,7 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8687,7 +8735,7 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8711,7 +8759,7 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8795,6 +8843,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8803,7 +8852,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8816,6 +8865,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8824,7 +8874,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8837,6 +8887,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -8847,7 +8898,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8860,6 +8911,7 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8891,6 +8943,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8905,7 +8958,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8918,6 +8971,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -8932,7 +8986,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -8945,6 +8999,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -8961,7 +9016,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -8974,6 +9029,7 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9005,6 +9061,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9018,6 +9075,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9031,6 +9089,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 
@@ -9046,6 +9105,7 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 
@@ -9079,7 +9139,7 @@ func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9097,7 +9157,7 @@ func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -9117,7 +9177,7 @@ func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9160,7 +9220,7 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9182,7 +9242,7 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -9206,7 +9266,7 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9293,6 +9353,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9301,7 +9362,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9314,6 +9375,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9323,7 +9385,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
 		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -9336,6 +9398,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9347,7 +9410,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
 		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9360,6 +9423,7 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9397,6 +9461,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9411,7 +9476,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9424,6 +9489,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9439,7 +9505,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
 		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbm.Sub(archsimd.LoadFloat32x8(&kcb.magic)))
+		kbf := kbt.Sub(kbt.RoundToEven())
 		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
 		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
 		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
@@ -9452,6 +9518,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9469,7 +9536,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 
 		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
 		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kam.Sub(archsimd.LoadFloat32x8(&kc.magic)))
+		kaf := kat.Sub(kat.RoundToEven())
 		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
 		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
 		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
@@ -9482,6 +9549,7 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9519,6 +9587,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 	kv := archsimd.BroadcastFloat32x8(a.c)
 	_ = kv
+	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9532,6 +9601,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
@@ -9546,6 +9616,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
@@ -9562,6 +9633,7 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)

@@ -7237,6 +7237,7 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7265,6 +7266,7 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
@@ -7292,6 +7294,7 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -7321,6 +7324,7 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -7345,6 +7349,7 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7380,6 +7385,7 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
@@ -7414,6 +7420,7 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -7450,6 +7457,7 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -7474,6 +7482,7 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7489,6 +7498,7 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
@@ -7503,6 +7513,7 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -7519,6 +7530,7 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -7831,6 +7843,7 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7861,6 +7874,7 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -7891,6 +7905,7 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -7923,6 +7938,7 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -7953,6 +7969,7 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -7990,6 +8007,7 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -8027,6 +8045,7 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -8066,6 +8085,7 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -8096,6 +8116,7 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8113,6 +8134,7 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -8130,6 +8152,7 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -8149,6 +8172,7 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -8491,6 +8515,7 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8523,6 +8548,7 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -8556,6 +8582,7 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -8591,6 +8618,7 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -8627,6 +8655,7 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8666,6 +8695,7 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -8706,6 +8736,7 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -8748,6 +8779,7 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -8784,6 +8816,7 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -8803,6 +8836,7 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -8823,6 +8857,7 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -8845,6 +8880,7 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -9737,6 +9773,7 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9764,6 +9801,7 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
@@ -9790,6 +9828,7 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -9818,6 +9857,7 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -9843,6 +9883,7 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9877,6 +9918,7 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
@@ -9910,6 +9952,7 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -9945,6 +9988,7 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -9970,6 +10014,7 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -9984,6 +10029,7 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
@@ -9997,6 +10043,7 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 
 	}
@@ -10012,6 +10059,7 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 
 	}
@@ -10289,6 +10337,7 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -10316,6 +10365,7 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10343,6 +10393,7 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -10372,6 +10423,7 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10403,6 +10455,7 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -10437,6 +10490,7 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10471,6 +10525,7 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -10507,6 +10562,7 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10538,6 +10594,7 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -10552,6 +10609,7 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10566,6 +10624,7 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 
@@ -10582,6 +10641,7 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 
@@ -10865,6 +10925,7 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -10892,6 +10953,7 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -10920,6 +10982,7 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -10950,6 +11013,7 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -10987,6 +11051,7 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -11021,6 +11086,7 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -11056,6 +11122,7 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 		wkb := wvb.Mul(kb)
 		S = S.Add(wkb)
 		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -11093,6 +11160,7 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 		wka := wva.Mul(ka)
 		S = S.Add(wka)
 		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -11130,6 +11198,7 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 
 	kv := archsimd.BroadcastFloat64x8(a.c)
 	_ = kv
+	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+16 <= a.j1; j += 16 {
@@ -11144,6 +11213,7 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
@@ -11159,6 +11229,7 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 
 		S = rb.MulAdd(wvb, S)
 		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+		wb.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
@@ -11176,6 +11247,7 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 
 		S = ra.MulAdd(wva, S)
 		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+		wa.Store(wst) // see "accum"
 		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
 		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
 		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)

@@ -34,7 +34,8 @@
 // squared distances s (from differences, not the expanded ‖x‖²+‖y‖²−2⟨x,y⟩),
 // z = h − C/ε, and keeps a running maximum m shared by the lanes with the
 // sums S = Σ e^{z−m} and V = Σ e^{z−m}∇₁C (rescaled by e^{m_old−m_new} on the
-// rare vectors that exceed m by more than a slack) — the soft-min, its
+// rare vectors that exceed m by more than a slack; the exponent is formed as
+// t = (h − m) − C/ε, so that h − m does not wait for the distance) — the soft-min, its
 // soft-max weighted gradient and likewise the kernel sums with their
 // gradients all come out of the same pass. The lanes of a tile are merged
 // into a float64 running (max, sum, gradient) per row; a tile's lanes start
@@ -61,15 +62,30 @@
 // [−½, ½] re-expanded around 0 with √2 folded in; degree 12 in float64: the
 // Taylor series at ½ likewise re-expanded; all coefficients positive), and
 // 2^⌊x⌋·p by VSCALEF, which floors its exponent itself. AVX2: n = round(x)
-// by the magic-number addition, r = x − n, the polynomial in r on [−½, ½],
-// and 2ⁿ built in the exponent field. Measured against math.Exp2 (see
-// TestExp2Accuracy): ≤ 1 ulp in float32 and ≤ 4e-16 relative in float64.
+// (VROUNDPS), r = x − n exactly, the polynomial in r on [−½, ½] (degree 6
+// near-minimax in float32, degree 11 near-minimax in float64), and 2ⁿ added
+// to the result's exponent field as an integer. The polynomials are
+// evaluated as c₀ + r·q(r) with q by a tree of multiply-adds (simd/gen,
+// polyCode): the closing step rounds like Horner's rule. Measured against
+// math.Exp2 (see TestExp2Accuracy): ≤ 1 ulp in float32 and ≤ 2.3e-16
+// relative in float64 on AVX2 (AVX-512: ≤ 1 ulp and ≤ 4e-16 on the machine
+// where it was last measured, before the tree evaluation).
 // Arguments below −100 (float32) / −1000 (float64), −∞ included, give
 // exactly 0: a flush far above the denormal range (whose microcode assists
 // cost ~100 cycles each), irrelevant after the max shift since the largest
 // term of every row is 2⁰ = 1. Within a tile, sums are accumulated per lane
 // in the element type (≤ 128 terms per lane in float32), across tiles in
 // float64.
+//
+// The squared distance is formed from differences, never as the expanded
+// ‖x‖² + ‖y‖² − 2⟨x, y⟩ that would fuse into the exponent's multiply-adds
+// (a lighter instruction mix): rounding the expanded form errs by about
+// u·(‖x − c‖ + ‖y − c‖)²/ε in the exponent (c the best centre one could
+// subtract first), where the difference form errs by u·C/ε — and the
+// conformance bounds (core/enginetest) allow u·(1 + |h| + C/ε) per term. For
+// tight neighbourhoods in a wide cloud (‖x − y‖ ≪ diameter) at small ε the
+// expanded form exceeds that by the ratio diameter²/C, e.g. 10⁴ points in
+// the unit cube at ε = 10⁻⁴: ~3·10⁴ u against the allowed ~5·10³ u.
 //
 // # Performance
 //
@@ -82,10 +98,45 @@
 // memory, take the horizontal maximum with vector permutes, and end with
 // VZEROUPPER before their scalar horizontal sums (TestNoLegacySSE checks the
 // compiled kernels); (2) constants are loaded from a 64-byte aligned table
-// inside the loop (as memory operands) rather than held in registers, since
-// Go allocates only 16 vector registers; (3) the AVX-512 exp costs one
-// VREDUCE, six FMAs and one masked VSCALEF. Work is split in blocks of 32
-// rows taken from a shared counter by one goroutine per thread.
+// inside the loop rather than held in registers, since Go allocates only
+// 16 vector registers (and never folds a load into an arithmetic
+// instruction); (3) the AVX-512 exp costs one VREDUCE, six FMAs and one
+// masked VSCALEF. Work is split in blocks of 32 rows taken from a shared
+// counter by one goroutine per thread.
+//
+// On AVX2 (Zen 3) the loops are bound by latency, not by the two
+// multiply/FMA pipes: each vector's chain — loads, distance, exponent,
+// polynomial, sum, ~60 cycles — times ~50 instructions per vector fills the
+// out-of-order window long before the pipes are busy. So the kernels run
+// two column groups per iteration (shared loop overhead and raise check),
+// keep h − m off the chain, evaluate the polynomial as a tree (4 deep
+// instead of 6 in float32, 5 instead of 12 in float64), reduce by VROUNDPS,
+// clamp by an unsigned integer minimum and scale by an integer add (both
+// off the multiply pipes). Hot loop of the soft-min tile kernel (D = 3,
+// p = 2, online, no raise), per 8 pairs, from the disassembly of the test
+// binary (bench/simdloops.py prints these columns); "bound" is the Zen 3 throughput limit of that instruction mix
+// (the largest of: multiply-pipe µops / 2, add-pipe µops / 2, 256-bit loads
+// / 2, instructions / 6 dispatched per cycle), in pairs per cycle;
+// "llvm-mca cycles" per 8 pairs by llvm-mca 14 -mcpu=znver3, which
+// models 256-bit FMAs at one per cycle instead of Zen 3's two (measured
+// here), a pessimistic simulation; "tile" is
+// BenchmarkTile's best sweep, "engine" BenchmarkSoftMin's threads=1
+// median pairs/cycle (4096 × 8192 pairs); before → after this design,
+// measured in the same run, four rounds alternating the two test binaries
+// (AMD EPYC Zen 3 under KVM, 2 vCPUs at ~3.0 GHz shared with other work:
+// load average 20–22, so the engine figures are depressed; the best sweep
+// is the least disturbed):
+//
+//	kernel         instr    mul/FMA µops  bound      llvm-mca cycles  tile       engine
+//	f32            53→50    14→13         0.91→0.97  15.8→12.9        0.44→0.57  0.32→0.43
+//	f32, gradient  64→63    17→16         0.75→0.77  18.6→16.6        0.34→0.42  0.24→0.33
+//	f64            130→122  40→40         0.35→0.39  50.3→38.5        0.15→0.23  0.11→0.18
+//	f64, gradient  152→153  46→46         0.32→0.31  56.9→43.5        0.13→0.19  —
+//
+// float64 stays near a third of float32 (not half): its polynomial has
+// twice the degree for half the lanes, and its loop is bound by its
+// 256-bit loads and multiply-pipe µops (41 and 40 per 8 pairs), not only
+// by latency.
 package simd
 
 //go:generate go run ./gen

@@ -7,8 +7,9 @@
 // __syncthreads() or its end, and repeats until all have ended — so each
 // barrier phase of every thread completes before any thread starts the next
 // one, which is what __syncthreads guarantees on a device. A block whose
-// waiting threads reached different barrier counts is reported (a barrier in
-// divergent code: undefined behaviour on a device).
+// threads reach different barrier counts, or end while others wait at a
+// barrier, is reported (a barrier in divergent code: undefined behaviour on
+// a device).
 #pragma once
 #include <algorithm>
 #include <cmath>

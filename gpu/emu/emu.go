@@ -18,7 +18,15 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/libgeomloss/libgeomloss/gpu/kernels"
 )
+
+// Sources is the hash of the kernel sources this emulator was compiled from
+// (kernels.SourceHash at build time). Importing package kernels makes the go
+// command rebuild the emulator whenever a kernel source changes: the
+// #include of emu.cc alone is not tracked.
+var Sources = kernels.SourceHash()
 
 // Kernels returns the number of kernels compiled in.
 func Kernels() int { return int(C.emu_kernel_count()) }

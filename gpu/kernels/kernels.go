@@ -9,16 +9,39 @@
 package kernels
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 )
 
-//go:embed softmin.ptx kernelsum.ptx
+//go:embed softmin.ptx kernelsum.ptx lseaxis.ptx
 var ptx embed.FS
+
+// The CUDA sources, embedded too: the CPU emulator (package gpu/emu)
+// compiles them by #include from its C++ file, which the go command does
+// not track; its import of this package (whose build depends on these
+// bytes) is what rebuilds the emulator when a kernel source changes.
+//
+//go:embed *.cu *.cuh
+var sources embed.FS
+
+// SourceHash is the SHA-256 of the kernel sources (every .cu and .cuh, by
+// name), which package gpu/emu records to show which sources it runs.
+func SourceHash() string {
+	h := sha256.New()
+	ents, _ := sources.ReadDir(".")
+	for _, e := range ents { // sorted by name
+		b, _ := sources.ReadFile(e.Name())
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // Modules returns the PTX images, by file name, in load order.
 func Modules() (names []string, images [][]byte) {
-	for _, n := range []string{"softmin.ptx", "kernelsum.ptx"} {
+	for _, n := range []string{"softmin.ptx", "kernelsum.ptx", "lseaxis.ptx"} {
 		b, err := ptx.ReadFile(n)
 		if err != nil {
 			panic("kernels: embedded " + n + " missing: " + err.Error())
@@ -73,6 +96,9 @@ func SoftMin(f64 bool, p, d int, grad bool) string {
 func KernelSum(f64 bool, kernel string, d int, grad bool) string {
 	return fmt.Sprintf("gl_ksum_%s_%s_%s", typ(f64), kernel, suffix(d, grad))
 }
+
+// LSEAxis names the grid pass kernel (lseaxis.cu).
+func LSEAxis(f64 bool) string { return "gl_lseaxis_" + typ(f64) }
 
 // SharedBytes is the dynamic shared memory of a launch: a tile of Block
 // points of d coordinates and their Block weights, of elem bytes each.

@@ -81,6 +81,7 @@ func TestEntryPoints(t *testing.T) {
 		for _, d := range []int{1, 2, 3, 7} {
 			for _, g := range []bool{false, true} {
 				want = append(want, SoftMin(f64, 1, d, g), SoftMin(f64, 2, d, g))
+				want = append(want, LSEAxis(f64))
 				for _, k := range []string{"gaussian", "laplacian", "energy"} {
 					want = append(want, KernelSum(f64, k, d, g))
 				}
@@ -95,7 +96,7 @@ func TestEntryPoints(t *testing.T) {
 			t.Errorf("%s takes %s bytes of parameters, want %d", n, size, ParamsSize)
 		}
 	}
-	if len(entries) != 80 {
-		t.Errorf("%d kernels in the PTX, want 80", len(entries))
+	if len(entries) != 82 {
+		t.Errorf("%d kernels in the PTX, want 82", len(entries))
 	}
 }

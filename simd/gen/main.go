@@ -13,9 +13,26 @@
 //     on the machines we measured. Scalars are prepared by the caller, vector
 //     zero comes from memory, the horizontal maximum of the rare rescale path
 //     is a vector butterfly, and horizontal sums run after VZEROUPPER.
-//   - Constants are loaded from a 64-byte aligned table inside the loop (the
-//     loads fold into the arithmetic as memory operands): Go allocates only
-//     15 vector registers, which the accumulators and temporaries need.
+//   - Constants are loaded from a 64-byte aligned table inside the loop, one
+//     load per use: Go allocates only 15 vector registers, which the
+//     accumulators and temporaries need, and it never folds a load into the
+//     arithmetic as a memory operand (each load is its own instruction).
+//   - Two column groups (vectors) per loop iteration, then the odd one: the
+//     loop overhead and the soft-min's raise check (one compare on the two
+//     groups' maximum) are shared, and the second group's constants come
+//     from an identical copy of the table (kc…b), so that the compiler does
+//     not merge the two groups' loads into one value it would then keep live,
+//     and spill, across both groups. For the same reason the gradient
+//     kernels recompute x − y after the exponential (behind a store, which
+//     keeps the compiler from merging it with the first computation) rather
+//     than keep D differences per group live.
+//   - The loops are latency-bound: on Zen 3 the multiply pipes would allow
+//     ~1 pair per cycle in float32, but each vector's dependency chain (load,
+//     distance, exponent, polynomial, sum: ~60 cycles) times ~50 instructions
+//     per vector fills the out-of-order window. So every change shortens
+//     the chain or the instruction count: the maximum's subtraction moved
+//     off the chain (t = (h − m) + c·C), a tree polynomial, VROUNDPS for the
+//     reduction, integer exponent scaling (see expCode).
 package main
 
 import (
@@ -120,6 +137,16 @@ func strs(c []float64) []string {
 var minimax32 = []float64{1, 0.6931472028559803, 0.2402264791332577, 0.05550332469547442,
 	0.009618437383711797, 0.0013398874929704653, 0.00015353356449033574}
 
+// minimax64 is a degree-11 near-minimax fit of 2^r on [−1/2, 1/2] (relative
+// error 3.4e-17 with these coefficients rounded to float64, i.e. 0.3 of the
+// rounding unit; Lawson-weighted least squares on 400 Chebyshev nodes in
+// 50-digit arithmetic, mpmath). It replaces the degree-12 Taylor series on
+// AVX2 (one multiply-add fewer on the two busy pipes per four pairs); the
+// AVX-512 path keeps the Taylor series re-expanded on [0, 1) (shiftHalf).
+var minimax64 = []float64{1.0, 0.6931471805599453, 0.24022650695910155, 0.055504108664819925,
+	0.009618129107588335, 0.0013333558146789962, 0.00015403530462514616, 1.5252733489950586e-05,
+	1.321543308959139e-06, 1.0178198037513349e-07, 7.0741056269838235e-09, 4.43528032376462e-10}
+
 func variants() []Variant {
 	f32 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
 		// Results below 2^-100 are flushed to 0 (masked), far from the
@@ -135,7 +162,7 @@ func variants() []Variant {
 			MaxNeg: "-math.MaxFloat32", NR: 1}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
-		c := strs(taylor2(12))
+		c := strs(minimax64)
 		if scale {
 			c = strs(shiftHalf(taylor2(12)))
 		}
@@ -179,8 +206,10 @@ type kernel struct {
 	Dims  []int
 }
 
-// unroll is the number of column groups per loop iteration (1 or 2).
-var unroll = 2
+// unroll is the number of column groups per loop iteration (1 or 2; see
+// the package comment: 2 measured faster for every kernel kind, gradients
+// included, on Zen 3).
+const unroll = 2
 
 // U is the number of column groups per loop iteration, Step its column step.
 func (k kernel) U() int    { return unroll }
@@ -278,25 +307,24 @@ func ld(x any, c string) string {
 // t − ⌊t⌋ (VREDUCE), p(f), out = p·2^⌊t⌋ (VSCALEF, which floors its
 // exponent operand itself).
 //
-// AVX2: t = max(in, Lo − 1), n = round(t) by the magic-number addition
-// (t + 1.5·2^mant holds n in its low mantissa bits), r = t − n ∈ [−½, ½],
-// p(r), and out = p·2ⁿ by adding n to p's exponent field (an integer add of
-// n << mant to p's bits, which is exactly the product since p ∈ [2^−½, 2^½]
-// and n ∈ [Lo − 1, slack] keep every result a normal number: no VMULPS on the
-// busy multiply pipes); the lanes with t < Lo are then cleared. In float32
-// the clamp is an unsigned integer minimum of the bit patterns (VPMINUD,
-// any of Zen 3's four vector pipes, instead of VMAXPS on the two multiply
-// pipes): for every non-NaN t, bits(max(t, Lo−1)) = min_unsigned(bits(t),
-// bits(Lo−1)), since the negative floats above Lo − 1 and all the
-// non-negative ones have smaller unsigned bit patterns (sign bit 0, or a
-// smaller magnitude), and −∞ a larger one. AVX2 has no 64-bit unsigned
-// minimum, so float64 keeps VMAXPD.
+// AVX2: t = max(in, Lo − 1); n = round(t) (VROUNDPS, nearest even) and
+// r = t − n ∈ [−½, ½], exact; off the critical path, the magic-number sum
+// t + 1.5·2^mant holds the same n in its low mantissa bits; p(r); out = p·2ⁿ
+// by adding n << mant to p's bits (an integer add, exactly the product:
+// p ∈ [2^−½, 2^½] and n ∈ [Lo − 1, slack] keep every result a normal
+// number; no VMULPS on the busy multiply pipes); the lanes with t < Lo are
+// then cleared. In float32 the clamp is an unsigned integer minimum of the
+// bit patterns (VPMINUD, any of Zen 3's four vector pipes, instead of VMAXPS
+// on the two multiply pipes): for every non-NaN t, bits(max(t, Lo − 1)) =
+// min_unsigned(bits(t), bits(Lo − 1)), since the non-negative floats and
+// the negative ones above Lo − 1 have smaller unsigned bit patterns (sign
+// bit 0, or a smaller magnitude) and those below it, −∞ included, larger
+// ones. AVX2 has no 64-bit unsigned minimum: float64 keeps VMAXPD.
 //
-// The polynomial is evaluated by Estrin's scheme (polyCode): the same
-// coefficients, its latency chain ⌈log₂(deg+1)⌉ + 1 multiply-adds deep
-// instead of deg, which matters more than its two or three extra multiplies:
-// the loops are bound by how many vectors fit in flight in the out-of-order
-// window (see the package doc, "Performance").
+// The polynomial's evaluation (polyCode) is a tree: the loops are bound by
+// how many vectors fit in flight in the out-of-order window, i.e. by each
+// vector's latency chain, more than by the multiply pipes (see the package
+// doc, "Performance").
 func expCode(x any, in, out string) string {
 	t := asTab(x)
 	v := t.Variant
@@ -312,7 +340,7 @@ func expCode(x any, in, out string) string {
 	}
 	if !v.Scale {
 		fmt.Fprintf(&b, "%sm := %st.Add(%s)\n", out, out, ld(t, "magic"))
-		fmt.Fprintf(&b, "%sf := %st.Sub(%sm.Sub(%s))\n", out, out, out, ld(t, "magic"))
+		fmt.Fprintf(&b, "%sf := %st.Sub(%st.RoundToEven())\n", out, out, out)
 	}
 	b.WriteString(polyCode(t, out+"f", out+"p"))
 	if v.Scale {
@@ -723,6 +751,9 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 {{- end}}
 {{- if .G}}
+{{- if .D}}
+		w{{.Sfx}}.Store(wst) // see "accum"
+{{- end}}
 {{- template "accum" .}}
 {{- end}}
 {{end}}
@@ -732,6 +763,9 @@ func ks{{.N}}{{.Kind}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 {{- template "setup" .}}
 	kv := archsimd.Broadcast{{.V}}(a.c)
 	_ = kv
+{{- if and .G .D}}
+	wst := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
+{{- end}}
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
 	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {

@@ -6,28 +6,21 @@ the standard library and NumPy. It never stores numbers: everything is read
 from the golden file, whose path is the environment variable
 ``GEOMLOSS_GOLDEN``, else ``<repo>/../shared/testdata/golden_public.json``.
 
-The rules (the project's, identical in the Go, Python and Julia suites):
+The rules — the tolerances, the cases that are skipped or must fail, and the
+deviations from the reference — are those of ``tests/golden/deviations.json``,
+the one source the Go, Python and Julia suites read (see its "about" fields):
 
-* The reference is ``results["tensorized"]`` of each sample case.
-* Comparison: ``‖ours − ref‖₂ / max(‖ref‖₂, 1e-6) ≤ tol`` over a whole array,
-  with tol = 1e-6 in float64 and 2e-4 in float32 (see :func:`rel_error`).
-  The 1e-6 floor turns the test into an absolute one for quantities whose
-  reference is (close to) zero, such as the loss between identical clouds:
-  there the error must be below tol·1e-6 in absolute terms.
-* ``hausdorff`` cases: the reference raises (its Hausdorff routine is broken);
-  this project implements it, so they are skipped here (checked by finite
-  differences and identities elsewhere). Any other reference error must raise.
-* Balanced Sinkhorn (reach null) whose total masses differ (tags
-  ``unequal_mass``/``ill_posed``, or masses differing by more than 1e-3
-  relative): the library must raise ("set reach for unbalanced transport").
-* Unbalanced Sinkhorn (reach not null), potentials false, with ε = blur^p,
-  ρ = reach^p, κ = ρ + ε/2, κ' = ρ + ε and per-item masses mα, mβ:
-  gradients of x, y are the reference's × κ'/κ; with debias, those of a, b
-  too. Without debias the value is ref + ε·mα·mβ − (ε/2)(mα + mβ) and
-  grad a_i = ρ + ε·mβ − κ'·(1 − ref_grad_a_i/κ) (symmetric for b with mα).
+* The reference is ``results[reference_backend]`` of each sample case.
+* Comparison: ``‖ours − ref‖₂ / max(‖ref‖₂, norm_floor) ≤ tolerance[dtype]``
+  (see :func:`rel_error`); the floor makes it absolute for references near 0.
+* Losses of ``skip_losses`` are skipped; any other reference error must raise.
+* Balanced transport of the ``must_fail.balanced_unequal_mass`` losses whose
+  case has one of its tags, or whose masses differ by more than its
+  ``mass_rtol``, must raise ("set reach for unbalanced transport").
+* Unbalanced (reach not null) ``unbalanced`` losses, potentials false: the
+  κ/κ' rescaling and raw-value correction described there.
 * potentials true: F and G (reshaped to the cotangent's (N,)/(B, N) layout)
   and the x, y gradients of Σ cot_F·F + Σ cot_G·G, unchanged.
-* Kernel losses (energy, gaussian, laplacian): unchanged.
 """
 
 import json
@@ -37,12 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-TOLERANCE = {"float64": 1e-6, "float32": 2e-4}
-NORM_FLOOR = 1e-6
-MASS_RTOL = 1e-3
-
 _REPO = Path(__file__).resolve().parent.parent.parent
 _cache = {}
+
+with open(Path(__file__).resolve().parent / "deviations.json") as _f:
+    RULES = json.load(_f)
+TOLERANCE = RULES["comparison"]["tolerance"]
+NORM_FLOOR = RULES["comparison"]["norm_floor"]
+_UNEQUAL = RULES["must_fail"]["balanced_unequal_mass"]
+MASS_RTOL = _UNEQUAL["mass_rtol"]
+_UNBALANCED = RULES["unbalanced"]
 
 
 def golden_path():
@@ -146,20 +143,20 @@ class Expected:
         return bool(np.any(np.abs(ma - mb) > MASS_RTOL * np.maximum(np.abs(ma), np.abs(mb))))
 
     def _resolve(self):
-        ref = self.case["results"]["tensorized"]
+        ref = self.case["results"][RULES["reference_backend"]]
         p = self.params
-        if self.loss == "hausdorff":
-            self.status, self.reason = "skip", "hausdorff: the reference raises; checked elsewhere"
+        if self.loss in RULES["skip_losses"]:
+            self.status, self.reason = "skip", "%s: %s" % (self.loss, RULES["skip_losses"][self.loss])
             return
-        if ref["status"] == "error":
+        if ref["status"] == "error" and RULES["must_fail"]["reference_error"]:
             self.status = "error"
             self.reason = "the reference raises %s" % ref.get("error_type")
             return
         if ref["status"] != "ok":
             self.status, self.reason = "skip", "reference status %r" % ref["status"]
             return
-        if (self.loss == "sinkhorn" and p["reach"] is None
-                and ({"unequal_mass", "ill_posed"} & set(self.case["tags"]) or self.unequal_masses())):
+        if (self.loss in _UNEQUAL["losses"] and p["reach"] is None
+                and (set(_UNEQUAL["tags"]) & set(self.case["tags"]) or self.unequal_masses())):
             self.status = "error"
             self.reason = "balanced transport with unequal masses"
             return
@@ -171,10 +168,11 @@ class Expected:
             self.grad = {"x": g["x"], "y": g["y"], "a": None, "b": None}
             return
         value = array(ref["value"]).reshape(self.B)
-        if self.loss == "sinkhorn" and p["reach"] is not None:
+        if self.loss in _UNBALANCED["losses"] and p["reach"] is not None:
             q = p["p"]
             eps, rho = p["blur"] ** q, p["reach"] ** q
-            kappa, kappa2 = rho + eps / 2, rho + eps
+            kappa = rho + _UNBALANCED["kappa_eps"] * eps
+            kappa2 = rho + _UNBALANCED["kappa2_eps"] * eps
             ratio = kappa2 / kappa
             for k in ("x", "y"):
                 if g[k] is not None:
@@ -185,7 +183,8 @@ class Expected:
                         g[k] = g[k] * ratio
             else:
                 ma, mb = self.masses()
-                value = value + eps * ma * mb - eps / 2 * (ma + mb)
+                value = value + eps * (_UNBALANCED["value_mass_product"] * ma * mb
+                                       + _UNBALANCED["value_mass_sum"] * (ma + mb))
                 if g["a"] is not None:
                     ga = g["a"].reshape(self.B, self.N)
                     ga = rho + eps * mb[:, None] - kappa2 * (1 - ga / kappa)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"testing"
+
+	"github.com/libgeomloss/libgeomloss/core"
 )
 
 // The fuzz tests drive the validation layer of the C ABI with arbitrary
@@ -192,20 +194,143 @@ func FuzzEval(f *testing.F) {
 			bufs[BufGradX] = outs.GradX[:len(outs.GradX)-1-int(cfg%2)]
 		}
 		_, err := Run[float64](&o, int64(B), int64(N), int64(M), int64(D), getter(bufs), func(string, int, int) bool { return false })
-		if checkStatus(t, err) == OK {
-			for _, v := range outs.Value {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Fatalf("OK with a non-finite value %v", outs.Value)
-				}
+		checkEvalOutcome(t, err, outs)
+	})
+}
+
+// checkEvalOutcome: a status in range, never ERR_INTERNAL (a panic or a
+// bug); on success every requested output is finite, on error none was
+// written (they were filled with 42).
+func checkEvalOutcome[T core.Float](t *testing.T, err error, outs Outputs[T]) {
+	t.Helper()
+	st := checkStatus(t, err)
+	if st == ErrInternal {
+		t.Fatalf("ERR_INTERNAL: %v", err)
+	}
+	all := [][]T{outs.Value, outs.F, outs.G, outs.GradX, outs.GradY, outs.GradA, outs.GradB}
+	for k, s := range all {
+		for i, v := range s {
+			if st == OK && (math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)) {
+				t.Fatalf("OK with a non-finite output %d [%d] = %v", k, i, v)
 			}
-			return
+			if st != OK && v != 42 {
+				t.Fatalf("output %d written on error %v", k, err)
+			}
 		}
-		for _, s := range [][]float64{outs.Value, outs.F, outs.G, outs.GradX, outs.GradY, outs.GradA, outs.GradB} {
-			for _, v := range s {
-				if v != 42 {
-					t.Fatalf("output written on error %v", err)
+	}
+}
+
+// FuzzEvalHostile evaluates small problems with option values straight from
+// the fuzzer (raw doubles for blur, reach, diameter and scaling, integers for
+// p and threads; issue 11's hostile inputs: scaling next to 1, huge reach,
+// blur far from the clouds' size, tiny blur, huge coordinates or weights),
+// in float32 or float64, through the engine the library would pick (AVX2 /
+// AVX-512 / portable): a coded error, or finite outputs.
+func FuzzEvalHostile(f *testing.F) {
+	f.Add(uint8(0), uint8(3), uint8(2), uint16(0x2ff), 0.05, 0.0, 0.0, 0.5, []byte("seed"))
+	f.Add(uint8(0x0a), uint8(5), uint8(3), uint16(0x0ff), 0.05, 0.0, 0.0, 0.9999999999, []byte{1, 2, 3})          // bug 1
+	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x0ff), 0.1, 3e7, 0.0, 0.5, []byte{5, 9, 17, 33, 1, 2, 3, 4, 200}) // bug 2
+	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x1ff), 0.05, 1e200, 0.0, 0.5, []byte{1, 2, 3, 4})                // bug 3
+	f.Add(uint8(0x01), uint8(2), uint8(2), uint16(0x1ff), 0.05, 0.0, 0.0, 0.5,
+		[]byte{160, 200, 235, 133, 243, 204, 225, 127, 160, 200, 235, 133, 243, 204, 225, 127}) // bug 4: hausdorff, weights 1e308
+	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x0ff), 1e8, 0.0, 0.0, 0.5, []byte{3, 1, 4, 1, 5}) // bug 5
+	f.Add(uint8(0x03), uint8(4), uint8(2), uint16(0x4ff), 1e19, 0.0, 0.0, 0.5,
+		[]byte{0, 61, 145, 96, 228, 88, 1, 68, 0, 61, 145, 96, 228, 88, 1, 196}) // bug 6: float32 gaussian, coordinates ±4e19
+	f.Add(uint8(0x03), uint8(40), uint8(2), uint16(0x4ff), 1e-21, 0.0, 0.0, 0.5, []byte{7, 7, 8, 9}) // bug 7: float32 gaussian, blur 1e-21
+	f.Add(uint8(0x0a), uint8(0), uint8(0x80|60), uint16(0x4ff), 0.5, 0.0, 0.0, 0.5, []byte{1, 2})   // bug 10: 1 point, generic D
+	f.Fuzz(func(t *testing.T, cfg, n, dd uint8, present uint16, blur, reach, diameter, scaling float64, data []byte) {
+		N, M, D := int(n%9)+1, int(n/9%9)+1, int(dd%6)+1
+		if dd&0x80 != 0 {
+			D = 16 + int(dd%64) // generic-D kernels
+		}
+		B := int(cfg>>6%2) + 1
+		o := Defaults()
+		_ = o.SetInt(KeyLoss, int64(cfg%5)+1) // 0x0a: sinkhorn, p=2, auto, debiased
+		_ = o.SetInt(KeyP, int64(cfg>>3%2)+1)
+		_ = o.SetInt(KeyBackend, int64(cfg>>4%3))
+		_ = o.SetInt(KeyDebias, int64(cfg>>7%2^1))
+		for _, kv := range []struct {
+			key int
+			v   float64
+		}{{KeyBlur, blur}, {KeyReach, reach}, {KeyDiameter, diameter}, {KeyScaling, scaling}} {
+			_ = o.SetDouble(kv.key, kv.v) // invalid values are refused and leave the default
+		}
+		_ = o.SetInt(KeyThreads, int64(present>>12%3))
+		next := func() float64 {
+			if len(data) >= 8 {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(data))
+				data = data[8:]
+				return v
+			}
+			if len(data) > 0 {
+				v := float64(int8(data[0])) / 16
+				data = data[1:]
+				return v
+			}
+			return 0.25
+		}
+		vals := func(k int, positive bool) []float64 {
+			v := make([]float64, k)
+			for i := range v {
+				if v[i] = next(); positive {
+					v[i] = math.Abs(v[i])
 				}
 			}
+			return v
+		}
+		var a, b []float64
+		if present&(1<<8) != 0 {
+			a, b = vals(B*N, true), vals(B*M, true)
+		}
+		x, y := vals(B*N*D, false), vals(B*M*D, false)
+		d, err := CheckSizes(int64(B), int64(N), int64(M), int64(D))
+		if err != nil {
+			t.Fatalf("valid sizes refused: %v", err)
+		}
+		if present&(1<<10) != 0 {
+			hostileEval(t, &o, d, present, convertTo[float32](x), convertTo[float32](y), convertTo[float32](a), convertTo[float32](b))
+		} else {
+			hostileEval(t, &o, d, present, x, y, a, b)
 		}
 	})
 }
+
+func convertTo[T core.Float](v []float64) []T {
+	if v == nil {
+		return nil
+	}
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+func hostileEval[T core.Float](t *testing.T, o *Options, d Dims, present uint16, x, y, a, b []T) {
+	out := func(bit uint, n int) []T {
+		if present&(1<<bit) == 0 {
+			return nil
+		}
+		v := make([]T, n)
+		for i := range v {
+			v[i] = 42
+		}
+		return v
+	}
+	B, N, M, D := d.B, d.N, d.M, d.D
+	outs := Outputs[T]{Value: make([]T, B), F: out(0, B*N), G: out(1, B*M), GradX: out(2, B*N*D),
+		GradY: out(3, B*M*D), GradA: out(4, B*N), GradB: out(5, B*M)}
+	for i := range outs.Value {
+		outs.Value[i] = 42
+	}
+	var cv []T
+	if present&(1<<6) != 0 {
+		cv = make([]T, B)
+		for i := range cv {
+			cv[i] = T(i) - 0.5
+		}
+	}
+	_, err := Eval(o, d, Inputs[T]{X: x, Y: y, A: a, Bw: b, CotValue: cv}, outs, func(string, int, int) bool { return false })
+	checkEvalOutcome(t, err, outs)
+}
+

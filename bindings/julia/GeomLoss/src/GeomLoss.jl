@@ -33,17 +33,10 @@ export solve_sample, plan_times, barycentric_map, transport_plan, OTSolution
 # ---------------------------------------------------------------------------
 # Errors
 
-const STATUS_NAMES = Dict{Int,Symbol}(
-    1 => :invalid_argument,
-    2 => :invalid_option,
-    3 => :shape,
-    4 => :value,
-    5 => :memory,
-    6 => :unsupported,
-    7 => :internal,
-    8 => :null_pointer,
-    9 => :size,
-)
+# The ABI's constants (statuses, option keys, value names, buffer keys),
+# generated from include/geomloss.h by capi/internal/abigen.
+include("abi.jl")
+
 const STATUS_CODES = Dict{Symbol,Int}(v => k for (k, v) in STATUS_NAMES)
 
 """
@@ -52,7 +45,8 @@ const STATUS_CODES = Dict{Symbol,Int}(v => k for (k, v) in STATUS_NAMES)
 An error reported by libgeomloss (or by this binding's own checks of the same
 kind, e.g. shapes the C ABI cannot see). `status` is the C status code
 (`GEOMLOSS_ERR_*`), `code` its name as a `Symbol` (`:shape`, `:value`,
-`:invalid_option`, `:size`, `:memory`, `:unsupported`, `:internal`, ...), and
+`:invalid_option`, `:size`, `:memory`, `:unsupported`, `:internal`, `:cancelled`
+(the progress function threw: the exception is rethrown instead), `:device`), and
 `msg` the library's message naming the argument and the problem.
 """
 struct GeomLossError <: Exception
@@ -67,22 +61,6 @@ Base.showerror(io::IO, e::GeomLossError) = print(io, "GeomLossError (", e.code, 
 
 # ---------------------------------------------------------------------------
 # The shared library
-
-const OPT_LOSS = Cint(1)
-const OPT_P = Cint(2)
-const OPT_BLUR = Cint(3)
-const OPT_REACH = Cint(4)
-const OPT_DIAMETER = Cint(5)
-const OPT_SCALING = Cint(6)
-const OPT_TRUNCATE = Cint(7)
-const OPT_CLUSTER_SCALE = Cint(8)
-const OPT_DEBIAS = Cint(9)
-const OPT_BACKEND = Cint(10)
-const OPT_THREADS = Cint(11)
-const OPT_DEVICE = Cint(12)
-
-const BACKEND_NAMES = Dict{Cint,Symbol}(0 => :auto, 1 => :tensorized, 2 => :online, 3 => :multiscale)
-const DEVICE_NAMES = Dict{Cint,Symbol}(0 => :auto, 1 => :cpu, 2 => :gpu)
 
 """
     GeomLoss.library_path() -> String
@@ -213,14 +191,18 @@ mutable struct _ProgressBox
     err::Any
 end
 
+# An exception in the user's function cancels the evaluation (a non-zero
+# return: the library stops and returns GEOMLOSS_ERR_CANCELLED) and is
+# rethrown after it returns.
 function _progress_trampoline(stage::Cstring, iter::Int64, total::Int64, ud::Ptr{Cvoid})::Cint
     box = unsafe_pointer_to_objref(ud)::_ProgressBox
-    box.err === nothing || return Cint(0)
+    box.err === nothing || return Cint(1)
     try
         box.f(unsafe_string(stage), Int(iter), Int(total))
     catch e
         # Never unwind through the library: remember and rethrow after it returns.
         box.err = (e, catch_backtrace())
+        return Cint(1)
     end
     return Cint(0)
 end

@@ -1,0 +1,110 @@
+// Command multiscale benchmarks the multiscale backend against the online
+// backend in the same run (issue 10): float32, SIMD engine, x ~ randn(N, 3),
+// y ~ randn(2N, 3), Sinkhorn p = 2, blur = .05, value + gradient w.r.t. x.
+// For each N it prints the time of each backend, the value and gradient
+// differences, the multiscale note (levels, kept blocks, truncation bound),
+// peak RSS and the load average.
+//
+//	go run ./bench/multiscale -n 20000            # multiscale vs online
+//	go run ./bench/multiscale -n 100000 -online=false
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/libgeomloss/libgeomloss/core"
+	"github.com/libgeomloss/libgeomloss/simd"
+)
+
+func main() {
+	n := flag.Int("n", 20000, "N (y has 2N points)")
+	online := flag.Bool("online", true, "also run the online backend (the reference of the comparison)")
+	uniform := flag.Bool("uniform", false, "x uniform in the cube [-2, 2]^3 instead of randn (the e2e case)")
+	threads := flag.Int("threads", 0, "threads (0: all cores)")
+	verbose := flag.Bool("v", false, "print the multiscale progress stages")
+	prof := flag.String("cpuprofile", "", "write a CPU profile")
+	flag.Parse()
+	if *prof != "" {
+		f, _ := os.Create(*prof)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	r := rand.New(rand.NewPCG(10, 20))
+	N, M := *n, 2**n
+	x, y := make([]float32, N*3), make([]float32, M*3)
+	for i := range x {
+		if *uniform {
+			x[i] = float32(4*r.Float64() - 2)
+		} else {
+			x[i] = float32(r.NormFloat64())
+		}
+	}
+	for i := range y {
+		y[i] = float32(r.NormFloat64())
+	}
+	pr := core.Problem[float32]{B: 1, N: N, M: M, D: 3, X: x, Y: y}
+	eng := simd.For[float32](core.Resources{Threads: *threads})
+	run := func(b core.Backend) (*core.Result[float32], time.Duration) {
+		par := core.DefaultParams()
+		par.Backend = b
+		var t0 time.Time
+		t0 = time.Now()
+		req := core.Request[float32]{GradX: true}
+		last := ""
+		if *verbose && b == core.Multiscale {
+			req.Progress = func(stage string, it, tot int) bool {
+				if stage != last {
+					fmt.Printf("  %5.2fs %s [%d/%d]\n", time.Since(t0).Seconds(), stage, it, tot)
+					last = stage
+				}
+				return false
+			}
+		}
+		res, err := core.Evaluate(core.Config[float32]{Engine: eng}, par, pr, req)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, b, err)
+			os.Exit(1)
+		}
+		return res, time.Since(t0)
+	}
+	fmt.Printf("N=%d M=%d D=3 float32, engine %s, load: %s\n", N, M, eng.Name(), loadavg())
+	ms, tms := run(core.Multiscale)
+	fmt.Printf("multiscale: %.3f s  value %.7g  (%s)\n", tms.Seconds(), ms.Value[0], ms.Note)
+	fmt.Printf("peak RSS after multiscale: %d MB, load: %s\n", peakRSS(), loadavg())
+	if !*online {
+		pprof.StopCPUProfile()
+		return
+	}
+	on, ton := run(core.Online)
+	var dn, gn float64
+	for i := range on.GradX {
+		d := float64(ms.GradX[i]) - float64(on.GradX[i])
+		dn += d * d
+		gn += float64(on.GradX[i]) * float64(on.GradX[i])
+	}
+	fmt.Printf("online:     %.3f s  value %.7g\n", ton.Seconds(), on.Value[0])
+	fmt.Printf("speed-up %.1f×, value rel. diff %.2e, grad_x rel. diff (norm-wise) %.2e, load: %s\n",
+		ton.Seconds()/tms.Seconds(), math.Abs(float64(ms.Value[0]-on.Value[0]))/math.Abs(float64(on.Value[0])), math.Sqrt(dn/gn), loadavg())
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss / 1024
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}

@@ -1,0 +1,358 @@
+package core
+
+import (
+	"math"
+	"slices"
+
+	"github.com/libgeomloss/libgeomloss/core/cluster"
+)
+
+// blockTree is one cloud's blocks — the row or column clusters of the
+// multiscale backend's block-sparse reductions, contiguous ranges of the
+// sorted fine cloud — with their bounding boxes and masses, and coarser
+// groupings of the blocks (the hierarchy's coarser levels) for the
+// hierarchical truncation test.
+type blockTree struct {
+	d      int
+	fine   []int       // K+1 block boundaries in the sorted fine cloud
+	groups [][]int     // groups[g]: cell boundaries at grouping g in block indices; g = 0 is the blocks themselves
+	parent [][]int     // parent[g][k]: the grouping-g cell of block k
+	child  [][]int     // child[g][c]: first grouping-(g−1) cell of cell c (g ≥ 1), len = cells+1
+	lo, hi [][]float64 // lo[g][c·d+k], hi[g][…]: bounding box of the fine points of cell c at grouping g
+	mass   [][]float64 // mass[g][c]: total (clamped) weight of cell c at grouping g
+}
+
+// newBlockTree builds the blocks of hierarchy h — adaptive: the coarsest
+// cells holding at most maxPts points (or level 0's cells) — and groupings
+// at the coarser levels, up to the first with at most topCells cells. pts
+// and w are in input order.
+func newBlockTree[T Float](h *cluster.Hierarchy, maxPts int, maxSide float64, pts, w []T, d, topCells int) *blockTree {
+	bt := &blockTree{d: d, fine: adaptiveBlocks(h, maxPts, maxSide)}
+	K := len(bt.fine) - 1
+	ident := make([]int, K+1)
+	for k := range ident {
+		ident[k] = k
+	}
+	bt.groups = [][]int{ident}
+	isBlock := make(map[int]int, K+1)
+	for k, f := range bt.fine {
+		isBlock[f] = k
+	}
+	for t := 1; t < h.Levels && len(bt.groups[len(bt.groups)-1]) > topCells+1; t++ {
+		// Cells of level t, merged where a block spans several: the
+		// boundaries of level t that are also block boundaries (nested as t
+		// grows, since level t+1's boundaries are level t's).
+		gb := make([]int, 0)
+		for _, f := range h.Bounds(t) {
+			if k, ok := isBlock[f]; ok {
+				gb = append(gb, k)
+			}
+		}
+		if len(gb) < len(bt.groups[len(bt.groups)-1]) {
+			bt.groups = append(bt.groups, gb)
+		}
+	}
+	G := len(bt.groups)
+	bt.parent, bt.child = make([][]int, G), make([][]int, G)
+	bt.lo, bt.hi, bt.mass = make([][]float64, G), make([][]float64, G), make([][]float64, G)
+	for g, gb := range bt.groups {
+		C := len(gb) - 1
+		par := make([]int, K)
+		for c := 0; c < C; c++ {
+			for k := gb[c]; k < gb[c+1]; k++ {
+				par[k] = c
+			}
+		}
+		bt.parent[g] = par
+		if g > 0 {
+			prev := bt.groups[g-1]
+			ch := make([]int, C+1)
+			j := 0
+			for c := 0; c <= C; c++ {
+				for prev[j] < gb[c] {
+					j++
+				}
+				ch[c] = j
+			}
+			bt.child[g] = ch
+		}
+		lo, hi, ms := make([]float64, C*d), make([]float64, C*d), make([]float64, C)
+		for i := range lo {
+			lo[i], hi[i] = math.Inf(1), math.Inf(-1)
+		}
+		bt.lo[g], bt.hi[g], bt.mass[g] = lo, hi, ms
+	}
+	// Block boxes and masses from the fine points, then aggregated.
+	for k := 0; k < K; k++ {
+		lo, hi := bt.lo[0][k*d:(k+1)*d], bt.hi[0][k*d:(k+1)*d]
+		for _, i := range h.Perm[bt.fine[k]:bt.fine[k+1]] {
+			for q := 0; q < d; q++ {
+				v := float64(pts[i*d+q])
+				lo[q], hi[q] = min(lo[q], v), max(hi[q], v)
+			}
+			bt.mass[0][k] += max(float64(w[i]), 1e-9)
+		}
+	}
+	for g := 1; g < G; g++ {
+		for k := 0; k < K; k++ {
+			c := bt.parent[g][k]
+			for q := 0; q < d; q++ {
+				bt.lo[g][c*d+q] = min(bt.lo[g][c*d+q], bt.lo[0][k*d+q])
+				bt.hi[g][c*d+q] = max(bt.hi[g][c*d+q], bt.hi[0][k*d+q])
+			}
+			bt.mass[g][c] += bt.mass[0][k]
+		}
+	}
+	return bt
+}
+
+// adaptiveBlocks returns the boundaries of the coarsest cells of h (any
+// level) holding at most maxPts points and, for voxels, no wider than
+// maxSide unless they hold at most msMinBlock points, splitting a cell into
+// its children down to level 0.
+func adaptiveBlocks(h *cluster.Hierarchy, maxPts int, maxSide float64) []int {
+	n := len(h.Perm)
+	b := []int{0}
+	var rec func(lo, hi, t int)
+	rec = func(lo, hi, t int) {
+		wide := h.Side > 0 && maxSide > 0 && h.Side*math.Exp2(float64(t)) > maxSide && hi-lo > msMinBlock
+		if (hi-lo <= maxPts && !wide) || t == 0 {
+			b = append(b, hi)
+			return
+		}
+		c := lo
+		for k := lo + 1; k < hi; k++ {
+			if int(h.Split[k]) > t-1 {
+				rec(c, k, t-1)
+				c = k
+			}
+		}
+		rec(c, hi, t-1)
+	}
+	top := h.Levels - 1
+	c := 0
+	for k := 1; k < n; k++ {
+		if int(h.Split[k]) > top {
+			rec(c, k, top)
+			c = k
+		}
+	}
+	if n > 0 {
+		rec(c, n, top)
+	}
+	return b
+}
+
+// blocks returns the number of blocks.
+func (bt *blockTree) blocks() int { return len(bt.fine) - 1 }
+
+// aggregate returns per grouping and cell the maximum of v over the cell's
+// blocks (v given per block).
+func (bt *blockTree) aggregate(v []float64) [][]float64 {
+	out := make([][]float64, len(bt.groups))
+	out[0] = v
+	for g := 1; g < len(bt.groups); g++ {
+		a := make([]float64, len(bt.groups[g])-1)
+		for c := range a {
+			a[c] = math.Inf(-1)
+		}
+		for k, c := range bt.parent[g] {
+			a[c] = max(a[c], v[k])
+		}
+		out[g] = a
+	}
+	return out
+}
+
+// truncation is the result of a truncation test: the kept column blocks of
+// every row block (a Ranges' Offsets and Cols) and the bound on what it
+// drops.
+type truncation struct {
+	offsets, cols []int
+	// maxDrop bounds, over the row blocks, the dropped part of a row's
+	// soft-min sum relative to the whole (see truncate).
+	maxDrop float64
+	widened int // row blocks whose kept set was widened to meet the bound
+}
+
+// truncTest holds the arguments of a truncation test between row blocks rt
+// (potential maxima fr per block) and column blocks ct (fc).
+type truncTest struct {
+	rt, ct   *blockTree
+	fr, fc   [][]float64
+	eps, thr float64 // ε and the threshold −truncate
+	rho      float64 // ρ (+Inf balanced)
+	cost     Cost
+	maxDrop  float64 // the bound to meet per row block
+	distOnly bool    // kernel truncation: keep iff the boxes are within radius
+	radius2  float64 // squared radius of the kernel truncation
+}
+
+// ub returns the upper bound of the log-density (f_i + g_j − C_ij)/ε over
+// the cells a (grouping ga of the rows) and b (gb of the columns): the
+// maximal potentials minus the cost at the smallest distance between their
+// bounding boxes.
+func (tt *truncTest) ub(ga, a, gb, b int) float64 {
+	d := tt.rt.d
+	alo, ahi := tt.rt.lo[ga][a*d:(a+1)*d], tt.rt.hi[ga][a*d:(a+1)*d]
+	blo, bhi := tt.ct.lo[gb][b*d:(b+1)*d], tt.ct.hi[gb][b*d:(b+1)*d]
+	var s float64
+	for q := 0; q < d; q++ {
+		gap := max(0, blo[q]-ahi[q], alo[q]-bhi[q])
+		s += gap * gap
+	}
+	if tt.distOnly {
+		if s <= tt.radius2 {
+			return 0
+		}
+		return math.Inf(-1)
+	}
+	return (tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)) / tt.eps
+}
+
+// truncate keeps the block pairs (k, l) whose log-density bound
+// ub_kl = (max_{i∈k} f_i + max_{j∈l} g_j − min_{i∈k, j∈l} C_ij)/ε exceeds
+// −truncate (found hierarchically: a cell pair whose bound is below drops
+// all its sub-blocks, since the bound only decreases under refinement). The
+// part of row i's soft-min sum Σ_j b_j e^{(f_i+g_j−C_ij)/ε} (≈ e^{−f_i/ρ},
+// 1 when balanced, once the potentials are near a fixed point) that the
+// dropped pairs carry is at most E_k = Σ_{dropped cells l} m_l e^{ub_kl};
+// a row block whose relative bound E_k·e^{max f/ρ} exceeds maxDrop, or that
+// keeps nothing, is widened: its column blocks are taken by decreasing
+// bound until the rest meets maxDrop (at least one is always kept).
+func (tt *truncTest) run() truncation {
+	rt, ct := tt.rt, tt.ct
+	K, L := rt.blocks(), ct.blocks()
+	farDrop := math.Exp(tt.thr - 40)
+	gx, gy := len(rt.groups)-1, len(ct.groups)-1
+	drop := make([][]float64, len(rt.groups))
+	for g := range drop {
+		drop[g] = make([]float64, len(rt.groups[g])-1)
+	}
+	type pr struct{ a, b int }
+	var cur []pr
+	for a := 0; a < len(rt.groups[gx])-1; a++ {
+		for b := 0; b < len(ct.groups[gy])-1; b++ {
+			cur = append(cur, pr{a, b})
+		}
+	}
+	for {
+		leaf := gx == 0 && gy == 0
+		next := make([]pr, 0, len(cur))
+		nx, ny := max(gx-1, 0), max(gy-1, 0)
+		for _, p := range cur {
+			u := tt.ub(gx, p.a, gy, p.b)
+			if !(u > tt.thr) {
+				// The dropped cell's share is at most m·e^u; far below the
+				// threshold it is bounded by m·e^{thr−40} without an exp.
+				if u < tt.thr-40 {
+					drop[gx][p.a] += tt.ct.mass[gy][p.b] * farDrop
+				} else {
+					drop[gx][p.a] += tt.ct.mass[gy][p.b] * math.Exp(u)
+				}
+				continue
+			}
+			if leaf {
+				next = append(next, p)
+				continue
+			}
+			a0, a1, b0, b1 := p.a, p.a+1, p.b, p.b+1
+			if gx > 0 {
+				a0, a1 = rt.child[gx][p.a], rt.child[gx][p.a+1]
+			}
+			if gy > 0 {
+				b0, b1 = ct.child[gy][p.b], ct.child[gy][p.b+1]
+			}
+			for a := a0; a < a1; a++ {
+				for b := b0; b < b1; b++ {
+					next = append(next, pr{a, b})
+				}
+			}
+		}
+		cur = next
+		if leaf {
+			break
+		}
+		gx, gy = nx, ny
+	}
+	// cur: kept leaf pairs. Bucket them by row block, columns ascending.
+	off := make([]int, K+1)
+	for _, p := range cur {
+		off[p.a+1]++
+	}
+	for k := 0; k < K; k++ {
+		off[k+1] += off[k]
+	}
+	cols, fill := make([]int, len(cur)), slices.Clone(off[:K])
+	for _, p := range cur {
+		cols[fill[p.a]] = p.b
+		fill[p.a]++
+	}
+	lists := make([][]int, K)
+	tr := truncation{}
+	for k := 0; k < K; k++ {
+		lst := cols[off[k]:off[k+1]]
+		slices.Sort(lst)
+		var e float64
+		for g := range drop {
+			e += drop[g][rt.parent[g][k]]
+		}
+		rel := 1.0
+		if !math.IsInf(tt.rho, 1) && !tt.distOnly {
+			rel = math.Exp(tt.fr[0][k] / tt.rho)
+		}
+		if !tt.distOnly && (len(lst) == 0 || e*rel > tt.maxDrop) {
+			lst, e = tt.widen(k, L, tt.maxDrop/rel)
+			tr.widened++
+		}
+		if !tt.distOnly {
+			tr.maxDrop = max(tr.maxDrop, e*rel)
+		}
+		lists[k] = lst
+	}
+	tr.offsets = make([]int, K+1)
+	for k, l := range lists {
+		tr.offsets[k+1] = tr.offsets[k] + len(l)
+		tr.cols = append(tr.cols, l...)
+	}
+	return tr
+}
+
+// widen returns the column blocks of row block k taken by decreasing bound
+// until the dropped rest Σ m_l e^{ub} is at most budget (at least one), and
+// that rest.
+func (tt *truncTest) widen(k, L int, budget float64) ([]int, float64) {
+	type cand struct {
+		l    int
+		u, m float64
+	}
+	cs := make([]cand, L)
+	for l := range cs {
+		u := tt.ub(0, k, 0, l)
+		cs[l] = cand{l, u, tt.ct.mass[0][l] * math.Exp(min(u, 700))}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.u != b.u {
+			if a.u > b.u {
+				return -1
+			}
+			return 1
+		}
+		return a.l - b.l
+	})
+	suf := make([]float64, L+1) // suf[n]: the mass bound of the candidates from n on
+	for n := L - 1; n >= 0; n-- {
+		suf[n] = suf[n+1] + cs[n].m
+	}
+	n := 1
+	for n < L && suf[n] > budget {
+		n++
+	}
+	keep := make([]int, n)
+	for q := range keep {
+		keep[q] = cs[q].l
+	}
+	rest := suf[n]
+	slices.Sort(keep)
+	return keep, rest
+}
