@@ -1,6 +1,7 @@
 """geomloss — GeomLoss's ``SamplesLoss`` computed by libgeomloss (a C library), over ctypes.
 
-A drop-in for ``from geomloss import SamplesLoss``::
+A drop-in for ``from geomloss import SamplesLoss`` (and ``ImagesLoss``, ``VolumesLoss``,
+``ImagesBarycenter``, ``geomloss.sinkhorn_images.sinkhorn_divergence`` for images and volumes)::
 
     import torch
     from geomloss import SamplesLoss
@@ -21,9 +22,11 @@ from ._errors import (GeomLossError, GeomLossValueError, GeomLossOptionError, Ge
                       GeomLossCancelledError)
 from ._library import LibraryNotFoundError, find_library, library_path, library_version
 from .samples_loss import SamplesLoss
+from . import sinkhorn_images
+from .sinkhorn_images import ImagesLoss, VolumesLoss, ImagesBarycenter
 
 __all__ = [
-    "SamplesLoss",
+    "SamplesLoss", "ImagesLoss", "VolumesLoss", "ImagesBarycenter", "sinkhorn_images",
     "GeomLossError", "GeomLossValueError", "GeomLossOptionError", "GeomLossMemoryError",
     "GeomLossNotImplementedError", "GeomLossInternalError", "GeomLossDeviceError",
     "GeomLossCancelledError", "LibraryNotFoundError",
