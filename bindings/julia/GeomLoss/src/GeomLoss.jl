@@ -17,7 +17,8 @@ The shared library is found through `ENV["GEOMLOSS_LIBRARY"]` (a path to
 (`dist/lib/libgeomloss.so`, built by `make lib`).
 
 Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
-[`potentials`](@ref), [`GeomLossError`](@ref). Also public (not exported):
+[`potentials`](@ref), [`GeomLossError`](@ref); for images and volumes
+[`images_loss`](@ref), [`volumes_loss`](@ref), [`images_barycenter`](@ref). Also public (not exported):
 [`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
 [`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
 """
@@ -26,6 +27,7 @@ module GeomLoss
 using Libdl
 
 export samples_loss, samples_loss_with_gradients, potentials, GeomLossError
+export images_loss, volumes_loss, images_barycenter
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -136,7 +138,8 @@ const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backen
                   :geomloss_last_engine, :geomloss_last_note, :geomloss_options_create,
                   :geomloss_options_destroy, :geomloss_options_set_int, :geomloss_options_set_double,
                   :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
-                  :geomloss_eval_f64)
+                  :geomloss_eval_f64, :geomloss_buffers_create, :geomloss_buffers_set,
+                  :geomloss_buffers_destroy, :geomloss_eval_grid, :geomloss_images_barycenter)
 
 function _resolve_all(h::Ptr{Cvoid}, path)
     for name in _SYMBOLS
@@ -463,5 +466,7 @@ function potentials_with_gradients(x, y; a = nothing, b = nothing, cot_F, cot_G,
                   cot_F = cot_F, cot_G = cot_G, options...)
     return (F = r.F, G = r.G, ∇x = r.∇x, ∇y = r.∇y, ∇a = r.∇a, ∇b = r.∇b)
 end
+
+include("images.jl")
 
 end # module
