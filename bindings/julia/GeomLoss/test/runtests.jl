@@ -19,6 +19,10 @@ const REPO = normpath(joinpath(@__DIR__, "..", "..", "..", ".."))
 
 golden_path() = get(ENV, "GEOMLOSS_GOLDEN", joinpath(REPO, "..", "shared", "testdata", "golden_public.json"))
 
+# The parsed golden file, parsed once (the sample and image testsets share it).
+const _GOLDEN = Ref{Any}(nothing)
+golden_data() = (_GOLDEN[] === nothing && (_GOLDEN[] = parse_json(read(golden_path()))); _GOLDEN[])
+
 # An Array object of the golden file ({"shape", "data"}, row-major) as a
 # Vector{Float64} in its row-major order: reshaping it to the reversed shape
 # gives the Julia array (a row-major (N,D) array is the D×N matrix).
@@ -192,7 +196,7 @@ end
         @error "golden data not found at $path (set GEOMLOSS_GOLDEN)"
         @test isfile(path)
     else
-        data = parse_json(read(path))
+        data = golden_data()
         cases = data["samples"]
         @test length(cases) > 0
         counts = Dict{String,Int}()
@@ -488,7 +492,7 @@ function expected_image(c)
 end
 
 @testset "golden (public image cases)" begin
-    cases = parse_json(read(golden_path()))["images"]
+    cases = golden_data()["images"]
     @test length(cases) >= 10
     for c in cases, T in (Float64, Float32)
         @testset "$(c["id"]) $T" begin
