@@ -20,7 +20,8 @@
 
 struct geomloss_options {
   uint64_t magic;
-  int32_t loss, p, debias, backend, device, reserved;
+  int32_t loss, p, debias, backend, device;
+  int32_t blur_set; /* GEOMLOSS_OPT_BLUR was set (the grid entries' default is the pixel width) */
   int64_t threads;
   double blur, reach, diameter, scaling, truncate, cluster_scale;
   /* tol, max_iter (Sinkhorn's stopping rule) and the OT solver's options. */

@@ -24,6 +24,8 @@ static geomloss_buffers *mut_bufs(const geomloss_buffers *p) { return (geomloss_
 static float *mut_f32(const float *p) { return (float *)p; }
 static double *mut_f64(const double *p) { return (double *)p; }
 static char *mut_str(const char *p) { return (char *)p; }
+static int64_t *mut_i64(const int64_t *p) { return (int64_t *)p; }
+static void *mut_ptr(const void *p) { return (void *)p; }
 
 GEOMLOSS_API geomloss_options *geomloss_options_create(void) { return glcgo_options_create(); }
 
@@ -105,4 +107,22 @@ GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtyp
 GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
                                    const geomloss_buffers *bufs) {
   return glcgo_ot_solve(mut_opts(opts), dtype, N, M, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_eval_grid(const geomloss_options *opts, int dtype, int64_t B, int ndim,
+                                    const int64_t *shape, const double *spacing,
+                                    const geomloss_buffers *bufs) {
+  return glcgo_eval_grid(mut_opts(opts), dtype, B, ndim, mut_i64(shape), mut_f64(spacing),
+                         mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_images_barycenter(const geomloss_options *opts, int dtype, int64_t B,
+                                            int64_t K, int ndim, const int64_t *shape,
+                                            const double *spacing, int64_t scaling_n,
+                                            int64_t extra_iterations, const void *measures,
+                                            const void *weights, const void *cot, void *bar,
+                                            void *grad_measures, void *grad_weights) {
+  return glcgo_images_barycenter(mut_opts(opts), dtype, B, K, ndim, mut_i64(shape),
+                                 mut_f64(spacing), scaling_n, extra_iterations, mut_ptr(measures),
+                                 mut_ptr(weights), mut_ptr(cot), bar, grad_measures, grad_weights);
 }

@@ -80,6 +80,7 @@ func load(opts *C.geomloss_options) (abi.Options, error) {
 	o.Params.Tol = float64(opts.tol)
 	o.Params.MaxIter = int(opts.max_iter)
 	o.OT = abi.OTOptions{Cost: int(opts.cost), Reg: float64(opts.reg), Unbalanced: float64(opts.unbalanced)}
+	o.BlurSet = opts.blur_set != 0
 	return o, nil
 }
 
@@ -105,6 +106,10 @@ func store(opts *C.geomloss_options, o *abi.Options) {
 	opts.cost = C.int32_t(o.OT.Cost)
 	opts.reg = C.double(o.OT.Reg)
 	opts.unbalanced = C.double(o.OT.Unbalanced)
+	opts.blur_set = 0
+	if o.BlurSet {
+		opts.blur_set = 1
+	}
 }
 
 // update loads opts, applies f and stores the result only if f succeeds.
@@ -408,34 +413,23 @@ func eval(opts *C.geomloss_options, dtype int, B, N, M, D C.int64_t, get abi.Get
 		return finish(&abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", dtype, abi.F32, abi.F64)})
 	}
 	hook("geomloss_eval", int64(D))
-	var progress func(string, int, int) bool
-	if fn != nil {
-		// The core delivers every report on this goroutine, i.e. on the
-		// caller's thread, so the callback is called directly.
-		stage := (*C.char)(C.malloc(256))
-		if stage == nil {
-			return finish(&abi.Error{Status: abi.ErrMemory, Msg: "progress: out of memory"})
-		}
-		defer C.free(unsafe.Pointer(stage))
-		cancelled := false
-		progress = func(s string, iter, total int) bool {
-			if cancelled { // called no more after a non-zero return
-				return true
-			}
-			hook("the progress delivery", int64(D)-1)
-			n := copy(unsafe.Slice((*byte)(unsafe.Pointer(stage)), 255), s)
-			*(*byte)(unsafe.Add(unsafe.Pointer(stage), n)) = 0
-			cancelled = C.glc_call_progress(fn, stage, C.int64_t(iter), C.int64_t(total), userData) != 0
-			return cancelled
-		}
+	progress, release, err := progressOf(fn, userData, int64(D))
+	if err != nil {
+		return finish(err)
 	}
+	defer release()
 	var rep abi.Report
-	var err error
 	if dtype == abi.F32 {
 		rep, err = abi.Run[float32](&o, int64(B), int64(N), int64(M), int64(D), get, progress)
 	} else {
 		rep, err = abi.Run[float64](&o, int64(B), int64(N), int64(M), int64(D), get, progress)
 	}
+	return report(rep, err)
+}
+
+// report records a run's outcome: on success the last-run report, and the
+// status either way.
+func report(rep abi.Report, err error) C.int {
 	if err != nil {
 		return finish(err)
 	}
@@ -443,4 +437,118 @@ func eval(opts *C.geomloss_options, dtype int, B, N, M, D C.int64_t, get abi.Get
 	n, nn := cstr(rep.Note)
 	C.glc_set_run(C.int(rep.Backend), C.int(rep.Device), e, en, n, nn)
 	return finish(nil)
+}
+
+// progressOf wraps a C progress callback (nil: none) for the core, which
+// delivers every report on the calling goroutine, i.e. on the caller's
+// thread, so the callback is called directly. release frees its buffer.
+// hookN is the test hook's value for the delivery (a test build panics on 7777).
+func progressOf(fn C.geomloss_progress_fn, userData unsafe.Pointer, hookN int64) (progress func(string, int, int) bool, release func(), err error) {
+	if fn == nil {
+		return nil, func() {}, nil
+	}
+	stage := (*C.char)(C.malloc(256))
+	if stage == nil {
+		return nil, nil, &abi.Error{Status: abi.ErrMemory, Msg: "progress: out of memory"}
+	}
+	cancelled := false
+	progress = func(s string, iter, total int) bool {
+		if cancelled { // called no more after a non-zero return
+			return true
+		}
+		hook("the progress delivery", hookN-1)
+		n := copy(unsafe.Slice((*byte)(unsafe.Pointer(stage)), 255), s)
+		*(*byte)(unsafe.Add(unsafe.Pointer(stage), n)) = 0
+		cancelled = C.glc_call_progress(fn, stage, C.int64_t(iter), C.int64_t(total), userData) != 0
+		return cancelled
+	}
+	return progress, func() { C.free(unsafe.Pointer(stage)) }, nil
+}
+
+// gridArgs reads opts for the grid entries (NULL: the defaults) and
+// checks dtype, shape and spacing pointers; it returns the options, the
+// progress callback, and the shape and spacing copied into Go slices.
+func gridArgs(opts *C.geomloss_options, dtype C.int, ndim C.int, shape *C.int64_t, spacing *C.double) (o abi.Options, fn C.geomloss_progress_fn, userData unsafe.Pointer, sh []int64, sp []float64, err error) {
+	if opts == nil {
+		o = abi.Defaults()
+	} else {
+		if o, err = load(opts); err != nil {
+			return
+		}
+		fn, userData = opts.progress, opts.user_data
+	}
+	if dtype != abi.F32 && dtype != abi.F64 {
+		err = &abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", int(dtype), abi.F32, abi.F64)}
+		return
+	}
+	if ndim < 1 || ndim > 3 {
+		err = &abi.Error{Status: abi.ErrSize, Msg: fmt.Sprintf("ndim must be 1, 2 or 3 (grid axes), got %d", int(ndim))}
+		return
+	}
+	if shape == nil {
+		err = &abi.Error{Status: abi.ErrNullPointer, Msg: "shape is NULL (the ndim sides of the grid)"}
+		return
+	}
+	for _, v := range unsafe.Slice(shape, int(ndim)) {
+		sh = append(sh, int64(v))
+	}
+	if spacing != nil {
+		for _, v := range unsafe.Slice(spacing, int(ndim)) {
+			sp = append(sp, float64(v))
+		}
+	}
+	return
+}
+
+//export glcgo_eval_grid
+func glcgo_eval_grid(opts *C.geomloss_options, dtype C.int, B C.int64_t, ndim C.int, shape *C.int64_t, spacing *C.double, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	C.glc_clear_run()
+	if err := checkBuffers(bufs); err != nil {
+		return finish(err)
+	}
+	o, fn, userData, sh, sp, err := gridArgs(opts, dtype, ndim, shape, spacing)
+	if err != nil {
+		return finish(err)
+	}
+	hook("geomloss_eval_grid", int64(B))
+	progress, release, err := progressOf(fn, userData, int64(B))
+	if err != nil {
+		return finish(err)
+	}
+	defer release()
+	get := func(key, need int) abi.Buffer {
+		if key <= 0 || key >= len(bufs.slot) {
+			return abi.Buffer{}
+		}
+		s := bufs.slot[key]
+		return abi.Buffer{Ptr: s.ptr, Count: int64(s.count)}
+	}
+	var rep abi.Report
+	if dtype == abi.F32 {
+		rep, err = abi.RunGrid[float32](&o, int64(B), sh, sp, get, progress)
+	} else {
+		rep, err = abi.RunGrid[float64](&o, int64(B), sh, sp, get, progress)
+	}
+	return report(rep, err)
+}
+
+//export glcgo_images_barycenter
+func glcgo_images_barycenter(opts *C.geomloss_options, dtype C.int, B, K C.int64_t, ndim C.int, shape *C.int64_t, spacing *C.double,
+	scalingN, extra C.int64_t, measures, weights, cot, bar, gradMeasures, gradWeights unsafe.Pointer) (st C.int) {
+	defer rescue(&st)
+	C.glc_clear_run()
+	o, _, _, sh, sp, err := gridArgs(opts, dtype, ndim, shape, spacing)
+	if err != nil {
+		return finish(err)
+	}
+	hook("geomloss_images_barycenter", int64(B))
+	p := abi.BarycenterPtrs{Measures: measures, Weights: weights, Cot: cot, Bar: bar, GradMeasures: gradMeasures, GradWeights: gradWeights}
+	var rep abi.Report
+	if dtype == abi.F32 {
+		rep, err = abi.RunBarycenter[float32](&o, int64(B), int64(K), sh, sp, int64(scalingN), int64(extra), p)
+	} else {
+		rep, err = abi.RunBarycenter[float64](&o, int64(B), int64(K), sh, sp, int64(scalingN), int64(extra), p)
+	}
+	return report(rep, err)
 }

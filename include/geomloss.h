@@ -566,6 +566,79 @@ GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtyp
 GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
                                    const geomloss_buffers *bufs);
 
+/* ---- images and volumes (grids) ---------------------------------------------- */
+
+/* Computes GeomLoss's sinkhorn_divergence (ImagesLoss, VolumesLoss) between B
+ * pairs of densities on one regular grid of ndim = 1, 2 or 3 axes, with the
+ * outputs whose buffers are set. Pixel u along axis k sits at u*h[k] (the
+ * reference's domain [0,1)^ndim when spacing is NULL: h[k] = 1/shape[k]);
+ * the cost is sum_k c(|u_k - v_k| h[k]), c(t) = t^2/2 (p = 2) or t (p = 1,
+ * the reference's L1 cost). Arrays are row-major, the last axis fastest.
+ *
+ *   opts     options, or NULL for the defaults (not modified). Read:
+ *            GEOMLOSS_OPT_P, _REACH, _SCALING (any value in (0, 1)), _DEBIAS,
+ *            _DIAMETER (0: the domain's largest side), _THREADS, _DEVICE
+ *            (gpu is refused: grids run on the CPU), the progress callback,
+ *            and _BLUR only if it was set: not set (or reset), the blur is
+ *            the smallest pixel width (the reference's blur = None). _LOSS
+ *            must be sinkhorn; _BACKEND, _TRUNCATE, _CLUSTER_SCALE do not apply.
+ *   dtype    GEOMLOSS_F32 or GEOMLOSS_F64.
+ *   B        the number of pairs (GeomLoss's (B, K, ...) inputs are B*K pairs:
+ *            its value sums the K channels' values), >= 1.
+ *   ndim     1, 2 or 3; shape: its ndim sides (each >= 1, any length, not
+ *            only powers of two).
+ *   spacing  ndim positive pixel widths (GeomLoss's axes: (vmax - vmin)/n),
+ *            or NULL for 1/shape[k].
+ *   bufs     the arrays (required; not modified), with P = the product of
+ *            the sides:
+ *              GEOMLOSS_BUF_A, _B           [B][P] densities (required;
+ *                                           non-negative, equal masses when balanced)
+ *              GEOMLOSS_BUF_COT_VALUE       [B] cotangent of each value
+ *              GEOMLOSS_BUF_VALUE           [B] the divergences (required)
+ *              GEOMLOSS_BUF_F, _G           [B][P] potentials (F - F_aa and
+ *                                           G - G_bb when debiased)
+ *              GEOMLOSS_BUF_GRAD_A, _GRAD_B [B][P] gradients of
+ *                                           S = sum_b cot_value[b]*value[b]
+ *            The point-cloud keys (x, y, cot_F, cot_G, grad_x, grad_y) must
+ *            not be set.
+ *
+ * Statuses as geomloss_eval; a count that does not fit is refused naming the
+ * buffer ("grad_a has 15 elements, needs 16 (B×Π shape = 1×4×4)"). On success
+ * geomloss_last_backend() is GEOMLOSS_BACKEND_AUTO (the grid solver) and
+ * geomloss_last_device() GEOMLOSS_DEVICE_CPU. */
+GEOMLOSS_API int geomloss_eval_grid(const geomloss_options *opts, int dtype, int64_t B, int ndim,
+                                    const int64_t *shape, const double *spacing,
+                                    const geomloss_buffers *bufs);
+
+/* Computes GeomLoss's ImagesBarycenter: B Wasserstein barycenters of K
+ * densities each on one grid (as geomloss_eval_grid: ndim, shape, spacing),
+ * and optionally the gradients of S = sum cot*bar w.r.t. the measures and
+ * the weights, by reverse mode through the extra_iterations last iterations.
+ *
+ *   opts              as geomloss_eval_grid (read: _P, _BLUR if set, else the
+ *                     pixel width; _THREADS, _DEVICE); may be NULL.
+ *   dtype             GEOMLOSS_F32 or GEOMLOSS_F64: the element type of the arrays.
+ *   B, K              barycenters, measures per barycenter; each >= 1.
+ *   scaling_n         iterations per pyramid level (the reference's scaling_N,
+ *                     10), >= 1.
+ *   extra_iterations  iterations at the final blur after the pyramid (the
+ *                     reference's backward_iterations, 5, which it runs only
+ *                     when an input requires a gradient); >= 1 for gradients.
+ *   measures          [B][K][P] densities (required), weights [B][K] (required).
+ *   cot               [B][P] cotangent of bar (required with a gradient; else
+ *                     ignored, may be NULL).
+ *   bar               [B][P] output (required).
+ *   grad_measures     [B][K][P] output, or NULL; grad_weights [B][K], or NULL.
+ *
+ * The lengths are those documented (raw pointers, not keyed buffers). Statuses
+ * as geomloss_eval; outputs written only on success. */
+GEOMLOSS_API int geomloss_images_barycenter(const geomloss_options *opts, int dtype, int64_t B,
+                                            int64_t K, int ndim, const int64_t *shape,
+                                            const double *spacing, int64_t scaling_n,
+                                            int64_t extra_iterations, const void *measures,
+                                            const void *weights, const void *cot, void *bar,
+                                            void *grad_measures, void *grad_weights);
+
 /* ---- last-run report (per thread) ------------------------------------------ */
 
 /* The backend that actually ran in the last successful geomloss_eval_* call on

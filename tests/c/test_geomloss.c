@@ -1119,6 +1119,216 @@ static void test_cancel(void) {
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* ---- grids: geomloss_eval_grid, geomloss_images_barycenter ------------------------ */
+
+#define GN 16
+#define GP (GN * GN)
+
+/* A 6x6 box of mass 1 on a GN x GN grid, its corner at (r, c). */
+static void grid_box(double *v, int r, int c) {
+  int i, j;
+  memset(v, 0, GP * sizeof(double));
+  for (i = r; i < r + 6; i++)
+    for (j = c; j < c + 6; j++) v[i * GN + j] = 1.0 / 36;
+}
+
+/* Value (and optionally grad_a, F) of one GN x GN pair through keyed buffers. */
+static int grid_eval(const geomloss_options *o, const double *a, const double *b, double *value,
+                     double *grad_a, double *F) {
+  static const int64_t shape[2] = {GN, GN};
+  int st;
+  geomloss_buffers *bufs = geomloss_buffers_create();
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_A, (void *)a, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_B, (void *)b, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, value, 1);
+  if (grad_a) geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_A, grad_a, GP);
+  if (F) geomloss_buffers_set(bufs, GEOMLOSS_BUF_F, F, GP);
+  st = geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs);
+  geomloss_buffers_destroy(bufs);
+  return st;
+}
+
+/* Closed forms: a box and its translate by t = (2, 1) pixels give
+ * S = |t|^2/2 = 5/(2*16^2) up to the annealing's accuracy (within 3% at
+ * scaling 0.9, 10% at the reference's 0.5); identical images give 0 (to
+ * 1e-12) and S(a, b) = S(b, a); the blur not set equals blur = 1/16 set, bit
+ * for bit, and again after a reset; balanced and debiased, grad_a is F
+ * (F - F_aa); float32 agrees with float64 to 1e-5; the last-run report says
+ * grid solver on the CPU. */
+static void test_grid_closed_forms(void) {
+  double a[GP], b[GP], v = -1, v2 = -1, v3 = -1, want = 5.0 / (2.0 * GN * GN);
+  double ga[GP], F[GP];
+  float af[GP], bf[GP], vf = -1;
+  static const int64_t shape[2] = {GN, GN};
+  int i, same = 1;
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bufs;
+  grid_box(a, 4, 4);
+  grid_box(b, 6, 5);
+  CHECK_STATUS(grid_eval(NULL, a, b, &v, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(fabs(v - want) <= 0.1 * want, "translation at the defaults: S = %g, want %g within 10%%", v, want);
+  CHECK(geomloss_last_backend() == GEOMLOSS_BACKEND_AUTO && geomloss_last_device() == GEOMLOSS_DEVICE_CPU,
+        "grid run report: backend %d device %d", geomloss_last_backend(), geomloss_last_device());
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_BLUR, 1.0 / GN), GEOMLOSS_OK, "");
+  CHECK_STATUS(grid_eval(o, a, b, &v2, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK_STATUS(geomloss_options_reset(o, GEOMLOSS_OPT_BLUR), GEOMLOSS_OK, "");
+  CHECK_STATUS(grid_eval(o, a, b, &v3, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(v2 == v && v3 == v, "blur not set (%.17g), set to 1/16 (%.17g), reset (%.17g) differ", v, v2, v3);
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_BLUR, 2.0 / GN), GEOMLOSS_OK, "");
+  CHECK_STATUS(grid_eval(o, a, b, &v2, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(v2 != v, "blur 2/16 gives the value of the pixel blur (%.17g)", v2);
+  geomloss_options_reset(o, GEOMLOSS_OPT_BLUR);
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_SCALING, 0.9), GEOMLOSS_OK, "");
+  CHECK_STATUS(grid_eval(o, a, b, &v2, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(fabs(v2 - want) <= 0.03 * want, "translation at scaling 0.9: S = %g, want %g within 3%%", v2, want);
+  CHECK_STATUS(grid_eval(o, b, a, &v3, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(fabs(v3 - v2) <= 1e-12, "symmetry: S(a,b) = %.17g, S(b,a) = %.17g", v2, v3);
+  CHECK_STATUS(grid_eval(o, a, a, &v3, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(fabs(v3) <= 1e-12, "identical images: S = %g", v3);
+  CHECK_STATUS(grid_eval(NULL, a, b, &v, ga, F), GEOMLOSS_OK, "");
+  for (i = 0; i < GP; i++) same &= fabs(ga[i] - F[i]) <= 1e-12;
+  CHECK(same, "grad_a differs from F (balanced debiased: both F - F_aa)");
+  to_f32(af, a, GP);
+  to_f32(bf, b, GP);
+  bufs = geomloss_buffers_create();
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_A, af, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_B, bf, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &vf, 1);
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F32, 1, 2, shape, NULL, bufs), GEOMLOSS_OK, "");
+  CHECK(fabs(vf - v) <= 1e-5 * fabs(v), "float32 %.9g vs float64 %.9g", vf, v);
+  geomloss_buffers_destroy(bufs);
+  geomloss_options_destroy(o);
+}
+
+/* Anisotropic spacing: the grid's u*h with spacing (2/16, 1/16) equals the
+ * translation by (1, 0) pixels scaled: |t|^2/2 with t = 2/16 along axis 0,
+ * i.e. the value of a translate by 2 rows on the isotropic grid at blur 1/16
+ * is within 10% of it (both are the same transport cost). */
+static void test_grid_spacing(void) {
+  double a[GP], b[GP], v = -1, want = 0.5 * (2.0 / GN) * (2.0 / GN);
+  static const int64_t shape[2] = {GN, GN};
+  static const double spacing[2] = {2.0 / GN, 1.0 / GN};
+  geomloss_buffers *bufs = geomloss_buffers_create();
+  grid_box(a, 4, 4);
+  grid_box(b, 5, 4);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_A, a, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_B, b, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &v, 1);
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, spacing, bufs), GEOMLOSS_OK, "");
+  CHECK(fabs(v - want) <= 0.1 * want, "one row on spacing 2/16: S = %g, want %g within 10%%", v, want);
+  geomloss_buffers_destroy(bufs);
+}
+
+/* Every refusal of geomloss_eval_grid, with its status and the name in the
+ * message; outputs stay untouched. */
+static void test_grid_errors(void) {
+  double a[GP], b[GP], ab[2 * GP], v = 42, out[2 * GP], cot[2] = {1, 1}, xs[4] = {0};
+  static const int64_t shape[2] = {GN, GN}, bad_side[2] = {GN, 0};
+  static const double neg[2] = {-1, 1};
+  static const struct {
+    int key;
+    const char *name;
+    int64_t need;
+  } keys[] = {{GEOMLOSS_BUF_A, "a has", GP},          {GEOMLOSS_BUF_B, "b has", GP},
+              {GEOMLOSS_BUF_COT_VALUE, "cot_value has", 1}, {GEOMLOSS_BUF_VALUE, "value has", 1},
+              {GEOMLOSS_BUF_F, "F has", GP},          {GEOMLOSS_BUF_G, "G has", GP},
+              {GEOMLOSS_BUF_GRAD_A, "grad_a has", GP}, {GEOMLOSS_BUF_GRAD_B, "grad_b has", GP}};
+  size_t k;
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bufs = geomloss_buffers_create();
+  grid_box(a, 4, 4);
+  grid_box(b, 6, 5);
+  for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    size_t j;
+    for (j = 0; j < sizeof keys / sizeof keys[0]; j++) { /* all set, right sizes */
+      void *p = keys[j].key == GEOMLOSS_BUF_A ? (void *)a : keys[j].key == GEOMLOSS_BUF_B ? (void *)b
+              : keys[j].key == GEOMLOSS_BUF_COT_VALUE ? (void *)cot : keys[j].key == GEOMLOSS_BUF_VALUE ? (void *)&v
+              : (void *)(out + (keys[j].key == GEOMLOSS_BUF_G || keys[j].key == GEOMLOSS_BUF_GRAD_B ? GP : 0));
+      geomloss_buffers_set(bufs, keys[j].key, p, keys[j].need);
+    }
+    /* the F/G and grad_a/grad_b outputs share out[]: only the size check is reached */
+    geomloss_buffers_set(bufs, keys[k].key, keys[k].key == GEOMLOSS_BUF_A ? (void *)a : (void *)ab, keys[k].need - 1);
+    CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_SHAPE, keys[k].name);
+    CHECK(v == 42, "value written by a failed call (%s)", keys[k].name);
+  }
+  geomloss_buffers_destroy(bufs);
+  bufs = geomloss_buffers_create();
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_B, b, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &v, 1);
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_NULL_POINTER, "a is NULL");
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_A, a, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_X, xs, 4);
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_INVALID_ARGUMENT, "x is set");
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_X, NULL, 0);
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 0, shape, NULL, bufs), GEOMLOSS_ERR_SIZE, "ndim");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 4, shape, NULL, bufs), GEOMLOSS_ERR_SIZE, "ndim");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, NULL, NULL, bufs), GEOMLOSS_ERR_NULL_POINTER, "shape is NULL");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, bad_side, NULL, bufs), GEOMLOSS_ERR_SIZE, "shape[1]");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 0, 2, shape, NULL, bufs), GEOMLOSS_ERR_SIZE, "B must be");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, neg, bufs), GEOMLOSS_ERR_INVALID_ARGUMENT, "spacing[0]");
+  CHECK_STATUS(geomloss_eval_grid(NULL, 7, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_INVALID_ARGUMENT, "dtype");
+  CHECK_STATUS(geomloss_eval_grid(NULL, GEOMLOSS_F64, 1, 2, shape, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "bufs is NULL");
+  geomloss_options_set_int(o, GEOMLOSS_OPT_LOSS, GEOMLOSS_LOSS_ENERGY);
+  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_INVALID_OPTION, "sinkhorn only");
+  geomloss_options_reset(o, 0);
+  geomloss_options_set_int(o, GEOMLOSS_OPT_DEVICE, GEOMLOSS_DEVICE_GPU);
+  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_UNSUPPORTED, "device");
+  geomloss_options_reset(o, 0);
+  b[0] += 0.5; /* unequal masses, balanced */
+  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_VALUE, "set reach");
+  b[0] = -1;
+  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_VALUE, "negative");
+  CHECK(v == 42, "value written by a failed call");
+  geomloss_buffers_destroy(bufs);
+  geomloss_options_destroy(o);
+}
+
+/* ImagesBarycenter: two boxes 6 pixels apart; the barycenter with weights
+ * (1/2, 1/2) has mass about 1 (within 20%: exp(l_bar) is not normalised) and its centroid halfway (within half a
+ * pixel); with (1, 0) its centroid is the first box's; gradients come back
+ * finite and non-zero; refusals name their argument. */
+static void centroid(const double *v, double *r, double *c, double *m) {
+  int i, j;
+  *r = *c = *m = 0;
+  for (i = 0; i < GN; i++)
+    for (j = 0; j < GN; j++) {
+      *m += v[i * GN + j];
+      *r += i * v[i * GN + j];
+      *c += j * v[i * GN + j];
+    }
+  *r /= *m;
+  *c /= *m;
+}
+
+static void test_grid_barycenter(void) {
+  double meas[2 * GP], w[2] = {0.5, 0.5}, w10[2] = {1, 0}, bar[GP], cot[GP], gm[2 * GP], gw[2] = {0, 0};
+  double r, c, m;
+  static const int64_t shape[2] = {GN, GN};
+  int i, finite = 1, nonzero = 0;
+  grid_box(meas, 2, 5);
+  grid_box(meas + GP, 8, 5);
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 0, meas, w, NULL, bar, NULL, NULL), GEOMLOSS_OK, "");
+  centroid(bar, &r, &c, &m);
+  CHECK(fabs(m - 1) <= 0.2, "barycenter mass %g", m);
+  CHECK(fabs(r - 7.5) <= 0.5 && fabs(c - 7.5) <= 0.5, "barycenter centroid (%g, %g), want (7.5, 7.5)", r, c);
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 0, meas, w10, NULL, bar, NULL, NULL), GEOMLOSS_OK, "");
+  centroid(bar, &r, &c, &m);
+  CHECK(fabs(r - 4.5) <= 0.5 && fabs(c - 7.5) <= 0.5, "weights (1, 0): centroid (%g, %g), want (4.5, 7.5)", r, c);
+  for (i = 0; i < GP; i++) cot[i] = i % 7 - 3;
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 2, meas, w, cot, bar, gm, gw), GEOMLOSS_OK, "");
+  for (i = 0; i < 2 * GP; i++) {
+    finite &= isfinite(gm[i]);
+    nonzero |= gm[i] != 0;
+  }
+  CHECK(finite && nonzero && isfinite(gw[0]) && gw[0] != 0, "barycenter gradients: finite %d, non-zero %d, gw %g", finite, nonzero, gw[0]);
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 2, meas, w, NULL, bar, gm, NULL), GEOMLOSS_ERR_NULL_POINTER, "cot is NULL");
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 0, meas, w, cot, bar, gm, NULL), GEOMLOSS_ERR_INVALID_ARGUMENT, "extra_iterations");
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 0, NULL, w, NULL, bar, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "measures");
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 10, 0, meas, w, NULL, NULL, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "bar");
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 0, 2, shape, NULL, 10, 0, meas, w, NULL, bar, NULL, NULL), GEOMLOSS_ERR_SIZE, "K must be");
+  CHECK_STATUS(geomloss_images_barycenter(NULL, GEOMLOSS_F64, 1, 2, 2, shape, NULL, 0, 0, meas, w, NULL, bar, NULL, NULL), GEOMLOSS_ERR_INVALID_ARGUMENT, "scaling_n");
+}
+
 int main(void) {
   test_version();
   test_status_strings();
@@ -1132,6 +1342,10 @@ int main(void) {
   test_buffers();
   test_cancel();
   test_ot();
+  test_grid_closed_forms();
+  test_grid_spacing();
+  test_grid_errors();
+  test_grid_barycenter();
   test_panics();
   checks++;
   if (cxx_smoke() != 0) {

@@ -207,3 +207,72 @@ def expected(case):
 def expected_cases(path=None):
     """[Expected(case) for every sample case]."""
     return [Expected(c) for c in sample_cases(path)]
+
+
+# ---- images and volumes (ImageCase) ---------------------------------------------------------
+#
+# The rules of the image cases (as core/grid's golden test): the reference is
+# "result"; blur null means 1/n; the same unbalanced deviations as the sample
+# cases (κ' = ρ + ε for the weight gradients; the raw unbalanced value is the
+# true entropic OT value); potentials true: F and G, no gradients. Cases where
+# the reference raises (status "error": a large blur, scaling below 0.5) are
+# answered by libgeomloss (status "beyond": no reference numbers to compare).
+
+
+def image_cases(path=None):
+    """Every ImageCase of the golden file, in file order."""
+    return load(path)["images"]
+
+
+class ExpectedImage:
+    """What sinkhorn_divergence must return for one image case.
+
+    status: "ok" or "beyond" (the reference raises; libgeomloss answers).
+    a, b: (B, 1, n, ...) float64; kwargs: sinkhorn_divergence's keyword
+    arguments; cot_value (B,); value (B,), grad_a, grad_b (shaped like a), or
+    F, G with potentials.
+    """
+
+    def __init__(self, case):
+        self.case = case
+        self.id = case["id"]
+        p = dict(case["params"])
+        self.params = p
+        self.potentials = bool(p["potentials"])
+        self.B, self.n, self.dim = case["B"], case["n"], case["dim"]
+        self.a, self.b = array(case["inputs"]["a"]), array(case["inputs"]["b"])
+        self.kwargs = dict(p=p["p"], blur=p["blur"], reach=p["reach"], scaling=p["scaling"],
+                           debias=p["debias"], potentials=p["potentials"])
+        cot = case["cotangent"]
+        self.cot_value = array(cot.get("value"))
+        r = case["result"]
+        self.value = self.F = self.G = self.grad_a = self.grad_b = None
+        if r["status"] != "ok":
+            self.status = "beyond"
+            return
+        self.status = "ok"
+        if self.potentials:
+            self.F, self.G = array(r["F"]).reshape(self.a.shape), array(r["G"]).reshape(self.a.shape)
+            return
+        value = array(r["value"]).reshape(self.B)
+        ga, gb = array(r["grad"]["a"]).reshape(self.a.shape), array(r["grad"]["b"]).reshape(self.a.shape)
+        if p["reach"] is not None:
+            q = p["p"]
+            blur = p["blur"] if p["blur"] is not None else 1.0 / self.n
+            eps, rho = blur ** q, p["reach"] ** q
+            kappa, kappa2 = rho + eps / 2, rho + eps
+            if p["debias"]:
+                ga, gb = ga * (kappa2 / kappa), gb * (kappa2 / kappa)
+            else:
+                ma = self.a.reshape(self.B, -1).sum(axis=1)
+                mb = self.b.reshape(self.B, -1).sum(axis=1)
+                value = value + eps * ma * mb - eps / 2 * (ma + mb)
+                shp = (self.B,) + (1,) * (self.a.ndim - 1)
+                ga = rho + eps * mb.reshape(shp) - kappa2 * (1 - ga / kappa)
+                gb = rho + eps * ma.reshape(shp) - kappa2 * (1 - gb / kappa)
+        self.value, self.grad_a, self.grad_b = value, ga, gb
+
+
+def expected_image_cases(path=None):
+    """[ExpectedImage(case) for every image case]."""
+    return [ExpectedImage(c) for c in image_cases(path)]

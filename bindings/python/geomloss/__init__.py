@@ -1,6 +1,7 @@
 """geomloss — GeomLoss's ``SamplesLoss`` computed by libgeomloss (a C library), over ctypes.
 
-A drop-in for ``from geomloss import SamplesLoss``::
+A drop-in for ``from geomloss import SamplesLoss`` (and ``ImagesLoss``, ``VolumesLoss``,
+``ImagesBarycenter``, ``geomloss.sinkhorn_images.sinkhorn_divergence`` for images and volumes)::
 
     import torch
     from geomloss import SamplesLoss
@@ -22,9 +23,11 @@ from ._errors import (GeomLossError, GeomLossValueError, GeomLossOptionError, Ge
 from ._library import LibraryNotFoundError, find_library, library_path, library_version
 from .samples_loss import SamplesLoss
 from . import ot
+from . import sinkhorn_images
+from .sinkhorn_images import ImagesLoss, VolumesLoss, ImagesBarycenter
 
 __all__ = [
-    "SamplesLoss", "ot",
+    "SamplesLoss", "ot", "ImagesLoss", "VolumesLoss", "ImagesBarycenter", "sinkhorn_images",
     "GeomLossError", "GeomLossValueError", "GeomLossOptionError", "GeomLossMemoryError",
     "GeomLossNotImplementedError", "GeomLossInternalError", "GeomLossDeviceError",
     "GeomLossCancelledError", "LibraryNotFoundError",

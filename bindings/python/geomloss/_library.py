@@ -136,6 +136,11 @@ def _declare(lib):
         "geomloss_eval": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve_sample": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p]),
+        "geomloss_eval_grid": (c_int, [c_void_p, c_int, c_int64, c_int, c_void_p, c_void_p,
+                                       c_void_p]),
+        "geomloss_images_barycenter": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int, c_void_p,
+                                               c_void_p, c_int64, c_int64, c_void_p, c_void_p,
+                                               c_void_p, c_void_p, c_void_p, c_void_p]),
     }
     for name, (res, args) in sig.items():
         fn = getattr(lib, name)
@@ -509,4 +514,138 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
     finally:
         lib.geomloss_buffers_destroy(bufs)
         lib.geomloss_options_destroy(opts)
+
+
+class GridSettings:
+    """sinkhorn_divergence's parameters on grids (blur None: the pixel width)."""
+
+    __slots__ = ("p", "blur", "reach", "scaling", "debias", "diameter", "threads", "device")
+
+    def __init__(self, p=2, blur=None, reach=None, scaling=0.5, debias=True, diameter=None,
+                 threads=None, device=None):
+        self.p, self.blur, self.reach, self.scaling = p, blur, reach, scaling
+        self.debias, self.diameter, self.threads, self.device = debias, diameter, threads, device
+
+
+def _configure_grid(lib, opts, s):
+    p = _as_number("p", s.p)
+    if not math.isfinite(p) or p != int(p):
+        raise GeomLossValueError("p: must be 1 or 2, got %r" % (s.p,), _errors.ERR_INVALID_OPTION)
+    _check(lib, lib.geomloss_options_set_int(opts, OPT_P, int(p)))
+    if s.blur is not None:  # not set: the library's pixel width
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_BLUR, _as_number("blur", s.blur)))
+    if s.reach is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_REACH, _as_number("reach", s.reach)))
+    if s.diameter is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_DIAMETER,
+                                                    _as_number("diameter", s.diameter)))
+    if s.scaling is not None:
+        _check(lib, lib.geomloss_options_set_double(opts, OPT_SCALING,
+                                                    _as_number("scaling", s.scaling)))
+    if s.debias is not None:
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if s.debias else 0))
+    if s.threads is not None:
+        t = s.threads
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= int(t) < 2**63:
+            raise GeomLossValueError("threads: must be an integer in [0, 65536] (0 = all cores), "
+                                     "got %r" % (t,), _errors.ERR_INVALID_OPTION)
+        _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(t)))
+    if s.device is not None:
+        _set_name(lib, opts, OPT_DEVICE, "device", s.device, tuple(DEVICE_NAMES.values()))
+
+
+def _grid_call(settings, progress, call):
+    """Creates the options (configured from settings) and runs call(lib, opts)."""
+    lib = load()
+    opts = lib.geomloss_options_create()
+    if not opts:
+        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
+    callback = _Progress(progress)
+    try:
+        _configure_grid(lib, opts, settings)
+        _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
+        with callback:
+            st = call(lib, opts)
+        callback.raise_pending()
+        if st != _errors.OK:
+            raise error_for_status(st, _last_error(lib))
+    finally:
+        lib.geomloss_options_destroy(opts)
+
+
+def _shape_args(shape, spacing):
+    sh = (ctypes.c_int64 * len(shape))(*shape)
+    sp = None if spacing is None else (ctypes.c_double * len(shape))(*spacing)
+    return sh, sp
+
+
+def evaluate_grid(settings, a, b, shape, *, spacing=None, cot_value=None, potentials=False,
+                  grad_a=False, grad_b=False, progress=None):
+    """One call of geomloss_eval_grid.
+
+    a, b: C-contiguous (n_items, prod(shape)) arrays of one dtype (float32 or
+    float64); shape: the 1-3 sides; spacing: None or one pixel width per axis;
+    cot_value: None or (n_items,). Returns a dict with "value" (n_items,) and
+    "F", "G", "grad_a", "grad_b" (n_items, prod(shape)) when asked.
+    """
+    dtype = a.dtype
+    code = F64 if dtype == np.float64 else F32
+    n = a.shape[0]
+    out = {"value": np.empty(n, dtype)}
+    if potentials:
+        out["F"], out["G"] = np.empty_like(a), np.empty_like(a)
+    if grad_a:
+        out["grad_a"] = np.empty_like(a)
+    if grad_b:
+        out["grad_b"] = np.empty_like(a)
+    arrays = {_abi.BUF_A: a, _abi.BUF_B: b, _abi.BUF_COT_VALUE: cot_value,
+              _abi.BUF_VALUE: out["value"], _abi.BUF_F: out.get("F"), _abi.BUF_G: out.get("G"),
+              _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b")}
+    sh, sp = _shape_args(shape, spacing)
+
+    def call(lib, opts):
+        bufs = lib.geomloss_buffers_create()
+        if not bufs:  # pragma: no cover
+            raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
+        try:
+            for key, arr in arrays.items():
+                if arr is not None:
+                    _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+            return lib.geomloss_eval_grid(opts, code, n, len(shape), sh, sp, bufs)
+        finally:
+            lib.geomloss_buffers_destroy(bufs)
+
+    _grid_call(settings, progress, call)
+    return out
+
+
+def images_barycenter(measures, weights, shape, *, p=2, blur=None, scaling_n=10,
+                      extra_iterations=0, spacing=None, cot=None, grads=False, threads=None,
+                      device=None):
+    """One call of geomloss_images_barycenter.
+
+    measures: C-contiguous (B, K, prod(shape)); weights (B, K), same dtype;
+    cot: (B, prod(shape)) when grads. Returns a dict with "bar" (B, prod(shape))
+    and, when grads, "grad_measures" (B, K, prod(shape)) and "grad_weights" (B, K).
+    """
+    dtype = measures.dtype
+    code = F64 if dtype == np.float64 else F32
+    B, K, P = measures.shape
+    out = {"bar": np.empty((B, P), dtype)}
+    if grads:
+        out["grad_measures"] = np.empty_like(measures)
+        out["grad_weights"] = np.empty_like(weights)
+    sh, sp = _shape_args(shape, spacing)
+
+    def ptr(arr):
+        return None if arr is None else arr.ctypes.data
+
+    def call(lib, opts):
+        return lib.geomloss_images_barycenter(
+            opts, code, B, K, len(shape), sh, sp, int(scaling_n), int(extra_iterations),
+            ptr(measures), ptr(weights), ptr(cot), ptr(out["bar"]), ptr(out.get("grad_measures")),
+            ptr(out.get("grad_weights")))
+
+    settings = GridSettings(p=p, blur=blur, scaling=None, debias=None, threads=threads, device=device)
+    _grid_call(settings, None, call)
     return out

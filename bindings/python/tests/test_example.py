@@ -57,3 +57,25 @@ def test_match_clouds_example(tmp_path):
     assert m and float(m.group(2)) < 1e-9, r.stdout
     m = re.search(r"the 120 strongest links carry (\S+)% of the mass", r.stdout)
     assert m and float(m.group(1)) > 30, r.stdout  # a uniform plan: 120/3000 = 4 %
+
+
+def test_images_barycenters_example(tmp_path):
+    """examples/images_barycenters.py: writes a PNG, the descent reduces S five-fold,
+    and the interpolation's centroids move evenly from the disc's to the ring's."""
+    out = tmp_path / "bary.png"
+    env = dict(os.environ)
+    if os.environ.get("GEOMLOSS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(PKG_ROOT)
+    r = subprocess.run([sys.executable, str(PKG_ROOT / "examples" / "images_barycenters.py"),
+                        "--out", str(out), "-n", "32", "--steps", "20"],
+                       env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20000
+    m = re.search(r"transport: S went from (\S+) to (\S+) in 20 steps", r.stdout)
+    assert m, r.stdout
+    assert 0 < float(m.group(2)) < 0.2 * float(m.group(1))
+    m = re.search(r"interpolation centroids \(rows\): (.*)", r.stdout)
+    rows = [float(v) for v in m.group(1).split()]
+    # disc centred at 15.5, ring moved by 32 // 8 = 4 rows: 19.5; even steps of 1
+    assert abs(rows[0] - 15.5) < 0.1 and abs(rows[-1] - 19.5) < 0.1
+    assert all(abs((v - u) - 1.0) < 0.1 for u, v in zip(rows, rows[1:])), rows

@@ -79,6 +79,9 @@ type Options struct {
 	Params  core.Params
 	Threads int64
 	Device  int
+	// BlurSet records that GEOMLOSS_OPT_BLUR was set (since creation or its
+	// reset): the grid entries use the pixel width when it was not.
+	BlurSet bool
 	// OT holds the OT solver's own options (GEOMLOSS_OPT_COST, _REG,
 	// _UNBALANCED); Params.Tol and MaxIter serve both entry points.
 	OT OTOptions
@@ -241,6 +244,7 @@ func (o *Options) SetDouble(key int, v float64) error {
 			return errf(ErrInvalidOption, "blur: must be a positive finite number, got %g", v)
 		}
 		o.Params.Blur = v
+		o.BlurSet = true
 	case KeyReach:
 		if math.IsNaN(v) || v < 0 {
 			return errf(ErrInvalidOption, "reach: must be positive (or 0 or +inf for None: balanced transport), got %g", v)
@@ -352,7 +356,11 @@ func (o *Options) Reset(key int) error {
 		return o.SetInt(key, v)
 	case kindDouble:
 		v, _ := d.GetDouble(key)
-		return o.SetDouble(key, v)
+		err := o.SetDouble(key, v)
+		if key == KeyBlur {
+			o.BlurSet = false
+		}
+		return err
 	}
 	return checkKey(key, kindInt)
 }

@@ -19,7 +19,8 @@ The shared library is found through `ENV["GEOMLOSS_LIBRARY"]` (a path to
 Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
 [`potentials`](@ref), [`GeomLossError`](@ref); the OT solver
 [`solve_sample`](@ref), [`plan_times`](@ref), [`barycentric_map`](@ref),
-[`transport_plan`](@ref) (GeomLoss 0.3.1's `geomloss.ot`). Also public (not exported):
+[`transport_plan`](@ref) (GeomLoss 0.3.1's `geomloss.ot`); for images and volumes
+[`images_loss`](@ref), [`volumes_loss`](@ref), [`images_barycenter`](@ref). Also public (not exported):
 [`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
 [`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
 """
@@ -29,6 +30,7 @@ using Libdl
 
 export samples_loss, samples_loss_with_gradients, potentials, GeomLossError
 export solve_sample, plan_times, barycentric_map, transport_plan, OTSolution
+export images_loss, volumes_loss, images_barycenter
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -118,7 +120,8 @@ const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backen
                   :geomloss_options_destroy, :geomloss_options_set_int, :geomloss_options_set_double,
                   :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
                   :geomloss_eval_f64, :geomloss_buffers_create, :geomloss_buffers_destroy,
-                  :geomloss_buffers_set, :geomloss_ot_solve_sample)
+                  :geomloss_buffers_set, :geomloss_ot_solve_sample, :geomloss_eval_grid,
+                  :geomloss_images_barycenter)
 
 function _resolve_all(h::Ptr{Cvoid}, path)
     for name in _SYMBOLS
@@ -451,5 +454,6 @@ function potentials_with_gradients(x, y; a = nothing, b = nothing, cot_F, cot_G,
 end
 
 include("ot.jl")
+include("images.jl")
 
 end # module

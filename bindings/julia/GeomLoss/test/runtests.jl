@@ -19,6 +19,10 @@ const REPO = normpath(joinpath(@__DIR__, "..", "..", "..", ".."))
 
 golden_path() = get(ENV, "GEOMLOSS_GOLDEN", joinpath(REPO, "..", "shared", "testdata", "golden_public.json"))
 
+# The parsed golden file, parsed once (the sample and image testsets share it).
+const _GOLDEN = Ref{Any}(nothing)
+golden_data() = (_GOLDEN[] === nothing && (_GOLDEN[] = parse_json(read(golden_path()))); _GOLDEN[])
+
 # An Array object of the golden file ({"shape", "data"}, row-major) as a
 # Vector{Float64} in its row-major order: reshaping it to the reversed shape
 # gives the Julia array (a row-major (N,D) array is the D×N matrix).
@@ -210,7 +214,7 @@ end
         @error "golden data not found at $path (set GEOMLOSS_GOLDEN)"
         @test isfile(path)
     else
-        data = parse_json(read(path))
+        data = golden_data()
         cases = data["samples"]
         @test length(cases) > 0
         counts = Dict{String,Int}()
@@ -485,6 +489,98 @@ end
     @test e isa GeomLossError && e.code == :invalid_argument
     # Errors do not stick: the next call works.
     @test samples_loss(x, y) isa Float64
+end
+
+# The image cases (core/grid's and tests/golden/expected.py's rules): blur
+# null = 1/n; unbalanced weight gradients with κ′ = ρ + ε; the raw unbalanced
+# value is the true entropic OT value. Flat row-major arrays, which are the
+# Julia n×n(×n)×B arrays' memory (the reversed shape).
+function expected_image(c)
+    r, par = c["result"], c["params"]
+    value, ga, gb = jdata(r["value"]), jdata(r["grad"]["a"]), jdata(r["grad"]["b"])
+    par["reach"] === nothing && return value, ga, gb
+    p = par["p"]
+    blur = par["blur"] === nothing ? 1 / c["n"] : Float64(par["blur"])
+    ε, ρ = blur^p, Float64(par["reach"])^p
+    κ, κ′ = ρ + ε / 2, ρ + ε
+    if par["debias"]
+        return value, ga .* (κ′ / κ), gb .* (κ′ / κ)
+    end
+    A, Bw = jdata(c["inputs"]["a"]), jdata(c["inputs"]["b"])
+    P = length(A) ÷ c["B"]
+    for k in 1:c["B"]
+        i = (k-1)*P+1:k*P
+        mα, mβ = sum(A[i]), sum(Bw[i])
+        value[k] += ε * mα * mβ - ε / 2 * (mα + mβ)
+        ga[i] .= ρ + ε * mβ .- κ′ .* (1 .- ga[i] ./ κ)
+        gb[i] .= ρ + ε * mα .- κ′ .* (1 .- gb[i] ./ κ)
+    end
+    return value, ga, gb
+end
+
+@testset "golden (public image cases)" begin
+    cases = golden_data()["images"]
+    @test length(cases) >= 10
+    for c in cases, T in (Float64, Float32)
+        @testset "$(c["id"]) $T" begin
+            par, d, n, B = c["params"], c["dim"], c["n"], c["B"]
+            sz = (fill(n, d)..., B)
+            a = reshape(T.(jdata(c["inputs"]["a"])), sz)
+            b = reshape(T.(jdata(c["inputs"]["b"])), sz)
+            kw = (p = par["p"], blur = par["blur"], reach = par["reach"], scaling = par["scaling"], debias = par["debias"])
+            f = d == 2 ? images_loss : volumes_loss
+            tol = T === Float64 ? 1e-6 : 1e-4
+            if c["result"]["status"] != "ok"  # the reference raises; libgeomloss answers
+                @test all(isfinite, f(a, b; kw...))
+                continue
+            end
+            if par["potentials"]
+                r = f(a, b; potentials = true, kw...)
+                @test relerr(r.F, jdata(c["result"]["F"])) <= tol
+                @test relerr(r.G, jdata(c["result"]["G"])) <= tol
+                continue
+            end
+            value, ga, gb = expected_image(c)
+            r = f(a, b; gradients = true, kw...)
+            @test r.value isa Vector{T} && length(r.value) == B
+            @test relerr(r.value, value) <= tol
+            @test relerr(r.∇a, ga) <= tol
+            @test relerr(r.∇b, gb) <= tol
+            @test f(a, b; kw...) == r.value
+        end
+    end
+end
+
+@testset "images: closed forms, barycenter, errors" begin
+    n = 16
+    a = zeros(n, n); a[5:10, 5:10] .= 1 / 36
+    b = zeros(n, n); b[7:12, 6:11] .= 1 / 36
+    want = 0.5 * ((2 / n)^2 + (1 / n)^2)
+    v = images_loss(a, b; scaling = 0.9)
+    @test v isa Float64 && abs(v - want) <= 0.03 * want
+    @test abs(images_loss(a, a)) <= 1e-12
+    @test abs(images_loss(b, a; scaling = 0.9) - v) <= 1e-12
+    # Julia's n1×n2 is the C ABI's (n2, n1): a translate along either index costs the same.
+    @test abs(images_loss(a, circshift(a, (2, 0))) - images_loss(a, circshift(a, (0, 2)))) <= 1e-12
+    # Spacing follows the Julia axes: width 2/16 along the first index.
+    w = images_loss(a, circshift(a, (1, 0)); spacing = (2 / n, 1 / n), scaling = 0.9)
+    @test abs(w - 0.5 * (2 / n)^2) <= 0.05 * 0.5 * (2 / n)^2
+    @test images_loss(Float32.(a), Float32.(b)) isa Float32
+    m = cat(a, circshift(a, (6, 0)); dims = 3)
+    bar = images_barycenter(m, [0.5, 0.5])
+    @test size(bar) == (n, n) && abs(sum(bar) - 1) <= 0.2
+    rows = sum(bar; dims = 2)[:]
+    @test abs(sum(rows .* (0:n-1)) / sum(bar) - (4 + 2.5 + 3)) <= 0.5
+    @test size(images_barycenter(cat(m, m; dims = 4), [0.5 0.5; 0.5 0.5])) == (n, n, 2)
+    err(f) = try f(); nothing catch e; e end
+    e = err(() -> images_loss(a, 2a)); @test e isa GeomLossError && e.code == :value && occursin("set reach", e.msg)
+    e = err(() -> images_loss(a, b[1:8, :])); @test e isa GeomLossError && e.code == :shape
+    e = err(() -> images_loss(a[:, 1], b[:, 1])); @test e isa GeomLossError && occursin("2 dimensions", e.msg)
+    e = err(() -> volumes_loss(a, b)); @test e isa GeomLossError && occursin("volumes_loss", e.msg)
+    e = err(() -> images_loss(a, b; scaling = 2)); @test e isa GeomLossError && e.code == :invalid_option
+    e = err(() -> images_loss(-a, b)); @test e isa GeomLossError && occursin("negative", e.msg)
+    e = err(() -> images_loss(a, b; spacing = (1.0,))); @test e isa GeomLossError && occursin("spacing", e.msg)
+    e = err(() -> images_barycenter(m, [1.0])); @test e isa GeomLossError && occursin("weights", e.msg)
 end
 
 @testset "threads ($(Threads.nthreads()) julia threads)" begin
