@@ -47,7 +47,7 @@ step "a public function that disagrees with geomloss.h, or with its Go export, f
 # forward.c defines the public functions against the header and forwards to
 # the private Go exports (cgo's _cgo_export.h): it compiles as is, and not
 # with a parameter type changed in the header, or in a Go export.
-(cd capi && go tool cgo -objdir "$OUT/_cgo" -- -I../include -I. main.go)
+(cd capi && go tool cgo -objdir "$OUT/_cgo" -- -I../include -I. $(grep -l '^import "C"' $(ls *.go | grep -v _test.go)))
 fwd() { "$CC" -std=gnu11 -Wall -Werror -fsyntax-only "$@" -Icapi -I"$OUT/_cgo" capi/forward.c; }
 fwd -Iinclude
 mkdir -p "$OUT/_badh"
