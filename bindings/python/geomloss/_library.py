@@ -514,6 +514,7 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
     finally:
         lib.geomloss_buffers_destroy(bufs)
         lib.geomloss_options_destroy(opts)
+    return out
 
 
 class GridSettings:
