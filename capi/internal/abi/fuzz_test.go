@@ -228,16 +228,16 @@ func checkEvalOutcome[T core.Float](t *testing.T, err error, outs Outputs[T]) {
 // AVX-512 / portable): a coded error, or finite outputs.
 func FuzzEvalHostile(f *testing.F) {
 	f.Add(uint8(0), uint8(3), uint8(2), uint16(0x2ff), 0.05, 0.0, 0.0, 0.5, []byte("seed"))
-	f.Add(uint8(0x0a), uint8(5), uint8(3), uint16(0x0ff), 0.05, 0.0, 0.0, 0.9999999999, []byte{1, 2, 3})          // bug 1
+	f.Add(uint8(0x0a), uint8(5), uint8(3), uint16(0x0ff), 0.05, 0.0, 0.0, 0.9999999999, []byte{1, 2, 3})              // bug 1
 	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x0ff), 0.1, 3e7, 0.0, 0.5, []byte{5, 9, 17, 33, 1, 2, 3, 4, 200}) // bug 2
-	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x1ff), 0.05, 1e200, 0.0, 0.5, []byte{1, 2, 3, 4})                // bug 3
+	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x1ff), 0.05, 1e200, 0.0, 0.5, []byte{1, 2, 3, 4})                 // bug 3
 	f.Add(uint8(0x01), uint8(2), uint8(2), uint16(0x1ff), 0.05, 0.0, 0.0, 0.5,
 		[]byte{160, 200, 235, 133, 243, 204, 225, 127, 160, 200, 235, 133, 243, 204, 225, 127}) // bug 4: hausdorff, weights 1e308
 	f.Add(uint8(0x0a), uint8(40), uint8(2), uint16(0x0ff), 1e8, 0.0, 0.0, 0.5, []byte{3, 1, 4, 1, 5}) // bug 5
 	f.Add(uint8(0x03), uint8(4), uint8(2), uint16(0x4ff), 1e19, 0.0, 0.0, 0.5,
 		[]byte{0, 61, 145, 96, 228, 88, 1, 68, 0, 61, 145, 96, 228, 88, 1, 196}) // bug 6: float32 gaussian, coordinates ±4e19
 	f.Add(uint8(0x03), uint8(40), uint8(2), uint16(0x4ff), 1e-21, 0.0, 0.0, 0.5, []byte{7, 7, 8, 9}) // bug 7: float32 gaussian, blur 1e-21
-	f.Add(uint8(0x0a), uint8(0), uint8(0x80|60), uint16(0x4ff), 0.5, 0.0, 0.0, 0.5, []byte{1, 2})   // bug 10: 1 point, generic D
+	f.Add(uint8(0x0a), uint8(0), uint8(0x80|60), uint16(0x4ff), 0.5, 0.0, 0.0, 0.5, []byte{1, 2})    // bug 10: 1 point, generic D
 	f.Fuzz(func(t *testing.T, cfg, n, dd uint8, present uint16, blur, reach, diameter, scaling float64, data []byte) {
 		N, M, D := int(n%9)+1, int(n/9%9)+1, int(dd%6)+1
 		if dd&0x80 != 0 {
@@ -333,4 +333,3 @@ func hostileEval[T core.Float](t *testing.T, o *Options, d Dims, present uint16,
 	_, err := Eval(o, d, Inputs[T]{X: x, Y: y, A: a, Bw: b, CotValue: cv}, outs, func(string, int, int) bool { return false })
 	checkEvalOutcome(t, err, outs)
 }
-
