@@ -189,6 +189,16 @@ def _last_error(lib):
     return msg.decode("utf-8", "replace") if msg else ""
 
 
+def _last_run(lib):
+    """The calling thread's last-run report (geomloss_last_backend/_device/_engine/_note)."""
+    return {
+        "backend": BACKEND_NAMES.get(lib.geomloss_last_backend(), "unknown"),
+        "device": DEVICE_NAMES.get(lib.geomloss_last_device(), "unknown"),
+        "engine": lib.geomloss_last_engine().decode(),
+        "note": lib.geomloss_last_note().decode(),
+    }
+
+
 def _check(lib, status):
     if status != _errors.OK:
         raise error_for_status(status, _last_error(lib))
@@ -395,12 +405,7 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
-        out["run"] = {
-            "backend": BACKEND_NAMES.get(lib.geomloss_last_backend(), "unknown"),
-            "device": DEVICE_NAMES.get(lib.geomloss_last_device(), "unknown"),
-            "engine": lib.geomloss_last_engine().decode(),
-            "note": lib.geomloss_last_note().decode(),
-        }
+        out["run"] = _last_run(lib)
     finally:
         lib.geomloss_buffers_destroy(bufs)
         lib.geomloss_options_destroy(opts)
@@ -505,12 +510,7 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
-        out["run"] = {
-            "backend": BACKEND_NAMES.get(lib.geomloss_last_backend(), "unknown"),
-            "device": DEVICE_NAMES.get(lib.geomloss_last_device(), "unknown"),
-            "engine": lib.geomloss_last_engine().decode(),
-            "note": lib.geomloss_last_note().decode(),
-        }
+        out["run"] = _last_run(lib)
     finally:
         lib.geomloss_buffers_destroy(bufs)
         lib.geomloss_options_destroy(opts)
