@@ -372,10 +372,10 @@ typedef enum geomloss_dtype {
 /* Keys of the arrays of an evaluation (geomloss_buffers_set). Each key names
  * one caller-owned array; its length in elements, given as count, must be
  * exactly the one below for the sizes B, N, M, D of the evaluation, and its
- * element type the dtype of the call (float or double). The key ranges are
- * part of the ABI:
- *     1 ..  99  inputs, read only; 8 and 9 are reserved for the cluster
- *               labels of the multiscale backend (GEOMLOSS_BUF_LABELS_X, _Y);
+ * element type the dtype of the call (float or double; the labels are
+ * int64_t whatever the dtype). The key ranges are part of the ABI:
+ *     1 ..  99  inputs, read only; 8 and 9 (GEOMLOSS_BUF_LABELS_X, _Y) are
+ *               the cluster labels of the multiscale backend, int64_t;
  *               20 .. 39 are the inputs of the OT solver only;
  *   100 .. 199  outputs, written only on success; 120 .. 149 are the
  *               outputs of the OT solver only (geomloss_ot_solve_sample);
@@ -402,6 +402,13 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_COT_F = 6,
   /* "cot_G": [B][M] cotangent of G; not set: zeros. */
   GEOMLOSS_BUF_COT_G = 7,
+  /* "labels_x": [B][N] int64_t cluster labels of x (whatever the dtype; any
+   * integers, equal labels in one item forming a cluster; set with
+   * labels_y, or neither; they select the multiscale backend, so backend
+   * auto or multiscale); not set: the backend's own clustering. */
+  GEOMLOSS_BUF_LABELS_X = 8,
+  /* "labels_y": [B][M] int64_t cluster labels of y (as labels_x). */
+  GEOMLOSS_BUF_LABELS_Y = 9,
   /* "value": [B] the loss of each batch item (required). */
   GEOMLOSS_BUF_VALUE = 100,
   /* "F": [B][N] the dual potential on x; not set: not computed. */
