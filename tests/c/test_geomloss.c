@@ -1005,7 +1005,7 @@ static void test_buffers(void) {
   CHECK_STATUS(geomloss_buffers_set(NULL, GEOMLOSS_BUF_X, x, 1), GEOMLOSS_ERR_NULL_POINTER, "bufs is NULL");
   CHECK_STATUS(geomloss_buffers_set(bufs, 0, x, 1), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key 0 is unknown");
   CHECK_STATUS(geomloss_buffers_set(bufs, -7, NULL, 0), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key -7");
-  CHECK_STATUS(geomloss_buffers_set(bufs, 8, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "buffer key 8 is not supported");
+  CHECK_STATUS(geomloss_buffers_set(bufs, 10, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "buffer key 10 is not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_LATER_BEGIN, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, INT32_MAX, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_X, got.gx, -1), GEOMLOSS_ERR_SIZE,
@@ -1116,6 +1116,10 @@ static void test_cancel(void) {
 /* ---- the OT solver ---------------------------------------------------------------------- */
 
 #include "test_ot.c"
+
+/* ---- cluster labels ---------------------------------------------------------------------- */
+
+#include "test_labels.c"
 
 /* ---- main ----------------------------------------------------------------------------- */
 
@@ -1342,6 +1346,7 @@ int main(void) {
   test_buffers();
   test_cancel();
   test_ot();
+  test_labels();
   test_grid_closed_forms();
   test_grid_spacing();
   test_grid_errors();
