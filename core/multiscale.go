@@ -419,11 +419,28 @@ const msTruncRadius = 4
 
 // msDenseFraction: a pattern keeping more than this fraction of the block
 // pairs is replaced by online reductions (every pair), which are faster.
-const msDenseFraction = 0.5
+const msDenseFraction = 0.35
 
 func dense(r *Ranges) bool {
 	return r != nil && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
 }
+
+// likelyDense runs the rows-x truncation test on every msLookAhead-th top
+// cell of x only and reports whether it keeps more than msDenseFraction of
+// the block pairs there (the full test, which costs about as much as a
+// sparse reduction, is then skipped).
+func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64) bool {
+	if g.cfg.kernelRadius > 0 {
+		return false
+	}
+	tt := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
+		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
+		eps: eps, thr: g.threshold(), rho: g.cfg.rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+	return tt.estimate(msLookAhead) > msDenseFraction
+}
+
+// msLookAhead is the stride of likelyDense's sample of top row cells.
+const msLookAhead = 8
 
 // selfMask is mask2 for a self problem (rows and columns the same cloud):
 // one test, symmetrised (the pattern and its transpose).
@@ -476,6 +493,9 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		return nil
 	}
 	inf := math.Inf(1)
+	if g.need.Cross && d.F != nil && g.likelyDense(x, y, g.btx, g.bty, d.F, d.G, eps) {
+		return nil // the look-ahead says most blocks are kept: online reductions
+	}
 	if g.need.Cross && d.F != nil {
 		r := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv)
 		if dense(r) {

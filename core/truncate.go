@@ -250,6 +250,28 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 // a row block whose relative bound E_k·e^{max f/ρ} exceeds maxDrop, or that
 // keeps nothing, is widened: its column blocks are taken by decreasing
 // bound until the rest meets maxDrop (at least one is always kept).
+// estimate returns the fraction of block pairs the test would keep, from
+// every stride-th top row cell only (a cheap look-ahead: a pattern keeping
+// most pairs is not worth building).
+func (tt *truncTest) estimate(stride int) float64 {
+	rt, ct := tt.rt, tt.ct
+	gx := len(rt.groups) - 1
+	drop := make([][]float64, len(rt.groups))
+	for g := range drop {
+		drop[g] = make([]float64, len(rt.groups[g])-1)
+	}
+	tops := len(rt.groups[gx]) - 1
+	var keptPairs, allPairs int64
+	for a := 0; a < tops; a += stride {
+		keptPairs += int64(len(tt.descend(a, drop)))
+		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
+	}
+	if allPairs == 0 {
+		return 1
+	}
+	return float64(keptPairs) / float64(allPairs)
+}
+
 func (tt *truncTest) run() truncation {
 	rt, ct := tt.rt, tt.ct
 	K, L := rt.blocks(), ct.blocks()
