@@ -449,7 +449,7 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
 
     problem: a dict with the C-contiguous arrays "x" (N, D), "y" (M, D) or
     "C" (N, M), "a" (N,) / "b" (M,) or None, all of one dtype (float32 or
-    float64), and the options "cost" (a name), "reg", "blur", "unbalanced",
+    float64), and the options "cost" (a name), "q", "reg", "blur", "unbalanced",
     "reach", "debias", "tol", "max_iter", "scaling", "diameter", "backend",
     "threads" (None: the library's default). want: names of OT_OUTPUTS to
     compute; v (M, K) and u (N, L) the factors of "plan_v" and "plan_t_u".
@@ -489,7 +489,8 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
                   tuple(_abi.COST_NAMES.values()))
         for key, name in ((_abi.OPT_REG, "reg"), (_abi.OPT_BLUR, "blur"),
                           (_abi.OPT_UNBALANCED, "unbalanced"), (_abi.OPT_REACH, "reach"),
-                          (_abi.OPT_SCALING, "scaling"), (_abi.OPT_DIAMETER, "diameter")):
+                          (_abi.OPT_SCALING, "scaling"), (_abi.OPT_DIAMETER, "diameter"),
+                          (_abi.OPT_Q, "q")):
             if problem.get(name) is not None:
                 _check(lib, lib.geomloss_options_set_double(opts, key, _as_number(name, problem[name])))
         _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if problem.get("debias") else 0))

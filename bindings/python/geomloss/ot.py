@@ -9,9 +9,11 @@ r"""geomloss.ot — entropic optimal transport with plans, as GeomLoss 0.3.1's `
 Conventions (GeomLoss 0.3.1's, which differ from SamplesLoss's):
 
 * ``cost="sqeuclidean"`` is C(x, y) = |x − y|² with no ½ ("euclidean": |x − y|,
-  "halfsqeuclidean": |x − y|²/2, SamplesLoss's p = 2 cost). ``reg`` is the
-  temperature ε in units of the cost; without it, ε = s·blur^q for the cost
-  s·|x − y|^q (sqeuclidean: 2·blur²), and blur defaults to 0.05.
+  "halfsqeuclidean": |x − y|²/2, SamplesLoss's p = 2 cost; "power" with
+  ``q=``: |x − y|^q/q for a real q ≥ 1, SamplesLoss's |x − y|^p/p for any p).
+  ``reg`` is the temperature ε in units of the cost; without it, ε = s·blur^q
+  for the cost s·|x − y|^q/q (sqeuclidean: 2·blur²; power: blur^q), and blur
+  defaults to 0.05.
 * ``unbalanced`` is ρ, the KL marginal penalty, in units of the cost (None:
   balanced, unless ``reach`` gives ρ = s·reach^q).
 * The plan is π_ij = a_i b_j exp((f_i + g_j − C_ij)/ε); ``value`` is the dual
@@ -184,20 +186,23 @@ class OTResult:
 
 _SCALE = {"sqeuclidean": 2.0, "halfsqeuclidean": 1.0, "SqDist(X,Y)": 2.0, "SqDist(X,Y) / IntCst(2)": 1.0}
 _COSTS = {"sqeuclidean": "sqeuclidean", "euclidean": "euclidean", "halfsqeuclidean": "halfsqeuclidean",
+          "power": "power",
           "SqDist(X,Y)": "sqeuclidean", "SqDist(X,Y) / IntCst(2)": "halfsqeuclidean",
           "Norm2(X-Y)": "euclidean"}
 
 
 def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg=None,
                  unbalanced=None, max_iter=None, tol=None, blur=None, reach=None, *,
-                 scaling=None, diameter=None, backend=None, threads=None):
+                 q=None, scaling=None, diameter=None, backend=None, threads=None):
     """Entropic OT between the points X_a (N, D) with weights a (N,) and X_b (M, D)
     with weights b (M,) (None: uniform), as GeomLoss 0.3.1's ``ot.solve_sample``.
 
     cost: "sqeuclidean" (|x−y|², the default), "euclidean", "halfsqeuclidean",
     or GeomLoss's KeOps formulas "SqDist(X,Y)", "SqDist(X,Y) / IntCst(2)",
-    "Norm2(X-Y)". debias subtracts the self terms (the Sinkhorn divergence).
-    Extras: scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
+    "Norm2(X-Y)", or "power" with q ≥ 1: |x−y|^q/q (q = 1, 2 are euclidean and
+    halfsqeuclidean; other q run on the library's portable code, which
+    last_run's note says). debias subtracts the self terms (the Sinkhorn
+    divergence). Extras: q, scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
     "online", "tensorized"), threads. Returns an OTResult.
     """
     if not isinstance(cost, str) or cost not in _COSTS:
@@ -218,7 +223,7 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
         raise GeomLossValueError("X_b has %d columns but X_a has %d" % (y.shape[1], x.shape[1]), ERR_SHAPE)
     N, M = x.shape[0], y.shape[0]
     A, B = _weights("a", _numpy(a, dtype), N), _weights("b", _numpy(b, dtype), M)
-    problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], reg=reg, blur=blur,
+    problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], q=q, reg=reg, blur=blur,
                    unbalanced=unbalanced, reach=reach, debias=debias, tol=tol, max_iter=max_iter,
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
@@ -271,7 +276,7 @@ def _value_tensor(out, problem, inputs, like):
         eps = problem["reg"] if problem["reg"] is not None else None
         if eps is None:
             blur = problem["blur"] if problem["blur"] is not None else 0.05
-            q = 1.0 if problem["cost"] == "euclidean" else 2.0
+            q = {"euclidean": 1.0, "power": problem.get("q")}.get(problem["cost"], 2.0)
             eps = _SCALE.get(problem["cost"], 1.0) * blur ** q
         ma = 1.0 if problem["a"] is None else float(problem["a"].sum())
         mb = 1.0 if problem["b"] is None else float(problem["b"].sum())

@@ -65,10 +65,11 @@ const (
 	KeyCost         = 15 // GEOMLOSS_OPT_COST
 	KeyReg          = 16 // GEOMLOSS_OPT_REG
 	KeyUnbalanced   = 17 // GEOMLOSS_OPT_UNBALANCED
+	KeyQ            = 18 // GEOMLOSS_OPT_Q
 )
 
 // NumKeys is one more than the largest option key.
-const NumKeys = 18
+const NumKeys = 19
 
 // keyNames are the options' names ("blur"), keyKinds their types.
 var keyNames = [NumKeys]string{
@@ -89,6 +90,7 @@ var keyNames = [NumKeys]string{
 	KeyCost:         "cost",
 	KeyReg:          "reg",
 	KeyUnbalanced:   "unbalanced",
+	KeyQ:            "q",
 }
 
 var keyKinds = [NumKeys]kind{
@@ -109,6 +111,7 @@ var keyKinds = [NumKeys]kind{
 	KeyCost:         kindInt,
 	KeyReg:          kindDouble,
 	KeyUnbalanced:   kindDouble,
+	KeyQ:            kindDouble,
 }
 
 // Values of geomloss_loss.
@@ -140,6 +143,7 @@ const (
 	CostSqeuclidean     = 0 // GEOMLOSS_COST_SQEUCLIDEAN
 	CostEuclidean       = 1 // GEOMLOSS_COST_EUCLIDEAN
 	CostHalfsqeuclidean = 2 // GEOMLOSS_COST_HALFSQEUCLIDEAN
+	CostPower           = 3 // GEOMLOSS_COST_POWER
 )
 
 // enumNames are the names of the enumerated options' values, by key and value.
@@ -147,7 +151,7 @@ var enumNames = map[int][]string{
 	KeyLoss:    {"", "sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"},
 	KeyBackend: {"auto", "tensorized", "online", "multiscale"},
 	KeyDevice:  {"auto", "cpu", "gpu"},
-	KeyCost:    {"sqeuclidean", "euclidean", "halfsqeuclidean"},
+	KeyCost:    {"sqeuclidean", "euclidean", "halfsqeuclidean", "power"},
 }
 
 // Element types (geomloss_dtype).

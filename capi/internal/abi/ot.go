@@ -28,56 +28,87 @@ var (
 // whose buffers are set. K and L, the columns of v and u, are read from
 // their counts. It never panics.
 func OTRun[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
+	rep, _, err = otRun[T](o, matrix, N, M, D, get, progress, false)
+	return rep, err
+}
+
+// OTRunPlan is geomloss_ot_solve_sample_plan / geomloss_ot_solve_plan: OTRun,
+// then the solved plan is kept in the handle table (see PlanEval) instead of
+// being released; it returns its handle (0 on error). The points are copied
+// first, so that the plan holds no memory of the caller's.
+func OTRunPlan[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (Report, uint64, error) {
+	return otRun[T](o, matrix, N, M, D, get, progress, true)
+}
+
+func otRun[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, handle uint64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			rep, err = Report{}, PanicError(v)
+			rep, handle, err = Report{}, 0, PanicError(v)
 		}
 	}()
+	rep, res, d, err := otSolveOnce[T](o, matrix, N, M, D, get, progress, keep)
+	if err != nil || !keep {
+		return rep, 0, err
+	}
+	return rep, plans.add(res, d, matrix), nil
+}
+
+// otSolveOnce checks, solves and writes the outputs; with keep it returns
+// the result open (else closed, and nil).
+func otSolveOnce[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, kept *core.OTResult[T], dims Dims, err error) {
 	entry, keys := "geomloss_ot_solve_sample", otSampleKeys
 	if matrix {
 		entry, keys, D = "geomloss_ot_solve", otMatrixKeys, 1
 	}
 	d, err := CheckSizes(1, N, M, D)
 	if err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
 	if _, ok := mul(N, M); !ok {
-		return Report{}, errf(ErrSize, "N×M: N=%d M=%d make more than 2^40 elements", N, M)
+		return Report{}, nil, Dims{}, errf(ErrSize, "N×M: N=%d M=%d make more than 2^40 elements", N, M)
 	}
 	views, err := bindOT[T](&d, entry, keys, get)
 	if err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
 	if err := o.validateOT(); err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
-	par := core.OTParams{Cost: core.OTCost(o.OT.Cost), Reg: o.OT.Reg, Unbalanced: o.OT.Unbalanced,
+	par := core.OTParams{Cost: core.OTCost(o.OT.Cost), Q: o.OT.Q, Reg: o.OT.Reg, Unbalanced: o.OT.Unbalanced,
 		Scaling: o.Params.Scaling, Tol: o.Params.Tol, MaxIter: o.Params.MaxIter, Backend: o.Params.Backend, Progress: progress}
 	if !matrix {
 		par.Blur, par.Reach, par.Debias, par.Diameter = o.Params.Blur, o.Params.Reach, o.Params.Debias, o.Params.Diameter
 	}
 	if par.Backend == core.Multiscale {
-		return Report{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
+		return Report{}, nil, Dims{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
 	}
 	gopt := geomloss.Options{Threads: int(o.Threads), Device: core.Device(o.Device)}
 	var res *core.OTResult[T]
+	x, y := views[BufX], views[BufY]
+	if keep { // the plan outlives the call: it must not read the caller's points
+		x, y = append([]T(nil), x...), append([]T(nil), y...)
+	}
 	if matrix {
 		res, err = geomloss.Solve(views[BufC], d.N, d.M, views[BufA], views[BufB], par, gopt)
 	} else {
-		res, err = geomloss.SolveSample(views[BufX], views[BufY], d.D, views[BufA], views[BufB], par, gopt)
+		res, err = geomloss.SolveSample(x, y, d.D, views[BufA], views[BufB], par, gopt)
 	}
 	if err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
-	defer res.Close()
+	defer func() {
+		if kept == nil {
+			res.Close()
+		}
+	}()
 	outs, err := otOutputs(res, views, d)
 	if err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
 	for key, v := range outs {
 		if dst := views[key]; dst != nil {
 			if len(dst) != len(v) {
-				return Report{}, errf(ErrInternal, "internal error: %d elements computed for %s, want %d", len(v), keyNameOf(key), len(dst))
+				return Report{}, nil, Dims{}, errf(ErrInternal, "internal error: %d elements computed for %s, want %d", len(v), keyNameOf(key), len(dst))
 			}
 		}
 	}
@@ -88,7 +119,11 @@ func OTRun[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, pro
 	if res.Device != "" && !strings.HasPrefix(res.Device, "cpu") {
 		dev = DeviceGPU
 	}
-	return Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}, nil
+	rep = Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}
+	if keep {
+		return rep, res, d, nil
+	}
+	return rep, nil, d, nil
 }
 
 // otOutputs computes every output whose buffer is set, into new arrays.
@@ -195,8 +230,11 @@ func bindOT[T core.Float](d *Dims, entry string, keys []int, get Getter) (map[in
 		}
 	}
 	required := BufX
-	if entry == "geomloss_ot_solve" {
+	switch entry {
+	case "geomloss_ot_solve":
 		required = BufC
+	case "geomloss_plan_eval":
+		required = -1 // no input is required
 	}
 	views := map[int][]T{}
 	for _, k := range keys {
