@@ -33,11 +33,11 @@ map). Other cases compute the value but refuse a backward pass
 (GeomLossNotImplementedError). Batched (B, N, D) inputs are not supported yet.
 
 ``plan_operator`` applies π without storing it (streaming reductions in the
-library). The C ABI keeps no plan between calls, so each product solves the
-problem again — deterministically, so with the same potentials bit for bit —
-and costs about one solve; ask for several columns at once (V of shape
-(M, K)) rather than one product per column. ``plan`` is the dense N×M matrix,
-refused over 2^26 entries.
+library, on the plan the solve kept: geomloss_ot_solve_sample_plan and
+geomloss_plan_eval, so a product costs one reduction, not a solve, and equals
+the solve call's own output bit for bit). ``plan`` is the dense N×M matrix,
+refused over 2^26 entries. The kept plan is freed with the result (or by
+``OTResult.close()``).
 """
 
 import numpy as np
@@ -96,22 +96,21 @@ class PlanOperator:
 
     ``P @ v`` with v of shape (M,) or (M, K) gives πv, of shape (N,) or
     (N, K); ``P.T @ u`` gives πᵀu; ``u @ P`` is (πᵀuᵀ)ᵀ. Each product is one
-    call of the library (which solves the problem again, see the module).
+    reduction of the library over the kept plan (no new solve).
     """
 
     __array_ufunc__ = None  # so that ndarray @ P calls P.__rmatmul__
 
-    def __init__(self, problem, shape, transposed=False, like=None):
-        self._problem, self.shape, self._transposed, self._like = problem, shape, transposed, like
+    def __init__(self, handle, shape, transposed=False, like=None):
+        self._handle, self.shape, self._transposed, self._like = handle, shape, transposed, like
 
     @property
     def T(self):
-        return PlanOperator(self._problem, self.shape[::-1], not self._transposed, self._like)
+        return PlanOperator(self._handle, self.shape[::-1], not self._transposed, self._like)
 
     def __matmul__(self, v):
         torch_out = _is_torch(v) or _is_torch(self._like)
-        dtype = self._problem["x" if self._problem.get("C") is None else "C"].dtype
-        V = _numpy(v, dtype)
+        V = _numpy(v, self._handle.dtype)
         vec = V.ndim == 1
         if vec:
             V = V[:, None]
@@ -120,9 +119,9 @@ class PlanOperator:
                                      % (tuple(np.shape(v)), self.shape[1], self.shape[1]), ERR_SHAPE)
         V = np.ascontiguousarray(V)
         if self._transposed:
-            out = _library.ot_solve(self._problem, ["plan_t_u"], u=V)["plan_t_u"]
+            out = self._handle.eval(["plan_t_u"], u=V)["plan_t_u"]
         else:
-            out = _library.ot_solve(self._problem, ["plan_v"], v=V)["plan_v"]
+            out = self._handle.eval(["plan_v"], v=V)["plan_v"]
         if vec:
             out = out[:, 0]
         return _back(out, self._like) if torch_out else out
@@ -170,14 +169,20 @@ class OTResult:
         self.n_iter = int(out["n_iter"][0])
         self.marginal_error = float(out["marginal_error"][0])
         self.last_run = out["run"]
-        self.plan_operator = PlanOperator(problem, shape, like=like)
+        self._handle = out["plan_handle"]
+        self.plan_operator = PlanOperator(self._handle, shape, like=like)
 
     @property
     def plan(self):
-        """The dense plan π (N, M), computed on first access."""
+        """The dense plan π (N, M), computed on first access (from the kept plan)."""
         if self._plan is None:
-            self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
+            self._plan = self._handle.eval(["plan"])["plan"]
         return _back(self._plan, self._like)
+
+    def close(self):
+        """Frees the plan the library keeps for plan_operator and plan (also
+        done when the result is garbage-collected); they fail afterwards."""
+        self._handle.close()
 
     def __repr__(self):
         return "OTResult(value=%r, n_iter=%d, marginal_error=%.3g)" % (
@@ -228,7 +233,7 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
             "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
-    out = _library.ot_solve(problem, want)
+    out = _library.ot_solve(problem, want, keep_plan=True)
     if like is not None:
         out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
     return OTResult(problem, out, (N, M), like)
@@ -254,7 +259,7 @@ def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None,
                    reg=reg, unbalanced=unbalanced, tol=tol, max_iter=max_iter, scaling=scaling,
                    backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "n_iter", "marginal_error"]
-    out = _library.ot_solve(problem, want)
+    out = _library.ot_solve(problem, want, keep_plan=True)
     if like is not None and _torch is not None:
         out["value_t"] = _torch.tensor(float(out["value"][0]), dtype=_torch.float64 if dtype == np.float64
                                        else _torch.float32, device=like.device)
