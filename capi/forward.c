@@ -109,6 +109,17 @@ GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int6
   return glcgo_ot_solve(mut_opts(opts), dtype, N, M, mut_bufs(bufs));
 }
 
+GEOMLOSS_API int geomloss_ot_solve_sample_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                                int64_t N, int64_t M, int64_t D,
+                                                const geomloss_buffers *bufs) {
+  return glcgo_ot_solve_sample_batch(mut_opts(opts), dtype, B, N, M, D, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_ot_solve_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                         int64_t N, int64_t M, const geomloss_buffers *bufs) {
+  return glcgo_ot_solve_batch(mut_opts(opts), dtype, B, N, M, mut_bufs(bufs));
+}
+
 GEOMLOSS_API int geomloss_ot_solve_sample_plan(const geomloss_options *opts, int dtype, int64_t N,
                                                int64_t M, int64_t D, const geomloss_buffers *bufs,
                                                geomloss_plan *plan) {

@@ -19,13 +19,25 @@ import (
 //export glcgo_ot_solve_sample
 func glcgo_ot_solve_sample(opts *C.geomloss_options, dtype C.int, N, M, D C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
 	defer rescue(&st)
-	return otSolve(opts, int(dtype), false, N, M, D, bufs, nil)
+	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, nil)
 }
 
 //export glcgo_ot_solve
 func glcgo_ot_solve(opts *C.geomloss_options, dtype C.int, N, M C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
 	defer rescue(&st)
-	return otSolve(opts, int(dtype), true, N, M, 1, bufs, nil)
+	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, nil)
+}
+
+//export glcgo_ot_solve_sample_batch
+func glcgo_ot_solve_sample_batch(opts *C.geomloss_options, dtype C.int, B, N, M, D C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	return otSolve(opts, int(dtype), false, B, N, M, D, bufs, nil)
+}
+
+//export glcgo_ot_solve_batch
+func glcgo_ot_solve_batch(opts *C.geomloss_options, dtype C.int, B, N, M C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	return otSolve(opts, int(dtype), true, B, N, M, 1, bufs, nil)
 }
 
 //export glcgo_ot_solve_sample_plan
@@ -35,7 +47,7 @@ func glcgo_ot_solve_sample_plan(opts *C.geomloss_options, dtype C.int, N, M, D C
 		C.glc_clear_run()
 		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
 	}
-	return otSolve(opts, int(dtype), false, N, M, D, bufs, plan)
+	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, plan)
 }
 
 //export glcgo_ot_solve_plan
@@ -45,7 +57,7 @@ func glcgo_ot_solve_plan(opts *C.geomloss_options, dtype C.int, N, M C.int64_t, 
 		C.glc_clear_run()
 		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
 	}
-	return otSolve(opts, int(dtype), true, N, M, 1, bufs, plan)
+	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, plan)
 }
 
 //export glcgo_plan_eval
@@ -97,7 +109,7 @@ func getter(bufs *C.geomloss_buffers) abi.Getter {
 
 // otSolve runs an OT entry; plan non-nil (the _plan entries) receives the
 // handle of the kept plan, 0 on failure.
-func otSolve(opts *C.geomloss_options, dtype int, matrix bool, N, M, D C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) C.int {
+func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) C.int {
 	C.glc_clear_run()
 	if plan != nil {
 		*plan = 0
@@ -149,9 +161,9 @@ func otSolve(opts *C.geomloss_options, dtype int, matrix bool, N, M, D C.int64_t
 	case plan != nil:
 		rep, h, err = abi.OTRunPlan[float64](&o, matrix, int64(N), int64(M), int64(D), get, progress)
 	case dtype == abi.F32:
-		rep, err = abi.OTRun[float32](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+		rep, err = abi.OTRunBatch[float32](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
 	default:
-		rep, err = abi.OTRun[float64](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+		rep, err = abi.OTRunBatch[float64](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
 	}
 	if err != nil {
 		return finish(err)

@@ -423,13 +423,14 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_GRAD_A = 105,
   /* "grad_b": [B][M] gradient of S w.r.t. b; not set: not computed. */
   GEOMLOSS_BUF_GRAD_B = 106,
-  /* OT solver (geomloss_ot_solve_sample, geomloss_ot_solve; there B = 1).
-   * K and L are the column counts of v and u, read from their counts. */
-  /* "c": [N][M] the cost matrix of geomloss_ot_solve (required there). */
+  /* OT solver (geomloss_ot_solve_sample, geomloss_ot_solve: B = 1; their
+   * _batch variants: B problems). K and L are the column counts of v and u,
+   * read from their counts (B*M*K and B*N*L). */
+  /* "c": [B][N][M] the cost matrix of geomloss_ot_solve (required there). */
   GEOMLOSS_BUF_C = 20,
-  /* "v": [M][K] a matrix to multiply by the plan (with plan_v). */
+  /* "v": [B][M][K] a matrix to multiply by the plan (with plan_v). */
   GEOMLOSS_BUF_V = 21,
-  /* "u": [N][L] a matrix to multiply by the transposed plan (with plan_t_u). */
+  /* "u": [B][N][L] a matrix to multiply by the transposed plan (with plan_t_u). */
   GEOMLOSS_BUF_U = 22,
   /* "value_linear": [B] the linear cost <pi, C>. */
   GEOMLOSS_BUF_VALUE_LINEAR = 120,
@@ -445,11 +446,11 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_A_TO_B = 125,
   /* "b_to_a": [B][M][D] the barycentric map (pi^T x)_j / (pi^T 1)_j. */
   GEOMLOSS_BUF_B_TO_A = 126,
-  /* "plan_v": [N][K] the product pi v (needs v). */
+  /* "plan_v": [B][N][K] the product pi v (needs v). */
   GEOMLOSS_BUF_PLAN_V = 127,
-  /* "plan_t_u": [M][L] the product pi^T u (needs u). */
+  /* "plan_t_u": [B][M][L] the product pi^T u (needs u). */
   GEOMLOSS_BUF_PLAN_T_U = 128,
-  /* "plan": [N][M] the dense plan pi (GEOMLOSS_ERR_MEMORY over N*M = 2^26). */
+  /* "plan": [B][N][M] the dense plan pi (GEOMLOSS_ERR_MEMORY over N*M = 2^26). */
   GEOMLOSS_BUF_PLAN = 129,
   /* "n_iter": [B] the Sinkhorn iterations run (a whole number). */
   GEOMLOSS_BUF_N_ITER = 130,
@@ -561,7 +562,7 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
  *             the buffer), as is c.
  *
  * Statuses as geomloss_eval; a count that does not fit is refused naming the
- * buffer ("plan_v has 5 elements, needs 6 (N×K = 3×2)"). On success the
+ * buffer ("plan_v has 5 elements, needs 6 (B×N×K = 1×3×2)"). On success the
  * last-run report describes the run. */
 GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtype, int64_t N,
                                           int64_t M, int64_t D, const geomloss_buffers *bufs);
@@ -572,6 +573,22 @@ GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtyp
  * a_to_b, b_to_a and F_aa, G_bb are refused; _DEBIAS is not read. */
 GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
                                    const geomloss_buffers *bufs);
+
+/* B problems of the same sizes in one call: as geomloss_ot_solve_sample
+ * (same options, buffers and statuses) with every buffer holding B items
+ * along a leading axis ([B][N][D] points, [B][N] weights, [B][M][K] v,
+ * [B] value, [B][N][M] plan...; see geomloss_buffer_key). Item b's outputs
+ * equal, bit for bit, those of geomloss_ot_solve_sample on item b alone.
+ * The outputs are written only if every item succeeds; an item's error
+ * names it ("item 3: ..."). The last-run report is the last item's. */
+GEOMLOSS_API int geomloss_ot_solve_sample_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                                int64_t N, int64_t M, int64_t D,
+                                                const geomloss_buffers *bufs);
+
+/* B cost matrices c ([B][N][M]) in one call, as geomloss_ot_solve per item
+ * (bit for bit), with the conventions of geomloss_ot_solve_sample_batch. */
+GEOMLOSS_API int geomloss_ot_solve_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                         int64_t N, int64_t M, const geomloss_buffers *bufs);
 
 /* ---- transport plans (handles) ----------------------------------------------- */
 
