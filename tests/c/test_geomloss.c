@@ -1344,6 +1344,7 @@ int main(void) {
   test_cancel();
   test_ot();
   test_plan_handles();
+  test_ot_batch();
   test_grid_closed_forms();
   test_grid_spacing();
   test_grid_errors();

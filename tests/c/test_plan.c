@@ -197,3 +197,46 @@ static void test_plan_handles(void) {
   geomloss_buffers_destroy(be);
   geomloss_options_destroy(o);
 }
+
+/* geomloss_ot_solve_sample_batch: B = 2 problems in one call equal the two
+ * single calls bit for bit (value, F, plan_v, a_to_b); a bad item is named. */
+static void test_ot_batch(void) {
+  enum { B = 2 };
+  static double x[B * PN * PD], y[B * PM * PD], v[B * PM * PK], val[B], F[B * PN], pv[B * PN * PK],
+      ab[B * PN * PD], val1, F1[PN], pv1[PN * PK], ab1[PN * PD];
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bf = geomloss_buffers_create(), *b1 = geomloss_buffers_create();
+  int b;
+  fill_unif(x, B * PN * PD, 95);
+  fill_unif(y, B * PM * PD, 96);
+  fill_unif(v, B * PM * PK, 97);
+  geomloss_options_set_double(o, GEOMLOSS_OPT_REG, 0.1);
+  geomloss_options_set_int(o, GEOMLOSS_OPT_DEBIAS, 0);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_X, x, B * PN * PD);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_Y, y, B * PM * PD);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_V, v, B * PM * PK);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_VALUE, val, B);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_F, F, B * PN);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_PLAN_V, pv, B * PN * PK);
+  geomloss_buffers_set(bf, GEOMLOSS_BUF_A_TO_B, ab, B * PN * PD);
+  CHECK_STATUS(geomloss_ot_solve_sample_batch(o, GEOMLOSS_F64, B, PN, PM, PD, bf), GEOMLOSS_OK, "");
+  for (b = 0; b < B; b++) {
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_X, x + b * PN * PD, PN * PD);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_Y, y + b * PM * PD, PM * PD);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_V, v + b * PM * PK, PM * PK);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_VALUE, &val1, 1);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_F, F1, PN);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_PLAN_V, pv1, PN * PK);
+    geomloss_buffers_set(b1, GEOMLOSS_BUF_A_TO_B, ab1, PN * PD);
+    CHECK_STATUS(geomloss_ot_solve_sample(o, GEOMLOSS_F64, PN, PM, PD, b1), GEOMLOSS_OK, "");
+    CHECK(val1 == val[b] && memcmp(F1, F + b * PN, sizeof F1) == 0 && memcmp(pv1, pv + b * PN * PK, sizeof pv1) == 0 &&
+              memcmp(ab1, ab + b * PN * PD, sizeof ab1) == 0,
+          "batch item %d differs from the single call", b);
+  }
+  x[PN * PD] = NAN; /* item 1 */
+  CHECK_STATUS(geomloss_ot_solve_sample_batch(o, GEOMLOSS_F64, B, PN, PM, PD, bf), GEOMLOSS_ERR_VALUE, "item 1: ");
+  CHECK_STATUS(geomloss_ot_solve_sample_batch(o, GEOMLOSS_F64, 0, PN, PM, PD, bf), GEOMLOSS_ERR_SIZE, "B must be >= 1");
+  geomloss_buffers_destroy(bf);
+  geomloss_buffers_destroy(b1);
+  geomloss_options_destroy(o);
+}

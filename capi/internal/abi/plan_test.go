@@ -204,3 +204,81 @@ func statusOf(err error) int {
 	st, _ := StatusOf(err)
 	return st
 }
+
+// TestOTRunBatch: B problems in one call give, item by item, the single
+// call's outputs bit for bit (points and cost matrices, every output, plan
+// products included); an item's error names it and leaves every output
+// untouched.
+func TestOTRunBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	B, n, m, d, k, l := 3, 6, 5, 2, 2, 3
+	fill := func(c int) []float64 {
+		v := make([]float64, c)
+		for i := range v {
+			v[i] = r.Float64() + .1
+		}
+		return v
+	}
+	for _, matrix := range []bool{false, true} {
+		o := Defaults()
+		o.Params.Debias = !matrix
+		o.OT.Reg = 0.1
+		o.Params.Tol = 1e-9
+		in := map[int][]float64{BufA: fill(B * n), BufB: fill(B * m), BufV: fill(B * m * k), BufU: fill(B * n * l)}
+		for b := 0; b < B; b++ { // equal masses per item
+			sa, sb := 0.0, 0.0
+			for i := 0; i < n; i++ {
+				sa += in[BufA][b*n+i]
+			}
+			for j := 0; j < m; j++ {
+				sb += in[BufB][b*m+j]
+			}
+			for j := 0; j < m; j++ {
+				in[BufB][b*m+j] *= sa / sb
+			}
+		}
+		outs := map[int]int{BufValue: 1, BufValueLinear: 1, BufF: n, BufG: m, BufMarginalA: n, BufMarginalB: m,
+			BufPlanV: n * k, BufPlanTU: m * l, BufPlan: n * m, BufNIter: 1, BufMarginalError: 1}
+		if matrix {
+			in[BufC] = fill(B * n * m)
+		} else {
+			in[BufX], in[BufY] = fill(B*n*d), fill(B*m*d)
+			outs[BufAToB], outs[BufBToA], outs[BufFAa], outs[BufGBb] = n*d, m*d, n, m
+		}
+		batch := map[int][]float64{}
+		for key, v := range in {
+			batch[key] = v
+		}
+		for key, c := range outs {
+			batch[key] = make([]float64, B*c)
+		}
+		if _, err := OTRunBatch[float64](&o, matrix, int64(B), int64(n), int64(m), int64(d), keyed(batch), nil); err != nil {
+			t.Fatal(err)
+		}
+		for b := 0; b < B; b++ {
+			one := map[int][]float64{}
+			for key, v := range in {
+				per := len(v) / B
+				one[key] = v[b*per : (b+1)*per]
+			}
+			for key, c := range outs {
+				one[key] = make([]float64, c)
+			}
+			if _, err := OTRun[float64](&o, matrix, int64(n), int64(m), int64(d), keyed(one), nil); err != nil {
+				t.Fatal(err)
+			}
+			for key, c := range outs {
+				if !slices.Equal(batch[key][b*c:(b+1)*c], one[key]) {
+					t.Errorf("matrix %v item %d: %s differs from the single call's", matrix, b, keyNameOf(key))
+				}
+			}
+		}
+		// Item 1 with unequal masses: refused naming it, no output written.
+		in[BufA][n] *= 3
+		batch[BufValue] = []float64{42, 42, 42}
+		_, err := OTRunBatch[float64](&o, matrix, int64(B), int64(n), int64(m), int64(d), keyed(batch), nil)
+		if err == nil || !strings.Contains(err.Error(), "item 1: ") || batch[BufValue][0] != 42 {
+			t.Errorf("matrix %v: bad item: %v, value[0] %g", matrix, err, batch[BufValue][0])
+		}
+	}
+}
