@@ -139,6 +139,9 @@ def _declare(lib):
         "geomloss_ot_solve": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve_sample_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p,
                                                   ctypes.POINTER(ctypes.c_uint64)]),
+        "geomloss_ot_solve_sample_batch": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64,
+                                                   c_void_p]),
+        "geomloss_ot_solve_batch": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p,
                                            ctypes.POINTER(ctypes.c_uint64)]),
         "geomloss_plan_eval": (c_int, [ctypes.c_uint64, c_void_p]),
@@ -496,7 +499,9 @@ class PlanHandle:
 def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
     """One call of geomloss_ot_solve_sample (problem["C"] is None) or
     geomloss_ot_solve, with keyed buffers; keep_plan calls their _plan
-    variants and adds "plan_handle" (a PlanHandle) to the result.
+    variants and adds "plan_handle" (a PlanHandle) to the result. Batched
+    arrays ((B, N, D) points, (B, N, M) matrices, (B, ...) weights) call the
+    _batch entries, and every output has the leading B axis.
 
     problem: a dict with the C-contiguous arrays "x" (N, D), "y" (M, D) or
     "C" (N, M), "a" (N,) / "b" (M,) or None, all of one dtype (float32 or
@@ -511,15 +516,20 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
     ref = C if C is not None else problem["x"]
     dtype = ref.dtype
     code = F64 if dtype == np.float64 else F32
+    batch = ref.ndim == 3  # (B, N, D) points or (B, N, M) matrices: the _batch entries
+    if batch and keep_plan:
+        raise GeomLossValueError("plan: batched problems keep no plan", _errors.ERR_INVALID_ARGUMENT)
+    Bn = ref.shape[0] if batch else 1
     if C is not None:
-        N, M = C.shape
+        N, M = C.shape[-2:]
         D = 1
     else:
-        N, D = problem["x"].shape
-        M = problem["y"].shape[0]
-    K = 0 if v is None else v.shape[1]
-    L = 0 if u is None else u.shape[1]
-    out = {name: np.empty(OT_OUTPUTS[name][1](N, M, D, K, L), dtype) for name in want}
+        N, D = problem["x"].shape[-2:]
+        M = problem["y"].shape[-2]
+    K = 0 if v is None else v.shape[-1]
+    L = 0 if u is None else u.shape[-1]
+    lead = (Bn,) if batch else ()
+    out = {name: np.empty(lead + OT_OUTPUTS[name][1](N, M, D, K, L), dtype) for name in want}
     arrays = {_abi.BUF_A: problem.get("a"), _abi.BUF_B: problem.get("b"), _abi.BUF_V: v, _abi.BUF_U: u}
     if C is not None:
         arrays[_abi.BUF_C] = C
@@ -556,7 +566,11 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
                 _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
         handle = ctypes.c_uint64(0)
         with callback:
-            if C is not None and keep_plan:
+            if batch and C is not None:
+                st = lib.geomloss_ot_solve_batch(opts, code, Bn, N, M, bufs)
+            elif batch:
+                st = lib.geomloss_ot_solve_sample_batch(opts, code, Bn, N, M, D, bufs)
+            elif C is not None and keep_plan:
                 st = lib.geomloss_ot_solve_plan(opts, code, N, M, bufs, ctypes.byref(handle))
             elif C is not None:
                 st = lib.geomloss_ot_solve(opts, code, N, M, bufs)

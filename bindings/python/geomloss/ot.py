@@ -30,7 +30,11 @@ costs sqeuclidean and halfsqeuclidean, and w.r.t. a and b for balanced
 transport, both with ``debias=False`` (the envelope theorem: the gradient of
 the dual value is Σ_j π_ij ∇_x C(x_i, y_j), computed from the barycentric
 map). Other cases compute the value but refuse a backward pass
-(GeomLossNotImplementedError). Batched (B, N, D) inputs are not supported yet.
+(GeomLossNotImplementedError). Batched inputs — (B, N, D) points with (B, N)
+weights, or (B, N, M) cost matrices — solve the B problems in one library
+call (geomloss_ot_solve_sample_batch), each item bit for bit the single
+call's; every field gets a leading B axis, and a batch keeps no plan
+(plan_operator is None; plan solves again).
 
 ``plan_operator`` applies π without storing it (streaming reductions in the
 library, on the plan the solve kept: geomloss_ot_solve_sample_plan and
@@ -82,9 +86,14 @@ def _numpy(t, dtype):
     return np.ascontiguousarray(t, dtype)
 
 
-def _weights(name, w, n):
+def _weights(name, w, n, batch=None):
     if w is None:
         return None
+    if batch is not None:
+        w = w.reshape(w.shape[:2]) if w.ndim == 3 and w.shape[2] == 1 else w
+        if w.shape != (batch, n):
+            raise GeomLossValueError("%s: shape %s, want (%d, %d)" % (name, tuple(w.shape), batch, n), ERR_SHAPE)
+        return np.ascontiguousarray(w)
     w = w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1 else w
     if w.shape != (n,):
         raise GeomLossValueError("%s: shape %s, want (%d,)" % (name, tuple(w.shape), n), ERR_SHAPE)
@@ -153,38 +162,51 @@ class OTResult:
     backend, device and engine that ran.
     """
 
-    def __init__(self, problem, out, shape, like):
-        self._problem, self._like, self._plan = problem, like, None
+    def __init__(self, problem, out, shape, like, batch=False):
+        self._problem, self._like, self._plan, self._batch = problem, like, None, batch
         conv = (lambda a: _back(a, like)) if like is not None else (lambda a: a)
+        first = (lambda a: a[:, 0]) if batch else (lambda a: a[0])
         self.value = out.pop("value_t", None)
         if self.value is None:
-            self.value = conv(out["value"][0])
-        self.value_linear = conv(out["value_linear"][0])
+            self.value = conv(first(out["value"]))
+        self.value_linear = conv(first(out["value_linear"]))
         self.potential_a, self.potential_b = conv(out["F"]), conv(out["G"])
         self.potential_aa = conv(out["F_aa"]) if "F_aa" in out else None
         self.potential_bb = conv(out["G_bb"]) if "G_bb" in out else None
         self.marginal_a, self.marginal_b = conv(out["marginal_a"]), conv(out["marginal_b"])
         self.a_to_b = conv(out["a_to_b"]) if "a_to_b" in out else None
         self.b_to_a = conv(out["b_to_a"]) if "b_to_a" in out else None
-        self.n_iter = int(out["n_iter"][0])
-        self.marginal_error = float(out["marginal_error"][0])
+        if batch:
+            self.n_iter = out["n_iter"][:, 0].astype(np.int64)
+            self.marginal_error = out["marginal_error"][:, 0].astype(np.float64)
+        else:
+            self.n_iter = int(out["n_iter"][0])
+            self.marginal_error = float(out["marginal_error"][0])
         self.last_run = out["run"]
-        self._handle = out["plan_handle"]
-        self.plan_operator = PlanOperator(self._handle, shape, like=like)
+        self._handle = out.get("plan_handle")
+        # Batched problems keep no plan: plan_operator is None, plan solves again.
+        self.plan_operator = None if batch else PlanOperator(self._handle, shape, like=like)
 
     @property
     def plan(self):
-        """The dense plan π (N, M), computed on first access (from the kept plan)."""
+        """The dense plan π (N, M) ((B, N, M) batched), computed on first
+        access (from the kept plan; a batch is solved again, identically)."""
         if self._plan is None:
-            self._plan = self._handle.eval(["plan"])["plan"]
+            if self._batch:
+                self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
+            else:
+                self._plan = self._handle.eval(["plan"])["plan"]
         return _back(self._plan, self._like)
 
     def close(self):
         """Frees the plan the library keeps for plan_operator and plan (also
         done when the result is garbage-collected); they fail afterwards."""
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __repr__(self):
+        if self._batch:
+            return "OTResult(batch of %d, n_iter=%s)" % (len(self.n_iter), list(self.n_iter))
         return "OTResult(value=%r, n_iter=%d, marginal_error=%.3g)" % (
             float(self.value), self.n_iter, self.marginal_error)
 
@@ -219,24 +241,25 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
         like = next(t for t in (X_b, a, b) if _is_torch(t))
     dtype = _dtype(X_a, X_b, a, b)
     x, y = _numpy(X_a, dtype), _numpy(X_b, dtype)
+    batch = x.ndim == 3
     for name, t in (("X_a", x), ("X_b", y)):
-        if t.ndim == 3:
-            raise GeomLossNotImplementedError("%s: batched (B, N, D) inputs are not supported yet" % name)
-        if t.ndim != 2:
-            raise GeomLossValueError("%s: shape %s, want (N, D)" % (name, t.shape), ERR_SHAPE)
-    if x.shape[1] != y.shape[1]:
-        raise GeomLossValueError("X_b has %d columns but X_a has %d" % (y.shape[1], x.shape[1]), ERR_SHAPE)
-    N, M = x.shape[0], y.shape[0]
-    A, B = _weights("a", _numpy(a, dtype), N), _weights("b", _numpy(b, dtype), M)
+        if t.ndim != (3 if batch else 2):
+            raise GeomLossValueError("%s: shape %s, want %s" % (name, t.shape, "(B, M, D) as X_a is batched"
+                                                                  if batch else "(N, D) or (B, N, D)"), ERR_SHAPE)
+    if x.shape[-1] != y.shape[-1] or batch and x.shape[0] != y.shape[0]:
+        raise GeomLossValueError("X_b has shape %s but X_a %s" % (y.shape, x.shape), ERR_SHAPE)
+    N, M = x.shape[-2], y.shape[-2]
+    Bn = x.shape[0] if batch else None
+    A, B = _weights("a", _numpy(a, dtype), N, Bn), _weights("b", _numpy(b, dtype), M, Bn)
     problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], q=q, reg=reg, blur=blur,
                    unbalanced=unbalanced, reach=reach, debias=debias, tol=tol, max_iter=max_iter,
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
             "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
-    out = _library.ot_solve(problem, want, keep_plan=True)
+    out = _library.ot_solve(problem, want, keep_plan=not batch)
     if like is not None:
         out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
-    return OTResult(problem, out, (N, M), like)
+    return OTResult(problem, out, (N, M), like, batch)
 
 
 def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None, *,
@@ -252,18 +275,21 @@ def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None,
     like = next((t for t in (C, a, b) if _is_torch(t)), None)
     dtype = _dtype(C, a, b)
     Cm = _numpy(C, dtype)
-    if Cm.ndim != 2:
-        raise GeomLossValueError("C: shape %s, want (N, M)" % (Cm.shape,), ERR_SHAPE)
-    N, M = Cm.shape
-    problem = dict(C=Cm, a=_weights("a", _numpy(a, dtype), N), b=_weights("b", _numpy(b, dtype), M),
+    if Cm.ndim not in (2, 3):
+        raise GeomLossValueError("C: shape %s, want (N, M) or (B, N, M)" % (Cm.shape,), ERR_SHAPE)
+    batch = Cm.ndim == 3
+    N, M = Cm.shape[-2:]
+    Bn = Cm.shape[0] if batch else None
+    problem = dict(C=Cm, a=_weights("a", _numpy(a, dtype), N, Bn), b=_weights("b", _numpy(b, dtype), M, Bn),
                    reg=reg, unbalanced=unbalanced, tol=tol, max_iter=max_iter, scaling=scaling,
                    backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "n_iter", "marginal_error"]
-    out = _library.ot_solve(problem, want, keep_plan=True)
+    out = _library.ot_solve(problem, want, keep_plan=not batch)
     if like is not None and _torch is not None:
-        out["value_t"] = _torch.tensor(float(out["value"][0]), dtype=_torch.float64 if dtype == np.float64
+        v = out["value"][:, 0] if batch else float(out["value"][0])
+        out["value_t"] = _torch.tensor(v, dtype=_torch.float64 if dtype == np.float64
                                        else _torch.float32, device=like.device)
-    return OTResult(problem, out, (N, M), like)
+    return OTResult(problem, out, (N, M), like, batch)
 
 
 def _value_tensor(out, problem, inputs, like):
@@ -275,20 +301,23 @@ def _value_tensor(out, problem, inputs, like):
     grads = {}
     if not problem["debias"] and scale is not None:
         x, y = problem["x"], problem["y"]
-        grads[0] = scale * out["marginal_a"][:, None] * (x - out["a_to_b"])
-        grads[1] = scale * out["marginal_b"][:, None] * (y - out["b_to_a"])
+        grads[0] = scale * out["marginal_a"][..., None] * (x - out["a_to_b"])
+        grads[1] = scale * out["marginal_b"][..., None] * (y - out["b_to_a"])
     if not problem["debias"] and balanced:
         eps = problem["reg"] if problem["reg"] is not None else None
         if eps is None:
             blur = problem["blur"] if problem["blur"] is not None else 0.05
             q = {"euclidean": 1.0, "power": problem.get("q")}.get(problem["cost"], 2.0)
             eps = _SCALE.get(problem["cost"], 1.0) * blur ** q
-        ma = 1.0 if problem["a"] is None else float(problem["a"].sum())
-        mb = 1.0 if problem["b"] is None else float(problem["b"].sum())
+        batch = out["F"].ndim == 2
+        msum = (lambda w: w.sum(-1, keepdims=True)) if batch else (lambda w: float(w.sum()))
+        ma = 1.0 if problem["a"] is None else msum(problem["a"])
+        mb = 1.0 if problem["b"] is None else msum(problem["b"])
         # d/da_i of the dual value at its optimum: f_i − ε(Σ_j b_j e^{(f_i+g_j−C_ij)/ε} − |b|) = f_i − ε(1 − |b|).
         grads[2] = out["F"] - eps * (1.0 - mb)
         grads[3] = out["G"] - eps * (1.0 - ma)
-    return _Value.apply(_torch.tensor(float(out["value"][0]), dtype=dt, device=like.device), grads,
+    v = out["value"][:, 0] if out["value"].shape[0] > 1 or out["F"].ndim == 2 else float(out["value"][0])
+    return _Value.apply(_torch.tensor(v, dtype=dt, device=like.device), grads,
                         *[t if _is_torch(t) else None for t in inputs])
 
 
@@ -315,5 +344,8 @@ if _torch is not None:
                         "for a / b, balanced transport" % names[k])
                 shape, dtype, device = meta
                 gr = _torch.from_numpy(np.array(ctx.grads[k])).to(dtype=dtype, device=device).reshape(shape)
-                res.append(g.to(dtype) * gr)
+                gb = g.to(dtype)
+                if gb.ndim:  # batched: one cotangent per item
+                    gb = gb.reshape(gb.shape + (1,) * (gr.ndim - gb.ndim))
+                res.append(gb * gr)
             return tuple(res)

@@ -98,3 +98,43 @@ def test_power_cost_q2_is_halfsqeuclidean_and_refusals():
         got.solve_sample(x, y, cost="power", q=0.5, reg=0.1)
     with pytest.raises(GeomLossValueError, match="q"):
         got.solve_sample(x, y, cost="sqeuclidean", q=3, reg=0.1)
+
+
+def test_batch_equals_items_bit_for_bit():
+    r = np.random.default_rng(7)
+    B, N, M, D = 3, 12, 9, 2
+    x, y = r.random((B, N, D)), r.random((B, M, D))
+    a, b = r.random((B, N)) + 0.2, r.random((B, M)) + 0.2
+    a /= a.sum(-1, keepdims=True)
+    b /= b.sum(-1, keepdims=True)
+    res = got.solve_sample(x, y, a, b, reg=0.05, tol=1e-9, debias=True)
+    assert res.value.shape == (B,) and res.potential_a.shape == (B, N) and res.a_to_b.shape == (B, N, D)
+    assert res.plan_operator is None
+    plan = res.plan
+    for k in range(B):
+        one = got.solve_sample(x[k], y[k], a[k], b[k], reg=0.05, tol=1e-9, debias=True)
+        assert res.value[k] == one.value and res.value_linear[k] == one.value_linear
+        for f in ("potential_a", "potential_b", "potential_aa", "potential_bb", "marginal_a", "a_to_b", "b_to_a"):
+            assert np.array_equal(getattr(res, f)[k], getattr(one, f)), f
+        assert res.n_iter[k] == one.n_iter and res.marginal_error[k] == one.marginal_error
+        assert np.array_equal(plan[k], one.plan)
+    C = ((x[:, :, None, :] - y[:, None, :, :]) ** 2).sum(-1)
+    resm = got.solve(C, a, b, reg=0.05, tol=1e-9)
+    for k in range(B):
+        one = got.solve(C[k], a[k], b[k], reg=0.05, tol=1e-9)
+        assert resm.value[k] == one.value and np.array_equal(resm.potential_a[k], one.potential_a)
+
+
+def test_batch_torch_gradient_matches_items():
+    import torch
+    r = np.random.default_rng(8)
+    B, N, M, D = 2, 8, 6, 2
+    x = torch.tensor(r.random((B, N, D)), requires_grad=True)
+    y = torch.tensor(r.random((B, M, D)))
+    res = got.solve_sample(x, y, reg=0.1, tol=1e-10)
+    (res.value * torch.tensor([1.0, 2.0], dtype=torch.float64)).sum().backward()
+    for k in range(B):
+        xk = x.detach()[k].clone().requires_grad_(True)
+        one = got.solve_sample(xk, y[k], reg=0.1, tol=1e-10)
+        one.value.backward()
+        assert torch.allclose(x.grad[k], (k + 1.0) * xk.grad, rtol=1e-12, atol=1e-15)
