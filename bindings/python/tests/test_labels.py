@@ -151,3 +151,12 @@ def test_labels_not_modified():
     L(tx, torch.tensor(a), torch.tensor(x), ty, torch.tensor(b), torch.tensor(y))
     assert np.array_equal(lx, cx) and np.array_equal(ly, cy)
     assert torch.equal(tx, ctx) and torch.equal(ty, cty)
+
+
+def test_labels_with_custom_cost_refused():
+    a, x, b, y = clouds(N=30, M=40)
+    lx, ly = labels(30, 3, 17), labels(40, 3, 18)
+    L = SamplesLoss(cost=lambda x, y: ((x[:, :, None] - y[:, None]) ** 2).sum(-1) / 2)
+    with pytest.raises(ValueError, match="l_x, l_y: cluster labels select the multiscale backend"):
+        L(torch.tensor(lx), torch.tensor(a), torch.tensor(x), torch.tensor(ly), torch.tensor(b),
+          torch.tensor(y))
