@@ -203,7 +203,7 @@ func RunGrid[T core.Float](o *Options, B int64, shape []int64, spacing []float64
 	if err := copyOut(pairs); err != nil {
 		return Report{}, err
 	}
-	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: res.Engine, Note: "grid solver (separable passes)"}, nil
+	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: res.Engine, Note: "grid solver (separable passes on the " + res.Engine + " engine)"}, nil
 }
 
 // copyOut checks every result's length against its destination, then copies
@@ -302,5 +302,5 @@ func RunBarycenter[T core.Float](o *Options, B, K int64, shape []int64, spacing 
 	if err := copyOut(pairs); err != nil {
 		return Report{}, err
 	}
-	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: "portable", Note: "grid solver (images barycenter)"}, nil
+	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: geomloss.ImagesEngine[T](), Note: "grid solver (images barycenter)"}, nil
 }
