@@ -65,10 +65,12 @@ const (
 	KeyCost         = 15 // GEOMLOSS_OPT_COST
 	KeyReg          = 16 // GEOMLOSS_OPT_REG
 	KeyUnbalanced   = 17 // GEOMLOSS_OPT_UNBALANCED
+	KeySingleScale  = 18 // GEOMLOSS_OPT_SINGLE_SCALE
+	KeyGridTol      = 19 // GEOMLOSS_OPT_GRID_TOL
 )
 
 // NumKeys is one more than the largest option key.
-const NumKeys = 18
+const NumKeys = 20
 
 // keyNames are the options' names ("blur"), keyKinds their types.
 var keyNames = [NumKeys]string{
@@ -89,6 +91,8 @@ var keyNames = [NumKeys]string{
 	KeyCost:         "cost",
 	KeyReg:          "reg",
 	KeyUnbalanced:   "unbalanced",
+	KeySingleScale:  "single_scale",
+	KeyGridTol:      "grid_tol",
 }
 
 var keyKinds = [NumKeys]kind{
@@ -109,6 +113,8 @@ var keyKinds = [NumKeys]kind{
 	KeyCost:         kindInt,
 	KeyReg:          kindDouble,
 	KeyUnbalanced:   kindDouble,
+	KeySingleScale:  kindInt,
+	KeyGridTol:      kindDouble,
 }
 
 // Values of geomloss_loss.
