@@ -55,6 +55,8 @@ type msLevel[T Float] struct {
 	sc            Scale[T]
 	closer        closeList
 	fine          bool // the input measures: Scale in input order
+	taylor        bool // the Taylor level (input points, input order)
+	degree        int  // the Taylor level's largest polynomial degree
 	keptPairs     int64
 	keptBlocks    int64
 	allPairs      int64
@@ -87,26 +89,29 @@ type msLevel[T Float] struct {
 // The fine level's reductions take and return vectors in input order, so the
 // losses' final step and gradients (§7.4) work unchanged.
 type multiscale[T Float] struct {
-	eng        Engine[T]
-	res        Resources
-	cost       Cost
-	need       Needs
-	cfg        msConfig
-	x, y       Cloud[T] // input order
-	a, b       []T
-	la, lb     []T
-	hx, hy     *cluster.Hierarchy
-	btx        *blockTree
-	bty        *blockTree
-	sizeX      []float64 // mean cluster size per hierarchy level
-	sizeY      []float64
-	cntX       []int
-	cntY       []int
-	plan       [][2]int // per level: the (x, y) hierarchy shifts, −1 = fine
-	levels     []*msLevel[T]
-	sched      Schedule
-	levelOf    []int // level of each iteration of the schedule
-	sparseNote string
+	eng     Engine[T]
+	res     Resources
+	cost    Cost
+	need    Needs
+	cfg     msConfig
+	x, y    Cloud[T] // input order
+	a, b    []T
+	la, lb  []T
+	hx, hy  *cluster.Hierarchy
+	btx     *blockTree
+	bty     *blockTree
+	sizeX   []float64 // mean cluster size per hierarchy level
+	sizeY   []float64
+	cntX    []int
+	cntY    []int
+	plan    [][2]int // per level: the (x, y) hierarchy shifts, −1 = fine
+	levels  []*msLevel[T]
+	sched   Schedule
+	levelOf []int // level of each iteration of the schedule
+	// taylorIters is the number of leading iterations on the Taylor level
+	// (0: none; see taylorRun).
+	taylorIters int
+	sparseNote  string
 }
 
 // newMultiscale builds the clusterings of the two clouds (input order, with
@@ -210,16 +215,28 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 	var out Schedule
 	g.plan, g.levelOf = nil, nil
 	prev := [2]int{-2, -2}
-	for k, e := range eps {
+	g.taylorIters = g.taylorRun(eps)
+	if t := g.taylorIters; t > 0 {
+		g.plan = append(g.plan, msTaylorLevel)
+		for _, e := range eps[:t] {
+			out.Eps = append(out.Eps, e)
+			g.levelOf = append(g.levelOf, 0)
+		}
+		prev = msTaylorLevel
+	}
+	for k := g.taylorIters; k < len(eps); k++ {
+		e := eps[k]
 		lv := [2]int{g.shiftFor(g.sizeX, g.cntX, g.x.N, e), g.shiftFor(g.sizeY, g.cntY, g.y.N, e)}
-		if k == len(eps)-1 {
+		if k == len(eps)-1 || prev == msTaylorLevel { // never coarser than the exact Taylor level
 			lv = [2]int{-1, -1}
 		}
-		if lv[0] > prev[0] && prev[0] != -2 { // never coarser than before
-			lv[0] = prev[0]
-		}
-		if lv[1] > prev[1] && prev[1] != -2 {
-			lv[1] = prev[1]
+		if prev != msTaylorLevel { // never coarser than before
+			if lv[0] > prev[0] && prev[0] != -2 {
+				lv[0] = prev[0]
+			}
+			if lv[1] > prev[1] && prev[1] != -2 {
+				lv[1] = prev[1]
+			}
 		}
 		fine := lv == [2]int{-1, -1}
 		newLevel := lv != prev
@@ -230,7 +247,7 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 		if newLevel || retrunc || len(g.plan) == 0 {
 			g.plan = append(g.plan, lv)
 		}
-		if newLevel && prev[0] != -2 {
+		if newLevel && prev[0] != -2 && prev != msTaylorLevel {
 			for r := 0; r < msRepeats; r++ { // re-converge at the jump ε
 				out.Eps = append(out.Eps, eps[k-1])
 				g.levelOf = append(g.levelOf, len(g.plan)-1)
@@ -263,6 +280,14 @@ func (g *multiscale[T]) Scale(k int) (*Scale[T], error) {
 			return nil, errorf(ErrInternal, "multiscale geometry: scale %d asked before the jump to it", k)
 		}
 		pl := g.plan[0]
+		if pl == msTaylorLevel {
+			lv, err := g.buildTaylor()
+			if err != nil {
+				return nil, err
+			}
+			g.levels = append(g.levels, lv)
+			continue
+		}
 		lv, err := g.buildLevel(0, g.side(g.x, g.a, g.hx, g.btx, pl[0]), g.side(g.y, g.b, g.hy, g.bty, pl[1]), Duals[T]{}, 0)
 		if err != nil {
 			return nil, err
@@ -560,6 +585,9 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 		return Duals[T]{}, errorf(ErrInternal, "multiscale geometry: no jump from scale %d", k)
 	}
 	cur := g.levels[k]
+	if cur.taylor {
+		return g.jumpFromTaylor(k, eps, d)
+	}
 	if cur.fine {
 		d = g.sorted(d)
 	}
@@ -667,7 +695,9 @@ func (g *multiscale[T]) Stage(k int) string {
 	}
 	l := g.levelOf[k]
 	desc := fmt.Sprintf("multiscale level %d/%d", l+1, len(g.plan))
-	if l < len(g.levels) {
+	if l < len(g.levels) && g.levels[l].taylor {
+		desc += fmt.Sprintf(" (Taylor soft-mins of degree ≤ %d on %d+%d points)", g.levels[l].degree, g.x.N, g.y.N)
+	} else if l < len(g.levels) {
 		lv := g.levels[l]
 		desc += fmt.Sprintf(" (%d+%d points), kept %.3g%% of blocks", lv.x.pts.N, lv.y.pts.N, 100*float64(lv.keptBlocks)/float64(max(lv.allBlocks, 1)))
 	}
@@ -683,6 +713,9 @@ func (g *multiscale[T]) Note() string {
 	lv := g.levels[len(g.levels)-1]
 	s := fmt.Sprintf("multiscale: %d levels, fine level kept %.3g%% of blocks (%.3g%% of pairs)", len(g.plan),
 		100*float64(lv.keptBlocks)/float64(max(lv.allBlocks, 1)), 100*float64(lv.keptPairs)/float64(max(lv.allPairs, 1)))
+	if g.taylorIters > 0 {
+		s += fmt.Sprintf("; first %d iterations by Taylor soft-mins (degree ≤ %d, relative error ≤ %.0e)", g.taylorIters, g.levels[0].degree, taylorTol[T]())
+	}
 	if g.cfg.kernelRadius > 0 {
 		s += fmt.Sprintf("; kernel truncated beyond %.4g", g.cfg.kernelRadius)
 	} else if lv.rxy != nil || lv.rxx != nil {
