@@ -27,7 +27,7 @@ struct geomloss_options {
   /* tol, max_iter (Sinkhorn's stopping rule) and the OT solver's options. */
   int32_t cost, reserved_ot;
   int64_t max_iter;
-  double tol, reg, unbalanced;
+  double tol, reg, unbalanced, q;
   /* The grid entries' own options (GEOMLOSS_OPT_SINGLE_SCALE, _GRID_TOL). */
   int32_t single_scale, reserved_grid;
   double grid_tol;

@@ -8,8 +8,8 @@ var msTaylorLevel = [2]int{-3, -3}
 // taylorRun returns how many leading iterations of the schedule eps run on
 // the Taylor level: those at which every soft-min the loss needs is within
 // the Taylor bound (ρ ≤ taylorMaxRho) and cheaper than the exact reduction,
-// by the estimate (N_rows + N_cols)·C(K+D, D)·2 < N_rows·N_cols summed over
-// the problems. Never the last ε (its step takes gradients), only for the
+// by the estimate (N_rows + N_cols)·C(K+D, D)·2·taylorCostRatio <
+// N_rows·N_cols summed over the problems. Never the last ε (its step takes gradients), only for the
 // cost |x − y|²/2, and not for the kernel losses.
 func (g *multiscale[T]) taylorRun(eps []float64) int {
 	if g.cost != CostHalfSquared || g.cfg.kernelRadius > 0 || !msTaylor {
@@ -38,7 +38,7 @@ func (g *multiscale[T]) taylorRun(eps []float64) int {
 			ct += (p.nr + p.nc) * taylorCount(g.x.D, k) * 2
 			cd += p.nr * p.nc
 		}
-		if !(ct < cd) {
+		if !(ct*taylorCostRatio < cd) {
 			return t
 		}
 	}
@@ -91,7 +91,7 @@ func (g *multiscale[T]) jumpFromTaylor(k int, eps float64, d Duals[T]) (Duals[T]
 	nx := g.plan[k+1]
 	xs := g.side(g.x, g.a, g.hx, g.btx, nx[0])
 	ys := g.side(g.y, g.b, g.hy, g.bty, nx[1])
-	lv, err := g.buildLevel(k+1, xs, ys, g.sorted(d), eps)
+	lv, err := g.buildLevel(k+1, xs, ys, g.sorted(d), g.firstEps(k+1, eps))
 	if err != nil {
 		return d, err
 	}
@@ -105,6 +105,22 @@ func (g *multiscale[T]) jumpFromTaylor(k int, eps float64, d Duals[T]) (Duals[T]
 	return Duals[T]{F: cp(d.F), G: cp(d.G), FAA: cp(d.FAA), GBB: cp(d.GBB)}, nil
 }
 
+// taylorCostRatio is the measured cost of one monomial term (scalar
+// float64) against one pair of a SIMD soft-min.
+const taylorCostRatio = 3
+
 // msTaylor enables the Taylor level (a variable so that tests can compare
 // with and without it).
 var msTaylor = true
+
+// firstEps returns the temperature of the first iteration on level k (the
+// one its truncation must be exact for: the kept pattern is tested at the ε
+// the reductions will run at), or def if the schedule has none.
+func (g *multiscale[T]) firstEps(k int, def float64) float64 {
+	for i, l := range g.levelOf {
+		if l == k {
+			return g.sched.Eps[i]
+		}
+	}
+	return def
+}

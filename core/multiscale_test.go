@@ -71,9 +71,11 @@ func TestMultiscaleUntruncatedIsOnline(t *testing.T) {
 
 // TestMultiscaleAccuracy: with the default truncation, the multiscale
 // results are within 1e-3 (value, potentials) and 1e-2 (gradients) of the
-// online ones, and the note reports the truncation bound (p = 2: at p = 1
-// and this size the test is not worth running, see worthTruncating).
+// online ones, and the note reports the truncation bound (p = 2), with the
+// truncation forced at every ε.
 func TestMultiscaleAccuracy(t *testing.T) {
+	defer func(v bool) { msAlwaysTruncate = v }(msAlwaysTruncate)
+	msAlwaysTruncate = true // at this size the patterns keep too much to be used by default
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, v := range []struct {
 		p      int
@@ -302,13 +304,17 @@ func TestMultiscaleCoarseLevels(t *testing.T) {
 }
 
 // TestMultiscaleTaylorLevel: the large-ε iterations run on the Taylor level
-// (named in the note and the progress stages) and the result equals online
-// within float64 rounding (the Taylor bound is 1e-14 relative), values and
-// gradients, balanced and unbalanced, debiased and raw, in 2D and 3D.
+// (named in the note and the progress stages; untruncated otherwise) and the
+// result equals online within float64 rounding (the Taylor bound is 1e-14
+// relative), values and gradients, balanced and unbalanced, debiased and
+// raw, in 2D and 3D.
 func TestMultiscaleTaylorLevel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, d := range []int{2, 3} {
 		n, m := 1500, 2500
+		if d == 3 {
+			n, m = 2000, 3000 // the Taylor level pays from about there
+		}
 		pr := Problem[float64]{B: 1, N: n, M: m, D: d, X: make([]float64, n*d), Y: make([]float64, m*d)}
 		for i := range pr.X {
 			pr.X[i] = rng.NormFloat64()
@@ -322,6 +328,7 @@ func TestMultiscaleTaylorLevel(t *testing.T) {
 		}{{0, true}, {0, false}, {1, true}} {
 			par := DefaultParams()
 			par.Reach, par.Debias = c.reach, c.debias
+			par.Truncate = math.Inf(1) // the Taylor level alone (truncation has its own tests)
 			req := Request[float64]{GradX: true, GradY: true}
 			par.Backend = Online
 			on := mustEval(t, par, pr, req)

@@ -49,7 +49,7 @@ const taylorChunk = 1024
 func taylorTol[T Float]() float64 {
 	var z T
 	if _, ok := any(z).(float32); ok {
-		return 1e-10
+		return 1e-8
 	}
 	return 1e-14
 }
