@@ -19,6 +19,7 @@ type constsF64x4 struct {
 	nlog2e, one, nhalf, threehalf [4]float64
 	magic                         [4]float64
 	floorbits                     [4]uint64
+	slackbits                     [4]int64
 	c                             [12][4]float64
 	perm                          [2][4]uint64
 }
@@ -37,6 +38,7 @@ func newConstsF64x4() *constsF64x4 {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
+		k.slackbits[i] = int64(math.Float64bits(60))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -104,100 +106,108 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -212,7 +222,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -234,7 +244,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -256,7 +266,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -267,6 +277,10 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -294,94 +308,102 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -393,7 +415,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -415,7 +437,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -437,7 +459,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -448,6 +470,10 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -480,118 +506,126 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -607,7 +641,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -629,7 +663,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -655,7 +689,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -672,6 +706,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -707,110 +746,118 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -822,7 +869,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -844,7 +891,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -870,7 +917,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -887,6 +934,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -913,94 +965,104 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1012,7 +1074,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1034,7 +1096,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1056,7 +1118,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1067,6 +1129,10 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1090,88 +1156,98 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1180,7 +1256,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1202,7 +1278,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1224,7 +1300,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1235,6 +1311,10 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1260,103 +1340,113 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1369,7 +1459,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1391,7 +1481,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1414,7 +1504,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -1429,6 +1519,11 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -1455,95 +1550,105 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1552,7 +1657,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1574,7 +1679,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1597,7 +1702,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -1612,6 +1717,11 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -1638,98 +1748,110 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1743,7 +1865,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1765,7 +1887,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1787,7 +1909,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1798,6 +1920,10 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1823,92 +1949,104 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1919,7 +2057,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1941,7 +2079,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1963,7 +2101,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1974,6 +2112,10 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2002,110 +2144,122 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2120,7 +2274,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2142,7 +2296,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2166,7 +2320,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -2183,6 +2337,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -2213,102 +2372,114 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2319,7 +2490,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2341,7 +2512,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2365,7 +2536,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -2382,6 +2553,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -2411,102 +2587,116 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2522,7 +2712,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2544,7 +2734,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -2566,7 +2756,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -2577,6 +2767,10 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2604,96 +2798,110 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2706,7 +2914,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2728,7 +2936,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -2750,7 +2958,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -2761,6 +2969,10 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2792,117 +3004,131 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2919,7 +3145,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2941,7 +3167,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2966,7 +3192,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -2985,6 +3211,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -3019,109 +3250,123 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3134,7 +3379,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3156,7 +3401,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -3181,7 +3426,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -3200,6 +3445,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -3225,92 +3475,102 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3321,7 +3581,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3343,7 +3603,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -3365,7 +3625,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -3376,6 +3636,10 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -3398,86 +3662,96 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3485,7 +3759,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3507,7 +3781,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -3529,7 +3803,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -3540,6 +3814,10 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -3573,110 +3851,120 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3688,7 +3976,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3710,7 +3998,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3736,7 +4024,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -3753,6 +4041,11 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -3789,102 +4082,112 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3892,7 +4195,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3914,7 +4217,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3940,7 +4243,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -3957,6 +4260,11 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -3982,92 +4290,102 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4078,7 +4396,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4100,7 +4418,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4122,7 +4440,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4133,6 +4451,10 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4155,86 +4477,96 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4242,7 +4574,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4264,7 +4596,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4286,7 +4618,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4297,6 +4629,10 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4323,101 +4659,113 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4429,7 +4777,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4451,7 +4799,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4474,7 +4822,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -4489,6 +4837,11 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -4516,93 +4869,105 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4610,7 +4975,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4632,7 +4997,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4655,7 +5020,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -4670,6 +5035,11 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -4693,92 +5063,102 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4789,7 +5169,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4811,7 +5191,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4833,7 +5213,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4844,6 +5224,10 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4866,86 +5250,96 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4953,7 +5347,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4975,7 +5369,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4997,7 +5391,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5008,6 +5402,10 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5037,104 +5435,118 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5146,7 +5558,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5168,7 +5580,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5192,7 +5604,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -5209,6 +5621,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5240,96 +5657,110 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5337,7 +5768,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5359,7 +5790,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5383,7 +5814,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -5400,6 +5831,11 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5424,92 +5860,102 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5520,7 +5966,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5542,7 +5988,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -5564,7 +6010,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5575,6 +6021,10 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5597,86 +6047,96 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5684,7 +6144,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5706,7 +6166,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -5728,7 +6188,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5739,6 +6199,10 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5771,107 +6235,123 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5883,7 +6363,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5905,7 +6385,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5930,7 +6410,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -5949,6 +6429,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5984,99 +6469,115 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -6084,7 +6585,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -6106,7 +6607,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -6131,7 +6632,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -6150,6 +6651,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -6173,63 +6679,71 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6285,71 +6799,79 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6409,31 +6931,39 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+
+			S = ra.MulAdd(wva, S)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+
+			S = rb.MulAdd(wvb, S)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-
-		S = ra.MulAdd(wva, S)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-
-		S = rb.MulAdd(wvb, S)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6478,75 +7008,83 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6616,85 +7154,93 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
-
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6769,45 +7315,53 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
-
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6853,57 +7407,67 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -6952,65 +7516,75 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7063,25 +7637,35 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7116,63 +7700,73 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7228,73 +7822,83 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7355,33 +7959,43 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7422,61 +8036,73 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7529,69 +8155,81 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7648,29 +8286,41 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7710,69 +8360,81 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7836,79 +8498,91 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7977,39 +8651,51 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8057,65 +8743,79 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8172,73 +8872,87 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8299,33 +9013,47 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8370,75 +9098,89 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8510,85 +9252,99 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8665,45 +9421,59 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8751,55 +9521,65 @@ func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -8846,63 +9626,73 @@ func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -8953,23 +9743,33 @@ func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9011,67 +9811,77 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9138,77 +9948,87 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9280,37 +10100,47 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9351,55 +10181,65 @@ func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9446,63 +10286,73 @@ func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9553,23 +10403,33 @@ func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9604,61 +10464,73 @@ func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9714,71 +10586,83 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9839,31 +10723,43 @@ func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9900,55 +10796,65 @@ func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9995,63 +10901,73 @@ func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10102,23 +11018,33 @@ func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10156,63 +11082,77 @@ func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10274,73 +11214,87 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10407,33 +11361,47 @@ func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10473,55 +11441,65 @@ func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10568,63 +11546,73 @@ func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10675,23 +11663,33 @@ func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10732,65 +11730,81 @@ func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10858,75 +11872,91 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10999,35 +12029,51 @@ func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))

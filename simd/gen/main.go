@@ -158,7 +158,7 @@ func variants() []Variant {
 			c = strs(shiftHalf(minimax32))
 		}
 		return Variant{N: n, Path: path, E: "float32", U: "uint32", IE: "int32", V: v, I: i, UV: uv, W: w, LogW: logw,
-			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 20,
+			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 40,
 			MaxNeg: "-math.MaxFloat32", NR: 1}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
@@ -219,15 +219,50 @@ func (k kernel) Step() int { return unroll * k.W }
 // variables carry the suffix Sfx, its columns start at j + O.
 type group struct {
 	kernel
-	Sfx string
-	O   int
-	KC  string // its constant table (see tab)
+	Sfx  string
+	O    int
+	KC   string // its constant table (see tab)
+	Bump bool   // inside the main loop, whose arrays are read through bumped pointers
 }
 
-func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc"} }
+func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", false} }
+
+// Bumps lists the array pointers that the main loop advances by one step
+// per iteration (see At): the coordinates of fixed-D kernels, the stored
+// distances of dense ones, the log-weights (soft-min) or weights (kernel
+// sums).
+func (k kernel) Bumps() []string {
+	var r []string
+	if k.NeedY() && k.D > 0 {
+		for _, d := range k.Dims {
+			r = append(r, fmt.Sprint("py", d))
+		}
+	}
+	if k.Dense {
+		r = append(r, "ps")
+	}
+	if k.K == 0 {
+		return append(r, "ph")
+	}
+	return append(r, "pw")
+}
 
 // At returns the address of the group's vector in the array at pointer p.
+// In the main loop (Bump) the arrays of Bumps are read through pointers
+// b<p> = p + j·size that the loop advances by one step per iteration, and
+// the group's offset O is a constant displacement that the compiler folds
+// into the load: indexed as p + (j+O)·size, every load would cost one or two
+// LEAs of its own (about an eighth of the loop's instructions, in a loop
+// bound by how many instructions fit in flight). The vector block's type has
+// O/W + 1 vectors, so it never reaches past the columns read (checkptr).
 func (g group) At(p string) string {
+	if g.Bump {
+		for _, b := range g.Bumps() {
+			if b == p {
+				return fmt.Sprintf("&(*[%d][%d]%s)(b%s)[%d]", g.O/g.W+1, g.W, g.E, p, g.O/g.W)
+			}
+		}
+	}
 	return fmt.Sprintf("(*[%d]%s)(unsafe.Add(%s, (j+%d)*%d))", g.W, g.E, p, g.O, g.Size)
 }
 
@@ -244,7 +279,27 @@ func (k kernel) Body(n int) body {
 	if n == 1 {
 		return body{k, []group{k.Grp("a", 0)}, "ta", "za"}
 	}
-	return body{k, []group{k.Grp("a", 0), {k, "b", k.W, "kcb"}}, "ta.Max(tb)", "za.Max(zb)"}
+	return body{k, []group{{k, "a", 0, "kc", true}, {k, "b", k.W, "kcb", true}}, "ta.Max(tb)", "za.Max(zb)"}
+}
+
+// Raise returns the soft-min's raise condition: some t > slack. AVX-512
+// compares the groups' maximum (VMAXPS, VCMPPS into a mask register). AVX2
+// compares each group's bit patterns as signed integers with those of the
+// slack (> 0): for every non-NaN t, t > slack exactly when
+// int(bits(t)) > int(bits(slack)), since the negative floats, −∞ included,
+// have negative signed patterns and the non-negative ones are ordered like
+// their patterns; the integer compares and their OR run on any of Zen 3's
+// four vector pipes instead of two VMAXPS/VCMPPS on the two multiply pipes
+// (t is never NaN: the inputs are validated finite).
+func (b body) Raise() string {
+	if b.Scale {
+		return fmt.Sprintf("%s.Greater(%s)", b.Tmax, ld(b, "slack"))
+	}
+	var c []string
+	for _, g := range b.Groups {
+		c = append(c, fmt.Sprintf("t%s.As%s().Greater(archsimd.Load%s(&%s.slackbits))", g.Sfx, g.I, g.I, g.KC))
+	}
+	return strings.Join(c, ".Or(") + strings.Repeat(")", len(c)-1)
 }
 
 func (k kernel) Gi() int {
@@ -352,6 +407,24 @@ func expCode(x any, in, out string) string {
 	return b.String()
 }
 
+// expSMCode is expCode for the soft-min's terms and rescale factors: on
+// AVX2 without the final mask, so that arguments below Lo − 1 give 2^(Lo−1)
+// (2^−101 in float32, 2^−1001 in float64: normal numbers) instead of 0 — one
+// compare on a multiply pipe and one AND fewer per vector. Relative to the
+// running maximum those terms are below the flush level, ~2^−(Lo+slack)
+// of a row's sum, which every tile that raised its maximum holds ≥ 1: they
+// are absorbed by the first rounding; a tile that never raised (its input
+// reference still −MaxFloat: every term −∞) reports s = 0 exactly (see
+// "finish"). AVX-512 keeps the masked form.
+func expSMCode(x any, in, out string) string {
+	c := expCode(x, in, out)
+	if asTab(x).Scale {
+		return c
+	}
+	i := strings.LastIndex(c, ".Masked(")
+	return c[:i] + "\n"
+}
+
 // polyCode emits out = Σ_k c_k f^k as c_0 + f·q(f): q's coefficients are
 // taken in pairs c_{2i+1} + c_{2i+2}·f, pairs of pairs are combined with f²
 // while more than three terms remain (Estrin's scheme), the last terms by
@@ -455,6 +528,7 @@ type consts{{.N}} struct {
 	nlog2e, one, nhalf, threehalf  [{{.W}}]{{.E}}
 	magic                          [{{.W}}]{{.E}}
 	floorbits                      [{{.W}}]{{.U}}
+	slackbits                      [{{.W}}]{{.IE}}
 	c                              [{{len .Coefs}}][{{.W}}]{{.E}}
 	perm                           [{{.LogW}}][{{.W}}]{{.U}}
 }
@@ -473,6 +547,7 @@ func newConsts{{.N}}() *consts{{.N}} {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = {{.Lo}}, {{.Lo}}-1, {{.Slack}}, 1e-8, -math.Log2E
 		k.magic[i] = {{.Magic}}
 		k.floorbits[i] = {{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Lo}}-1)
+		k.slackbits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Slack}}))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -561,6 +636,24 @@ func newConsts{{.N}}() *consts{{.N}} {
 {{- end}}
 {{end}}
 
+{{/* bumpinit, bumpstep: the main loop's pointers b<p> = p + j·size (see
+   At), advanced only when another iteration follows, so that they never
+   point past the arrays (Go's unsafe.Add rules, checkptr). */}}
+{{define "bumpinit"}}
+{{- range .Bumps}}
+		b{{.}} := unsafe.Add({{.}}, j*{{$.Size}})
+{{- end}}
+{{- end}}
+{{define "bumpstep"}}
+			j += {{.Step}}
+			if j+{{.Step}} > a.j1 {
+				break
+			}
+{{- range .Bumps}}
+			b{{.}} = unsafe.Add(b{{.}}, {{$.Step}}*{{$.Size}})
+{{- end}}
+{{- end}}
+
 {{define "finish"}}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:{{.W}}*5]
@@ -576,6 +669,15 @@ func newConsts{{.N}}() *consts{{.N}} {
 	archsimd.ClearAVXUpperBits()
 {{- if .SM}}
 	a.m = acc[{{.W}}]
+{{- if not .Scale}}
+	if a.m == {{.MaxNeg}} { // no term above −∞ (see expSMCode)
+		a.s = 0
+{{- if .G}}
+		clear(a.g)
+{{- end}}
+		return
+	}
+{{- end}}
 {{- end}}
 	a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
 {{- if .G}}
@@ -640,7 +742,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 
 {{/* smexp: one column group's term 2^t, added to S (and to G). */}}
 {{define "smexp"}}
-		{{exp . (print "t" .Sfx) (print "e" .Sfx)}}
+		{{expsm . (print "t" .Sfx) (print "e" .Sfx)}}
 		S = S.Add(e{{.Sfx}})
 {{- if .G}}
 {{- if eq .P 2}}
@@ -660,7 +762,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{define "smbody"}}
 		nc := archsimd.Load{{.V}}(ncb)
 {{- range .Groups}}{{template "smz" .}}{{end}}
-		if {{.Tmax}}.Greater({{ld . "slack"}}).ToBits() != 0 {
+		if {{.Raise}}.ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 {{- range .Groups}}{{template "smzabs" .}}{{end}}
 			nm := {{.Zmax}}
@@ -672,7 +774,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 {{- end}}
-			{{exp . "m.Sub(nm)" "r"}}
+			{{expsm . "m.Sub(nm)" "r"}}
 			S = S.Mul(r)
 {{- if .G}}
 {{- if .D}}
@@ -709,8 +811,12 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+		for {
 {{- template "smbody" (.Body .U)}}
+{{- template "bumpstep" .}}
+		}
 	}
 {{- if gt .U 1}}
 	if j < a.j1 {
@@ -768,8 +874,12 @@ func ks{{.N}}{{.Kind}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 {{- end}}
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+		for {
 {{- range (.Body .U).Groups}}{{template "ksterm" .}}{{end}}
+{{- template "bumpstep" .}}
+		}
 	}
 {{- if gt .U 1}}
 	if j < a.j1 {
@@ -864,7 +974,8 @@ func outputs() []string {
 // generate writes the kernel files (see outputs) into dir.
 func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
-		"exp":  expCode,
+		"exp":   expCode,
+		"expsm": expSMCode,
 		"ld":   ld,
 		"root": rootCode,
 	}).Parse(tmpl))
