@@ -853,21 +853,37 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			sa := d0a.Mul(d0a)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			sb := d0b.Mul(d0b)
-
-			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -923,6 +939,8 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1016,15 +1034,25 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			sa := d0a.Mul(d0a)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			sb := d0b.Mul(d0b)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -1080,6 +1108,8 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1528,25 +1558,45 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-
-			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -1602,6 +1652,8 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1701,19 +1753,33 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -1769,6 +1835,8 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -2259,29 +2327,53 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
-			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
-			sa = d2a.MulAdd(d2a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
-			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-			sb = d2b.MulAdd(d2b, sb)
-
-			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -2337,6 +2429,8 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -2442,23 +2536,41 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat32x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
-			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
-			sa = d2a.MulAdd(d2a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
-			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-			sb = d2b.MulAdd(d2b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
@@ -2514,6 +2626,8 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {

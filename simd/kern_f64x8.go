@@ -964,21 +964,37 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			sa := d0a.Mul(d0a)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			sb := d0b.Mul(d0b)
-
-			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -1052,6 +1068,8 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1153,15 +1171,25 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			sa := d0a.Mul(d0a)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			sb := d0b.Mul(d0b)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -1235,6 +1263,8 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1744,25 +1774,45 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-
-			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -1836,6 +1886,8 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -1943,19 +1995,33 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -2029,6 +2095,8 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -2580,29 +2648,53 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
-			sa = d2a.MulAdd(d2a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-			csa := qa.Sqrt()
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
 			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-			sb = d2b.MulAdd(d2b, sb)
-
-			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-			csb := qb.Sqrt()
 
 			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -2676,6 +2768,8 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -2789,23 +2883,41 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
-			sa = d2a.MulAdd(d2a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-			sb = d2b.MulAdd(d2b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -2879,6 +2991,8 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
 			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {

@@ -204,6 +204,7 @@ type kernel struct {
 	K     int  // kernel sum: 1 gaussian, 2 laplacian, 3 energy
 	G     bool
 	Dims  []int
+	Soft  bool // a soft-min kernel
 }
 
 // unroll is the number of column groups per loop iteration (1 or 2; see
@@ -219,13 +220,37 @@ func (k kernel) Step() int { return unroll * k.W }
 // variables carry the suffix Sfx, its columns start at j + O.
 type group struct {
 	kernel
-	Sfx  string
-	O    int
-	KC   string // its constant table (see tab)
-	Bump bool   // inside the main loop, whose arrays are read through bumped pointers
+	Sfx   string
+	O     int
+	KC    string // its constant table (see tab)
+	Bump  bool   // inside the main loop, whose arrays are read through bumped pointers
+	Piped bool   // its cost was computed in the previous iteration (see Pipe)
 }
 
-func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", false} }
+func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", false, false} }
+
+// Pipe reports whether the kernel's main loop is software-pipelined: each
+// iteration computes the costs of the next iteration's groups (loads,
+// differences, squares: the first ~20 cycles of each vector's chain) before
+// its own exponentials, so that the out-of-order window holds less waiting
+// work. Zen 3's floating-point scheduler and queue (~100 µops) bound these
+// loops: a vector's chain is ~50 cycles long, and at ~75 vector µops per
+// iteration fewer than two iterations fit. The soft-min kernels without
+// gradient and with a fixed D pipeline (the gradient ones have no
+// registers to spare).
+//
+// (The carried costs cost one spilled x broadcast per iteration on AVX2;
+// reading all of x from memory instead measured slower.)
+func (k kernel) Pipe() bool { return k.Soft && !k.Dense && k.D > 0 && !k.G }
+
+// Cost returns the variable holding the group's cost C (p = 2: s, the
+// squared distance; p = 1: cs, its clamped root).
+func (g group) Cost() string {
+	if g.P == 2 {
+		return "s" + g.Sfx
+	}
+	return "cs" + g.Sfx
+}
 
 // Bumps lists the array pointers that the main loop advances by one step
 // per iteration (see At): the coordinates of fixed-D kernels, the stored
@@ -279,8 +304,45 @@ func (k kernel) Body(n int) body {
 	if n == 1 {
 		return body{k, []group{k.Grp("a", 0)}, "ta", "za"}
 	}
-	return body{k, []group{{k, "a", 0, "kc", true}, {k, "b", k.W, "kcb", true}}, "ta.Max(tb)", "za.Max(zb)"}
+	p := k.Pipe()
+	return body{k, []group{{k, "a", 0, "kc", true, p}, {k, "b", k.W, "kcb", true, p}}, "ta.Max(tb)", "za.Max(zb)"}
 }
+
+// Pipe reports whether the iteration's groups are pipelined (see kernel.Pipe).
+func (b body) Pipe() bool { return len(b.Groups) > 0 && b.Groups[0].Piped }
+
+// Next returns the groups of the next iteration (their costs, computed by
+// this one), with the suffix n<sfx>.
+func (b body) Next() []group {
+	var r []group
+	for _, g := range b.Groups {
+		r = append(r, group{g.kernel, "n" + g.Sfx, g.O + b.Step(), g.KC, true, false})
+	}
+	return r
+}
+
+// Carry returns the assignment "ns<a>, ns<b> = <next costs>" (op "=") or
+// its declaration (op ":="), and Shift the assignment of the carried costs
+// to the current ones.
+func (b body) Carry(op string, from string) string {
+	var l, r []string
+	for _, g := range b.Groups {
+		l = append(l, "n"+g.Cost())
+		switch from {
+		case "next":
+			r = append(r, group{g.kernel, "n" + g.Sfx, 0, "", false, false}.Cost())
+		default:
+			r = append(r, g.Cost())
+		}
+	}
+	if from == "shift" {
+		return strings.Join(r, ", ") + " = " + strings.Join(l, ", ")
+	}
+	return strings.Join(l, ", ") + " " + op + " " + strings.Join(r, ", ")
+}
+
+// Limit2 is the bound j + 2·step ≤ j1 of an iteration that has a next one.
+func (b body) Limit2() int { return 2 * b.Step() }
 
 // Raise returns the soft-min's raise condition: some t > slack. AVX-512
 // compares the groups' maximum (VMAXPS, VCMPPS into a mask register). AVX2
@@ -712,15 +774,16 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{/* smz: one column group's squared distance and exponent relative to
    the maximum, t = (h − m) + nc·C: h − m does not wait for the distance, and
    the raise check compares t with the slack. */}}
-{{define "smz"}}
+{{define "smcost"}}
 {{- template "dist" .}}
-{{- if eq .P 2}}
-		t{{.Sfx}} := s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
-{{- else}}
+{{- if eq .P 1}}
 		q{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
 		{{root . (print "q" .Sfx) (print "cs" .Sfx) (print "ics" .Sfx) .G}}
-		t{{.Sfx}} := cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{- end}}
+{{- end}}
+{{define "smz"}}
+{{- if not .Piped}}{{template "smcost" .}}{{end}}
+		t{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{end}}
 
 {{/* smzabs: the group's z = h + nc·C (raise path: the new maximum), then t
@@ -761,6 +824,12 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
    their terms. */}}
 {{define "smbody"}}
 		nc := archsimd.Load{{.V}}(ncb)
+{{- if .Pipe}}
+		if j+{{.Limit2}} <= a.j1 { // the next iteration's costs
+{{- range .Next}}{{template "smcost" .}}{{end}}
+			{{.Carry "=" "next"}}
+		}
+{{- end}}
 {{- range .Groups}}{{template "smz" .}}{{end}}
 		if {{.Raise}}.ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
@@ -792,6 +861,9 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{- range .Groups}}{{template "smtnew" .}}{{end}}
 		}
 {{- range .Groups}}{{template "smexp" .}}{{end}}
+{{- if .Pipe}}
+		{{.Carry "" "shift"}}
+{{- end}}
 {{end}}
 
 {{range .SMs}}
@@ -813,6 +885,10 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 	j := a.j0
 	if j+{{.Step}} <= a.j1 {
 {{- template "bumpinit" .}}
+{{- with .Body .U}}{{if .Pipe}}
+{{- range .Groups}}{{template "smcost" .}}{{end}}
+		{{.Carry ":=" "cur"}}
+{{- end}}{{end}}
 		for {
 {{- template "smbody" (.Body .U)}}
 {{- template "bumpstep" .}}
@@ -995,7 +1071,7 @@ func generate(dir string) error {
 			for _, d := range []int{0, 1, 2, 3} {
 				for _, g := range []bool{false, true} {
 					for _, p := range []int{1, 2} {
-						sm = append(sm, smKernel{kernel{Variant: &v, Dense: dense, D: d, P: p, G: g, Dims: dims(d)}, true})
+						sm = append(sm, smKernel{kernel{Variant: &v, Dense: dense, D: d, P: p, G: g, Dims: dims(d), Soft: true}, true})
 					}
 					for _, k := range []int{1, 2, 3} {
 						ks = append(ks, smKernel{kernel{Variant: &v, Dense: dense, D: d, K: k, G: g, Dims: dims(d)}, false})
