@@ -1578,15 +1578,25 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			sa := d0a.Mul(d0a)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			sb := d0b.Mul(d0b)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -1667,6 +1677,8 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 			wb := eb
 			wb.Store(wst) // see "accum"
 			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -2435,19 +2447,33 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -2531,6 +2557,8 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 			wb.Store(wst) // see "accum"
 			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {
@@ -3356,23 +3384,41 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
 		for {
 			nc := archsimd.LoadFloat64x8(ncb)
-			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
-			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
-			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
-			sa := d0a.Mul(d0a)
-			sa = d1a.MulAdd(d1a, sa)
-			sa = d2a.MulAdd(d2a, sa)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
 			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
-
-			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
-			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
-			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
-			sb := d0b.Mul(d0b)
-			sb = d1b.MulAdd(d1b, sb)
-			sb = d2b.MulAdd(d2b, sb)
 
 			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
@@ -3459,6 +3505,8 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			sa, sb = nsa, nsb
 
 			j += 16
 			if j+16 > a.j1 {

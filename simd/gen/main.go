@@ -241,7 +241,7 @@ func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", fal
 //
 // (The carried costs cost one spilled x broadcast per iteration on AVX2;
 // reading all of x from memory instead measured slower.)
-func (k kernel) Pipe() bool { return k.Soft && !k.Dense && k.D > 0 && !k.G }
+func (k kernel) Pipe() bool { return k.Soft && !k.Dense && k.D > 0 && (!k.G || k.P == 2) }
 
 // Cost returns the variable holding the group's cost C (p = 2: s, the
 // squared distance; p = 1: cs, its clamped root).
