@@ -1053,8 +1053,8 @@ func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
 		"exp":   expCode,
 		"expsm": expSMCode,
-		"ld":   ld,
-		"root": rootCode,
+		"ld":    ld,
+		"root":  rootCode,
 	}).Parse(tmpl))
 	for _, v := range variants() {
 		v := v
