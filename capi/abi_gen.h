@@ -37,7 +37,7 @@ static const char *glc_value_name(int key, int value) {
     return value >= 0 && value < (int)(sizeof names / sizeof names[0]) ? names[value] : NULL;
   }
   case GEOMLOSS_OPT_COST: {
-    static const char *const names[] = {[GEOMLOSS_COST_SQEUCLIDEAN] = "sqeuclidean", [GEOMLOSS_COST_EUCLIDEAN] = "euclidean", [GEOMLOSS_COST_HALFSQEUCLIDEAN] = "halfsqeuclidean"};
+    static const char *const names[] = {[GEOMLOSS_COST_SQEUCLIDEAN] = "sqeuclidean", [GEOMLOSS_COST_EUCLIDEAN] = "euclidean", [GEOMLOSS_COST_HALFSQEUCLIDEAN] = "halfsqeuclidean", [GEOMLOSS_COST_POWER] = "power"};
     return value >= 0 && value < (int)(sizeof names / sizeof names[0]) ? names[value] : NULL;
   }
   default:

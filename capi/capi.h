@@ -27,7 +27,7 @@ struct geomloss_options {
   /* tol, max_iter (Sinkhorn's stopping rule) and the OT solver's options. */
   int32_t cost, reserved_ot;
   int64_t max_iter;
-  double tol, reg, unbalanced;
+  double tol, reg, unbalanced, q;
   geomloss_progress_fn progress;
   void *user_data;
 };

@@ -109,6 +109,40 @@ GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int6
   return glcgo_ot_solve(mut_opts(opts), dtype, N, M, mut_bufs(bufs));
 }
 
+GEOMLOSS_API int geomloss_ot_solve_sample_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                                int64_t N, int64_t M, int64_t D,
+                                                const geomloss_buffers *bufs) {
+  return glcgo_ot_solve_sample_batch(mut_opts(opts), dtype, B, N, M, D, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_ot_solve_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                         int64_t N, int64_t M, const geomloss_buffers *bufs) {
+  return glcgo_ot_solve_batch(mut_opts(opts), dtype, B, N, M, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_ot_solve_sample_plan(const geomloss_options *opts, int dtype, int64_t N,
+                                               int64_t M, int64_t D, const geomloss_buffers *bufs,
+                                               geomloss_plan *plan) {
+  return glcgo_ot_solve_sample_plan(mut_opts(opts), dtype, N, M, D, mut_bufs(bufs), plan);
+}
+
+GEOMLOSS_API int geomloss_ot_solve_plan(const geomloss_options *opts, int dtype, int64_t N,
+                                        int64_t M, const geomloss_buffers *bufs,
+                                        geomloss_plan *plan) {
+  return glcgo_ot_solve_plan(mut_opts(opts), dtype, N, M, mut_bufs(bufs), plan);
+}
+
+GEOMLOSS_API int geomloss_plan_eval(geomloss_plan plan, const geomloss_buffers *bufs) {
+  return glcgo_plan_eval(plan, mut_bufs(bufs));
+}
+
+GEOMLOSS_API int geomloss_plan_info(geomloss_plan plan, int *dtype, int64_t *N, int64_t *M,
+                                    int64_t *D) {
+  return glcgo_plan_info(plan, dtype, N, M, D);
+}
+
+GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan) { return glcgo_plan_free(plan); }
+
 GEOMLOSS_API int geomloss_eval_grid(const geomloss_options *opts, int dtype, int64_t B, int ndim,
                                     const int64_t *shape, const double *spacing,
                                     const geomloss_buffers *bufs) {

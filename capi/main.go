@@ -79,7 +79,7 @@ func load(opts *C.geomloss_options) (abi.Options, error) {
 	o.Params.ClusterScale = float64(opts.cluster_scale)
 	o.Params.Tol = float64(opts.tol)
 	o.Params.MaxIter = int(opts.max_iter)
-	o.OT = abi.OTOptions{Cost: int(opts.cost), Reg: float64(opts.reg), Unbalanced: float64(opts.unbalanced)}
+	o.OT = abi.OTOptions{Cost: int(opts.cost), Reg: float64(opts.reg), Unbalanced: float64(opts.unbalanced), Q: float64(opts.q)}
 	o.BlurSet = opts.blur_set != 0
 	return o, nil
 }
@@ -106,6 +106,7 @@ func store(opts *C.geomloss_options, o *abi.Options) {
 	opts.cost = C.int32_t(o.OT.Cost)
 	opts.reg = C.double(o.OT.Reg)
 	opts.unbalanced = C.double(o.OT.Unbalanced)
+	opts.q = C.double(o.OT.Q)
 	opts.blur_set = 0
 	if o.BlurSet {
 		opts.blur_set = 1

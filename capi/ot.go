@@ -19,17 +19,101 @@ import (
 //export glcgo_ot_solve_sample
 func glcgo_ot_solve_sample(opts *C.geomloss_options, dtype C.int, N, M, D C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
 	defer rescue(&st)
-	return otSolve(opts, int(dtype), false, N, M, D, bufs)
+	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, nil)
 }
 
 //export glcgo_ot_solve
 func glcgo_ot_solve(opts *C.geomloss_options, dtype C.int, N, M C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
 	defer rescue(&st)
-	return otSolve(opts, int(dtype), true, N, M, 1, bufs)
+	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, nil)
 }
 
-func otSolve(opts *C.geomloss_options, dtype int, matrix bool, N, M, D C.int64_t, bufs *C.geomloss_buffers) C.int {
+//export glcgo_ot_solve_sample_batch
+func glcgo_ot_solve_sample_batch(opts *C.geomloss_options, dtype C.int, B, N, M, D C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	return otSolve(opts, int(dtype), false, B, N, M, D, bufs, nil)
+}
+
+//export glcgo_ot_solve_batch
+func glcgo_ot_solve_batch(opts *C.geomloss_options, dtype C.int, B, N, M C.int64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	return otSolve(opts, int(dtype), true, B, N, M, 1, bufs, nil)
+}
+
+//export glcgo_ot_solve_sample_plan
+func glcgo_ot_solve_sample_plan(opts *C.geomloss_options, dtype C.int, N, M, D C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) (st C.int) {
+	defer rescue(&st)
+	if plan == nil {
+		C.glc_clear_run()
+		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
+	}
+	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, plan)
+}
+
+//export glcgo_ot_solve_plan
+func glcgo_ot_solve_plan(opts *C.geomloss_options, dtype C.int, N, M C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) (st C.int) {
+	defer rescue(&st)
+	if plan == nil {
+		C.glc_clear_run()
+		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
+	}
+	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, plan)
+}
+
+//export glcgo_plan_eval
+func glcgo_plan_eval(plan C.uint64_t, bufs *C.geomloss_buffers) (st C.int) {
+	defer rescue(&st)
+	if err := checkBuffers(bufs); err != nil {
+		return finish(err)
+	}
+	return finish(abi.PlanEval(uint64(plan), getter(bufs)))
+}
+
+//export glcgo_plan_info
+func glcgo_plan_info(plan C.uint64_t, dtype *C.int, N, M, D *C.int64_t) (st C.int) {
+	defer rescue(&st)
+	t, n, m, d, err := abi.PlanInfo(uint64(plan))
+	if err != nil {
+		return finish(err)
+	}
+	if dtype != nil {
+		*dtype = C.int(t)
+	}
+	for _, v := range []struct {
+		p *C.int64_t
+		v int64
+	}{{N, n}, {M, m}, {D, d}} {
+		if v.p != nil {
+			*v.p = C.int64_t(v.v)
+		}
+	}
+	return finish(nil)
+}
+
+//export glcgo_plan_free
+func glcgo_plan_free(plan C.uint64_t) (st C.int) {
+	defer rescue(&st)
+	return finish(abi.PlanFree(uint64(plan)))
+}
+
+// getter reads the keyed buffers of bufs.
+func getter(bufs *C.geomloss_buffers) abi.Getter {
+	return func(key, need int) abi.Buffer {
+		if key <= 0 || key >= len(bufs.slot) {
+			return abi.Buffer{}
+		}
+		s := bufs.slot[key]
+		return abi.Buffer{Ptr: s.ptr, Count: int64(s.count)}
+	}
+}
+
+// otSolve runs an OT entry; plan non-nil (the _plan entries) receives the
+// handle of the kept plan, 0 on failure.
+func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) C.int {
 	C.glc_clear_run()
+	if plan != nil {
+		*plan = 0
+	}
 	if err := checkBuffers(bufs); err != nil {
 		return finish(err)
 	}
@@ -67,22 +151,25 @@ func otSolve(opts *C.geomloss_options, dtype int, matrix bool, N, M, D C.int64_t
 			return cancelled
 		}
 	}
-	get := func(key, need int) abi.Buffer {
-		if key <= 0 || key >= len(bufs.slot) {
-			return abi.Buffer{}
-		}
-		s := bufs.slot[key]
-		return abi.Buffer{Ptr: s.ptr, Count: int64(s.count)}
-	}
+	get := getter(bufs)
 	var rep abi.Report
+	var h uint64
 	var err error
-	if dtype == abi.F32 {
-		rep, err = abi.OTRun[float32](&o, matrix, int64(N), int64(M), int64(D), get, progress)
-	} else {
-		rep, err = abi.OTRun[float64](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+	switch {
+	case plan != nil && dtype == abi.F32:
+		rep, h, err = abi.OTRunPlan[float32](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+	case plan != nil:
+		rep, h, err = abi.OTRunPlan[float64](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+	case dtype == abi.F32:
+		rep, err = abi.OTRunBatch[float32](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
+	default:
+		rep, err = abi.OTRunBatch[float64](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
 	}
 	if err != nil {
 		return finish(err)
+	}
+	if plan != nil {
+		*plan = C.uint64_t(h)
 	}
 	e, en := cstr(rep.Engine)
 	n, nn := cstr(rep.Note)

@@ -5,4 +5,5 @@ var (
 	MsKappa          = &msKappa
 	MsRepeats        = &msRepeats
 	MsAlwaysTruncate = &msAlwaysTruncate
+	MsTaylor         = &msTaylor
 )

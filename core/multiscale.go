@@ -14,7 +14,7 @@ const (
 	msBlockPts       = 32  // target mean number of points per block
 	msTopCells       = 64  // the truncation test starts from groupings of at most this many cells
 	msVoxels         = 16  // voxel levels: sides s_c, s_c/2, …, s_c/2^15
-	msMinBlock       = 8   // blocks wider than blockSide are split down to this many points
+	msMinBlock       = 24  // blocks wider than blockSide are split down to this many points
 	msMinCoarse      = 500 // clouds of fewer points have no coarse levels (nothing to save)
 )
 
@@ -55,6 +55,8 @@ type msLevel[T Float] struct {
 	sc            Scale[T]
 	closer        closeList
 	fine          bool // the input measures: Scale in input order
+	taylor        bool // the Taylor level (input points, input order)
+	degree        int  // the Taylor level's largest polynomial degree
 	keptPairs     int64
 	keptBlocks    int64
 	allPairs      int64
@@ -87,26 +89,29 @@ type msLevel[T Float] struct {
 // The fine level's reductions take and return vectors in input order, so the
 // losses' final step and gradients (§7.4) work unchanged.
 type multiscale[T Float] struct {
-	eng        Engine[T]
-	res        Resources
-	cost       Cost
-	need       Needs
-	cfg        msConfig
-	x, y       Cloud[T] // input order
-	a, b       []T
-	la, lb     []T
-	hx, hy     *cluster.Hierarchy
-	btx        *blockTree
-	bty        *blockTree
-	sizeX      []float64 // mean cluster size per hierarchy level
-	sizeY      []float64
-	cntX       []int
-	cntY       []int
-	plan       [][2]int // per level: the (x, y) hierarchy shifts, −1 = fine
-	levels     []*msLevel[T]
-	sched      Schedule
-	levelOf    []int // level of each iteration of the schedule
-	sparseNote string
+	eng     Engine[T]
+	res     Resources
+	cost    Cost
+	need    Needs
+	cfg     msConfig
+	x, y    Cloud[T] // input order
+	a, b    []T
+	la, lb  []T
+	hx, hy  *cluster.Hierarchy
+	btx     *blockTree
+	bty     *blockTree
+	sizeX   []float64 // mean cluster size per hierarchy level
+	sizeY   []float64
+	cntX    []int
+	cntY    []int
+	plan    [][2]int // per level: the (x, y) hierarchy shifts, −1 = fine
+	levels  []*msLevel[T]
+	sched   Schedule
+	levelOf []int // level of each iteration of the schedule
+	// taylorIters is the number of leading iterations on the Taylor level
+	// (0: none; see taylorRun).
+	taylorIters int
+	sparseNote  string
 }
 
 // newMultiscale builds the clusterings of the two clouds (input order, with
@@ -119,7 +124,13 @@ func newMultiscale[T Float](eng Engine[T], res Resources, x, y Cloud[T], a, b, l
 		case labels != nil:
 			return cluster.Labels(labels), nil
 		case c.D <= 3:
-			h, err := cluster.Voxel(c.Pts, c.N, c.D, cfg.side/math.Exp2(msVoxels-1), msVoxels)
+			// msVoxels levels up to cluster_scale, then coarser ones up to
+			// the diameter (groupings for the truncation test only).
+			extra := 0
+			if cfg.diameter > cfg.side {
+				extra = int(math.Ceil(math.Log2(cfg.diameter/cfg.side))) + 1
+			}
+			h, err := cluster.Voxel(c.Pts, c.N, c.D, cfg.side/math.Exp2(msVoxels-1), msVoxels+extra)
 			if err != nil {
 				return nil, errorf(ErrInvalidOption, "%v", err)
 			}
@@ -162,6 +173,10 @@ func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 	for t := 0; t < h.Levels; t++ {
 		bd := h.Bounds(t)
 		cnt[t] = len(bd) - 1
+		if h.Side > 0 && t >= msVoxels { // above cluster_scale: never a coarse level
+			size[t] = math.Inf(1)
+			continue
+		}
 		if h.Side > 0 {
 			size[t] = h.Side * math.Exp2(float64(t)) * math.Sqrt(float64(d))
 			continue
@@ -210,16 +225,28 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 	var out Schedule
 	g.plan, g.levelOf = nil, nil
 	prev := [2]int{-2, -2}
-	for k, e := range eps {
+	g.taylorIters = g.taylorRun(eps)
+	if t := g.taylorIters; t > 0 {
+		g.plan = append(g.plan, msTaylorLevel)
+		for _, e := range eps[:t] {
+			out.Eps = append(out.Eps, e)
+			g.levelOf = append(g.levelOf, 0)
+		}
+		prev = msTaylorLevel
+	}
+	for k := g.taylorIters; k < len(eps); k++ {
+		e := eps[k]
 		lv := [2]int{g.shiftFor(g.sizeX, g.cntX, g.x.N, e), g.shiftFor(g.sizeY, g.cntY, g.y.N, e)}
-		if k == len(eps)-1 {
+		if k == len(eps)-1 || prev == msTaylorLevel { // never coarser than the exact Taylor level
 			lv = [2]int{-1, -1}
 		}
-		if lv[0] > prev[0] && prev[0] != -2 { // never coarser than before
-			lv[0] = prev[0]
-		}
-		if lv[1] > prev[1] && prev[1] != -2 {
-			lv[1] = prev[1]
+		if prev != msTaylorLevel { // never coarser than before
+			if lv[0] > prev[0] && prev[0] != -2 {
+				lv[0] = prev[0]
+			}
+			if lv[1] > prev[1] && prev[1] != -2 {
+				lv[1] = prev[1]
+			}
 		}
 		fine := lv == [2]int{-1, -1}
 		newLevel := lv != prev
@@ -230,7 +257,7 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 		if newLevel || retrunc || len(g.plan) == 0 {
 			g.plan = append(g.plan, lv)
 		}
-		if newLevel && prev[0] != -2 {
+		if newLevel && prev[0] != -2 && prev != msTaylorLevel {
 			for r := 0; r < msRepeats; r++ { // re-converge at the jump ε
 				out.Eps = append(out.Eps, eps[k-1])
 				g.levelOf = append(g.levelOf, len(g.plan)-1)
@@ -263,6 +290,14 @@ func (g *multiscale[T]) Scale(k int) (*Scale[T], error) {
 			return nil, errorf(ErrInternal, "multiscale geometry: scale %d asked before the jump to it", k)
 		}
 		pl := g.plan[0]
+		if pl == msTaylorLevel {
+			lv, err := g.buildTaylor()
+			if err != nil {
+				return nil, err
+			}
+			g.levels = append(g.levels, lv)
+			continue
+		}
 		lv, err := g.buildLevel(0, g.side(g.x, g.a, g.hx, g.btx, pl[0]), g.side(g.y, g.b, g.hy, g.bty, pl[1]), Duals[T]{}, 0)
 		if err != nil {
 			return nil, err
@@ -324,7 +359,7 @@ func (g *multiscale[T]) mask(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps
 // (uRow_i + vCol_j − C_ij)/ε, the rows-y test (vRow_j + uCol_i − C_ij)/ε.
 func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
 	if g.cfg.kernelRadius > 0 {
-		tt := truncTest{rt: rt, ct: ct, distOnly: true, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
+		tt := truncTest{rt: rt, ct: ct, distOnly: true, threads: g.res.Threads, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
 		tr := tt.run()
 		return &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: tr.offsets, Cols: tr.cols}
 	}
@@ -335,9 +370,11 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
 	ta := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, uRow)), fc: ct.aggregate(blockMax(cs, vCol)),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+		lr: g.linBound(rt, rs, uRow), lc: g.linBound(ct, cs, vCol),
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
 	tb := truncTest{rt: ct, ct: rt, fr: ct.aggregate(blockMax(cs, vRow)), fc: rt.aggregate(blockMax(rs, uCol)),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+		lr: g.linBound(ct, cs, vRow), lc: g.linBound(rt, rs, uCol),
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
 	a, b := ta.run(), tb.run()
 	r := &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}
 	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
@@ -346,10 +383,22 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	return r
 }
 
+// linBound returns the affine bound of potential v over bt's cells for the
+// cost |x − y|²/2 (nil for other costs: the maxima bound alone).
+func (g *multiscale[T]) linBound(bt *blockTree, s *msSide[T], v []T) *linBound {
+	if g.cost != CostHalfSquared || !msAffineBound {
+		return nil
+	}
+	return newLinBound(bt, s, v)
+}
+
+// msAffineBound enables the affine potential bounds of the truncation test.
+var msAffineBound = true
+
 // worthTruncating reports whether the truncation test can pay at eps: the
 // distance r beyond which the kernel e^{−C/ε} is below the threshold
-// (C(r) = ε·|threshold|) must be at most 1/16 of the diameter; at larger ε
-// the test would keep nearly every block and cost more than it saves.
+// (C(r) = ε·|threshold|) must be at most diameter/msTruncRadius; at larger
+// ε the test would keep nearly every block and cost more than it saves.
 func (g *multiscale[T]) worthTruncating(eps float64) bool {
 	if msAlwaysTruncate {
 		return true
@@ -359,22 +408,46 @@ func (g *multiscale[T]) worthTruncating(eps float64) bool {
 	if g.cfg.p == 2 {
 		r = math.Sqrt(2 * c)
 	}
-	return r <= g.cfg.diameter/16
+	return r <= g.cfg.diameter/msTruncRadius
 }
+
+// msTruncRadius: the truncation test runs once the kernel's reach (the
+// distance at which e^{−C/ε} falls below the threshold) is below
+// diameter/msTruncRadius; patterns keeping most blocks still fall back to
+// online reductions (msDenseFraction).
+const msTruncRadius = 4
 
 // msDenseFraction: a pattern keeping more than this fraction of the block
 // pairs is replaced by online reductions (every pair), which are faster.
-const msDenseFraction = 0.5
+const msDenseFraction = 0.35
 
 func dense(r *Ranges) bool {
-	return r != nil && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
+	return r != nil && !msAlwaysTruncate && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
 }
+
+// likelyDense runs the rows-x truncation test on every msLookAhead-th top
+// cell of x only and reports whether it keeps more than msDenseFraction of
+// the block pairs there (the full test, which costs about as much as a
+// sparse reduction, is then skipped).
+func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64) bool {
+	if g.cfg.kernelRadius > 0 || msAlwaysTruncate {
+		return false
+	}
+	tt := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
+		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
+		eps: eps, thr: g.threshold(), rho: g.cfg.rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+	return tt.estimate(msLookAhead) > msDenseFraction
+}
+
+// msLookAhead is the stride of likelyDense's sample of top row cells.
+const msLookAhead = 8
 
 // selfMask is mask2 for a self problem (rows and columns the same cloud):
 // one test, symmetrised (the pattern and its transpose).
 func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
 	tt := truncTest{rt: bt, ct: bt, fr: bt.aggregate(blockMax(s, uRow)), fc: bt.aggregate(blockMax(s, uCol)),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop}
+		lr: g.linBound(bt, s, uRow), lc: g.linBound(bt, s, uCol),
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
 	a := tt.run()
 	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
 	lv.drop = max(lv.drop, a.maxDrop)
@@ -420,6 +493,9 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		return nil
 	}
 	inf := math.Inf(1)
+	if g.need.Cross && d.F != nil && g.likelyDense(x, y, g.btx, g.bty, d.F, d.G, eps) {
+		return nil // the look-ahead says most blocks are kept: online reductions
+	}
 	if g.need.Cross && d.F != nil {
 		r := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv)
 		if dense(r) {
@@ -560,6 +636,9 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 		return Duals[T]{}, errorf(ErrInternal, "multiscale geometry: no jump from scale %d", k)
 	}
 	cur := g.levels[k]
+	if cur.taylor {
+		return g.jumpFromTaylor(k, eps, d)
+	}
 	if cur.fine {
 		d = g.sorted(d)
 	}
@@ -615,7 +694,7 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 	if err := cur.closer.close(); err != nil {
 		return nd, err
 	}
-	lv, err := g.buildLevel(k+1, xs, ys, nd, eps)
+	lv, err := g.buildLevel(k+1, xs, ys, nd, g.firstEps(k+1, eps))
 	if err != nil {
 		return nd, err
 	}
@@ -667,7 +746,9 @@ func (g *multiscale[T]) Stage(k int) string {
 	}
 	l := g.levelOf[k]
 	desc := fmt.Sprintf("multiscale level %d/%d", l+1, len(g.plan))
-	if l < len(g.levels) {
+	if l < len(g.levels) && g.levels[l].taylor {
+		desc += fmt.Sprintf(" (Taylor soft-mins of degree ≤ %d on %d+%d points)", g.levels[l].degree, g.x.N, g.y.N)
+	} else if l < len(g.levels) {
 		lv := g.levels[l]
 		desc += fmt.Sprintf(" (%d+%d points), kept %.3g%% of blocks", lv.x.pts.N, lv.y.pts.N, 100*float64(lv.keptBlocks)/float64(max(lv.allBlocks, 1)))
 	}
@@ -683,6 +764,9 @@ func (g *multiscale[T]) Note() string {
 	lv := g.levels[len(g.levels)-1]
 	s := fmt.Sprintf("multiscale: %d levels, fine level kept %.3g%% of blocks (%.3g%% of pairs)", len(g.plan),
 		100*float64(lv.keptBlocks)/float64(max(lv.allBlocks, 1)), 100*float64(lv.keptPairs)/float64(max(lv.allPairs, 1)))
+	if g.taylorIters > 0 {
+		s += fmt.Sprintf("; first %d iterations by Taylor soft-mins (degree ≤ %d, relative error ≤ %.0e)", g.taylorIters, g.levels[0].degree, taylorTol[T]())
+	}
 	if g.cfg.kernelRadius > 0 {
 		s += fmt.Sprintf("; kernel truncated beyond %.4g", g.cfg.kernelRadius)
 	} else if lv.rxy != nil || lv.rxx != nil {
@@ -701,7 +785,8 @@ func (g *multiscale[T]) Note() string {
 var (
 	msKappa   = float64(msKappaDefault) // +∞ by default: no coarse levels (see multiscale)
 	msRepeats = msRepeatsDefault
-	// msAlwaysTruncate makes the fine level truncate at every ε (tests).
+	// msAlwaysTruncate makes the fine level truncate at every ε, however
+	// many blocks the pattern keeps (tests).
 	msAlwaysTruncate = false
 )
 

@@ -71,9 +71,11 @@ func TestMultiscaleUntruncatedIsOnline(t *testing.T) {
 
 // TestMultiscaleAccuracy: with the default truncation, the multiscale
 // results are within 1e-3 (value, potentials) and 1e-2 (gradients) of the
-// online ones, and the note reports the truncation bound (p = 2: at p = 1
-// and this size the test is not worth running, see worthTruncating).
+// online ones, and the note reports the truncation bound (p = 2), with the
+// truncation forced at every ε.
 func TestMultiscaleAccuracy(t *testing.T) {
+	defer func(v bool) { msAlwaysTruncate = v }(msAlwaysTruncate)
+	msAlwaysTruncate = true // at this size the patterns keep too much to be used by default
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, v := range []struct {
 		p      int
@@ -274,8 +276,8 @@ func TestMultiscaleCancel(t *testing.T) {
 // jump rule κ = 16 on a 3D Gaussian problem: value within 1e-3 of online
 // (measured 1e-4; GeomLoss's rule, κ = 1, is 18 % off here, §4.10).
 func TestMultiscaleCoarseLevels(t *testing.T) {
-	defer func(k float64) { msKappa = k }(msKappa)
-	msKappa = 16
+	defer func(k float64, tay bool) { msKappa, msTaylor = k, tay }(msKappa, msTaylor)
+	msKappa, msTaylor = 16, false // the centroid levels, not the exact Taylor level
 	rng := rand.New(rand.NewPCG(1, 2))
 	pr := Problem[float64]{B: 1, N: 700, M: 1400, D: 3, X: make([]float64, 2100), Y: make([]float64, 4200)}
 	for i := range pr.X {
@@ -298,5 +300,65 @@ func TestMultiscaleCoarseLevels(t *testing.T) {
 	msKappa = 1 // GeomLoss's rule: far off, which the test must be able to see
 	if bad := mustEval(t, par, pr, Request[float64]{}); math.Abs(bad.Value[0]-on.Value[0])/on.Value[0] < 1e-2 {
 		t.Errorf("κ = 1 gives %.8g vs online %.8g: expected a visible error", bad.Value[0], on.Value[0])
+	}
+}
+
+// TestMultiscaleTaylorLevel: the large-ε iterations run on the Taylor level
+// (named in the note and the progress stages; untruncated otherwise) and the
+// result equals online within float64 rounding (the Taylor bound is 1e-14
+// relative), values and gradients, balanced and unbalanced, debiased and
+// raw, in 2D and 3D.
+func TestMultiscaleTaylorLevel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, d := range []int{2, 3} {
+		n, m := 1500, 2500
+		if d == 3 {
+			n, m = 2000, 3000 // the Taylor level pays from about there
+		}
+		pr := Problem[float64]{B: 1, N: n, M: m, D: d, X: make([]float64, n*d), Y: make([]float64, m*d)}
+		for i := range pr.X {
+			pr.X[i] = rng.NormFloat64()
+		}
+		for i := range pr.Y {
+			pr.Y[i] = 0.8*rng.NormFloat64() + 0.5
+		}
+		for _, c := range []struct {
+			reach  float64
+			debias bool
+		}{{0, true}, {0, false}, {1, true}} {
+			par := DefaultParams()
+			par.Reach, par.Debias = c.reach, c.debias
+			par.Truncate = math.Inf(1) // the Taylor level alone (truncation has its own tests)
+			req := Request[float64]{GradX: true, GradY: true}
+			par.Backend = Online
+			on := mustEval(t, par, pr, req)
+			par.Backend = Multiscale
+			var stages []string
+			req.Progress = func(s string, it, tot int) bool { stages = append(stages, s); return false }
+			ms := mustEval(t, par, pr, req)
+			if !strings.Contains(ms.Note, "Taylor") {
+				t.Fatalf("D=%d %+v: note %q does not name the Taylor level", d, c, ms.Note)
+			}
+			named := false
+			for _, s := range stages {
+				named = named || strings.Contains(s, "Taylor")
+			}
+			if !named {
+				t.Errorf("D=%d %+v: no progress stage names the Taylor level", d, c)
+			}
+			if e := math.Abs(ms.Value[0]-on.Value[0]) / math.Abs(on.Value[0]); !(e <= 1e-11) {
+				t.Errorf("D=%d %+v: value %.15g vs online %.15g (relative %.2e)", d, c, ms.Value[0], on.Value[0], e)
+			}
+			for name, pair := range map[string][2][]float64{"grad x": {ms.GradX, on.GradX}, "grad y": {ms.GradY, on.GradY}} {
+				var num, den float64
+				for i := range pair[0] {
+					num += (pair[0][i] - pair[1][i]) * (pair[0][i] - pair[1][i])
+					den += pair[1][i] * pair[1][i]
+				}
+				if e := math.Sqrt(num / den); !(e <= 1e-9) {
+					t.Errorf("D=%d %+v: %s differs from online by %.2e (norm-wise)", d, c, name, e)
+				}
+			}
+		}
 	}
 }

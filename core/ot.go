@@ -49,7 +49,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 			notes = append(notes, note)
 		}
 	}
-	cost, scale, q := par.Cost.pairCost()
+	cost, scale, q := par.pairCost()
 	if pr.C != nil {
 		scale = 1 // a matrix Pair reduces the given cost itself
 	}
@@ -107,36 +107,50 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 			backend = Tensorized
 		}
 		out.Backend = backend
-		g0, gnote, err := buildGeometry(backend, eng, res, x, y, nil, nil, la, lb, need, cost, nil)
-		if err != nil {
-			return nil, err
+		if cost == CostPower {
+			// No engine reduces |x−y|^q/q: core's portable Pairs do it all.
+			var err error
+			if g, err = newSingleScale(x, y, la, lb, need, func(u, v Cloud[T]) (Pair[T], error) {
+				return PowerPair(u, v, q, res, backend == Tensorized)
+			}); err != nil {
+				return nil, err
+			}
+			pxy, _ := PowerPair(x, y, q, res, false)
+			pyx, _ := PowerPair(y, x, q, res, false)
+			xy, yx, ref = pxy.(*rowPair[T]), pyx.(*rowPair[T]), pxy.(*rowPair[T])
+			if eng.Name() != "portable" {
+				planNote = powerNote(eng.Name(), q)
+			}
+			out.Engine = "portable"
+		} else {
+			g0, gnote, err := buildGeometry(backend, eng, res, x, y, nil, nil, la, lb, need, cost, nil)
+			if err != nil {
+				return nil, err
+			}
+			g = g0
+			if gnote != "" {
+				notes = append(notes, gnote)
+			}
+			var c1, c2 func() error
+			var n1 string
+			if xy, c1, n1, err = PlanReducer(eng, res, x, y, cost); err == nil {
+				closers = append(closers, c1)
+				yx, c2, _, err = PlanReducer(eng, res, y, x, cost)
+				closers = append(closers, c2)
+			}
+			if err != nil {
+				g.Close()
+				closeAll()
+				return nil, err
+			}
+			planNote = n1
+			ref = &rowPair[T]{x: x, y: y, cost: cost, res: res, row: onlineRow[T]{x: x, y: y, cost: cost}}
 		}
-		g = g0
-		if gnote != "" {
-			notes = append(notes, gnote)
-		}
-		var c1, c2 func() error
-		var n1 string
-		if xy, c1, n1, err = PlanReducer(eng, res, x, y, cost); err == nil {
-			closers = append(closers, c1)
-			yx, c2, _, err = PlanReducer(eng, res, y, x, cost)
-			closers = append(closers, c2)
-		}
-		if err != nil {
-			g.Close()
-			closeAll()
-			return nil, err
-		}
-		planNote = n1
-		ref = &rowPair[T]{x: x, y: y, cost: cost, res: res, row: onlineRow[T]{x: x, y: y, cost: cost}}
 		diam := par.Diameter
 		if diam == 0 {
 			diam = EstimateDiameter(pr.X, pr.Y, pr.D)
 		}
-		c0 = scale * math.Pow(diam, q)
-		if cost == CostHalfSquared {
-			c0 /= 2
-		}
+		c0 = scale * math.Pow(diam, q) / q // the cost at the diameter
 	}
 	defer func() {
 		if g != nil {

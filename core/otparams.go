@@ -13,10 +13,15 @@ const (
 	OTEuclidean
 	// OTHalfSqEuclidean is C = |x − y|²/2, SamplesLoss's p = 2 cost ("halfsqeuclidean").
 	OTHalfSqEuclidean
+	// OTPower is C = |x − y|^q/q for the exponent q = OTParams.Q ≥ 1
+	// ("power"): SamplesLoss's cost family |x − y|^p/p for a real p. q = 1
+	// and q = 2 run as euclidean and halfsqeuclidean; any other q runs on
+	// core's portable Pairs (CostPower), with a note naming the engine.
+	OTPower
 )
 
 var otCostNames = map[string]OTCost{
-	"sqeuclidean": OTSqEuclidean, "euclidean": OTEuclidean, "halfsqeuclidean": OTHalfSqEuclidean,
+	"sqeuclidean": OTSqEuclidean, "euclidean": OTEuclidean, "halfsqeuclidean": OTHalfSqEuclidean, "power": OTPower,
 	// GeomLoss's KeOps formulas of its built-in costs.
 	"SqDist(X,Y)": OTSqEuclidean, "SqDist(X,Y) / IntCst(2)": OTHalfSqEuclidean, "Norm2(X-Y)": OTEuclidean,
 }
@@ -26,17 +31,28 @@ func ParseOTCost(name string) (OTCost, error) {
 	if c, ok := otCostNames[name]; ok {
 		return c, nil
 	}
-	return 0, errorf(ErrInvalidOption, "cost: unknown cost %q (want sqeuclidean, euclidean or halfsqeuclidean)", name)
+	return 0, errorf(ErrInvalidOption, "cost: unknown cost %q (want sqeuclidean, euclidean, halfsqeuclidean or power)", name)
 }
 
-// pairCost returns the Pairs' cost and the factor s with C = s·(Pairs' cost),
-// and the exponent q with C(diameter) = s·diameter^q/…, used for blur/reach.
-func (c OTCost) pairCost() (cost Cost, scale float64, q float64) {
-	switch c {
+// pairCost returns the Pairs' cost and the factor s with C = s·(Pairs'
+// cost), and the exponent q of the cost family s·|x − y|^q/q (q = 1:
+// euclidean, 2: the squared costs) that sets ε = s·blur^q, ρ = s·reach^q
+// and the schedule's start, the cost at the diameter s·diameter^q/q (as
+// SamplesLoss's ε = blur^p for its cost |x − y|^p/p).
+func (p OTParams) pairCost() (cost Cost, scale float64, q float64) {
+	switch p.Cost {
 	case OTEuclidean:
 		return CostEuclidean, 1, 1
 	case OTHalfSqEuclidean:
 		return CostHalfSquared, 1, 2
+	case OTPower:
+		switch p.Q {
+		case 1:
+			return CostEuclidean, 1, 1
+		case 2:
+			return CostHalfSquared, 1, 2
+		}
+		return CostPower, 1, p.Q
 	}
 	return CostHalfSquared, 2, 2
 }
@@ -44,9 +60,12 @@ func (c OTCost) pairCost() (cost Cost, scale float64, q float64) {
 // OTParams are the OT solver's parameters (geomloss.ot.solve_sample's).
 type OTParams struct {
 	Cost OTCost
+	// Q is the exponent of the power cost |x − y|^q/q (Cost OTPower), ≥ 1;
+	// it must be 0 (unset) for the other costs.
+	Q float64
 	// Reg is the entropic temperature ε, in units of the cost. 0 means from
-	// Blur: ε = s·blur^q for the cost s·|x−y|^q (sqeuclidean: 2·blur², as
-	// GeomLoss 0.3.1; euclidean: blur; halfsqeuclidean: blur²).
+	// Blur: ε = s·blur^q for the cost s·|x−y|^q/q (sqeuclidean: 2·blur², as
+	// GeomLoss 0.3.1; euclidean: blur; halfsqeuclidean: blur²; power: blur^q).
 	Reg, Blur float64
 	// Unbalanced is ρ, the KL marginal penalty; 0 (or +Inf) means balanced.
 	// 0 with Reach > 0 means ρ = s·reach^q.
@@ -71,8 +90,17 @@ type OTParams struct {
 
 func (p OTParams) validate(matrix bool) error {
 	bad := func(format string, a ...any) error { return errorf(ErrInvalidOption, format, a...) }
-	if _, _, q := p.Cost.pairCost(); q == 0 || p.Cost < OTSqEuclidean || p.Cost > OTHalfSqEuclidean {
+	if p.Cost < OTSqEuclidean || p.Cost > OTPower {
 		return bad("cost: unknown cost value %d", int(p.Cost))
+	}
+	if p.Cost == OTPower && (!(p.Q >= 1) || math.IsInf(p.Q, 1)) {
+		return bad("q: the power cost |x−y|^q/q needs a finite exponent q ≥ 1, got %g", p.Q)
+	}
+	if p.Cost != OTPower && p.Q != 0 {
+		return bad("q: applies to the power cost only (cost is %d); leave it unset (0)", int(p.Cost))
+	}
+	if p.Cost == OTPower && matrix {
+		return bad("cost: the power cost applies to point clouds; a cost matrix is its own cost")
 	}
 	pos := func(name string, v float64) error {
 		if math.IsNaN(v) || v < 0 || math.IsInf(v, -1) {
@@ -119,7 +147,7 @@ func (p OTParams) validate(matrix bool) error {
 
 // epsRho returns ε and ρ in the units of the cost.
 func (p OTParams) epsRho() (eps, rho float64) {
-	_, s, q := p.Cost.pairCost()
+	_, s, q := p.pairCost()
 	eps, rho = p.Reg, p.Unbalanced
 	if eps == 0 {
 		eps = s * math.Pow(p.Blur, q)

@@ -74,9 +74,12 @@ func (p *rowPair[T]) planRow(i int, eps T, si T, h, sq []T, z, c []float64) {
 	sq, h = sq[:len(z)], h[:len(z)]
 	for j, sj := range sq {
 		var cj float64
-		if p.cost == CostHalfSquared {
+		switch p.cost {
+		case CostHalfSquared:
 			cj = float64(sj / 2)
-		} else {
+		case CostPower:
+			cj = float64(powCost(sj, p.q))
+		default:
 			cj = float64(T(math.Sqrt(float64(max(sj, T(DistClamp))))))
 		}
 		if c != nil {

@@ -95,6 +95,7 @@ func (r onlineRow[T]) sqDists(i int, buf []T) []T {
 type rowPair[T Float] struct {
 	x, y Cloud[T]
 	cost Cost
+	q    float64 // the exponent of CostPower (PowerPair)
 	res  Resources
 	row  costRows[T]
 }
@@ -155,6 +156,7 @@ func (p *rowPair[T]) SoftMin(eps T, h, out, grad []T) error {
 // whether the gradient is asked for. The exponentials are expFast (relative
 // error < 1e-15). z is scratch of length M, and so is r for the gradient of
 // the Euclidean cost (nil otherwise), which keeps sqrt(max(s_j, DistClamp)).
+// The power cost's gradient factor s^{q/2−1} is recomputed in the last pass.
 func (p *rowPair[T]) softMinRow(i int, eps T, h, out, grad, s []T, z, r []float64) {
 	d := p.x.D
 	s = s[:len(z)]
@@ -164,6 +166,14 @@ func (p *rowPair[T]) softMinRow(i int, eps T, h, out, grad, s []T, z, r []float6
 	if p.cost == CostHalfSquared {
 		for j, sj := range s {
 			zj := float64(h[j]) - float64(sj/2)*inv
+			z[j] = zj
+			if zj > mx {
+				mx = zj
+			}
+		}
+	} else if p.cost == CostPower {
+		for j, sj := range s {
+			zj := float64(h[j]) - float64(powCost(sj, p.q))*inv
 			z[j] = zj
 			if zj > mx {
 				mx = zj
@@ -209,7 +219,12 @@ func (p *rowPair[T]) softMinRow(i int, eps T, h, out, grad, s []T, z, r []float6
 	if grad == nil {
 		return
 	}
-	if p.cost == CostEuclidean {
+	if p.cost == CostPower {
+		// ∇₁C = s^{q/2−1} (x − y), 0 at s = 0.
+		for j, sj := range s {
+			z[j] *= powGrad(float64(sj), p.q)
+		}
+	} else if p.cost == CostEuclidean {
 		// ∇₁C = (x − y)/sqrt(s), 0 below the clamp.
 		r = r[:len(z)]
 		for j, sj := range s {

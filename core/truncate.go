@@ -109,25 +109,49 @@ func newBlockTree[T Float](h *cluster.Hierarchy, maxPts int, maxSide float64, pt
 // adaptiveBlocks returns the boundaries of the coarsest cells of h (any
 // level) holding at most maxPts points and, for voxels, no wider than
 // maxSide unless they hold at most msMinBlock points, splitting a cell into
-// its children down to level 0.
+// its children down to level 0; consecutive sibling cells that qualify are
+// merged while they hold at most maxPts points together (sparse regions
+// would otherwise make blocks of a few points, which the reductions pad to
+// the vector width and pay per block).
 func adaptiveBlocks(h *cluster.Hierarchy, maxPts int, maxSide float64) []int {
 	n := len(h.Perm)
 	b := []int{0}
+	leafOK := func(lo, hi, t int) bool {
+		wide := h.Side > 0 && maxSide > 0 && h.Side*math.Exp2(float64(t)) > maxSide && hi-lo > msMinBlock
+		return (hi-lo <= maxPts && !wide) || t == 0
+	}
 	var rec func(lo, hi, t int)
 	rec = func(lo, hi, t int) {
-		wide := h.Side > 0 && maxSide > 0 && h.Side*math.Exp2(float64(t)) > maxSide && hi-lo > msMinBlock
-		if (hi-lo <= maxPts && !wide) || t == 0 {
+		if leafOK(lo, hi, t) {
 			b = append(b, hi)
 			return
+		}
+		pending := lo // start of the merged run of qualifying children
+		child := func(c0, c1 int) {
+			if maxPts > 0 && leafOK(c0, c1, t-1) && c1-c0 <= maxPts {
+				if c1-pending > maxPts && c0 > pending {
+					b = append(b, c0)
+					pending = c0
+				}
+				return
+			}
+			if c0 > pending {
+				b = append(b, c0)
+			}
+			rec(c0, c1, t-1)
+			pending = c1
 		}
 		c := lo
 		for k := lo + 1; k < hi; k++ {
 			if int(h.Split[k]) > t-1 {
-				rec(c, k, t-1)
+				child(c, k)
 				c = k
 			}
 		}
-		rec(c, hi, t-1)
+		child(c, hi)
+		if hi > pending {
+			b = append(b, hi)
+		}
 	}
 	top := h.Levels - 1
 	c := 0
@@ -180,10 +204,12 @@ type truncation struct {
 type truncTest struct {
 	rt, ct   *blockTree
 	fr, fc   [][]float64
-	eps, thr float64 // ε and the threshold −truncate
-	rho      float64 // ρ (+Inf balanced)
+	lr, lc   *linBound // affine bounds of the row and column potentials (p = 2; nil: maxima only)
+	eps, thr float64   // ε and the threshold −truncate
+	rho      float64   // ρ (+Inf balanced)
 	cost     Cost
 	maxDrop  float64 // the bound to meet per row block
+	threads  int     // for the parallel descent (Resources.Threads)
 	distOnly bool    // kernel truncation: keep iff the boxes are within radius
 	radius2  float64 // squared radius of the kernel truncation
 }
@@ -207,7 +233,11 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 		}
 		return math.Inf(-1)
 	}
-	return (tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)) / tt.eps
+	u := tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)
+	if tt.lr != nil && tt.lc != nil {
+		u = min(u, affineUB(tt.lr, ga, a, tt.lc, gb, b))
+	}
+	return u / tt.eps
 }
 
 // truncate keeps the block pairs (k, l) whose log-density bound
@@ -220,61 +250,50 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 // a row block whose relative bound E_k·e^{max f/ρ} exceeds maxDrop, or that
 // keeps nothing, is widened: its column blocks are taken by decreasing
 // bound until the rest meets maxDrop (at least one is always kept).
-func (tt *truncTest) run() truncation {
+// estimate returns the fraction of block pairs the test would keep, from
+// every stride-th top row cell only (a cheap look-ahead: a pattern keeping
+// most pairs is not worth building).
+func (tt *truncTest) estimate(stride int) float64 {
 	rt, ct := tt.rt, tt.ct
-	K, L := rt.blocks(), ct.blocks()
-	farDrop := math.Exp(tt.thr - 40)
-	gx, gy := len(rt.groups)-1, len(ct.groups)-1
+	gx := len(rt.groups) - 1
 	drop := make([][]float64, len(rt.groups))
 	for g := range drop {
 		drop[g] = make([]float64, len(rt.groups[g])-1)
 	}
-	type pr struct{ a, b int }
-	var cur []pr
-	for a := 0; a < len(rt.groups[gx])-1; a++ {
-		for b := 0; b < len(ct.groups[gy])-1; b++ {
-			cur = append(cur, pr{a, b})
-		}
+	tops := len(rt.groups[gx]) - 1
+	var keptPairs, allPairs int64
+	for a := 0; a < tops; a += stride {
+		keptPairs += int64(len(tt.descend(a, drop)))
+		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
 	}
-	for {
-		leaf := gx == 0 && gy == 0
-		next := make([]pr, 0, len(cur))
-		nx, ny := max(gx-1, 0), max(gy-1, 0)
-		for _, p := range cur {
-			u := tt.ub(gx, p.a, gy, p.b)
-			if !(u > tt.thr) {
-				// The dropped cell's share is at most m·e^u; far below the
-				// threshold it is bounded by m·e^{thr−40} without an exp.
-				if u < tt.thr-40 {
-					drop[gx][p.a] += tt.ct.mass[gy][p.b] * farDrop
-				} else {
-					drop[gx][p.a] += tt.ct.mass[gy][p.b] * math.Exp(u)
-				}
-				continue
-			}
-			if leaf {
-				next = append(next, p)
-				continue
-			}
-			a0, a1, b0, b1 := p.a, p.a+1, p.b, p.b+1
-			if gx > 0 {
-				a0, a1 = rt.child[gx][p.a], rt.child[gx][p.a+1]
-			}
-			if gy > 0 {
-				b0, b1 = ct.child[gy][p.b], ct.child[gy][p.b+1]
-			}
-			for a := a0; a < a1; a++ {
-				for b := b0; b < b1; b++ {
-					next = append(next, pr{a, b})
-				}
-			}
-		}
-		cur = next
-		if leaf {
-			break
-		}
-		gx, gy = nx, ny
+	if allPairs == 0 {
+		return 1
 	}
+	return float64(keptPairs) / float64(allPairs)
+}
+
+func (tt *truncTest) run() truncation {
+	rt, ct := tt.rt, tt.ct
+	K, L := rt.blocks(), ct.blocks()
+	gx := len(rt.groups) - 1
+	drop := make([][]float64, len(rt.groups))
+	for g := range drop {
+		drop[g] = make([]float64, len(rt.groups[g])-1)
+	}
+	// Each top row cell is tested on its own (its sub-cells' drops are its
+	// own), in parallel; the kept pairs are concatenated in cell order.
+	tops := len(rt.groups[gx]) - 1
+	kept := make([][]cellPair, tops)
+	ParallelRows(tops, tt.threads, 1, func(lo, hi int) {
+		for a := lo; a < hi; a++ {
+			kept[a] = tt.descend(a, drop)
+		}
+	})
+	var cur []cellPair
+	for _, k := range kept {
+		cur = append(cur, k...)
+	}
+	tr := truncation{}
 	// cur: kept leaf pairs. Bucket them by row block, columns ascending.
 	off := make([]int, K+1)
 	for _, p := range cur {
@@ -289,7 +308,6 @@ func (tt *truncTest) run() truncation {
 		fill[p.a]++
 	}
 	lists := make([][]int, K)
-	tr := truncation{}
 	for k := 0; k < K; k++ {
 		lst := cols[off[k]:off[k+1]]
 		slices.Sort(lst)
@@ -316,6 +334,63 @@ func (tt *truncTest) run() truncation {
 		tr.cols = append(tr.cols, l...)
 	}
 	return tr
+}
+
+// cellPair is a (row cell, column cell) pair of the truncation test.
+type cellPair struct{ a, b int }
+
+// descend tests top row cell a against every top column cell and refines
+// the pairs whose bound exceeds the threshold down to the blocks, adding the
+// dropped cells' mass bounds to drop (at a's sub-cells only); it returns the
+// kept block pairs.
+func (tt *truncTest) descend(top int, drop [][]float64) []cellPair {
+	rt, ct := tt.rt, tt.ct
+	farDrop := math.Exp(tt.thr - 40)
+	gx, gy := len(rt.groups)-1, len(ct.groups)-1
+	cur := make([]cellPair, 0, len(ct.groups[gy])-1)
+	for b := 0; b < len(ct.groups[gy])-1; b++ {
+		cur = append(cur, cellPair{a: top, b: b})
+	}
+	var next []cellPair
+	for {
+		leaf := gx == 0 && gy == 0
+		next = next[:0]
+		nx, ny := max(gx-1, 0), max(gy-1, 0)
+		for _, p := range cur {
+			u := tt.ub(gx, p.a, gy, p.b)
+			if !(u > tt.thr) {
+				// The dropped cell's share is at most m·e^u; far below the
+				// threshold it is bounded by m·e^{thr−40} without an exp.
+				if u < tt.thr-40 {
+					drop[gx][p.a] += ct.mass[gy][p.b] * farDrop
+				} else {
+					drop[gx][p.a] += ct.mass[gy][p.b] * math.Exp(u)
+				}
+				continue
+			}
+			if leaf {
+				next = append(next, p)
+				continue
+			}
+			a0, a1, b0, b1 := p.a, p.a+1, p.b, p.b+1
+			if gx > 0 {
+				a0, a1 = rt.child[gx][p.a], rt.child[gx][p.a+1]
+			}
+			if gy > 0 {
+				b0, b1 = ct.child[gy][p.b], ct.child[gy][p.b+1]
+			}
+			for a := a0; a < a1; a++ {
+				for b := b0; b < b1; b++ {
+					next = append(next, cellPair{a: a, b: b})
+				}
+			}
+		}
+		cur, next = next, cur
+		if leaf {
+			return cur
+		}
+		gx, gy = nx, ny
+	}
 }
 
 // widen returns the column blocks of row block k taken by decreasing bound
@@ -355,4 +430,160 @@ func (tt *truncTest) widen(k, L int, budget float64) ([]int, float64) {
 	rest := suf[n]
 	slices.Sort(keep)
 	return keep, rest
+}
+
+// linBound is an affine upper bound of a potential over the cells of a
+// blockTree, at every grouping: for the points x_i of cell c (offsets
+// u_i = x_i − cen_c, inside the box [lo_c, hi_c]),
+//
+//	f_i ≤ top_c + ⟨slope_c, u_i⟩,
+//
+// with slope_c the least-squares slope of f over the cell and top_c its
+// mean plus the largest residual (so the bound is exact, not fitted).
+type linBound struct {
+	d                  int
+	cen, slope, lo, hi [][]float64 // [g][c·d+q]
+	top                [][]float64 // [g][c]
+}
+
+// newLinBound fits the bound of potential v (sorted fine order, the points
+// of s) over the cells of bt.
+func newLinBound[T Float](bt *blockTree, s *msSide[T], v []T) *linBound {
+	d := bt.d
+	lb := &linBound{d: d}
+	G := len(bt.groups)
+	lb.cen, lb.slope, lb.lo, lb.hi, lb.top = make([][]float64, G), make([][]float64, G), make([][]float64, G), make([][]float64, G), make([][]float64, G)
+	a := make([]float64, d*d)
+	rhs, u := make([]float64, d), make([]float64, d)
+	for g, gb := range bt.groups {
+		C := len(gb) - 1
+		cen, slope, lo, hi, top := make([]float64, C*d), make([]float64, C*d), make([]float64, C*d), make([]float64, C*d), make([]float64, C)
+		for c := 0; c < C; c++ {
+			i0, i1 := bt.fine[gb[c]], bt.fine[gb[c+1]]
+			cc, sl := cen[c*d:(c+1)*d], slope[c*d:(c+1)*d]
+			var fm float64
+			for i := i0; i < i1; i++ {
+				for q := 0; q < d; q++ {
+					cc[q] += float64(s.pts.Pts[i*d+q])
+				}
+				fm += float64(v[i])
+			}
+			n := float64(i1 - i0)
+			for q := range cc {
+				cc[q] /= n
+			}
+			fm /= n
+			clear(a)
+			clear(rhs)
+			for i := i0; i < i1; i++ {
+				for q := 0; q < d; q++ {
+					u[q] = float64(s.pts.Pts[i*d+q]) - cc[q]
+				}
+				df := float64(v[i]) - fm
+				for q := 0; q < d; q++ {
+					rhs[q] += u[q] * df
+					for r := 0; r < d; r++ {
+						a[q*d+r] += u[q] * u[r]
+					}
+				}
+			}
+			solveSPD(a, rhs, sl, d)
+			l, h := lo[c*d:(c+1)*d], hi[c*d:(c+1)*d]
+			for q := range l {
+				l[q], h[q] = math.Inf(1), math.Inf(-1)
+			}
+			e := math.Inf(-1)
+			for i := i0; i < i1; i++ {
+				var lin float64
+				for q := 0; q < d; q++ {
+					w := float64(s.pts.Pts[i*d+q]) - cc[q]
+					l[q], h[q] = min(l[q], w), max(h[q], w)
+					lin += sl[q] * w
+				}
+				e = max(e, float64(v[i])-fm-lin)
+			}
+			top[c] = fm + e
+		}
+		lb.cen[g], lb.slope[g], lb.lo[g], lb.hi[g], lb.top[g] = cen, slope, lo, hi, top
+	}
+	return lb
+}
+
+// solveSPD solves a·x = b for the d×d positive semi-definite a (Cholesky with
+// a relative ridge; x = 0 where a is singular, e.g. a single point), in place
+// of nothing: a and b are scratch.
+func solveSPD(a, b, x []float64, d int) {
+	var tr float64
+	for q := 0; q < d; q++ {
+		tr += a[q*d+q]
+	}
+	clear(x)
+	if !(tr > 0) {
+		return
+	}
+	ridge := 1e-9 * tr
+	for q := 0; q < d; q++ {
+		a[q*d+q] += ridge
+	}
+	// Cholesky a = L·Lᵀ in the lower triangle.
+	for q := 0; q < d; q++ {
+		for r := 0; r <= q; r++ {
+			s := a[q*d+r]
+			for k := 0; k < r; k++ {
+				s -= a[q*d+k] * a[r*d+k]
+			}
+			if q == r {
+				if !(s > 0) {
+					return
+				}
+				a[q*d+q] = math.Sqrt(s)
+			} else {
+				a[q*d+r] = s / a[r*d+r]
+			}
+		}
+	}
+	for q := 0; q < d; q++ { // L·z = b
+		s := b[q]
+		for k := 0; k < q; k++ {
+			s -= a[q*d+k] * x[k]
+		}
+		x[q] = s / a[q*d+q]
+	}
+	for q := d - 1; q >= 0; q-- { // Lᵀ·x = z
+		s := x[q]
+		for k := q + 1; k < d; k++ {
+			s -= a[k*d+q] * x[k]
+		}
+		x[q] = s / a[q*d+q]
+	}
+}
+
+// affineUB bounds max over i ∈ cell a (rows, bound lr) and j ∈ cell b
+// (columns, bound lc) of f_i + g_j − |x_i − y_j|²/2: with Δ = cen_a − cen_b,
+// slopes s_a, s_b, offsets u ∈ U_a, v ∈ V_b and w = u − v ∈ W = U_a − V_b,
+//
+//	f_i + g_j − C_ij ≤ top_a + top_b + ⟨s_a + s_b, u⟩ − ⟨s_b, w⟩ − |Δ + w|²/2
+//	               ≤ top_a + top_b + max_U ⟨s_a + s_b, u⟩ + |s_b|²/2 + ⟨s_b, Δ⟩ − dist(−(Δ + s_b), W)²/2,
+//
+// u and w bounded independently. Near the plan's support s_a + s_b ≈ 0
+// (the slopes are x − T(x) and y − T⁻¹(y)), so the bound is tight where it
+// matters.
+func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
+	d := lr.d
+	ca, cb := lr.cen[ga][a*d:(a+1)*d], lc.cen[gb][b*d:(b+1)*d]
+	sa, sb := lr.slope[ga][a*d:(a+1)*d], lc.slope[gb][b*d:(b+1)*d]
+	ula, uha := lr.lo[ga][a*d:(a+1)*d], lr.hi[ga][a*d:(a+1)*d]
+	vlb, vhb := lc.lo[gb][b*d:(b+1)*d], lc.hi[gb][b*d:(b+1)*d]
+	v := lr.top[ga][a] + lc.top[gb][b]
+	var dist2 float64
+	for q := 0; q < d; q++ {
+		t := sa[q] + sb[q]
+		v += max(t*ula[q], t*uha[q])
+		delta := ca[q] - cb[q]
+		v += sb[q]*sb[q]/2 + sb[q]*delta
+		z := -(delta + sb[q])
+		gap := max(0, (ula[q]-vhb[q])-z, z-(uha[q]-vlb[q]))
+		dist2 += gap * gap
+	}
+	return v - dist2/2
 }

@@ -221,7 +221,10 @@ typedef enum geomloss_device {
 typedef enum geomloss_cost {
   GEOMLOSS_COST_SQEUCLIDEAN = 0,    /* C = |x-y|^2 (the default) */
   GEOMLOSS_COST_EUCLIDEAN = 1,      /* C = |x-y| */
-  GEOMLOSS_COST_HALFSQEUCLIDEAN = 2 /* C = |x-y|^2/2, SamplesLoss's p = 2 cost */
+  GEOMLOSS_COST_HALFSQEUCLIDEAN = 2, /* C = |x-y|^2/2, SamplesLoss's p = 2 cost */
+  GEOMLOSS_COST_POWER = 3            /* C = |x-y|^q/q, q = GEOMLOSS_OPT_Q >= 1; q = 1 and 2
+                                        run as euclidean and halfsqeuclidean, any other q
+                                        on the portable code (the last-run note says so) */
 } geomloss_cost;
 
 /* The name of an enumerated option value: geomloss_value_name(GEOMLOSS_OPT_LOSS,
@@ -291,7 +294,11 @@ typedef enum geomloss_option {
   /* [double] >= 0: the OT solver's KL marginal penalty rho, in units of the
    * cost; 0 means None: from GEOMLOSS_OPT_REACH (rho = s*reach^q), else
    * balanced (the default); +INFINITY means balanced. */
-  GEOMLOSS_OPT_UNBALANCED = 17
+  GEOMLOSS_OPT_UNBALANCED = 17,
+  /* [double] >= 0, finite: the exponent q of GEOMLOSS_COST_POWER, C = |x-y|^q/q,
+   * q >= 1 (eps = blur^q, rho = reach^q); 0 means None: unset (the default),
+   * which the power cost refuses and the other costs require. */
+  GEOMLOSS_OPT_Q = 18
 } geomloss_option;
 
 /* An opaque set of options. */
@@ -339,7 +346,7 @@ GEOMLOSS_API int geomloss_options_set_double(geomloss_options *opts, int key, do
 /* Sets an enumerated option (GEOMLOSS_OPT_LOSS, _BACKEND, _DEVICE, _COST) by
  * name: the GeomLoss names "sinkhorn", "hausdorff", "energy", "gaussian",
  * "laplacian"; "auto", "tensorized", "online", "multiscale"; "auto", "cpu",
- * "gpu"; "sqeuclidean", "euclidean", "halfsqeuclidean". Case-sensitive. Same statuses as geomloss_options_set_int, plus
+ * "gpu"; "sqeuclidean", "euclidean", "halfsqeuclidean", "power". Case-sensitive. Same statuses as geomloss_options_set_int, plus
  * GEOMLOSS_ERR_NULL_POINTER if value is NULL. */
 GEOMLOSS_API int geomloss_options_set_string(geomloss_options *opts, int key, const char *value);
 
@@ -416,13 +423,14 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_GRAD_A = 105,
   /* "grad_b": [B][M] gradient of S w.r.t. b; not set: not computed. */
   GEOMLOSS_BUF_GRAD_B = 106,
-  /* OT solver (geomloss_ot_solve_sample, geomloss_ot_solve; there B = 1).
-   * K and L are the column counts of v and u, read from their counts. */
-  /* "c": [N][M] the cost matrix of geomloss_ot_solve (required there). */
+  /* OT solver (geomloss_ot_solve_sample, geomloss_ot_solve: B = 1; their
+   * _batch variants: B problems). K and L are the column counts of v and u,
+   * read from their counts (B*M*K and B*N*L). */
+  /* "c": [B][N][M] the cost matrix of geomloss_ot_solve (required there). */
   GEOMLOSS_BUF_C = 20,
-  /* "v": [M][K] a matrix to multiply by the plan (with plan_v). */
+  /* "v": [B][M][K] a matrix to multiply by the plan (with plan_v). */
   GEOMLOSS_BUF_V = 21,
-  /* "u": [N][L] a matrix to multiply by the transposed plan (with plan_t_u). */
+  /* "u": [B][N][L] a matrix to multiply by the transposed plan (with plan_t_u). */
   GEOMLOSS_BUF_U = 22,
   /* "value_linear": [B] the linear cost <pi, C>. */
   GEOMLOSS_BUF_VALUE_LINEAR = 120,
@@ -438,11 +446,11 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_A_TO_B = 125,
   /* "b_to_a": [B][M][D] the barycentric map (pi^T x)_j / (pi^T 1)_j. */
   GEOMLOSS_BUF_B_TO_A = 126,
-  /* "plan_v": [N][K] the product pi v (needs v). */
+  /* "plan_v": [B][N][K] the product pi v (needs v). */
   GEOMLOSS_BUF_PLAN_V = 127,
-  /* "plan_t_u": [M][L] the product pi^T u (needs u). */
+  /* "plan_t_u": [B][M][L] the product pi^T u (needs u). */
   GEOMLOSS_BUF_PLAN_T_U = 128,
-  /* "plan": [N][M] the dense plan pi (GEOMLOSS_ERR_MEMORY over N*M = 2^26). */
+  /* "plan": [B][N][M] the dense plan pi (GEOMLOSS_ERR_MEMORY over N*M = 2^26). */
   GEOMLOSS_BUF_PLAN = 129,
   /* "n_iter": [B] the Sinkhorn iterations run (a whole number). */
   GEOMLOSS_BUF_N_ITER = 130,
@@ -535,7 +543,7 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
  * barycentric maps are streaming reductions; only "plan" is dense.
  *
  *   opts      options, or NULL for the defaults (not modified). Read:
- *             GEOMLOSS_OPT_COST, _REG (0: from _BLUR), _UNBALANCED (0: from
+ *             GEOMLOSS_OPT_COST, _Q, _REG (0: from _BLUR), _UNBALANCED (0: from
  *             _REACH), _DEBIAS (its default is 1, SamplesLoss's: set 0 for
  *             GeomLoss's solve_sample default, the raw OT problem), _TOL,
  *             _MAX_ITER, _SCALING, _DIAMETER, _BACKEND (auto, online or
@@ -554,7 +562,7 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
  *             the buffer), as is c.
  *
  * Statuses as geomloss_eval; a count that does not fit is refused naming the
- * buffer ("plan_v has 5 elements, needs 6 (N×K = 3×2)"). On success the
+ * buffer ("plan_v has 5 elements, needs 6 (B×N×K = 1×3×2)"). On success the
  * last-run report describes the run. */
 GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtype, int64_t N,
                                           int64_t M, int64_t D, const geomloss_buffers *bufs);
@@ -565,6 +573,72 @@ GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtyp
  * a_to_b, b_to_a and F_aa, G_bb are refused; _DEBIAS is not read. */
 GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
                                    const geomloss_buffers *bufs);
+
+/* B problems of the same sizes in one call: as geomloss_ot_solve_sample
+ * (same options, buffers and statuses) with every buffer holding B items
+ * along a leading axis ([B][N][D] points, [B][N] weights, [B][M][K] v,
+ * [B] value, [B][N][M] plan...; see geomloss_buffer_key). Item b's outputs
+ * equal, bit for bit, those of geomloss_ot_solve_sample on item b alone.
+ * The outputs are written only if every item succeeds; an item's error
+ * names it ("item 3: ..."). The last-run report is the last item's. */
+GEOMLOSS_API int geomloss_ot_solve_sample_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                                int64_t N, int64_t M, int64_t D,
+                                                const geomloss_buffers *bufs);
+
+/* B cost matrices c ([B][N][M]) in one call, as geomloss_ot_solve per item
+ * (bit for bit), with the conventions of geomloss_ot_solve_sample_batch. */
+GEOMLOSS_API int geomloss_ot_solve_batch(const geomloss_options *opts, int dtype, int64_t B,
+                                         int64_t N, int64_t M, const geomloss_buffers *bufs);
+
+/* ---- transport plans (handles) ----------------------------------------------- */
+
+/* A solved transport plan kept by the library: solve once, then apply the
+ * plan (products, marginals, barycentric maps, the dense plan) without
+ * solving again. A handle is a number, never a pointer; 0 is never a live
+ * handle, and a freed handle is never reused (using it is refused, not
+ * undefined). Handles are valid in every thread; calls on one plan are
+ * serialised by the library, calls on different plans run in parallel. */
+typedef uint64_t geomloss_plan;
+
+/* As geomloss_ot_solve_sample (same arguments, outputs and statuses), and on
+ * success also keeps the plan and writes its handle to *plan (0 on failure;
+ * plan NULL: GEOMLOSS_ERR_NULL_POINTER). The plan holds copies of what it
+ * needs (the points, potentials and weights): the caller's arrays may be
+ * freed. Release it with geomloss_plan_free. */
+GEOMLOSS_API int geomloss_ot_solve_sample_plan(const geomloss_options *opts, int dtype, int64_t N,
+                                               int64_t M, int64_t D, const geomloss_buffers *bufs,
+                                               geomloss_plan *plan);
+
+/* As geomloss_ot_solve (an explicit cost matrix), keeping the plan as
+ * geomloss_ot_solve_sample_plan does. */
+GEOMLOSS_API int geomloss_ot_solve_plan(const geomloss_options *opts, int dtype, int64_t N,
+                                        int64_t M, const geomloss_buffers *bufs,
+                                        geomloss_plan *plan);
+
+/* Computes from a kept plan the outputs whose buffers are set in bufs
+ * (required; not modified): value_linear, marginal_a, marginal_b, a_to_b,
+ * b_to_a (not for a cost matrix's plan), plan_v (with v, [M][K]), plan_t_u
+ * (with u, [N][L]) and plan, of the plan's element type (geomloss_plan_info)
+ * and sizes; each equals, bit for bit, what the solve call would have
+ * written with the same buffers. Any other key set is refused naming it.
+ * Returns GEOMLOSS_OK; GEOMLOSS_ERR_INVALID_ARGUMENT for a handle that is
+ * not live (freed, or never made) or a refused buffer; the statuses of
+ * geomloss_ot_solve_sample for the buffers' counts and values (e.g. a
+ * non-finite v: GEOMLOSS_ERR_VALUE). Outputs are written only on success.
+ * The last-run report is not changed. */
+GEOMLOSS_API int geomloss_plan_eval(geomloss_plan plan, const geomloss_buffers *bufs);
+
+/* Writes the plan's element type (GEOMLOSS_F32 or _F64) and sizes N, M, D
+ * (D = 0 for a cost matrix's plan) to the pointers that are not NULL.
+ * Returns GEOMLOSS_OK or GEOMLOSS_ERR_INVALID_ARGUMENT (not a live handle). */
+GEOMLOSS_API int geomloss_plan_info(geomloss_plan plan, int *dtype, int64_t *N, int64_t *M,
+                                    int64_t *D);
+
+/* Releases the plan. Returns GEOMLOSS_OK, or GEOMLOSS_ERR_INVALID_ARGUMENT
+ * for a handle that is not live (0, freed already, never made): freeing
+ * twice is an error, not a crash. A call in progress on the plan in another
+ * thread completes first. */
+GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan);
 
 /* ---- images and volumes (grids) ---------------------------------------------- */
 

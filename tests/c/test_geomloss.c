@@ -248,7 +248,7 @@ static void test_options(void) {
   CHECK_STATUS(geomloss_options_get_double(o, GEOMLOSS_OPT_BLUR, NULL), GEOMLOSS_ERR_NULL_POINTER, "value is NULL");
   CHECK_STATUS(geomloss_options_set_progress(NULL, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "opts is NULL");
   CHECK_STATUS(geomloss_options_set_int(o, 0, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 0 is unknown");
-  CHECK_STATUS(geomloss_options_set_int(o, 18, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 18 is unknown");
+  CHECK_STATUS(geomloss_options_set_int(o, 19, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 19 is unknown");
   CHECK_STATUS(geomloss_options_set_double(o, -5, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key -5 is unknown");
   CHECK_STATUS(geomloss_options_get_int(o, 42, &i), GEOMLOSS_ERR_INVALID_OPTION, "option key 42 is unknown");
   CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_BLUR, 1), GEOMLOSS_ERR_INVALID_OPTION, "blur is a floating-point option");
@@ -1116,6 +1116,7 @@ static void test_cancel(void) {
 /* ---- the OT solver ---------------------------------------------------------------------- */
 
 #include "test_ot.c"
+#include "test_plan.c"
 
 /* ---- main ----------------------------------------------------------------------------- */
 
@@ -1342,6 +1343,8 @@ int main(void) {
   test_buffers();
   test_cancel();
   test_ot();
+  test_plan_handles();
+  test_ot_batch();
   test_grid_closed_forms();
   test_grid_spacing();
   test_grid_errors();

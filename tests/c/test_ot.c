@@ -160,14 +160,14 @@ static void test_ot_sample(void) {
     geomloss_buffers_set(bc, GEOMLOSS_BUF_C, NULL, 0);
     CHECK_STATUS(geomloss_ot_solve(o, GEOMLOSS_F64, ON, OM, bc), GEOMLOSS_ERR_NULL_POINTER, "c is NULL");
     geomloss_buffers_set(bc, GEOMLOSS_BUF_C, C, ON * OM - 1);
-    CHECK_STATUS(geomloss_ot_solve(o, GEOMLOSS_F64, ON, OM, bc), GEOMLOSS_ERR_SHAPE, "c has 34 elements, needs 35 (N×M = 7×5)");
+    CHECK_STATUS(geomloss_ot_solve(o, GEOMLOSS_F64, ON, OM, bc), GEOMLOSS_ERR_SHAPE, "c has 34 elements, needs 35 (B×N×M = 1×7×5)");
     geomloss_buffers_destroy(bc);
   }
 
   /* refusals, outputs untouched */
   value = 42;
   geomloss_buffers_set(bf, GEOMLOSS_BUF_PLAN_V, pv, ON * OK_ - 1);
-  CHECK_STATUS(geomloss_ot_solve_sample(o, GEOMLOSS_F64, ON, OM, OD, bf), GEOMLOSS_ERR_SHAPE, "plan_v has 20 elements, needs 21 (N×K = 7×3)");
+  CHECK_STATUS(geomloss_ot_solve_sample(o, GEOMLOSS_F64, ON, OM, OD, bf), GEOMLOSS_ERR_SHAPE, "plan_v has 20 elements, needs 21 (B×N×K = 1×7×3)");
   geomloss_buffers_set(bf, GEOMLOSS_BUF_PLAN_V, pv, ON * OK_);
   geomloss_buffers_set(bf, GEOMLOSS_BUF_V, v, OM * OK_ - 1);
   CHECK_STATUS(geomloss_ot_solve_sample(o, GEOMLOSS_F64, ON, OM, OD, bf), GEOMLOSS_ERR_SHAPE, "v has 14 elements, not a positive multiple of M = 5");

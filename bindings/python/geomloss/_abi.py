@@ -37,6 +37,7 @@ OPT_MAX_ITER = 14
 OPT_COST = 15
 OPT_REG = 16
 OPT_UNBALANCED = 17
+OPT_Q = 18
 
 # Values of enum geomloss_loss.
 LOSS_SINKHORN = 1
@@ -63,7 +64,8 @@ DEVICE_NAMES = {0: "auto", 1: "cpu", 2: "gpu"}
 COST_SQEUCLIDEAN = 0
 COST_EUCLIDEAN = 1
 COST_HALFSQEUCLIDEAN = 2
-COST_NAMES = {0: "sqeuclidean", 1: "euclidean", 2: "halfsqeuclidean"}
+COST_POWER = 3
+COST_NAMES = {0: "sqeuclidean", 1: "euclidean", 2: "halfsqeuclidean", 3: "power"}
 
 # Element types (enum geomloss_dtype).
 F32 = 1

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,17 @@ def _declare(lib):
         "geomloss_eval": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve_sample": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p]),
+        "geomloss_ot_solve_sample_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p,
+                                                  ctypes.POINTER(ctypes.c_uint64)]),
+        "geomloss_ot_solve_sample_batch": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64,
+                                                   c_void_p]),
+        "geomloss_ot_solve_batch": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
+        "geomloss_ot_solve_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p,
+                                           ctypes.POINTER(ctypes.c_uint64)]),
+        "geomloss_plan_eval": (c_int, [ctypes.c_uint64, c_void_p]),
+        "geomloss_plan_info": (c_int, [ctypes.c_uint64, ctypes.POINTER(c_int), ctypes.POINTER(c_int64),
+                                       ctypes.POINTER(c_int64), ctypes.POINTER(c_int64)]),
+        "geomloss_plan_free": (c_int, [ctypes.c_uint64]),
         "geomloss_eval_grid": (c_int, [c_void_p, c_int, c_int64, c_int, c_void_p, c_void_p,
                                        c_void_p]),
         "geomloss_images_barycenter": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int, c_void_p,
@@ -443,13 +455,57 @@ OT_OUTPUTS = {
 }
 
 
-def ot_solve(problem, want, v=None, u=None, progress=None):
+class PlanHandle:
+    """A plan kept by the library (geomloss_ot_solve_sample_plan): products,
+    marginals, maps and the dense plan from it (geomloss_plan_eval) without
+    solving again, each equal bit for bit to the solve's. Freed by close()
+    or when garbage-collected (geomloss_plan_free, once)."""
+
+    def __init__(self, lib, handle, dtype, N, M, D):
+        self.handle, self.dtype, self.N, self.M, self.D = handle, dtype, N, M, D
+        self._free = weakref.finalize(self, lib.geomloss_plan_free, handle)
+
+    def eval(self, want, v=None, u=None):
+        """The outputs named in want (of OT_OUTPUTS: "plan_v" with v (M, K),
+        "plan_t_u" with u (N, L), "plan", "marginal_a", "a_to_b", ...)."""
+        if not self._free.alive:
+            raise GeomLossValueError("plan: the plan was closed", _errors.ERR_INVALID_ARGUMENT)
+        lib = load()
+        K = 0 if v is None else v.shape[1]
+        L = 0 if u is None else u.shape[1]
+        out = {name: np.empty(OT_OUTPUTS[name][1](self.N, self.M, self.D, K, L), self.dtype) for name in want}
+        arrays = {_abi.BUF_V: v, _abi.BUF_U: u}
+        for name, arr in out.items():
+            arrays[OT_OUTPUTS[name][0]] = arr
+        bufs = lib.geomloss_buffers_create()
+        if not bufs:  # pragma: no cover
+            raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
+        try:
+            for key, arr in arrays.items():
+                if arr is not None:
+                    _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+            st = lib.geomloss_plan_eval(self.handle, bufs)
+            if st != _errors.OK:
+                raise error_for_status(st, _last_error(lib))
+        finally:
+            lib.geomloss_buffers_destroy(bufs)
+        return out
+
+    def close(self):
+        """Frees the plan now (idempotent)."""
+        self._free()
+
+
+def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
     """One call of geomloss_ot_solve_sample (problem["C"] is None) or
-    geomloss_ot_solve, with keyed buffers.
+    geomloss_ot_solve, with keyed buffers; keep_plan calls their _plan
+    variants and adds "plan_handle" (a PlanHandle) to the result. Batched
+    arrays ((B, N, D) points, (B, N, M) matrices, (B, ...) weights) call the
+    _batch entries, and every output has the leading B axis.
 
     problem: a dict with the C-contiguous arrays "x" (N, D), "y" (M, D) or
     "C" (N, M), "a" (N,) / "b" (M,) or None, all of one dtype (float32 or
-    float64), and the options "cost" (a name), "reg", "blur", "unbalanced",
+    float64), and the options "cost" (a name), "q", "reg", "blur", "unbalanced",
     "reach", "debias", "tol", "max_iter", "scaling", "diameter", "backend",
     "threads" (None: the library's default). want: names of OT_OUTPUTS to
     compute; v (M, K) and u (N, L) the factors of "plan_v" and "plan_t_u".
@@ -460,15 +516,20 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
     ref = C if C is not None else problem["x"]
     dtype = ref.dtype
     code = F64 if dtype == np.float64 else F32
+    batch = ref.ndim == 3  # (B, N, D) points or (B, N, M) matrices: the _batch entries
+    if batch and keep_plan:
+        raise GeomLossValueError("plan: batched problems keep no plan", _errors.ERR_INVALID_ARGUMENT)
+    Bn = ref.shape[0] if batch else 1
     if C is not None:
-        N, M = C.shape
+        N, M = C.shape[-2:]
         D = 1
     else:
-        N, D = problem["x"].shape
-        M = problem["y"].shape[0]
-    K = 0 if v is None else v.shape[1]
-    L = 0 if u is None else u.shape[1]
-    out = {name: np.empty(OT_OUTPUTS[name][1](N, M, D, K, L), dtype) for name in want}
+        N, D = problem["x"].shape[-2:]
+        M = problem["y"].shape[-2]
+    K = 0 if v is None else v.shape[-1]
+    L = 0 if u is None else u.shape[-1]
+    lead = (Bn,) if batch else ()
+    out = {name: np.empty(lead + OT_OUTPUTS[name][1](N, M, D, K, L), dtype) for name in want}
     arrays = {_abi.BUF_A: problem.get("a"), _abi.BUF_B: problem.get("b"), _abi.BUF_V: v, _abi.BUF_U: u}
     if C is not None:
         arrays[_abi.BUF_C] = C
@@ -489,7 +550,8 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
                   tuple(_abi.COST_NAMES.values()))
         for key, name in ((_abi.OPT_REG, "reg"), (_abi.OPT_BLUR, "blur"),
                           (_abi.OPT_UNBALANCED, "unbalanced"), (_abi.OPT_REACH, "reach"),
-                          (_abi.OPT_SCALING, "scaling"), (_abi.OPT_DIAMETER, "diameter")):
+                          (_abi.OPT_SCALING, "scaling"), (_abi.OPT_DIAMETER, "diameter"),
+                          (_abi.OPT_Q, "q")):
             if problem.get(name) is not None:
                 _check(lib, lib.geomloss_options_set_double(opts, key, _as_number(name, problem[name])))
         _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if problem.get("debias") else 0))
@@ -502,11 +564,22 @@ def ot_solve(problem, want, v=None, u=None, progress=None):
         for key, arr in arrays.items():
             if arr is not None:
                 _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        handle = ctypes.c_uint64(0)
         with callback:
-            if C is not None:
+            if batch and C is not None:
+                st = lib.geomloss_ot_solve_batch(opts, code, Bn, N, M, bufs)
+            elif batch:
+                st = lib.geomloss_ot_solve_sample_batch(opts, code, Bn, N, M, D, bufs)
+            elif C is not None and keep_plan:
+                st = lib.geomloss_ot_solve_plan(opts, code, N, M, bufs, ctypes.byref(handle))
+            elif C is not None:
                 st = lib.geomloss_ot_solve(opts, code, N, M, bufs)
+            elif keep_plan:
+                st = lib.geomloss_ot_solve_sample_plan(opts, code, N, M, D, bufs, ctypes.byref(handle))
             else:
                 st = lib.geomloss_ot_solve_sample(opts, code, N, M, D, bufs)
+        if keep_plan and st == _errors.OK:
+            out["plan_handle"] = PlanHandle(lib, handle.value, dtype, N, M, 0 if C is not None else D)
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))

@@ -9,9 +9,11 @@ r"""geomloss.ot — entropic optimal transport with plans, as GeomLoss 0.3.1's `
 Conventions (GeomLoss 0.3.1's, which differ from SamplesLoss's):
 
 * ``cost="sqeuclidean"`` is C(x, y) = |x − y|² with no ½ ("euclidean": |x − y|,
-  "halfsqeuclidean": |x − y|²/2, SamplesLoss's p = 2 cost). ``reg`` is the
-  temperature ε in units of the cost; without it, ε = s·blur^q for the cost
-  s·|x − y|^q (sqeuclidean: 2·blur²), and blur defaults to 0.05.
+  "halfsqeuclidean": |x − y|²/2, SamplesLoss's p = 2 cost; "power" with
+  ``q=``: |x − y|^q/q for a real q ≥ 1, SamplesLoss's |x − y|^p/p for any p).
+  ``reg`` is the temperature ε in units of the cost; without it, ε = s·blur^q
+  for the cost s·|x − y|^q/q (sqeuclidean: 2·blur²; power: blur^q), and blur
+  defaults to 0.05.
 * ``unbalanced`` is ρ, the KL marginal penalty, in units of the cost (None:
   balanced, unless ``reach`` gives ρ = s·reach^q).
 * The plan is π_ij = a_i b_j exp((f_i + g_j − C_ij)/ε); ``value`` is the dual
@@ -28,14 +30,18 @@ costs sqeuclidean and halfsqeuclidean, and w.r.t. a and b for balanced
 transport, both with ``debias=False`` (the envelope theorem: the gradient of
 the dual value is Σ_j π_ij ∇_x C(x_i, y_j), computed from the barycentric
 map). Other cases compute the value but refuse a backward pass
-(GeomLossNotImplementedError). Batched (B, N, D) inputs are not supported yet.
+(GeomLossNotImplementedError). Batched inputs — (B, N, D) points with (B, N)
+weights, or (B, N, M) cost matrices — solve the B problems in one library
+call (geomloss_ot_solve_sample_batch), each item bit for bit the single
+call's; every field gets a leading B axis, and a batch keeps no plan
+(plan_operator is None; plan solves again).
 
 ``plan_operator`` applies π without storing it (streaming reductions in the
-library). The C ABI keeps no plan between calls, so each product solves the
-problem again — deterministically, so with the same potentials bit for bit —
-and costs about one solve; ask for several columns at once (V of shape
-(M, K)) rather than one product per column. ``plan`` is the dense N×M matrix,
-refused over 2^26 entries.
+library, on the plan the solve kept: geomloss_ot_solve_sample_plan and
+geomloss_plan_eval, so a product costs one reduction, not a solve, and equals
+the solve call's own output bit for bit). ``plan`` is the dense N×M matrix,
+refused over 2^26 entries. The kept plan is freed with the result (or by
+``OTResult.close()``).
 """
 
 import numpy as np
@@ -80,9 +86,14 @@ def _numpy(t, dtype):
     return np.ascontiguousarray(t, dtype)
 
 
-def _weights(name, w, n):
+def _weights(name, w, n, batch=None):
     if w is None:
         return None
+    if batch is not None:
+        w = w.reshape(w.shape[:2]) if w.ndim == 3 and w.shape[2] == 1 else w
+        if w.shape != (batch, n):
+            raise GeomLossValueError("%s: shape %s, want (%d, %d)" % (name, tuple(w.shape), batch, n), ERR_SHAPE)
+        return np.ascontiguousarray(w)
     w = w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1 else w
     if w.shape != (n,):
         raise GeomLossValueError("%s: shape %s, want (%d,)" % (name, tuple(w.shape), n), ERR_SHAPE)
@@ -94,22 +105,21 @@ class PlanOperator:
 
     ``P @ v`` with v of shape (M,) or (M, K) gives πv, of shape (N,) or
     (N, K); ``P.T @ u`` gives πᵀu; ``u @ P`` is (πᵀuᵀ)ᵀ. Each product is one
-    call of the library (which solves the problem again, see the module).
+    reduction of the library over the kept plan (no new solve).
     """
 
     __array_ufunc__ = None  # so that ndarray @ P calls P.__rmatmul__
 
-    def __init__(self, problem, shape, transposed=False, like=None):
-        self._problem, self.shape, self._transposed, self._like = problem, shape, transposed, like
+    def __init__(self, handle, shape, transposed=False, like=None):
+        self._handle, self.shape, self._transposed, self._like = handle, shape, transposed, like
 
     @property
     def T(self):
-        return PlanOperator(self._problem, self.shape[::-1], not self._transposed, self._like)
+        return PlanOperator(self._handle, self.shape[::-1], not self._transposed, self._like)
 
     def __matmul__(self, v):
         torch_out = _is_torch(v) or _is_torch(self._like)
-        dtype = self._problem["x" if self._problem.get("C") is None else "C"].dtype
-        V = _numpy(v, dtype)
+        V = _numpy(v, self._handle.dtype)
         vec = V.ndim == 1
         if vec:
             V = V[:, None]
@@ -118,9 +128,9 @@ class PlanOperator:
                                      % (tuple(np.shape(v)), self.shape[1], self.shape[1]), ERR_SHAPE)
         V = np.ascontiguousarray(V)
         if self._transposed:
-            out = _library.ot_solve(self._problem, ["plan_t_u"], u=V)["plan_t_u"]
+            out = self._handle.eval(["plan_t_u"], u=V)["plan_t_u"]
         else:
-            out = _library.ot_solve(self._problem, ["plan_v"], v=V)["plan_v"]
+            out = self._handle.eval(["plan_v"], v=V)["plan_v"]
         if vec:
             out = out[:, 0]
         return _back(out, self._like) if torch_out else out
@@ -152,52 +162,74 @@ class OTResult:
     backend, device and engine that ran.
     """
 
-    def __init__(self, problem, out, shape, like):
-        self._problem, self._like, self._plan = problem, like, None
+    def __init__(self, problem, out, shape, like, batch=False):
+        self._problem, self._like, self._plan, self._batch = problem, like, None, batch
         conv = (lambda a: _back(a, like)) if like is not None else (lambda a: a)
+        first = (lambda a: a[:, 0]) if batch else (lambda a: a[0])
         self.value = out.pop("value_t", None)
         if self.value is None:
-            self.value = conv(out["value"][0])
-        self.value_linear = conv(out["value_linear"][0])
+            self.value = conv(first(out["value"]))
+        self.value_linear = conv(first(out["value_linear"]))
         self.potential_a, self.potential_b = conv(out["F"]), conv(out["G"])
         self.potential_aa = conv(out["F_aa"]) if "F_aa" in out else None
         self.potential_bb = conv(out["G_bb"]) if "G_bb" in out else None
         self.marginal_a, self.marginal_b = conv(out["marginal_a"]), conv(out["marginal_b"])
         self.a_to_b = conv(out["a_to_b"]) if "a_to_b" in out else None
         self.b_to_a = conv(out["b_to_a"]) if "b_to_a" in out else None
-        self.n_iter = int(out["n_iter"][0])
-        self.marginal_error = float(out["marginal_error"][0])
+        if batch:
+            self.n_iter = out["n_iter"][:, 0].astype(np.int64)
+            self.marginal_error = out["marginal_error"][:, 0].astype(np.float64)
+        else:
+            self.n_iter = int(out["n_iter"][0])
+            self.marginal_error = float(out["marginal_error"][0])
         self.last_run = out["run"]
-        self.plan_operator = PlanOperator(problem, shape, like=like)
+        self._handle = out.get("plan_handle")
+        # Batched problems keep no plan: plan_operator is None, plan solves again.
+        self.plan_operator = None if batch else PlanOperator(self._handle, shape, like=like)
 
     @property
     def plan(self):
-        """The dense plan π (N, M), computed on first access."""
+        """The dense plan π (N, M) ((B, N, M) batched), computed on first
+        access (from the kept plan; a batch is solved again, identically)."""
         if self._plan is None:
-            self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
+            if self._batch:
+                self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
+            else:
+                self._plan = self._handle.eval(["plan"])["plan"]
         return _back(self._plan, self._like)
 
+    def close(self):
+        """Frees the plan the library keeps for plan_operator and plan (also
+        done when the result is garbage-collected); they fail afterwards."""
+        if self._handle is not None:
+            self._handle.close()
+
     def __repr__(self):
+        if self._batch:
+            return "OTResult(batch of %d, n_iter=%s)" % (len(self.n_iter), list(self.n_iter))
         return "OTResult(value=%r, n_iter=%d, marginal_error=%.3g)" % (
             float(self.value), self.n_iter, self.marginal_error)
 
 
 _SCALE = {"sqeuclidean": 2.0, "halfsqeuclidean": 1.0, "SqDist(X,Y)": 2.0, "SqDist(X,Y) / IntCst(2)": 1.0}
 _COSTS = {"sqeuclidean": "sqeuclidean", "euclidean": "euclidean", "halfsqeuclidean": "halfsqeuclidean",
+          "power": "power",
           "SqDist(X,Y)": "sqeuclidean", "SqDist(X,Y) / IntCst(2)": "halfsqeuclidean",
           "Norm2(X-Y)": "euclidean"}
 
 
 def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg=None,
                  unbalanced=None, max_iter=None, tol=None, blur=None, reach=None, *,
-                 scaling=None, diameter=None, backend=None, threads=None):
+                 q=None, scaling=None, diameter=None, backend=None, threads=None):
     """Entropic OT between the points X_a (N, D) with weights a (N,) and X_b (M, D)
     with weights b (M,) (None: uniform), as GeomLoss 0.3.1's ``ot.solve_sample``.
 
     cost: "sqeuclidean" (|x−y|², the default), "euclidean", "halfsqeuclidean",
     or GeomLoss's KeOps formulas "SqDist(X,Y)", "SqDist(X,Y) / IntCst(2)",
-    "Norm2(X-Y)". debias subtracts the self terms (the Sinkhorn divergence).
-    Extras: scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
+    "Norm2(X-Y)", or "power" with q ≥ 1: |x−y|^q/q (q = 1, 2 are euclidean and
+    halfsqeuclidean; other q run on the library's portable code, which
+    last_run's note says). debias subtracts the self terms (the Sinkhorn
+    divergence). Extras: q, scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
     "online", "tensorized"), threads. Returns an OTResult.
     """
     if not isinstance(cost, str) or cost not in _COSTS:
@@ -209,24 +241,25 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
         like = next(t for t in (X_b, a, b) if _is_torch(t))
     dtype = _dtype(X_a, X_b, a, b)
     x, y = _numpy(X_a, dtype), _numpy(X_b, dtype)
+    batch = x.ndim == 3
     for name, t in (("X_a", x), ("X_b", y)):
-        if t.ndim == 3:
-            raise GeomLossNotImplementedError("%s: batched (B, N, D) inputs are not supported yet" % name)
-        if t.ndim != 2:
-            raise GeomLossValueError("%s: shape %s, want (N, D)" % (name, t.shape), ERR_SHAPE)
-    if x.shape[1] != y.shape[1]:
-        raise GeomLossValueError("X_b has %d columns but X_a has %d" % (y.shape[1], x.shape[1]), ERR_SHAPE)
-    N, M = x.shape[0], y.shape[0]
-    A, B = _weights("a", _numpy(a, dtype), N), _weights("b", _numpy(b, dtype), M)
-    problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], reg=reg, blur=blur,
+        if t.ndim != (3 if batch else 2):
+            raise GeomLossValueError("%s: shape %s, want %s" % (name, t.shape, "(B, M, D) as X_a is batched"
+                                                                  if batch else "(N, D) or (B, N, D)"), ERR_SHAPE)
+    if x.shape[-1] != y.shape[-1] or batch and x.shape[0] != y.shape[0]:
+        raise GeomLossValueError("X_b has shape %s but X_a %s" % (y.shape, x.shape), ERR_SHAPE)
+    N, M = x.shape[-2], y.shape[-2]
+    Bn = x.shape[0] if batch else None
+    A, B = _weights("a", _numpy(a, dtype), N, Bn), _weights("b", _numpy(b, dtype), M, Bn)
+    problem = dict(x=x, y=y, a=A, b=B, C=None, cost=_COSTS[cost], q=q, reg=reg, blur=blur,
                    unbalanced=unbalanced, reach=reach, debias=debias, tol=tol, max_iter=max_iter,
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
             "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
-    out = _library.ot_solve(problem, want)
+    out = _library.ot_solve(problem, want, keep_plan=not batch)
     if like is not None:
         out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
-    return OTResult(problem, out, (N, M), like)
+    return OTResult(problem, out, (N, M), like, batch)
 
 
 def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None, *,
@@ -242,18 +275,21 @@ def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None,
     like = next((t for t in (C, a, b) if _is_torch(t)), None)
     dtype = _dtype(C, a, b)
     Cm = _numpy(C, dtype)
-    if Cm.ndim != 2:
-        raise GeomLossValueError("C: shape %s, want (N, M)" % (Cm.shape,), ERR_SHAPE)
-    N, M = Cm.shape
-    problem = dict(C=Cm, a=_weights("a", _numpy(a, dtype), N), b=_weights("b", _numpy(b, dtype), M),
+    if Cm.ndim not in (2, 3):
+        raise GeomLossValueError("C: shape %s, want (N, M) or (B, N, M)" % (Cm.shape,), ERR_SHAPE)
+    batch = Cm.ndim == 3
+    N, M = Cm.shape[-2:]
+    Bn = Cm.shape[0] if batch else None
+    problem = dict(C=Cm, a=_weights("a", _numpy(a, dtype), N, Bn), b=_weights("b", _numpy(b, dtype), M, Bn),
                    reg=reg, unbalanced=unbalanced, tol=tol, max_iter=max_iter, scaling=scaling,
                    backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "n_iter", "marginal_error"]
-    out = _library.ot_solve(problem, want)
+    out = _library.ot_solve(problem, want, keep_plan=not batch)
     if like is not None and _torch is not None:
-        out["value_t"] = _torch.tensor(float(out["value"][0]), dtype=_torch.float64 if dtype == np.float64
+        v = out["value"][:, 0] if batch else float(out["value"][0])
+        out["value_t"] = _torch.tensor(v, dtype=_torch.float64 if dtype == np.float64
                                        else _torch.float32, device=like.device)
-    return OTResult(problem, out, (N, M), like)
+    return OTResult(problem, out, (N, M), like, batch)
 
 
 def _value_tensor(out, problem, inputs, like):
@@ -265,20 +301,23 @@ def _value_tensor(out, problem, inputs, like):
     grads = {}
     if not problem["debias"] and scale is not None:
         x, y = problem["x"], problem["y"]
-        grads[0] = scale * out["marginal_a"][:, None] * (x - out["a_to_b"])
-        grads[1] = scale * out["marginal_b"][:, None] * (y - out["b_to_a"])
+        grads[0] = scale * out["marginal_a"][..., None] * (x - out["a_to_b"])
+        grads[1] = scale * out["marginal_b"][..., None] * (y - out["b_to_a"])
     if not problem["debias"] and balanced:
         eps = problem["reg"] if problem["reg"] is not None else None
         if eps is None:
             blur = problem["blur"] if problem["blur"] is not None else 0.05
-            q = 1.0 if problem["cost"] == "euclidean" else 2.0
+            q = {"euclidean": 1.0, "power": problem.get("q")}.get(problem["cost"], 2.0)
             eps = _SCALE.get(problem["cost"], 1.0) * blur ** q
-        ma = 1.0 if problem["a"] is None else float(problem["a"].sum())
-        mb = 1.0 if problem["b"] is None else float(problem["b"].sum())
+        batch = out["F"].ndim == 2
+        msum = (lambda w: w.sum(-1, keepdims=True)) if batch else (lambda w: float(w.sum()))
+        ma = 1.0 if problem["a"] is None else msum(problem["a"])
+        mb = 1.0 if problem["b"] is None else msum(problem["b"])
         # d/da_i of the dual value at its optimum: f_i − ε(Σ_j b_j e^{(f_i+g_j−C_ij)/ε} − |b|) = f_i − ε(1 − |b|).
         grads[2] = out["F"] - eps * (1.0 - mb)
         grads[3] = out["G"] - eps * (1.0 - ma)
-    return _Value.apply(_torch.tensor(float(out["value"][0]), dtype=dt, device=like.device), grads,
+    v = out["value"][:, 0] if out["value"].shape[0] > 1 or out["F"].ndim == 2 else float(out["value"][0])
+    return _Value.apply(_torch.tensor(v, dtype=dt, device=like.device), grads,
                         *[t if _is_torch(t) else None for t in inputs])
 
 
@@ -305,5 +344,8 @@ if _torch is not None:
                         "for a / b, balanced transport" % names[k])
                 shape, dtype, device = meta
                 gr = _torch.from_numpy(np.array(ctx.grads[k])).to(dtype=dtype, device=device).reshape(shape)
-                res.append(g.to(dtype) * gr)
+                gb = g.to(dtype)
+                if gb.ndim:  # batched: one cotangent per item
+                    gb = gb.reshape(gb.shape + (1,) * (gr.ndim - gb.ndim))
+                res.append(gb * gr)
             return tuple(res)

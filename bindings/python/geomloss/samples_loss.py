@@ -42,8 +42,13 @@ class SamplesLoss(_Base):
     w.r.t. x, y, a and b through ``torch.autograd``; CUDA tensors are copied to
     the host and the result is returned on the input's device.
 
-    ``cost`` and ``kernel`` (custom formulas) are not supported yet and raise
-    NotImplementedError. ``verbose=True`` prints the library's progress
+    ``cost`` and ``kernel`` may be Python callables, as on GeomLoss's
+    tensorized backend: ``cost(x, y)`` / ``kernel(x, y, blur=blur)`` return the
+    (B, N, M) matrix, and autograd flows through them into x and y (see
+    geomloss._custom: the kernel loss is computed in torch; the sinkhorn loss
+    is solved by the library on the matrices, balanced only, with gradient
+    π through the callable — pass ``tol`` for the exact gradient). KeOps
+    formula strings raise NotImplementedError. ``verbose=True`` prints the library's progress
     (stage, iteration). ``threads`` (an extra, as in the C and Julia APIs)
     bounds the CPU threads one evaluation uses: None or 0 means all cores,
     at most 65536; results do not depend on it. ``tol`` and ``max_iter``
@@ -58,13 +63,15 @@ class SamplesLoss(_Base):
                  potentials=False, verbose=False, backend="auto", threads=None, tol=None,
                  max_iter=None):
         super().__init__()
-        if cost is not None:
-            raise GeomLossNotImplementedError(
-                "cost: custom ground costs are not supported yet; use p=1 or p=2")
-        if kernel is not None:
-            raise GeomLossNotImplementedError(
-                "kernel: custom kernels are not supported yet; use loss='energy', 'gaussian' "
-                "or 'laplacian'")
+        for name, f in (("cost", cost), ("kernel", kernel)):
+            if f is not None and not callable(f):
+                raise GeomLossNotImplementedError(
+                    "%s: only Python callables are supported (got %r); KeOps formula strings are not"
+                    % (name, f))
+            if f is not None and _torch is None:  # pragma: no cover
+                raise GeomLossNotImplementedError("%s: callables need PyTorch" % name)
+        if cost is not None and kernel is not None:
+            raise GeomLossNotImplementedError("cost, kernel: give one of them, not both")
         self.loss = loss
         self.p = p
         self.blur = blur
@@ -116,6 +123,9 @@ class SamplesLoss(_Base):
 
     def forward(self, *args):
         a, x, b, y = split_args(args)
+        if self.cost is not None or self.kernel is not None:
+            from ._custom import custom_forward
+            return custom_forward(self, a, x, b, y)
         if _torch is not None and any(isinstance(t, _torch.Tensor) for t in (a, x, b, y)):
             from ._torch import torch_forward
             return torch_forward(self, a, x, b, y)

@@ -68,11 +68,12 @@ def test_bad_arity_and_labels():
         L(labels, a, x, np.zeros(40, dtype=np.int64), b, y)
 
 
-def test_custom_cost_and_kernel_not_implemented():
+def test_custom_cost_and_kernel_formula_strings_not_implemented():
+    # Callables are supported (test_custom.py); KeOps formula strings are not.
     with pytest.raises(NotImplementedError, match="cost"):
-        SamplesLoss(cost=lambda x, y: ((x[:, :, None] - y[:, None]) ** 2).sum(-1))
+        SamplesLoss(cost="SqDist(X,Y)")
     with pytest.raises(NotImplementedError, match="kernel"):
-        SamplesLoss("gaussian", kernel=lambda x, y: x @ y.T)
+        SamplesLoss("gaussian", kernel="Exp(-SqDist(X,Y))")
 
 
 # ---------------------------------------------------------------- shapes

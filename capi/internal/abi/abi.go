@@ -91,6 +91,7 @@ type Options struct {
 type OTOptions struct {
 	Cost            int // a geomloss_cost
 	Reg, Unbalanced float64
+	Q               float64 // the exponent of GEOMLOSS_COST_POWER; 0: unset
 }
 
 // Defaults returns GeomLoss's SamplesLoss defaults, all threads, device auto.
@@ -285,6 +286,11 @@ func (o *Options) SetDouble(key int, v float64) error {
 			return errf(ErrInvalidOption, "unbalanced: must be positive (or 0 for None: from reach, or +inf: balanced), got %g", v)
 		}
 		o.OT.Unbalanced = v
+	case KeyQ:
+		if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) || v > 0 && v < 1 {
+			return errf(ErrInvalidOption, "q: the power cost's exponent must be >= 1 and finite (or 0 for None: unset), got %g", v)
+		}
+		o.OT.Q = v
 	default:
 		return errf(ErrInternal, "internal error: option %s has no setter", name)
 	}
@@ -341,6 +347,8 @@ func (o *Options) GetDouble(key int) (float64, error) {
 		return o.OT.Reg, nil
 	case KeyUnbalanced:
 		return o.OT.Unbalanced, nil
+	case KeyQ:
+		return o.OT.Q, nil
 	default: // KeyClusterScale
 		return o.Params.ClusterScale, nil
 	}

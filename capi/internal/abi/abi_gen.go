@@ -65,10 +65,11 @@ const (
 	KeyCost         = 15 // GEOMLOSS_OPT_COST
 	KeyReg          = 16 // GEOMLOSS_OPT_REG
 	KeyUnbalanced   = 17 // GEOMLOSS_OPT_UNBALANCED
+	KeyQ            = 18 // GEOMLOSS_OPT_Q
 )
 
 // NumKeys is one more than the largest option key.
-const NumKeys = 18
+const NumKeys = 19
 
 // keyNames are the options' names ("blur"), keyKinds their types.
 var keyNames = [NumKeys]string{
@@ -89,6 +90,7 @@ var keyNames = [NumKeys]string{
 	KeyCost:         "cost",
 	KeyReg:          "reg",
 	KeyUnbalanced:   "unbalanced",
+	KeyQ:            "q",
 }
 
 var keyKinds = [NumKeys]kind{
@@ -109,6 +111,7 @@ var keyKinds = [NumKeys]kind{
 	KeyCost:         kindInt,
 	KeyReg:          kindDouble,
 	KeyUnbalanced:   kindDouble,
+	KeyQ:            kindDouble,
 }
 
 // Values of geomloss_loss.
@@ -140,6 +143,7 @@ const (
 	CostSqeuclidean     = 0 // GEOMLOSS_COST_SQEUCLIDEAN
 	CostEuclidean       = 1 // GEOMLOSS_COST_EUCLIDEAN
 	CostHalfsqeuclidean = 2 // GEOMLOSS_COST_HALFSQEUCLIDEAN
+	CostPower           = 3 // GEOMLOSS_COST_POWER
 )
 
 // enumNames are the names of the enumerated options' values, by key and value.
@@ -147,7 +151,7 @@ var enumNames = map[int][]string{
 	KeyLoss:    {"", "sinkhorn", "hausdorff", "energy", "gaussian", "laplacian"},
 	KeyBackend: {"auto", "tensorized", "online", "multiscale"},
 	KeyDevice:  {"auto", "cpu", "gpu"},
-	KeyCost:    {"sqeuclidean", "euclidean", "halfsqeuclidean"},
+	KeyCost:    {"sqeuclidean", "euclidean", "halfsqeuclidean", "power"},
 }
 
 // Element types (geomloss_dtype).
@@ -212,9 +216,9 @@ var bufSpecs = []BufSpec{
 	{Key: BufGradY, Name: "grad_y", Const: "GEOMLOSS_BUF_GRAD_Y", Dims: "BMD", What: "gradient of S w.r.t. y", Required: false, Output: true},
 	{Key: BufGradA, Name: "grad_a", Const: "GEOMLOSS_BUF_GRAD_A", Dims: "BN", What: "gradient of S w.r.t. a", Required: false, Output: true},
 	{Key: BufGradB, Name: "grad_b", Const: "GEOMLOSS_BUF_GRAD_B", Dims: "BM", What: "gradient of S w.r.t. b", Required: false, Output: true},
-	{Key: BufC, Name: "c", Const: "GEOMLOSS_BUF_C", Dims: "NM", What: "the cost matrix of geomloss_ot_solve", Required: false, Output: false},
-	{Key: BufV, Name: "v", Const: "GEOMLOSS_BUF_V", Dims: "MK", What: "a matrix to multiply by the plan", Required: false, Output: false},
-	{Key: BufU, Name: "u", Const: "GEOMLOSS_BUF_U", Dims: "NL", What: "a matrix to multiply by the transposed plan", Required: false, Output: false},
+	{Key: BufC, Name: "c", Const: "GEOMLOSS_BUF_C", Dims: "BNM", What: "the cost matrix of geomloss_ot_solve", Required: false, Output: false},
+	{Key: BufV, Name: "v", Const: "GEOMLOSS_BUF_V", Dims: "BMK", What: "a matrix to multiply by the plan", Required: false, Output: false},
+	{Key: BufU, Name: "u", Const: "GEOMLOSS_BUF_U", Dims: "BNL", What: "a matrix to multiply by the transposed plan", Required: false, Output: false},
 	{Key: BufValueLinear, Name: "value_linear", Const: "GEOMLOSS_BUF_VALUE_LINEAR", Dims: "B", What: "the linear cost <pi, C>", Required: false, Output: true},
 	{Key: BufFAa, Name: "F_aa", Const: "GEOMLOSS_BUF_F_AA", Dims: "BN", What: "the self potential on x", Required: false, Output: true},
 	{Key: BufGBb, Name: "G_bb", Const: "GEOMLOSS_BUF_G_BB", Dims: "BM", What: "the self potential on y", Required: false, Output: true},
@@ -222,9 +226,9 @@ var bufSpecs = []BufSpec{
 	{Key: BufMarginalB, Name: "marginal_b", Const: "GEOMLOSS_BUF_MARGINAL_B", Dims: "BM", What: "the plan's second marginal pi^T 1", Required: false, Output: true},
 	{Key: BufAToB, Name: "a_to_b", Const: "GEOMLOSS_BUF_A_TO_B", Dims: "BND", What: "the barycentric map", Required: false, Output: true},
 	{Key: BufBToA, Name: "b_to_a", Const: "GEOMLOSS_BUF_B_TO_A", Dims: "BMD", What: "the barycentric map", Required: false, Output: true},
-	{Key: BufPlanV, Name: "plan_v", Const: "GEOMLOSS_BUF_PLAN_V", Dims: "NK", What: "the product pi v", Required: false, Output: true},
-	{Key: BufPlanTU, Name: "plan_t_u", Const: "GEOMLOSS_BUF_PLAN_T_U", Dims: "ML", What: "the product pi^T u", Required: false, Output: true},
-	{Key: BufPlan, Name: "plan", Const: "GEOMLOSS_BUF_PLAN", Dims: "NM", What: "the dense plan pi", Required: false, Output: true},
+	{Key: BufPlanV, Name: "plan_v", Const: "GEOMLOSS_BUF_PLAN_V", Dims: "BNK", What: "the product pi v", Required: false, Output: true},
+	{Key: BufPlanTU, Name: "plan_t_u", Const: "GEOMLOSS_BUF_PLAN_T_U", Dims: "BML", What: "the product pi^T u", Required: false, Output: true},
+	{Key: BufPlan, Name: "plan", Const: "GEOMLOSS_BUF_PLAN", Dims: "BNM", What: "the dense plan pi", Required: false, Output: true},
 	{Key: BufNIter, Name: "n_iter", Const: "GEOMLOSS_BUF_N_ITER", Dims: "B", What: "the Sinkhorn iterations run", Required: false, Output: true},
 	{Key: BufMarginalError, Name: "marginal_error", Const: "GEOMLOSS_BUF_MARGINAL_ERROR", Dims: "B", What: "the marginal error of the plan", Required: false, Output: true},
 }

@@ -28,67 +28,138 @@ var (
 // whose buffers are set. K and L, the columns of v and u, are read from
 // their counts. It never panics.
 func OTRun[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
+	rep, _, err = otRun[T](o, matrix, 1, N, M, D, get, progress, false)
+	return rep, err
+}
+
+// OTRunBatch is geomloss_ot_solve_sample_batch / geomloss_ot_solve_batch:
+// B problems of the same sizes, every buffer with a leading [B] axis; item
+// b is solved exactly as OTRun solves it alone (the same code on the b-th
+// slices), so its outputs equal the single call's bit for bit. The outputs
+// are written only when every item succeeded; the report is the last
+// item's.
+func OTRunBatch[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (rep Report, err error) {
+	rep, _, err = otRun[T](o, matrix, B, N, M, D, get, progress, false)
+	return rep, err
+}
+
+// OTRunPlan is geomloss_ot_solve_sample_plan / geomloss_ot_solve_plan: OTRun,
+// then the solved plan is kept in the handle table (see PlanEval) instead of
+// being released; it returns its handle (0 on error). The points are copied
+// first, so that the plan holds no memory of the caller's.
+func OTRunPlan[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (Report, uint64, error) {
+	return otRun[T](o, matrix, 1, N, M, D, get, progress, true)
+}
+
+func otRun[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, handle uint64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			rep, err = Report{}, PanicError(v)
+			rep, handle, err = Report{}, 0, PanicError(v)
 		}
 	}()
+	rep, res, d, err := otSolveAll[T](o, matrix, B, N, M, D, get, progress, keep)
+	if err != nil || !keep {
+		return rep, 0, err
+	}
+	return rep, plans.add(res, d, matrix), nil
+}
+
+// otSolveAll checks the sizes, buffers and options, solves the B items and,
+// once all succeeded, writes the outputs; with keep (B = 1) it returns the
+// result open (else closed, and nil) and the item's sizes.
+func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, kept *core.OTResult[T], dims Dims, err error) {
 	entry, keys := "geomloss_ot_solve_sample", otSampleKeys
 	if matrix {
 		entry, keys, D = "geomloss_ot_solve", otMatrixKeys, 1
 	}
-	d, err := CheckSizes(1, N, M, D)
-	if err != nil {
-		return Report{}, err
+	if B != 1 {
+		entry += "_batch"
 	}
-	if _, ok := mul(N, M); !ok {
-		return Report{}, errf(ErrSize, "N×M: N=%d M=%d make more than 2^40 elements", N, M)
+	d, err := CheckSizes(B, N, M, D)
+	if err != nil {
+		return Report{}, nil, Dims{}, err
+	}
+	if bnm, ok := mul(B, N); !ok || func() bool { _, ok := mul(bnm, M); return !ok }() {
+		return Report{}, nil, Dims{}, errf(ErrSize, "B×N×M: B=%d N=%d M=%d make more than 2^40 elements", B, N, M)
 	}
 	views, err := bindOT[T](&d, entry, keys, get)
 	if err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
 	if err := o.validateOT(); err != nil {
-		return Report{}, err
+		return Report{}, nil, Dims{}, err
 	}
-	par := core.OTParams{Cost: core.OTCost(o.OT.Cost), Reg: o.OT.Reg, Unbalanced: o.OT.Unbalanced,
+	par := core.OTParams{Cost: core.OTCost(o.OT.Cost), Q: o.OT.Q, Reg: o.OT.Reg, Unbalanced: o.OT.Unbalanced,
 		Scaling: o.Params.Scaling, Tol: o.Params.Tol, MaxIter: o.Params.MaxIter, Backend: o.Params.Backend, Progress: progress}
 	if !matrix {
 		par.Blur, par.Reach, par.Debias, par.Diameter = o.Params.Blur, o.Params.Reach, o.Params.Debias, o.Params.Diameter
 	}
 	if par.Backend == core.Multiscale {
-		return Report{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
+		return Report{}, nil, Dims{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
 	}
 	gopt := geomloss.Options{Threads: int(o.Threads), Device: core.Device(o.Device)}
-	var res *core.OTResult[T]
-	if matrix {
-		res, err = geomloss.Solve(views[BufC], d.N, d.M, views[BufA], views[BufB], par, gopt)
-	} else {
-		res, err = geomloss.SolveSample(views[BufX], views[BufY], d.D, views[BufA], views[BufB], par, gopt)
-	}
-	if err != nil {
-		return Report{}, err
-	}
-	defer res.Close()
-	outs, err := otOutputs(res, views, d)
-	if err != nil {
-		return Report{}, err
-	}
-	for key, v := range outs {
-		if dst := views[key]; dst != nil {
-			if len(dst) != len(v) {
-				return Report{}, errf(ErrInternal, "internal error: %d elements computed for %s, want %d", len(v), keyNameOf(key), len(dst))
+	item := d
+	item.B = 1
+	all := make([]map[int][]T, d.B) // each item's outputs, written at the end
+	for b := 0; b < d.B; b++ {
+		iv := map[int][]T{} // item b's slices of every buffer (all have a leading [B])
+		for key, v := range views {
+			per := len(v) / d.B
+			iv[key] = v[b*per : (b+1)*per : (b+1)*per]
+		}
+		var res *core.OTResult[T]
+		x, y := iv[BufX], iv[BufY]
+		if keep { // the plan outlives the call: it must not read the caller's points
+			x, y = append([]T(nil), x...), append([]T(nil), y...)
+		}
+		if matrix {
+			res, err = geomloss.Solve(iv[BufC], d.N, d.M, iv[BufA], iv[BufB], par, gopt)
+		} else {
+			res, err = geomloss.SolveSample(x, y, d.D, iv[BufA], iv[BufB], par, gopt)
+		}
+		if err != nil {
+			if d.B > 1 {
+				err = itemError(err, b)
+			}
+			return Report{}, nil, Dims{}, err
+		}
+		outs, err := otOutputs(res, iv, item)
+		if err == nil {
+			for key, v := range outs {
+				if len(iv[key]) != len(v) {
+					err = errf(ErrInternal, "internal error: %d elements computed for %s, want %d", len(v), keyNameOf(key), len(iv[key]))
+				}
 			}
 		}
+		if err != nil {
+			res.Close()
+			return Report{}, nil, Dims{}, err
+		}
+		all[b] = outs
+		dev := DeviceCPU
+		if res.Device != "" && !strings.HasPrefix(res.Device, "cpu") {
+			dev = DeviceGPU
+		}
+		rep = Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}
+		if keep {
+			kept = res
+		} else {
+			res.Close()
+		}
 	}
-	for key, v := range outs {
-		copy(views[key], v)
+	for b, outs := range all {
+		for key, v := range outs {
+			per := len(views[key]) / d.B
+			copy(views[key][b*per:(b+1)*per], v)
+		}
 	}
-	dev := DeviceCPU
-	if res.Device != "" && !strings.HasPrefix(res.Device, "cpu") {
-		dev = DeviceGPU
-	}
-	return Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}, nil
+	return rep, kept, item, nil
+}
+
+// itemError prefixes the message of err with the batch item it concerns.
+func itemError(err error, b int) error {
+	st, msg := StatusOf(err)
+	return errf(st, "item %d: %s", b, msg)
 }
 
 // otOutputs computes every output whose buffer is set, into new arrays.
@@ -179,10 +250,14 @@ func bindOT[T core.Float](d *Dims, entry string, keys []int, get Getter) (map[in
 		return int(b.Count / int64(rows)), nil
 	}
 	var err error
-	if d.K, err = cols(BufV, d.M, "M"); err != nil {
+	mLabel, nLabel := "M", "N"
+	if d.B > 1 {
+		mLabel, nLabel = "B×M", "B×N"
+	}
+	if d.K, err = cols(BufV, d.B*d.M, mLabel); err != nil {
 		return nil, err
 	}
-	if d.L, err = cols(BufU, d.N, "N"); err != nil {
+	if d.L, err = cols(BufU, d.B*d.N, nLabel); err != nil {
 		return nil, err
 	}
 	for _, p := range [][2]int{{BufPlanV, BufV}, {BufPlanTU, BufU}} {
@@ -195,8 +270,11 @@ func bindOT[T core.Float](d *Dims, entry string, keys []int, get Getter) (map[in
 		}
 	}
 	required := BufX
-	if entry == "geomloss_ot_solve" {
+	switch entry {
+	case "geomloss_ot_solve", "geomloss_ot_solve_batch":
 		required = BufC
+	case "geomloss_plan_eval":
+		required = -1 // no input is required
 	}
 	views := map[int][]T{}
 	for _, k := range keys {

@@ -168,10 +168,10 @@ typedef enum geomloss_loss {
 	if b := byName["GEOMLOSS_BUF_GRAD_B"]; !b.Output || b.Dims != "BM" {
 		t.Errorf("grad_b %+v", b)
 	}
-	if b := byName["GEOMLOSS_BUF_PLAN_V"]; !b.Output || b.Dims != "NK" || b.Quoted != "plan_v" {
+	if b := byName["GEOMLOSS_BUF_PLAN_V"]; !b.Output || b.Dims != "BNK" || b.Quoted != "plan_v" {
 		t.Errorf("plan_v (an OT output, K columns) %+v", b)
 	}
-	if b := byName["GEOMLOSS_BUF_C"]; b.Output || b.Dims != "NM" {
+	if b := byName["GEOMLOSS_BUF_C"]; b.Output || b.Dims != "BNM" {
 		t.Errorf("c (an OT input) %+v", b)
 	}
 	if camel("GEOMLOSS_ERR_NULL_POINTER") != "ErrNullPointer" || camel("GEOMLOSS_OPT_CLUSTER_SCALE") != "KeyClusterScale" || camel("GEOMLOSS_DEVICE_GPU") != "DeviceGPU" {

@@ -121,7 +121,8 @@ const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backen
                   :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
                   :geomloss_eval_f64, :geomloss_buffers_create, :geomloss_buffers_destroy,
                   :geomloss_buffers_set, :geomloss_ot_solve_sample, :geomloss_eval_grid,
-                  :geomloss_images_barycenter)
+                  :geomloss_images_barycenter, :geomloss_ot_solve_sample_plan, :geomloss_plan_eval,
+                  :geomloss_plan_free)
 
 function _resolve_all(h::Ptr{Cvoid}, path)
     for name in _SYMBOLS

@@ -645,4 +645,39 @@ end
     @test err isa GeomLossError && err.code == :invalid_option && occursin("cost", err.msg)
 end
 
+@testset "OT solver: kept plans equal the re-solve bit for bit; the power cost" begin
+    rng = MersenneTwister(15)
+    D, N, M = 3, 11, 8
+    x, y = rand(rng, D, N), rand(rng, D, M)
+    V, U = randn(rng, M, 2), randn(rng, N, 3)
+    for (cost, q) in ((:sqeuclidean, nothing), (:power, 1.5))
+        sol = solve_sample(x, y; reg = 0.05, tol = 1e-9, cost = cost, q = q)
+        # The re-solve's own outputs (geomloss_ot_solve_sample with v, u set).
+        T = Float64
+        outs = Dict{Cint,Array{T}}(GeomLoss._ABI.BUF_PLAN_V => zeros(T, 2, N), GeomLoss._ABI.BUF_PLAN_T_U => zeros(T, 3, M),
+                                   GeomLoss._ABI.BUF_A_TO_B => zeros(T, D, N), GeomLoss._ABI.BUF_PLAN => zeros(T, M, N))
+        GeomLoss._ot_call(T, sol.x, sol.y, sol.a, sol.b, sol.options, outs;
+                          v = Matrix{T}(permutedims(V)), u = Matrix{T}(permutedims(U)))
+        @test plan_times(sol, V) == permutedims(outs[GeomLoss._ABI.BUF_PLAN_V])
+        @test plan_times(sol, U; transpose = true) == permutedims(outs[GeomLoss._ABI.BUF_PLAN_T_U])
+        @test barycentric_map(sol) == outs[GeomLoss._ABI.BUF_A_TO_B]
+        @test transport_plan(sol) == permutedims(outs[GeomLoss._ABI.BUF_PLAN])
+        GeomLoss.free_plan!(sol)
+        GeomLoss.free_plan!(sol)  # idempotent
+        err = try plan_times(sol, V); nothing catch e; e end
+        @test err isa GeomLossError && err.code == :invalid_argument && occursin("freed", err.msg)
+    end
+    # The power cost's Dirac closed form: value = Σ_j b_j |x − y_j|^q/q.
+    b = rand(rng, M) .+ 0.1
+    b ./= sum(b)
+    x1 = reshape([0.2, 0.5, 0.1], 3, 1)
+    for q in (1.25, 3.0)
+        d = solve_sample(x1, y; b = b, cost = :power, q = q, reg = 0.01, tol = 1e-12)
+        want = sum(b[j] * sqrt(sum(abs2, x1[:, 1] .- y[:, j]))^q / q for j in 1:M)
+        @test abs(d.value - want) < 1e-12 && abs(d.value_linear - want) < 1e-12
+    end
+    err = try solve_sample(x, y; cost = :power, q = 0.5, reg = 0.1); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :invalid_option && occursin("q", err.msg)
+end
+
 end # testset

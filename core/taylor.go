@@ -1,0 +1,297 @@
+package core
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// The Taylor (low-rank) soft-min of the multiscale backend's large-ε
+// iterations, for the cost C = |x − y|²/2 (p = 2).
+//
+// With centres c_x, c_y of the two clouds, Δ = c_x − c_y and the scaled
+// offsets û_i = (x_i − c_x)/√ε, v̂_j = (y_j − c_y)/√ε, Δ̂ = Δ/√ε,
+//
+//	C_ij/ε = |û_i|²/2 + ⟨û_i, Δ̂⟩ + |Δ̂|²/2  +  |v̂_j|²/2 − ⟨v̂_j, Δ̂⟩  −  ⟨û_i, v̂_j⟩,
+//
+// so that, with a_j = h_j − |v̂_j|²/2 + ⟨v̂_j, Δ̂⟩ and m = max_j a_j,
+//
+//	Σ_j e^{h_j − C_ij/ε} = e^{m − |û_i|²/2 − ⟨û_i,Δ̂⟩ − |Δ̂|²/2} · Σ_j e^{a_j − m} e^{⟨û_i, v̂_j⟩}.
+//
+// Only the last factor couples i and j. Its exponential is replaced by the
+// Taylor polynomial of degree K, e^{⟨u,v⟩} ≈ Σ_{|α|≤K} u^α v^α / α!
+// (multi-indices α), which separates the sum into moments of the columns,
+//
+//	M_α = Σ_j e^{a_j − m} v̂_j^α / α!,   S_i = Σ_{|α|≤K} û_i^α M_α,
+//
+// at a cost of (N + M)·C(K+D, D) instead of N·M.
+//
+// Error bound: with R_x = max|x_i − c_x|, R_y = max|y_j − c_y| and
+// ρ = R_x R_y/ε ≥ |⟨û_i, v̂_j⟩|, each term's polynomial is within
+// ρ^{K+1} e^{ρ}/(K+1)! of e^{⟨û,v̂⟩} relatively (Lagrange remainder, the
+// worst case being ⟨û,v̂⟩ = −ρ); a sum of positive terms is then within the
+// same relative error, i.e. the soft-min within ε·ρ^{K+1}e^{ρ}/(K+1)!
+// absolutely. Rounding: the polynomial's terms are at most e^{ρ} times the
+// weights' sum while the result is at least e^{−ρ} times it, so float64
+// rounding is amplified by at most e^{2ρ}; taylorMaxRho bounds that.
+//
+// The result is computed in float64 whatever T, and is deterministic: the
+// moments are summed over fixed chunks of columns in a fixed order.
+
+// taylorMaxRho bounds ρ = R_x R_y/ε for the Taylor soft-min: e^{2ρ}·2⁻⁵³ ≤
+// 1e-12·… keeps float64 rounding below the truncation tolerance.
+const taylorMaxRho = 5.0
+
+// taylorChunk is the number of columns whose moments one task sums.
+const taylorChunk = 1024
+
+// taylorTol is the relative error the Taylor soft-min's degree is chosen
+// for: far below the rounding of T's own reductions.
+func taylorTol[T Float]() float64 {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return 1e-8
+	}
+	return 1e-14
+}
+
+// taylorDegree returns the smallest degree K whose remainder bound
+// ρ^{K+1}e^{ρ}/(K+1)! is at most tol (and ok = false beyond taylorMaxRho or
+// degree 64).
+func taylorDegree(rho, tol float64) (int, bool) {
+	if !(rho >= 0) || rho > taylorMaxRho {
+		return 0, false
+	}
+	lb := rho + math.Log(max(rho, 1e-300)) // log of ρ^{K+1}e^ρ/(K+1)! for K = 0
+	for k := 0; k <= 64; k++ {
+		if lb <= math.Log(tol) || rho == 0 {
+			return k, true
+		}
+		lb += math.Log(max(rho, 1e-300)) - math.Log(float64(k+2))
+	}
+	return 0, false
+}
+
+// monomials is the graded list of the multi-indices α of D variables with
+// |α| ≤ K: monomial t > 0 is monomial parent[t] times variable dim[t], and
+// inv[t] = 1/α!. Degree-d monomials occupy [start[d], start[d+1]).
+type monomials struct {
+	d, k        int
+	parent, dim []int
+	inv         []float64
+	start       []int
+}
+
+func newMonomials(d, k int) *monomials {
+	m := &monomials{d: d, k: k, parent: []int{-1}, dim: []int{-1}, inv: []float64{1}, start: []int{0, 1}}
+	exps := [][]int{make([]int, d)}
+	last := []int{0} // the largest variable of each monomial (to list each once)
+	for deg := 1; deg <= k; deg++ {
+		for t := m.start[deg-1]; t < m.start[deg]; t++ {
+			for q := last[t]; q < d; q++ {
+				e := append([]int(nil), exps[t]...)
+				e[q]++
+				m.parent = append(m.parent, t)
+				m.dim = append(m.dim, q)
+				m.inv = append(m.inv, m.inv[t]/float64(e[q]))
+				exps = append(exps, e)
+				last = append(last, q)
+			}
+		}
+		m.start = append(m.start, len(m.parent))
+	}
+	return m
+}
+
+// count returns the number of monomials of degree ≤ K.
+func (m *monomials) count(k int) int { return m.start[k+1] }
+
+// eval writes the monomials of degree ≤ K of u into out.
+func (m *monomials) eval(u []float64, k int, out []float64) {
+	out[0] = 1
+	n := m.count(k)
+	for t := 1; t < n; t++ {
+		out[t] = out[m.parent[t]] * u[m.dim[t]]
+	}
+}
+
+// taylorCount returns C(K+D, D), the number of monomials of degree ≤ K in D
+// variables.
+func taylorCount(d, k int) float64 {
+	c := 1.0
+	for q := 1; q <= d; q++ {
+		c = c * float64(k+q) / float64(q)
+	}
+	return c
+}
+
+// taylorPair is the Taylor soft-min between two clouds (SoftMin without
+// gradients only): see the comment above. It is valid for ε ≥ epsMin, the
+// smallest temperature it was built for.
+type taylorPair[T Float] struct {
+	x, y   Cloud[T]
+	cx, cy []float64 // centres (bounding-box middles)
+	rx, ry float64   // radii about them
+	res    Resources
+	mono   *monomials
+	tol    float64
+}
+
+// cloudBall returns the bounding-box centre of c and the largest distance
+// of a point to it.
+func cloudBall[T Float](c Cloud[T]) ([]float64, float64) {
+	d := c.D
+	lo, hi := make([]float64, d), make([]float64, d)
+	for q := range lo {
+		lo[q], hi[q] = math.Inf(1), math.Inf(-1)
+	}
+	for i := 0; i < c.N; i++ {
+		for q, v := range c.Point(i) {
+			lo[q], hi[q] = min(lo[q], float64(v)), max(hi[q], float64(v))
+		}
+	}
+	cen := make([]float64, d)
+	for q := range cen {
+		cen[q] = (lo[q] + hi[q]) / 2
+	}
+	var r2 float64
+	for i := 0; i < c.N; i++ {
+		var s float64
+		for q, v := range c.Point(i) {
+			s += (float64(v) - cen[q]) * (float64(v) - cen[q])
+		}
+		r2 = max(r2, s)
+	}
+	return cen, math.Sqrt(r2)
+}
+
+// taylorRho returns ρ = R_x R_y/ε for two clouds' balls.
+func taylorRho(rx, ry, eps float64) float64 { return rx * ry / eps }
+
+// newTaylorPair returns the Taylor soft-min between x and y for every
+// ε ≥ epsMin, or ok = false when the degree epsMin needs is out of range.
+func newTaylorPair[T Float](x, y Cloud[T], epsMin float64, res Resources) (*taylorPair[T], bool) {
+	p := &taylorPair[T]{x: x, y: y, res: res, tol: taylorTol[T]()}
+	p.cx, p.rx = cloudBall(x)
+	p.cy, p.ry = cloudBall(y)
+	k, ok := taylorDegree(taylorRho(p.rx, p.ry, epsMin), p.tol)
+	if !ok {
+		return nil, false
+	}
+	p.mono = newMonomials(x.D, k)
+	return p, true
+}
+
+func (p *taylorPair[T]) Close() error { return nil }
+
+func (p *taylorPair[T]) KernelSum(Kernel, T, []T, []T, []T) error {
+	return errorf(ErrInternal, "taylor soft-min: no kernel sums")
+}
+
+// SoftMin computes out_i = −ε·LSE_j(h_j − C_ij/ε) within the Taylor bound
+// (no gradients: the multiscale backend's final step never runs here).
+func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
+	if grad != nil {
+		return errorf(ErrInternal, "taylor soft-min: no gradients")
+	}
+	e := float64(eps)
+	k, ok := taylorDegree(taylorRho(p.rx, p.ry, e), p.tol)
+	if !ok || k > p.mono.k {
+		return errorf(ErrInternal, "taylor soft-min used at ε = %g below its range", e)
+	}
+	d := p.x.D
+	s := 1 / math.Sqrt(e)
+	dh := make([]float64, d) // Δ̂
+	for q := range dh {
+		dh[q] = (p.cx[q] - p.cy[q]) * s
+	}
+	nm := p.mono.count(k)
+	// a_j and its maximum.
+	a := make([]float64, p.y.N)
+	m := math.Inf(-1)
+	for j := range a {
+		var v2, vd float64
+		for q, v := range p.y.Point(j) {
+			w := (float64(v) - p.cy[q]) * s
+			v2 += w * w
+			vd += w * dh[q]
+		}
+		a[j] = float64(h[j]) - v2/2 + vd
+		m = max(m, a[j])
+	}
+	if math.IsInf(m, -1) || math.IsNaN(m) {
+		for i := range out {
+			out[i] = T(math.Inf(1))
+		}
+		return nil
+	}
+	// Moments, per fixed chunk of columns, then summed in chunk order.
+	nc := (p.y.N + taylorChunk - 1) / taylorChunk
+	parts := make([][]float64, nc)
+	var stopped atomic.Bool
+	ParallelRows(nc, p.res.Threads, 1, func(lo, hi int) {
+		mon, v := make([]float64, nm), make([]float64, d)
+		for c := lo; c < hi; c++ {
+			if p.res.Stop.Stopped() {
+				stopped.Store(true)
+				return
+			}
+			acc := make([]float64, nm)
+			for j := c * taylorChunk; j < min((c+1)*taylorChunk, p.y.N); j++ {
+				w := math.Exp(a[j] - m)
+				if w == 0 {
+					continue
+				}
+				for q, yv := range p.y.Point(j) {
+					v[q] = (float64(yv) - p.cy[q]) * s
+				}
+				p.mono.eval(v, k, mon)
+				for t, mt := range mon {
+					acc[t] += w * mt
+				}
+			}
+			parts[c] = acc
+		}
+	})
+	if stopped.Load() {
+		return Cancelled()
+	}
+	mom := make([]float64, nm)
+	for _, part := range parts {
+		for t, v := range part {
+			mom[t] += v
+		}
+	}
+	for t := range mom {
+		mom[t] *= p.mono.inv[t]
+	}
+	// Rows.
+	ParallelRows(p.x.N, p.res.Threads, 256, func(lo, hi int) {
+		mon, u := make([]float64, nm), make([]float64, d)
+		for i := lo; i < hi; i++ {
+			if i%1024 == 0 && p.res.Stop.Stopped() {
+				stopped.Store(true)
+				return
+			}
+			var u2, ud float64
+			for q, xv := range p.x.Point(i) {
+				u[q] = (float64(xv) - p.cx[q]) * s
+				u2 += u[q] * u[q]
+				ud += u[q] * dh[q]
+			}
+			p.mono.eval(u, k, mon)
+			var sum float64
+			for t, mt := range mon {
+				sum += mt * mom[t]
+			}
+			var d2 float64
+			for _, v := range dh {
+				d2 += v * v
+			}
+			out[i] = T(-e*(m+math.Log(sum)) + e*(u2/2+ud+d2/2))
+		}
+	})
+	if stopped.Load() {
+		return Cancelled()
+	}
+	return nil
+}
