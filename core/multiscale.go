@@ -371,10 +371,10 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	// keeps what its own bound needs.
 	ta := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, uRow)), fc: ct.aggregate(blockMax(cs, vCol)),
 		lr: g.linBound(rt, rs, uRow), lc: g.linBound(ct, cs, vCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
 	tb := truncTest{rt: ct, ct: rt, fr: ct.aggregate(blockMax(cs, vRow)), fc: rt.aggregate(blockMax(rs, uCol)),
 		lr: g.linBound(ct, cs, vRow), lc: g.linBound(rt, rs, uCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
 	a, b := ta.run(), tb.run()
 	r := &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}
 	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
@@ -435,7 +435,7 @@ func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v [
 	}
 	tt := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
 		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
-		eps: eps, thr: g.threshold(), rho: g.cfg.rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+		eps: eps, thr: g.threshold(), rho: g.cfg.rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
 	return tt.estimate(msLookAhead) > msDenseFraction
 }
 
@@ -447,7 +447,7 @@ const msLookAhead = 8
 func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
 	tt := truncTest{rt: bt, ct: bt, fr: bt.aggregate(blockMax(s, uRow)), fc: bt.aggregate(blockMax(s, uCol)),
 		lr: g.linBound(bt, s, uRow), lc: g.linBound(bt, s, uCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads}
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
 	a := tt.run()
 	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
 	lv.drop = max(lv.drop, a.maxDrop)
@@ -532,7 +532,7 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 			return err
 		}
 	}
-	return nil
+	return g.res.Stop.Err() // a cancelled test may have ended early
 }
 
 // unionRanges returns the pattern keeping the pairs of a or b (same blocks).

@@ -210,6 +210,7 @@ type truncTest struct {
 	cost     Cost
 	maxDrop  float64 // the bound to meet per row block
 	threads  int     // for the parallel descent (Resources.Threads)
+	stop     *Stop   // cancellation: the test ends early (the caller checks the flag)
 	distOnly bool    // kernel truncation: keep iff the boxes are within radius
 	radius2  float64 // squared radius of the kernel truncation
 }
@@ -285,7 +286,7 @@ func (tt *truncTest) run() truncation {
 	tops := len(rt.groups[gx]) - 1
 	kept := make([][]cellPair, tops)
 	ParallelRows(tops, tt.threads, 1, func(lo, hi int) {
-		for a := lo; a < hi; a++ {
+		for a := lo; a < hi && !tt.stop.Stopped(); a++ {
 			kept[a] = tt.descend(a, drop)
 		}
 	})

@@ -99,8 +99,8 @@ func TestBackendChoice(t *testing.T) {
 		t.Errorf("small on a dense-preferring engine: got %s, want tensorized", b)
 	}
 	pr.N, pr.M = 20000, 20000
-	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Online {
-		t.Errorf("large 3D sinkhorn: got %s, want online (multiscale is not faster yet)", b)
+	if b, _, _ := chooseBackend(par, pr, cpu, 0); b != Multiscale {
+		t.Errorf("large 3D sinkhorn: got %s, want multiscale (see TestAutoPicksMultiscale)", b)
 	}
 	// Kernel norms without truncation (energy, truncate=None) run online.
 	par.Backend = Multiscale
