@@ -3,6 +3,7 @@ package geomloss
 import (
 	"github.com/libgeomloss/libgeomloss/core"
 	"github.com/libgeomloss/libgeomloss/core/grid"
+	"github.com/libgeomloss/libgeomloss/simd"
 )
 
 // Images and volumes (GeomLoss's sinkhorn_divergence on grids and
@@ -23,7 +24,9 @@ func DefaultImageParams() ImageParams { return grid.DefaultParams() }
 func DefaultBarycenterParams() BarycenterParams { return grid.DefaultBarycenterParams() }
 
 // gridConfig maps Options onto the grid solver: the grid passes run on the
-// CPU (portable engine); DeviceGPU, which requires a GPU, is refused.
+// CPU, on the fastest grid engine this CPU supports (simd.GridFor: the AVX2
+// vector passes, else the portable ones; Result.Engine names it);
+// DeviceGPU, which requires a GPU, is refused.
 func gridConfig[T core.Float](opts []Options) (grid.Config[T], error) {
 	var o Options
 	if len(opts) > 0 {
@@ -32,8 +35,12 @@ func gridConfig[T core.Float](opts []Options) (grid.Config[T], error) {
 	if o.Device == core.DeviceGPU {
 		return grid.Config[T]{}, &core.Error{Code: core.ErrUnsupported, Msg: "device: grids (images, volumes) run on the CPU only; use device auto or cpu"}
 	}
-	return grid.Config[T]{Threads: o.Threads}, nil
+	return grid.Config[T]{Engine: simd.GridFor[T](), Threads: o.Threads}, nil
 }
+
+// ImagesEngine names the grid pass engine the image functions run on this
+// machine ("avx2" or "portable", see gridConfig).
+func ImagesEngine[T core.Float]() string { return simd.GridFor[T]().Name() }
 
 // EvaluateImages computes sinkhorn_divergence between the B pairs of
 // densities of pr on a 1D, 2D or 3D grid (GeomLoss's (B, K, …) inputs are

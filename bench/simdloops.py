@@ -39,11 +39,23 @@ def disasm(binary, fn):
 
 
 def hot_loop(ins):
-    """The loop head is the target of the function's first unconditional jump;
-    the common path runs from it to the raise check's je, then from the je's
-    target back to the head."""
+    """The main loop: with a conditional back edge (kernels whose loop
+    advances its array pointers, simd/gen "bumpstep"), the widest such loop,
+    less the raise branch (from the first je to its target). Otherwise (the
+    older layout) the loop head is the target of the function's first
+    unconditional jump; the common path runs from it to the raise check's je,
+    then from the je's target back to the head."""
     idx = {a: i for i, (a, _) in enumerate(ins)}
     tgt = lambda s: int(s.split()[1], 16)
+    back = [(i - idx[tgt(s)], idx[tgt(s)], i) for i, (a, s) in enumerate(ins)
+            if re.match(r'j(?!mp)[a-z]+ ', s) and tgt(s) in idx and tgt(s) < a]
+    if back:
+        _, ih, ie = max(back)
+        body = ins[ih:ie + 1]
+        je = next((k for k, (_, s) in enumerate(body) if s.startswith('je ')), None)
+        if je is not None and tgt(body[je][1]) in idx and ih < idx[tgt(body[je][1])] <= ie:
+            body = body[:je + 1] + ins[idx[tgt(body[je][1])]:ie + 1]
+        return [s for _, s in body if not re.match(r'(j[a-z]+|nop)', s)]
     i0 = next(i for i, (_, s) in enumerate(ins) if s.startswith('jmp'))
     ih = idx[tgt(ins[i0][1])]
     ije = next(i for i in range(ih, len(ins)) if ins[i][1].startswith('je '))

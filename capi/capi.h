@@ -28,6 +28,9 @@ struct geomloss_options {
   int32_t cost, reserved_ot;
   int64_t max_iter;
   double tol, reg, unbalanced, q;
+  /* The grid entries' own options (GEOMLOSS_OPT_SINGLE_SCALE, _GRID_TOL). */
+  int32_t single_scale, reserved_grid;
+  double grid_tol;
   geomloss_progress_fn progress;
   void *user_data;
 };

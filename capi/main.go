@@ -80,6 +80,7 @@ func load(opts *C.geomloss_options) (abi.Options, error) {
 	o.Params.Tol = float64(opts.tol)
 	o.Params.MaxIter = int(opts.max_iter)
 	o.OT = abi.OTOptions{Cost: int(opts.cost), Reg: float64(opts.reg), Unbalanced: float64(opts.unbalanced), Q: float64(opts.q)}
+	o.Grid = abi.GridOptions{SingleScale: opts.single_scale != 0, Tol: float64(opts.grid_tol)}
 	o.BlurSet = opts.blur_set != 0
 	return o, nil
 }
@@ -107,6 +108,11 @@ func store(opts *C.geomloss_options, o *abi.Options) {
 	opts.reg = C.double(o.OT.Reg)
 	opts.unbalanced = C.double(o.OT.Unbalanced)
 	opts.q = C.double(o.OT.Q)
+	opts.single_scale = 0
+	if o.Grid.SingleScale {
+		opts.single_scale = 1
+	}
+	opts.grid_tol = C.double(o.Grid.Tol)
 	opts.blur_set = 0
 	if o.BlurSet {
 		opts.blur_set = 1

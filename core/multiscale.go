@@ -64,27 +64,35 @@ type msLevel[T Float] struct {
 	drop          float64
 }
 
-// multiscale is the multiscale backend's geometry (ALGORITHMS.md §4, with
-// accurate truncation): a hierarchy of clusters per cloud (octree voxels for
-// D ≤ 3, a k-d tree beyond, or the caller's labels), optional coarse levels
-// of cluster centroids (clamped masses, §4.3), and the fine level of the
-// input points sorted by cluster.
+// multiscale is the multiscale backend's geometry (ALGORITHMS.md §4, kept
+// on the exact annealing path): a Taylor level for the large-ε iterations, a
+// hierarchy of clusters per cloud (octree voxels for D ≤ 3, a k-d tree
+// beyond, or the caller's labels), optional coarse levels of cluster
+// centroids (clamped masses, §4.3), and the fine level of the input points
+// sorted by cluster.
 //
+//   - Taylor level (mstaylor.go, taylor.go): while ρ = R_x·R_y/ε is small
+//     (≤ 5 in float64, 8 in float32) and the polynomial is cheaper than the
+//     pairs, every soft-min is the low-rank Taylor reduction on the input
+//     points — exact to 1e-14 (float64) / 1e-8 (float32) relative.
 //   - Truncation (the fine level): at every new ε of the schedule the
 //     reductions are rebuilt over the block pairs that the truncation test
-//     keeps from the current duals (truncTest.run: bounding-box bounds,
-//     hierarchical, both directions, potentials normalised by one soft-min
-//     pass, dropped mass ≤ e^{−truncate}/100 per row, reported in Note) —
-//     once the test can pay (worthTruncating); before that, and wherever it
-//     keeps more than half the blocks, the reductions are online. Blocks are
-//     the coarsest voxels of at most 64 points and at most 6·blur wide.
+//     keeps from the current duals, at the ε they will run at (truncTest.run:
+//     bounding-box and affine potential bounds, hierarchical, both
+//     directions, potentials normalised by one soft-min pass, dropped mass ≤
+//     e^{−truncate}/100 per row, reported in Note) — once the test can pay
+//     (worthTruncating, and a look-ahead on a sample of row cells,
+//     likelyDense); before that, and wherever it keeps more than
+//     msDenseFraction of the blocks, the reductions are online. Blocks are
+//     the coarsest voxels of at most 32 points and at most 6·blur wide,
+//     merged with their siblings up to 32 points.
 //   - Coarse levels (Schedule; off by default, msKappa = +∞): iteration k at
 //     σ = ε_k^{1/p} would run on the coarsest level whose clusters are at
 //     most σ/κ wide; the duals jump to finer points by one soft-min over the
 //     coarser level (§4.7). GeomLoss jumps at κ = 1 (18–70 % off, §4.10); κ =
 //     16 is within 1e-4 on 3D Gaussians but up to 4 % off on 2D unbalanced
-//     problems (TestMultiscaleCoarseLevels), so the default keeps every
-//     iteration on the input points.
+//     problems (TestMultiscaleCoarseLevels), and jumps only where the Taylor
+//     level is exact anyway, so the default keeps every iteration exact.
 //
 // The fine level's reductions take and return vectors in input order, so the
 // losses' final step and gradients (§7.4) work unchanged.

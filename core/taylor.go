@@ -37,9 +37,17 @@ import (
 // The result is computed in float64 whatever T, and is deterministic: the
 // moments are summed over fixed chunks of columns in a fixed order.
 
-// taylorMaxRho bounds ρ = R_x R_y/ε for the Taylor soft-min: e^{2ρ}·2⁻⁵³ ≤
-// 1e-12·… keeps float64 rounding below the truncation tolerance.
-const taylorMaxRho = 5.0
+// taylorMaxRho bounds ρ = R_x R_y/ε for the Taylor soft-min so that the
+// rounding amplification e^{2ρ}·2⁻⁵³ stays below the tolerance: 5 for
+// float64 (2.4e-12 against 1e-14 per term, worst case), 8 for float32
+// inputs (9e-10 against 1e-8).
+func taylorMaxRho[T Float]() float64 {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return 8
+	}
+	return 5
+}
 
 // taylorChunk is the number of columns whose moments one task sums.
 const taylorChunk = 1024
@@ -55,10 +63,10 @@ func taylorTol[T Float]() float64 {
 }
 
 // taylorDegree returns the smallest degree K whose remainder bound
-// ρ^{K+1}e^{ρ}/(K+1)! is at most tol (and ok = false beyond taylorMaxRho or
+// ρ^{K+1}e^{ρ}/(K+1)! is at most tol (and ok = false beyond maxRho or
 // degree 64).
-func taylorDegree(rho, tol float64) (int, bool) {
-	if !(rho >= 0) || rho > taylorMaxRho {
+func taylorDegree(rho, tol, maxRho float64) (int, bool) {
+	if !(rho >= 0) || rho > maxRho {
 		return 0, false
 	}
 	lb := rho + math.Log(max(rho, 1e-300)) // log of ρ^{K+1}e^ρ/(K+1)! for K = 0
@@ -100,6 +108,26 @@ func newMonomials(d, k int) *monomials {
 		m.start = append(m.start, len(m.parent))
 	}
 	return m
+}
+
+// taylorLanes is the number of points whose monomials are evaluated
+// together (independent chains for the CPU's pipelines).
+const taylorLanes = 8
+
+// lanes holds one value per point of a group of taylorLanes points.
+type lanes [taylorLanes]float64
+
+// evalLanes is eval for taylorLanes points at once: u[q][l] is variable q
+// of point l, out[t][l] monomial t of point l.
+func (m *monomials) evalLanes(u []lanes, k int, out []lanes) {
+	out[0] = lanes{1, 1, 1, 1, 1, 1, 1, 1}
+	n := m.count(k)
+	par, dim := m.parent[:n], m.dim[:n]
+	for t := 1; t < n; t++ {
+		a, b, o := &out[par[t]], &u[dim[t]], &out[t]
+		o[0], o[1], o[2], o[3] = a[0]*b[0], a[1]*b[1], a[2]*b[2], a[3]*b[3]
+		o[4], o[5], o[6], o[7] = a[4]*b[4], a[5]*b[5], a[6]*b[6], a[7]*b[7]
+	}
 }
 
 // count returns the number of monomials of degree ≤ K.
@@ -173,7 +201,7 @@ func newTaylorPair[T Float](x, y Cloud[T], epsMin float64, res Resources) (*tayl
 	p := &taylorPair[T]{x: x, y: y, res: res, tol: taylorTol[T]()}
 	p.cx, p.rx = cloudBall(x)
 	p.cy, p.ry = cloudBall(y)
-	k, ok := taylorDegree(taylorRho(p.rx, p.ry, epsMin), p.tol)
+	k, ok := taylorDegree(taylorRho(p.rx, p.ry, epsMin), p.tol, taylorMaxRho[T]())
 	if !ok {
 		return nil, false
 	}
@@ -194,7 +222,7 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 		return errorf(ErrInternal, "taylor soft-min: no gradients")
 	}
 	e := float64(eps)
-	k, ok := taylorDegree(taylorRho(p.rx, p.ry, e), p.tol)
+	k, ok := taylorDegree(taylorRho(p.rx, p.ry, e), p.tol, taylorMaxRho[T]())
 	if !ok || k > p.mono.k {
 		return errorf(ErrInternal, "taylor soft-min used at ε = %g below its range", e)
 	}
@@ -224,29 +252,38 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 		}
 		return nil
 	}
-	// Moments, per fixed chunk of columns, then summed in chunk order.
+	// Moments, per fixed chunk of columns (in groups of taylorLanes points),
+	// then summed in chunk order.
 	nc := (p.y.N + taylorChunk - 1) / taylorChunk
 	parts := make([][]float64, nc)
 	var stopped atomic.Bool
 	ParallelRows(nc, p.res.Threads, 1, func(lo, hi int) {
-		mon, v := make([]float64, nm), make([]float64, d)
+		mon, v := make([]lanes, nm), make([]lanes, d)
 		for c := lo; c < hi; c++ {
 			if p.res.Stop.Stopped() {
 				stopped.Store(true)
 				return
 			}
 			acc := make([]float64, nm)
-			for j := c * taylorChunk; j < min((c+1)*taylorChunk, p.y.N); j++ {
-				w := math.Exp(a[j] - m)
-				if w == 0 {
-					continue
+			for j0 := c * taylorChunk; j0 < min((c+1)*taylorChunk, p.y.N); j0 += taylorLanes {
+				var w lanes
+				for l := range taylorLanes {
+					j := j0 + l
+					if j >= min((c+1)*taylorChunk, p.y.N) {
+						for q := range v {
+							v[q][l] = 0
+						}
+						continue
+					}
+					w[l] = math.Exp(a[j] - m)
+					for q, yv := range p.y.Point(j) {
+						v[q][l] = (float64(yv) - p.cy[q]) * s
+					}
 				}
-				for q, yv := range p.y.Point(j) {
-					v[q] = (float64(yv) - p.cy[q]) * s
-				}
-				p.mono.eval(v, k, mon)
-				for t, mt := range mon {
-					acc[t] += w * mt
+				p.mono.evalLanes(v, k, mon)
+				for t := range mon {
+					mt := &mon[t]
+					acc[t] += w[0]*mt[0] + w[1]*mt[1] + w[2]*mt[2] + w[3]*mt[3] + w[4]*mt[4] + w[5]*mt[5] + w[6]*mt[6] + w[7]*mt[7]
 				}
 			}
 			parts[c] = acc
@@ -264,30 +301,48 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 	for t := range mom {
 		mom[t] *= p.mono.inv[t]
 	}
-	// Rows.
-	ParallelRows(p.x.N, p.res.Threads, 256, func(lo, hi int) {
-		mon, u := make([]float64, nm), make([]float64, d)
-		for i := lo; i < hi; i++ {
-			if i%1024 == 0 && p.res.Stop.Stopped() {
+	var d2 float64
+	for _, v := range dh {
+		d2 += v * v
+	}
+	// Rows, in groups of taylorLanes.
+	groups := (p.x.N + taylorLanes - 1) / taylorLanes
+	ParallelRows(groups, p.res.Threads, 32, func(lo, hi int) {
+		mon, u := make([]lanes, nm), make([]lanes, d)
+		for gi := lo; gi < hi; gi++ {
+			if gi%128 == 0 && p.res.Stop.Stopped() {
 				stopped.Store(true)
 				return
 			}
-			var u2, ud float64
-			for q, xv := range p.x.Point(i) {
-				u[q] = (float64(xv) - p.cx[q]) * s
-				u2 += u[q] * u[q]
-				ud += u[q] * dh[q]
+			i0 := gi * taylorLanes
+			var u2, ud lanes
+			for l := range taylorLanes {
+				if i0+l >= p.x.N {
+					for q := range u {
+						u[q][l] = 0
+					}
+					continue
+				}
+				for q, xv := range p.x.Point(i0 + l) {
+					w := (float64(xv) - p.cx[q]) * s
+					u[q][l] = w
+					u2[l] += w * w
+					ud[l] += w * dh[q]
+				}
 			}
-			p.mono.eval(u, k, mon)
-			var sum float64
-			for t, mt := range mon {
-				sum += mt * mom[t]
+			p.mono.evalLanes(u, k, mon)
+			var sum lanes
+			for t := range mon {
+				mt, c := &mon[t], mom[t]
+				for l := range taylorLanes {
+					sum[l] += mt[l] * c
+				}
 			}
-			var d2 float64
-			for _, v := range dh {
-				d2 += v * v
+			for l := range taylorLanes {
+				if i0+l < p.x.N {
+					out[i0+l] = T(-e*(m+math.Log(sum[l])) + e*(u2[l]/2+ud[l]+d2/2))
+				}
 			}
-			out[i] = T(-e*(m+math.Log(sum)) + e*(u2/2+ud+d2/2))
 		}
 	})
 	if stopped.Load() {

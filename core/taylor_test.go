@@ -50,7 +50,7 @@ func TestTaylorSoftMinMatchesOnline(t *testing.T) {
 				t.Errorf("D=%d ρ=%g (K=%d): |Δ soft-min|/ε = %.2e", d, rho, tp.mono.k, worst)
 			}
 		}
-		if _, ok := newTaylorPair(cx, cy, rx*ry/(taylorMaxRho*1.01), Resources{}); ok {
+		if _, ok := newTaylorPair(cx, cy, rx*ry/(taylorMaxRho[float64]()*1.01), Resources{}); ok {
 			t.Errorf("D=%d: accepted ρ beyond taylorMaxRho", d)
 		}
 	}
@@ -116,5 +116,52 @@ func TestMonomials(t *testing.T) {
 	}
 	if math.Abs(s-want) > 1e-15 {
 		t.Fatalf("Σ u^α v^α/α! = %.17g, want the degree-6 Taylor polynomial of e^{u·v} %.17g", s, want)
+	}
+}
+
+// TestTaylorSoftMinFloat32: float32 clouds up to ρ = 8 (their larger range:
+// the polynomial runs in float64) agree with the exact float64 soft-min on
+// the same points within float32 rounding of the result plus the 1e-8·ε
+// Taylor tolerance.
+func TestTaylorSoftMinFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	n, m, d := 200, 300, 3
+	x32, y32 := make([]float32, n*d), make([]float32, m*d)
+	x64, y64 := make([]float64, n*d), make([]float64, m*d)
+	for i := range x32 {
+		x32[i] = float32(r.NormFloat64())
+		x64[i] = float64(x32[i])
+	}
+	for i := range y32 {
+		y32[i] = float32(r.NormFloat64())
+		y64[i] = float64(y32[i])
+	}
+	h32, h64 := make([]float32, m), make([]float64, m)
+	for j := range h32 {
+		h32[j] = float32(5 * r.NormFloat64())
+		h64[j] = float64(h32[j])
+	}
+	c32x, c32y := Cloud[float32]{x32, n, d}, Cloud[float32]{y32, m, d}
+	exact, _ := Portable[float64](Resources{}).Pair(Cloud[float64]{x64, n, d}, Cloud[float64]{y64, m, d}, CostHalfSquared)
+	_, rx := cloudBall(c32x)
+	_, ry := cloudBall(c32y)
+	for _, rho := range []float64{1, 6, 7.99} {
+		eps := float32(rx * ry / rho)
+		tp, ok := newTaylorPair(c32x, c32y, float64(eps), Resources{})
+		if !ok {
+			t.Fatalf("ρ=%g refused for float32", rho)
+		}
+		got, want := make([]float32, n), make([]float64, n)
+		if err := tp.SoftMin(eps, h32, got, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := exact.SoftMin(float64(eps), h64, want, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if e := math.Abs(float64(got[i]) - want[i]); e > 2e-7*math.Abs(want[i])+1e-8*float64(eps) {
+				t.Fatalf("ρ=%g row %d: %.9g vs exact %.9g", rho, i, got[i], want[i])
+			}
+		}
 	}
 }

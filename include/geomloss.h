@@ -298,7 +298,19 @@ typedef enum geomloss_option {
   /* [double] >= 0, finite: the exponent q of GEOMLOSS_COST_POWER, C = |x-y|^q/q,
    * q >= 1 (eps = blur^q, rho = reach^q); 0 means None: unset (the default),
    * which the power cost refuses and the other costs require. */
-  GEOMLOSS_OPT_Q = 18
+  GEOMLOSS_OPT_Q = 18,
+  /* [int] grids only (geomloss_eval_grid): 1 runs every Sinkhorn iteration
+   * at full resolution (no coarse-to-fine pyramid; slower, and the oracle
+   * that agrees with the point-cloud solver on the pixel centres); 0 uses
+   * the pyramid (the default, GeomLoss's behaviour). */
+  GEOMLOSS_OPT_SINGLE_SCALE = 19,
+  /* [double] in [0, 1), grids only: the error bound of one separable
+   * log-sum-exp pass, whose terms more than ln n + ln(1/tol) below a row's
+   * largest are skipped (the fast truncated passes); 0 means the default
+   * (1e-8 in float32, 1e-16 in float64). Grids have no tolerance-based
+   * stopping: they run GeomLoss's fixed schedule, and GEOMLOSS_OPT_TOL > 0
+   * is refused by geomloss_eval_grid. */
+  GEOMLOSS_OPT_GRID_TOL = 20
 } geomloss_option;
 
 /* An opaque set of options. */
@@ -661,8 +673,10 @@ GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan);
  *            _DIAMETER (0: the domain's largest side), _THREADS, _DEVICE
  *            (gpu is refused: grids run on the CPU), the progress callback,
  *            and _BLUR only if it was set: not set (or reset), the blur is
- *            the smallest pixel width (the reference's blur = None). _LOSS
- *            must be sinkhorn; _BACKEND, _TRUNCATE, _CLUSTER_SCALE do not apply.
+ *            the smallest pixel width (the reference's blur = None);
+ *            _SINGLE_SCALE and _GRID_TOL (grids only). _LOSS must be
+ *            sinkhorn and _TOL 0 (the schedule is fixed); _BACKEND,
+ *            _TRUNCATE, _CLUSTER_SCALE, _MAX_ITER do not apply.
  *   dtype    GEOMLOSS_F32 or GEOMLOSS_F64.
  *   B        the number of pairs (GeomLoss's (B, K, ...) inputs are B*K pairs:
  *            its value sums the K channels' values), >= 1.

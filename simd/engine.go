@@ -163,6 +163,7 @@ type pair[T core.Float] struct {
 	yp       []unsafe.Pointer // &ys[k][0]
 	buf      []T              // padded h or weights of the current call
 	dense    []T              // DensePair: n rows of mp squared distances; nil online
+	ws       *workspace[T]    // single-threaded runs' workspace (see run)
 	cost     core.Cost
 	res      core.Resources
 	k        *kernels[T]
@@ -171,7 +172,7 @@ type pair[T core.Float] struct {
 // Close drops the Pair's buffers (garbage-collected memory) so that a
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
-	p.ys, p.yp, p.buf, p.dense = nil, nil, nil, nil
+	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -228,7 +229,13 @@ func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
 		}
 	}
 	if t <= 1 {
-		work()
+		if p.ws == nil { // one goroutine: the Pair's own workspace, reused across calls
+			p.ws = newWorkspace[T](p.d, p.k.width)
+		}
+		for b := 0; b < nb && !p.res.Stop.Stopped(); b++ {
+			lo := b * blockRows
+			body(lo, min(lo+blockRows, p.n), p.ws)
+		}
 		return
 	}
 	var wg sync.WaitGroup
@@ -299,6 +306,29 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 		for r := range rows {
 			rows[r].m, rows[r].s = float64(nm), 0
 			clear(rows[r].g)
+		}
+		if p.mp <= tileCols {
+			// One tile per row (small clouds, e.g. batch items): the row's
+			// state is its tile's, as mergeSoftMinTile makes it from a first
+			// tile, without the per-tile closure and merge.
+			a.j0, a.j1 = 0, p.mp
+			for r := range rows {
+				i := lo + r
+				a.x = p.x.Pts[i*d : (i+1)*d]
+				a.srow = p.srow(i)
+				a.m = nm
+				kern(&a)
+				if st := &rows[r]; a.s != 0 {
+					st.m, st.s = float64(a.m), float64(a.s)
+					if gi == 1 {
+						for k := range st.g {
+							st.g[k] = float64(a.g[k])
+						}
+					}
+				}
+				finishSoftMinRow(&rows[r], float64(eps), i, d, out, grad)
+			}
+			return
 		}
 		p.tiles(len(rows), func(r, j0, j1 int) {
 			a.j0, a.j1 = j0, j1

@@ -19,6 +19,7 @@ type constsF32x16 struct {
 	nlog2e, one, nhalf, threehalf [16]float32
 	magic                         [16]float32
 	floorbits                     [16]uint32
+	slackbits                     [16]int32
 	c                             [7][16]float32
 	perm                          [4][16]uint32
 }
@@ -34,9 +35,10 @@ func newConstsF32x16() *constsF32x16 {
 	k := (*constsF32x16)(unsafe.Pointer(&buf[off]))
 	coefs := []float32{1.0000000019744038, 0.6931469742493942, 0.24022994975534831, 0.055482899885952237, 0.0096795416197807595, 0.001243499317067766, 0.00021712924918171702}
 	for i := 0; i < 16; i++ {
-		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 40, 1e-8, -math.Log2E
 		k.magic[i] = 12582912
 		k.floorbits[i] = math.Float32bits(-100 - 1)
+		k.slackbits[i] = int32(math.Float32bits(40))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -56,7 +58,7 @@ func hsumF32x16(b *[16]float32) float32 {
 	return s
 }
 
-// exp2F32x16 is the vector 2^x for x ≤ 20 (see package doc for its
+// exp2F32x16 is the vector 2^x for x ≤ 40 (see package doc for its
 // accuracy); arguments below -100 give exactly 0, −∞ included.
 func exp2F32x16(x archsimd.Float32x16) archsimd.Float32x16 {
 	kc := kcF32x16
@@ -97,81 +99,89 @@ func smF32x16D0P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 32*4)
 		}
-
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -256,75 +266,83 @@ func smF32x16D0P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 32*4)
 		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -411,101 +429,109 @@ func smF32x16D0P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[16]float32)(scr[k*16:])
-				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+	if j+32 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[16]float32)(scr[k*16:])
+					archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -610,91 +636,99 @@ func smF32x16D0P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[16]float32)(scr[k*16:])
-				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+	if j+32 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[16]float32)(scr[k*16:])
+					archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -785,75 +819,103 @@ func smF32x16D1P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
 		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
 		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x16(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -931,69 +993,91 @@ func smF32x16D1P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1070,86 +1154,96 @@ func smF32x16D1P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1237,76 +1331,98 @@ func smF32x16D1P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1389,79 +1505,113 @@ func smF32x16D2P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
 		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
 		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x16(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1543,73 +1693,101 @@ func smF32x16D2P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1691,93 +1869,105 @@ func smF32x16D2P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -1874,83 +2064,111 @@ func smF32x16D2P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2041,11 +2259,14 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
@@ -2053,11 +2274,9 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
@@ -2065,59 +2284,98 @@ func smF32x16D3P1G0(a *smArgs[float32]) {
 		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x16(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2203,77 +2461,111 @@ func smF32x16D3P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2360,100 +2652,114 @@ func smF32x16D3P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2559,90 +2865,124 @@ func smF32x16D3P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			if j+64 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x16(&(*[3][16]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x16(&(*[4][16]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			sa, sb = nsa, nsb
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2734,73 +3074,83 @@ func smF32x16DenseD0P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -2876,67 +3226,77 @@ func smF32x16DenseD0P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3020,93 +3380,103 @@ func smF32x16DenseD0P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[16]float32)(scr[k*16:])
-				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[16]float32)(scr[k*16:])
+					archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3208,83 +3578,93 @@ func smF32x16DenseD0P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[16]float32)(scr[k*16:])
-				archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[16]float32)(scr[k*16:])
+					archsimd.LoadFloat32x16(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3370,73 +3750,83 @@ func smF32x16DenseD1P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3512,67 +3902,77 @@ func smF32x16DenseD1P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3649,84 +4049,96 @@ func smF32x16DenseD1P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3814,74 +4226,86 @@ func smF32x16DenseD1P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -3960,73 +4384,83 @@ func smF32x16DenseD2P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4102,67 +4536,77 @@ func smF32x16DenseD2P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4242,87 +4686,101 @@ func smF32x16DenseD2P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4417,77 +4875,91 @@ func smF32x16DenseD2P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4570,73 +5042,83 @@ func smF32x16DenseD3P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4712,67 +5194,77 @@ func smF32x16DenseD3P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -4855,90 +5347,106 @@ func smF32x16DenseD3P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -5040,80 +5548,96 @@ func smF32x16DenseD3P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		nc := archsimd.LoadFloat32x16(ncb)
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x16(ncb)
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat32x16(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[2])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x16(&kc.perm[3])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat32x16(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x16(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, (j+16)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x16(&(*[1][16]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x16(&(*[2][16]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bph = unsafe.Add(bph, 32*4)
 		}
-		eat := (ta).Max(archsimd.LoadFloat32x16(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x16(ncb)
@@ -5198,49 +5722,57 @@ func ksF32x16K1D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5289,57 +5821,65 @@ func ksF32x16K2D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5392,31 +5932,39 @@ func ksF32x16K3D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+
+			S = ra.MulAdd(wva, S)
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+
+			S = rb.MulAdd(wvb, S)
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-
-		S = ra.MulAdd(wva, S)
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-
-		S = rb.MulAdd(wvb, S)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5461,61 +6009,69 @@ func ksF32x16K1D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5578,73 +6134,81 @@ func ksF32x16K2D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5713,47 +6277,55 @@ func ksF32x16K3D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+32 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
-
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x16(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16(&kc.zero)
@@ -5800,43 +6372,53 @@ func ksF32x16K1D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -5878,51 +6460,61 @@ func ksF32x16K2D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -5968,25 +6560,35 @@ func ksF32x16K3D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6021,49 +6623,59 @@ func ksF32x16K1D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6112,61 +6724,71 @@ func ksF32x16K2D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6221,35 +6843,45 @@ func ksF32x16K3D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6291,47 +6923,59 @@ func ksF32x16K1D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6377,55 +7021,67 @@ func ksF32x16K2D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6475,29 +7131,41 @@ func ksF32x16K3D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6537,55 +7205,67 @@ func ksF32x16K1D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6642,67 +7322,79 @@ func ksF32x16K2D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6765,41 +7457,53 @@ func ksF32x16K3D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6848,51 +7552,65 @@ func ksF32x16K1D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6942,59 +7660,73 @@ func ksF32x16K2D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7048,33 +7780,47 @@ func ksF32x16K3D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7119,61 +7865,75 @@ func ksF32x16K1D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7238,73 +7998,87 @@ func ksF32x16K2D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7375,47 +8149,61 @@ func ksF32x16K3D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7464,41 +8252,51 @@ func ksF32x16DenseK1D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7538,49 +8336,59 @@ func ksF32x16DenseK2D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7624,23 +8432,33 @@ func ksF32x16DenseK3D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7682,53 +8500,63 @@ func ksF32x16DenseK1D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7788,65 +8616,75 @@ func ksF32x16DenseK2D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7912,39 +8750,49 @@ func ksF32x16DenseK3D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
+				pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
+			}
+
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
 		}
-
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
-
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pxb, k*16*4))).Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py, (j+16)*4))))
-			pg := (*[16]float32)(unsafe.Add(pscr, k*16*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x16(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7986,41 +8834,51 @@ func ksF32x16DenseK1D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8060,49 +8918,59 @@ func ksF32x16DenseK2D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8146,23 +9014,33 @@ func ksF32x16DenseK3D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8197,47 +9075,59 @@ func ksF32x16DenseK1D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8286,59 +9176,71 @@ func ksF32x16DenseK2D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8393,33 +9295,45 @@ func ksF32x16DenseK3D1G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8457,41 +9371,51 @@ func ksF32x16DenseK1D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8531,49 +9455,59 @@ func ksF32x16DenseK2D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8617,23 +9551,33 @@ func ksF32x16DenseK3D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8671,49 +9615,63 @@ func ksF32x16DenseK1D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8768,61 +9726,75 @@ func ksF32x16DenseK2D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8883,35 +9855,49 @@ func ksF32x16DenseK3D2G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8952,41 +9938,51 @@ func ksF32x16DenseK1D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9026,49 +10022,59 @@ func ksF32x16DenseK2D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9112,23 +10118,33 @@ func ksF32x16DenseK3D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9169,51 +10185,67 @@ func ksF32x16DenseK1D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9274,63 +10306,79 @@ func ksF32x16DenseK2D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x16(&kc.nlog2e))).Max(archsimd.LoadFloat32x16(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x16(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x16(&kcb.nlog2e))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x16(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9397,37 +10445,53 @@ func ksF32x16DenseK3D3G1(a *ksArgs[float32]) {
 	wst := (*[16]float32)(a.acc[5*16:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+32 <= a.j1; j += 32 {
-		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+32 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x16(&(*[1][16]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x16(&(*[1][16]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x16(&kc.nhalf), archsimd.LoadFloat32x16(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x16(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+16)*4)))
+			sb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pw, (j+16)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x16(&(*[2][16]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x16(&kcb.nhalf), archsimd.LoadFloat32x16(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+16)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+16)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+16)*4)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x16(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x16(&(*[2][16]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 32
+			if j+32 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 32*4)
+			bpy1 = unsafe.Add(bpy1, 32*4)
+			bpy2 = unsafe.Add(bpy2, 32*4)
+			bps = unsafe.Add(bps, 32*4)
+			bpw = unsafe.Add(bpw, 32*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ps, (j+0)*4)))

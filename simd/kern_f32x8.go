@@ -19,6 +19,7 @@ type constsF32x8 struct {
 	nlog2e, one, nhalf, threehalf [8]float32
 	magic                         [8]float32
 	floorbits                     [8]uint32
+	slackbits                     [8]int32
 	c                             [7][8]float32
 	perm                          [3][8]uint32
 }
@@ -34,9 +35,10 @@ func newConstsF32x8() *constsF32x8 {
 	k := (*constsF32x8)(unsafe.Pointer(&buf[off]))
 	coefs := []float32{1, 0.6931472028559803, 0.2402264791332577, 0.055503324695474421, 0.0096184373837117972, 0.0013398874929704653, 0.00015353356449033574}
 	for i := 0; i < 8; i++ {
-		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 20, 1e-8, -math.Log2E
+		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -100, -100-1, 40, 1e-8, -math.Log2E
 		k.magic[i] = 12582912
 		k.floorbits[i] = math.Float32bits(-100 - 1)
+		k.slackbits[i] = int32(math.Float32bits(40))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -56,7 +58,7 @@ func hsumF32x8(b *[8]float32) float32 {
 	return s
 }
 
-// exp2F32x8 is the vector 2^x for x ≤ 20 (see package doc for its
+// exp2F32x8 is the vector 2^x for x ≤ 40 (see package doc for its
 // accuracy); arguments below -100 give exactly 0, −∞ included.
 func exp2F32x8(x archsimd.Float32x8) archsimd.Float32x8 {
 	kc := kcF32x8
@@ -98,83 +100,91 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*4)
 		}
-
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -189,7 +199,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -206,7 +216,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -222,7 +232,7 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -233,6 +243,10 @@ func smF32x8D0P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -260,77 +274,85 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*4)
 		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -342,7 +364,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -359,7 +381,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -375,7 +397,7 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -386,6 +408,10 @@ func smF32x8D0P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -418,103 +444,111 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float32)(scr[k*8:])
-				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float32)(scr[k*8:])
+					archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -531,7 +565,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -548,7 +582,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -568,7 +602,7 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -585,6 +619,11 @@ func smF32x8D0P1G1(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
@@ -620,93 +659,101 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float32)(scr[k*8:])
-				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float32)(scr[k*8:])
+					archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -718,7 +765,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -735,7 +782,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -755,7 +802,7 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -772,6 +819,11 @@ func smF32x8D0P2G1(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
@@ -798,77 +850,105 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
 		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
 		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -880,7 +960,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -897,7 +977,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -913,7 +993,7 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -924,6 +1004,10 @@ func smF32x8D1P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -947,71 +1031,93 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1020,7 +1126,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1037,7 +1143,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -1053,7 +1159,7 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -1064,6 +1170,10 @@ func smF32x8D1P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -1089,88 +1199,98 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1184,7 +1304,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1201,7 +1321,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1218,7 +1338,7 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -1233,6 +1353,11 @@ func smF32x8D1P1G1(a *smArgs[float32]) {
 	G0.Store((*[8]float32)(acc[(0+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
@@ -1259,78 +1384,100 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1339,7 +1486,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1356,7 +1503,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1373,7 +1520,7 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -1388,6 +1535,11 @@ func smF32x8D1P2G1(a *smArgs[float32]) {
 	G0.Store((*[8]float32)(acc[(0+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
@@ -1414,81 +1566,115 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
 		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
 		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1502,7 +1688,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1519,7 +1705,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -1535,7 +1721,7 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -1546,6 +1732,10 @@ func smF32x8D2P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -1571,75 +1761,103 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1650,7 +1868,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1667,7 +1885,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -1683,7 +1901,7 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -1694,6 +1912,10 @@ func smF32x8D2P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -1722,95 +1944,107 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1826,7 +2060,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -1843,7 +2077,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1861,7 +2095,7 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -1878,6 +2112,11 @@ func smF32x8D2P1G1(a *smArgs[float32]) {
 	G1.Store((*[8]float32)(acc[(1+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -1908,85 +2147,113 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -1997,7 +2264,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2014,7 +2281,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2032,7 +2299,7 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -2049,6 +2316,11 @@ func smF32x8D2P2G1(a *smArgs[float32]) {
 	G1.Store((*[8]float32)(acc[(1+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -2078,11 +2350,14 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
@@ -2090,11 +2365,9 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
@@ -2102,61 +2375,100 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2172,7 +2484,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2189,7 +2501,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -2205,7 +2517,7 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -2216,6 +2528,10 @@ func smF32x8D3P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -2243,79 +2559,113 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2328,7 +2678,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2345,7 +2695,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -2361,7 +2711,7 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -2372,6 +2722,10 @@ func smF32x8D3P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -2403,102 +2757,116 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2516,7 +2884,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2533,7 +2901,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2552,7 +2920,7 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -2571,6 +2939,11 @@ func smF32x8D3P1G1(a *smArgs[float32]) {
 	G2.Store((*[8]float32)(acc[(2+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -2605,92 +2978,126 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2703,7 +3110,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2720,7 +3127,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2739,7 +3146,7 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -2758,6 +3165,11 @@ func smF32x8D3P2G1(a *smArgs[float32]) {
 	G2.Store((*[8]float32)(acc[(2+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -2783,75 +3195,85 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2862,7 +3284,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -2879,7 +3301,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -2895,7 +3317,7 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -2906,6 +3328,10 @@ func smF32x8DenseD0P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -2928,69 +3354,79 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -2998,7 +3434,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3015,7 +3451,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -3031,7 +3467,7 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -3042,6 +3478,10 @@ func smF32x8DenseD0P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -3075,95 +3515,105 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float32)(scr[k*8:])
-				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float32)(scr[k*8:])
+					archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3176,7 +3626,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3193,7 +3643,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3213,7 +3663,7 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3230,6 +3680,11 @@ func smF32x8DenseD0P1G1(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
@@ -3266,85 +3721,95 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float32)(scr[k*8:])
-				archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float32)(scr[k*8:])
+					archsimd.LoadFloat32x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3352,7 +3817,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3369,7 +3834,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3389,7 +3854,7 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -3406,6 +3871,11 @@ func smF32x8DenseD0P2G1(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF32x8((*[8]float32)(scr[k*8:]))
@@ -3431,75 +3901,85 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3510,7 +3990,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3527,7 +4007,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -3543,7 +4023,7 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -3554,6 +4034,10 @@ func smF32x8DenseD1P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -3576,69 +4060,79 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3646,7 +4140,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3663,7 +4157,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -3679,7 +4173,7 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -3690,6 +4184,10 @@ func smF32x8DenseD1P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -3716,86 +4214,98 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3808,7 +4318,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3825,7 +4335,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -3842,7 +4352,7 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -3857,6 +4367,11 @@ func smF32x8DenseD1P1G1(a *smArgs[float32]) {
 	G0.Store((*[8]float32)(acc[(0+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
@@ -3884,76 +4399,88 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -3961,7 +4488,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -3978,7 +4505,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -3995,7 +4522,7 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -4010,6 +4537,11 @@ func smF32x8DenseD1P2G1(a *smArgs[float32]) {
 	G0.Store((*[8]float32)(acc[(0+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 
@@ -4033,75 +4565,85 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4112,7 +4654,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4129,7 +4671,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -4145,7 +4687,7 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -4156,6 +4698,10 @@ func smF32x8DenseD2P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -4178,69 +4724,79 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4248,7 +4804,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4265,7 +4821,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -4281,7 +4837,7 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -4292,6 +4848,10 @@ func smF32x8DenseD2P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -4321,89 +4881,103 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4416,7 +4990,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4433,7 +5007,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4451,7 +5025,7 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -4468,6 +5042,11 @@ func smF32x8DenseD2P1G1(a *smArgs[float32]) {
 	G1.Store((*[8]float32)(acc[(1+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -4499,79 +5078,93 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4579,7 +5172,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4596,7 +5189,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4614,7 +5207,7 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -4631,6 +5224,11 @@ func smF32x8DenseD2P2G1(a *smArgs[float32]) {
 	G1.Store((*[8]float32)(acc[(1+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -4655,75 +5253,85 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4734,7 +5342,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4751,7 +5359,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -4767,7 +5375,7 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -4778,6 +5386,10 @@ func smF32x8DenseD3P1G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -4800,69 +5412,79 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -4870,7 +5492,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -4887,7 +5509,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			m = nm
@@ -4903,7 +5525,7 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 
@@ -4914,6 +5536,10 @@ func smF32x8DenseD3P2G0(a *smArgs[float32]) {
 	m.Store((*[8]float32)(acc[8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 
 }
@@ -4946,92 +5572,108 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -5044,7 +5686,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -5061,7 +5703,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5080,7 +5722,7 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
@@ -5099,6 +5741,11 @@ func smF32x8DenseD3P1G1(a *smArgs[float32]) {
 	G2.Store((*[8]float32)(acc[(2+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -5134,82 +5781,98 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat32x8(ncb)
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
-			rpw1 := rf.Mul(rf)
-			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
-			rph0 := rph1.MulAdd(rpw1, rp0_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+8)*4))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bph = unsafe.Add(bph, 16*4)
 		}
-		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		eapw1 := eaf.Mul(eaf)
-		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
-		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
-
-		ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		ebpw1 := ebf.Mul(ebf)
-		ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
-		ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(ebt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat32x8(ncb)
@@ -5217,7 +5880,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat32x8(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
 			nm := za
@@ -5234,7 +5897,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
 			rph0 := rph1.MulAdd(rpw1, rp0_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
-			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(rt.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5253,7 +5916,7 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
 		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(eat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
 		wa := ea
@@ -5272,6 +5935,11 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 	G2.Store((*[8]float32)(acc[(2+2)*8:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[8]
+	if a.m == -math.MaxFloat32 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF32x8((*[8]float32)(acc))
 	a.g[0] = hsumF32x8((*[8]float32)(acc[(0+2)*8:]))
 	a.g[1] = hsumF32x8((*[8]float32)(acc[(1+2)*8:]))
@@ -5295,51 +5963,59 @@ func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5389,59 +6065,67 @@ func ksF32x8K2D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5495,31 +6179,39 @@ func ksF32x8K3D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+
+			S = ra.MulAdd(wva, S)
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+
+			S = rb.MulAdd(wvb, S)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-
-		S = ra.MulAdd(wva, S)
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-
-		S = rb.MulAdd(wvb, S)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5564,63 +6256,71 @@ func ksF32x8K1D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5684,75 +6384,83 @@ func ksF32x8K2D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5822,47 +6530,55 @@ func ksF32x8K3D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
-
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat32x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8(&kc.zero)
@@ -5909,45 +6625,55 @@ func ksF32x8K1D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -5990,53 +6716,63 @@ func ksF32x8K2D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6083,25 +6819,35 @@ func ksF32x8K3D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6136,51 +6882,61 @@ func ksF32x8K1D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6230,63 +6986,73 @@ func ksF32x8K2D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6342,35 +7108,45 @@ func ksF32x8K3D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6412,49 +7188,61 @@ func ksF32x8K1D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6501,57 +7289,69 @@ func ksF32x8K2D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6602,29 +7402,41 @@ func ksF32x8K3D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6664,57 +7476,69 @@ func ksF32x8K1D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6772,69 +7596,81 @@ func ksF32x8K2D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6898,41 +7734,53 @@ func ksF32x8K3D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -6981,53 +7829,67 @@ func ksF32x8K1D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7078,61 +7940,75 @@ func ksF32x8K2D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7187,33 +8063,47 @@ func ksF32x8K3D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7258,63 +8148,77 @@ func ksF32x8K1D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7380,75 +8284,89 @@ func ksF32x8K2D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7520,47 +8438,61 @@ func ksF32x8K3D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
-		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
-		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4))))
-		d1b := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4))))
-		d2b := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
@@ -7609,43 +8541,53 @@ func ksF32x8DenseK1D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7686,51 +8628,61 @@ func ksF32x8DenseK2D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7775,23 +8727,33 @@ func ksF32x8DenseK3D0G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7833,55 +8795,65 @@ func ksF32x8DenseK1D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -7942,67 +8914,77 @@ func ksF32x8DenseK2D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8069,39 +9051,49 @@ func ksF32x8DenseK3D0G1(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+0)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wa, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
+
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
+				pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
+				t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
 		}
-
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
-
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pxb, k*8*4))).Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py, (j+8)*4))))
-			pg := (*[8]float32)(unsafe.Add(pscr, k*8*4))
-			t.MulAdd(wb, archsimd.LoadFloat32x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8143,43 +9135,53 @@ func ksF32x8DenseK1D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8220,51 +9222,61 @@ func ksF32x8DenseK2D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8309,23 +9321,33 @@ func ksF32x8DenseK3D1G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8360,49 +9382,61 @@ func ksF32x8DenseK1D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8452,61 +9486,73 @@ func ksF32x8DenseK2D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8562,33 +9608,45 @@ func ksF32x8DenseK3D1G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8626,43 +9684,53 @@ func ksF32x8DenseK1D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8703,51 +9771,61 @@ func ksF32x8DenseK2D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8792,23 +9870,33 @@ func ksF32x8DenseK3D2G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8846,51 +9934,65 @@ func ksF32x8DenseK1D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -8946,63 +10048,77 @@ func ksF32x8DenseK2D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9064,35 +10180,49 @@ func ksF32x8DenseK3D2G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9133,43 +10263,53 @@ func ksF32x8DenseK1D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9210,51 +10350,61 @@ func ksF32x8DenseK2D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9299,23 +10449,33 @@ func ksF32x8DenseK3D3G0(a *ksArgs[float32]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9356,53 +10516,69 @@ func ksF32x8DenseK1D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			kat := (sa.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			kbt := (sb.Mul(kv)).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9464,65 +10640,81 @@ func ksF32x8DenseK2D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
-		kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
-		kapw1 := kaf.Mul(kaf)
-		kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
-		kaph0 := kaph1.MulAdd(kapw1, kap0_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
-		ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat32x8(&kc.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			kam := kat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			kapw1 := kaf.Mul(kaf)
+			kaph1 := kap0_2.MulAdd(kapw1, kap0_1)
+			kaph0 := kaph1.MulAdd(kapw1, kap0_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ka := kap.AsInt32x8().Add(kam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kat.GreaterEqual(archsimd.LoadFloat32x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
-		kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
-		kbpw1 := kbf.Mul(kbf)
-		kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
-		kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
-		kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat32x8(&kcb.nlog2e))).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			kbm := kbt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			kbpw1 := kbf.Mul(kbf)
+			kbph1 := kbp0_2.MulAdd(kbpw1, kbp0_1)
+			kbph0 := kbph1.MulAdd(kbpw1, kbp0_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			kb := kbp.AsInt32x8().Add(kbm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8().Masked(kbt.GreaterEqual(archsimd.LoadFloat32x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
@@ -9590,37 +10782,53 @@ func ksF32x8DenseK3D3G1(a *ksArgs[float32]) {
 	wst := (*[8]float32)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bps := unsafe.Add(ps, j*4)
+		bpw := unsafe.Add(pw, j*4)
+		for {
+			sa := archsimd.LoadFloat32x8(&(*[1][8]float32)(bps)[0])
 
-		wva := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+0)*4)))
-		sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat32x8(&(*[1][8]float32)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat32x8(&kc.nhalf), archsimd.LoadFloat32x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat32x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+8)*4)))
+			sb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bps)[1])
 
-		wvb := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pw, (j+8)*4)))
-		scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat32x8(&(*[2][8]float32)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat32x8(&kcb.nhalf), archsimd.LoadFloat32x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+8)*4)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+8)*4)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+8)*4)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat32x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bps = unsafe.Add(bps, 16*4)
+			bpw = unsafe.Add(bpw, 16*4)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ps, (j+0)*4)))

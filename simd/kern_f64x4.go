@@ -19,7 +19,8 @@ type constsF64x4 struct {
 	nlog2e, one, nhalf, threehalf [4]float64
 	magic                         [4]float64
 	floorbits                     [4]uint64
-	c                             [12][4]float64
+	slackbits                     [4]int64
+	c                             [11][4]float64
 	perm                          [2][4]uint64
 }
 
@@ -32,11 +33,12 @@ func newConstsF64x4() *constsF64x4 {
 	buf := make([]byte, unsafe.Sizeof(z)+64)
 	off := (64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64
 	k := (*constsF64x4)(unsafe.Pointer(&buf[off]))
-	coefs := []float64{1, 0.69314718055994529, 0.24022650695910155, 0.055504108664819925, 0.0096181291075883354, 0.0013333558146789962, 0.00015403530462514616, 1.5252733489950586e-05, 1.321543308959139e-06, 1.0178198037513349e-07, 7.0741056269838235e-09, 4.4352803237646201e-10}
+	coefs := []float64{1, 0.69314718055994917, 0.24022650695909101, 0.055504108664481806, 0.0096181291079831133, 0.0013333558225802472, 0.00015403529994280986, 1.5252659426543829e-05, 1.3215653575669628e-06, 1.0208323198767395e-07, 7.0381831062537728e-09}
 	for i := 0; i < 4; i++ {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
+		k.slackbits[i] = int64(math.Float64bits(60))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -71,9 +73,8 @@ func exp2F64x4(x archsimd.Float64x4) archsimd.Float64x4 {
 	ypw1 := yf.Mul(yf)
 	yp1_0 := yp0_1.MulAdd(ypw1, yp0_0)
 	yp1_1 := yp0_3.MulAdd(ypw1, yp0_2)
-	yp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(ypw1, yp0_4)
 	ypw2 := ypw1.Mul(ypw1)
-	yph1 := yp1_2.MulAdd(ypw2, yp1_1)
+	yph1 := yp0_4.MulAdd(ypw2, yp1_1)
 	yph0 := yph1.MulAdd(ypw2, yp1_0)
 	yp := yph0.MulAdd(yf, archsimd.LoadFloat64x4(&kc.c[0]))
 	y := yp.AsInt64x4().Add(ym.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(yt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -104,100 +105,105 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -212,7 +218,7 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -229,12 +235,11 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -251,12 +256,11 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -267,6 +271,10 @@ func smF64x4D0P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -294,94 +302,99 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -393,7 +406,7 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -410,12 +423,11 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -432,12 +444,11 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -448,6 +459,10 @@ func smF64x4D0P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -480,118 +495,123 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -607,7 +627,7 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -624,12 +644,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -650,12 +669,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -672,6 +690,11 @@ func smF64x4D0P1G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -707,110 +730,115 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+	if j+8 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -822,7 +850,7 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -839,12 +867,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -865,12 +892,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -887,6 +913,11 @@ func smF64x4D0P2G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -913,94 +944,119 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
 		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
 		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1012,7 +1068,7 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1029,12 +1085,11 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1051,12 +1106,11 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1067,6 +1121,10 @@ func smF64x4D1P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1090,88 +1148,107 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1180,7 +1257,7 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1197,12 +1274,11 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1219,12 +1295,11 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1235,6 +1310,10 @@ func smF64x4D1P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1260,103 +1339,110 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1369,7 +1455,7 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1386,12 +1472,11 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1409,12 +1494,11 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -1429,6 +1513,11 @@ func smF64x4D1P1G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -1455,95 +1544,114 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1552,7 +1660,7 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1569,12 +1677,11 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -1592,12 +1699,11 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -1612,6 +1718,11 @@ func smF64x4D1P2G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -1638,98 +1749,129 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
 		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
 		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1743,7 +1885,7 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1760,12 +1902,11 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1782,12 +1923,11 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1798,6 +1938,10 @@ func smF64x4D2P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -1823,92 +1967,117 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -1919,7 +2088,7 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -1936,12 +2105,11 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -1958,12 +2126,11 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -1974,6 +2141,10 @@ func smF64x4D2P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2002,110 +2173,119 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2120,7 +2300,7 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2137,12 +2317,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2161,12 +2340,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -2183,6 +2361,11 @@ func smF64x4D2P1G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -2213,102 +2396,127 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2319,7 +2527,7 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2336,12 +2544,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2360,12 +2567,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -2382,6 +2588,11 @@ func smF64x4D2P2G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -2411,11 +2622,14 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
@@ -2423,11 +2637,9 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
@@ -2435,78 +2647,114 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2522,7 +2770,7 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2539,12 +2787,11 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -2561,12 +2808,11 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -2577,6 +2823,10 @@ func smF64x4D3P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2604,96 +2854,127 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2706,7 +2987,7 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2723,12 +3004,11 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -2745,12 +3025,11 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -2761,6 +3040,10 @@ func smF64x4D3P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -2792,117 +3075,128 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -2919,7 +3213,7 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -2936,12 +3230,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -2961,12 +3254,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -2985,6 +3277,11 @@ func smF64x4D3P1G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -3019,109 +3316,140 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3134,7 +3462,7 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3151,12 +3479,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -3176,12 +3503,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -3200,6 +3526,11 @@ func smF64x4D3P2G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -3225,92 +3556,99 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3321,7 +3659,7 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3338,12 +3676,11 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -3360,12 +3697,11 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -3376,6 +3712,10 @@ func smF64x4DenseD0P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -3398,86 +3738,93 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3485,7 +3832,7 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3502,12 +3849,11 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -3524,12 +3870,11 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -3540,6 +3885,10 @@ func smF64x4DenseD0P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -3573,110 +3922,117 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3688,7 +4044,7 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3705,12 +4061,11 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3731,12 +4086,11 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -3753,6 +4107,11 @@ func smF64x4DenseD0P1G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -3789,102 +4148,109 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[4]float64)(scr[k*4:])
-				archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[4]float64)(scr[k*4:])
+					archsimd.LoadFloat64x4(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -3892,7 +4258,7 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -3909,12 +4275,11 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			for k := 0; k < d; k++ {
@@ -3935,12 +4300,11 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -3957,6 +4321,11 @@ func smF64x4DenseD0P2G1(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	for k := 0; k < d; k++ {
 		a.g[k] = hsumF64x4((*[4]float64)(scr[k*4:]))
@@ -3982,92 +4351,99 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4078,7 +4454,7 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4095,12 +4471,11 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4117,12 +4492,11 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4133,6 +4507,10 @@ func smF64x4DenseD1P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4155,86 +4533,93 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4242,7 +4627,7 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4259,12 +4644,11 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4281,12 +4665,11 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4297,6 +4680,10 @@ func smF64x4DenseD1P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4323,101 +4710,110 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4429,7 +4825,7 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4446,12 +4842,11 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4469,12 +4864,11 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -4489,6 +4883,11 @@ func smF64x4DenseD1P1G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -4516,93 +4915,102 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4610,7 +5018,7 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4627,12 +5035,11 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -4650,12 +5057,11 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -4670,6 +5076,11 @@ func smF64x4DenseD1P2G1(a *smArgs[float64]) {
 	G0.Store((*[4]float64)(acc[(0+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 
@@ -4693,92 +5104,99 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4789,7 +5207,7 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4806,12 +5224,11 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4828,12 +5245,11 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -4844,6 +5260,10 @@ func smF64x4DenseD2P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -4866,86 +5286,93 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -4953,7 +5380,7 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -4970,12 +5397,11 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -4992,12 +5418,11 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5008,6 +5433,10 @@ func smF64x4DenseD2P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5037,104 +5466,115 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5146,7 +5586,7 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5163,12 +5603,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5187,12 +5626,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -5209,6 +5647,11 @@ func smF64x4DenseD2P1G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5240,96 +5683,107 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5337,7 +5791,7 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5354,12 +5808,11 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5378,12 +5831,11 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -5400,6 +5852,11 @@ func smF64x4DenseD2P2G1(a *smArgs[float64]) {
 	G1.Store((*[4]float64)(acc[(1+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5424,92 +5881,99 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5520,7 +5984,7 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5537,12 +6001,11 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -5559,12 +6022,11 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5575,6 +6037,10 @@ func smF64x4DenseD3P1G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5597,86 +6063,93 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5684,7 +6157,7 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5701,12 +6174,11 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			m = nm
@@ -5723,12 +6195,11 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 
@@ -5739,6 +6210,10 @@ func smF64x4DenseD3P2G0(a *smArgs[float64]) {
 	m.Store((*[4]float64)(acc[4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 
 }
@@ -5771,107 +6246,120 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
+			qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := archsimd.LoadFloat64x4(&kc.one).Div(csa)
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
+			qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := archsimd.LoadFloat64x4(&kcb.one).Div(csb)
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -5883,7 +6371,7 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 
 		ta := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -5900,12 +6388,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -5925,12 +6412,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
@@ -5949,6 +6435,11 @@ func smF64x4DenseD3P1G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -5984,99 +6475,112 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		nc := archsimd.LoadFloat64x4(ncb)
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
-			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
-			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
-			rf := rt.Sub(rt.RoundToEven())
-			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+4)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bph = unsafe.Add(bph, 8*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
-		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		eaf := eat.Sub(eat.RoundToEven())
-		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		ebf := ebt.Sub(ebt.RoundToEven())
-		ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(ebt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x4(ncb)
@@ -6084,7 +6588,7 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 
 		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
 
-		if ta.Greater(archsimd.LoadFloat64x4(&kc.slack)).ToBits() != 0 {
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
 			nm := za
@@ -6101,12 +6605,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 			rpw1 := rf.Mul(rf)
 			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
 			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(rpw1, rp0_4)
 			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
 			rph0 := rph1.MulAdd(rpw2, rp1_0)
 			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
-			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(rt.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 			S = S.Mul(r)
 			G0 = G0.Mul(r)
@@ -6126,12 +6629,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 		eapw1 := eaf.Mul(eaf)
 		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
 		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(eapw1, eap0_4)
 		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
 		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
 		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(eat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
 		wa := ea
@@ -6150,6 +6652,11 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 	G2.Store((*[4]float64)(acc[(2+2)*4:]))
 	archsimd.ClearAVXUpperBits()
 	a.m = acc[4]
+	if a.m == -math.MaxFloat64 { // no term above −∞ (see expSMCode)
+		a.s = 0
+		clear(a.g)
+		return
+	}
 	a.s = hsumF64x4((*[4]float64)(acc))
 	a.g[0] = hsumF64x4((*[4]float64)(acc[(0+2)*4:]))
 	a.g[1] = hsumF64x4((*[4]float64)(acc[(1+2)*4:]))
@@ -6173,63 +6680,69 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6250,9 +6763,8 @@ func ksF64x4K1D0G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -6285,71 +6797,77 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6374,9 +6892,8 @@ func ksF64x4K2D0G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -6409,31 +6926,39 @@ func ksF64x4K3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+
+			S = ra.MulAdd(wva, S)
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+
+			S = rb.MulAdd(wvb, S)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-
-		S = ra.MulAdd(wva, S)
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-
-		S = rb.MulAdd(wvb, S)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6478,75 +7003,81 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6567,9 +7098,8 @@ func ksF64x4K1D0G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -6616,85 +7146,91 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
-
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6720,9 +7256,8 @@ func ksF64x4K2D0G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -6769,45 +7304,53 @@ func ksF64x4K3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+8 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
-
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x4(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4(&kc.zero)
@@ -6853,57 +7396,65 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -6921,9 +7472,8 @@ func ksF64x4K1D1G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -6952,65 +7502,73 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7032,9 +7590,8 @@ func ksF64x4K2D1G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7063,25 +7620,35 @@ func ksF64x4K3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7116,63 +7683,71 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7190,9 +7765,8 @@ func ksF64x4K1D1G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7228,73 +7802,81 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7317,9 +7899,8 @@ func ksF64x4K2D1G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7355,33 +7936,43 @@ func ksF64x4K3D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7422,61 +8013,71 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7496,9 +8097,8 @@ func ksF64x4K1D2G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7529,69 +8129,79 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7615,9 +8225,8 @@ func ksF64x4K2D2G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7648,29 +8257,41 @@ func ksF64x4K3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7710,69 +8331,79 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7792,9 +8423,8 @@ func ksF64x4K1D2G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7836,79 +8466,89 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7933,9 +8573,8 @@ func ksF64x4K2D2G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -7977,39 +8616,51 @@ func ksF64x4K3D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8057,65 +8708,77 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8137,9 +8800,8 @@ func ksF64x4K1D3G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8172,73 +8834,85 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8264,9 +8938,8 @@ func ksF64x4K2D3G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8299,33 +8972,47 @@ func ksF64x4K3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8370,75 +9057,87 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8460,9 +9159,8 @@ func ksF64x4K1D3G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8510,85 +9208,97 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8615,9 +9325,8 @@ func ksF64x4K2D3G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8665,45 +9374,59 @@ func ksF64x4K3D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8751,55 +9474,63 @@ func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -8816,9 +9547,8 @@ func ksF64x4DenseK1D0G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8846,63 +9576,71 @@ func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -8923,9 +9661,8 @@ func ksF64x4DenseK2D0G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -8953,23 +9690,33 @@ func ksF64x4DenseK3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9011,67 +9758,75 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9088,9 +9843,8 @@ func ksF64x4DenseK1D0G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9138,77 +9892,85 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9230,9 +9992,8 @@ func ksF64x4DenseK2D0G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9280,37 +10041,47 @@ func ksF64x4DenseK3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
+				pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
+			}
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
 		}
-
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
-
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pxb, k*4*8))).Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py, (j+4)*8))))
-			pg := (*[4]float64)(unsafe.Add(pscr, k*4*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x4(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9351,55 +10122,63 @@ func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9416,9 +10195,8 @@ func ksF64x4DenseK1D1G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9446,63 +10224,71 @@ func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9523,9 +10309,8 @@ func ksF64x4DenseK2D1G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9553,23 +10338,33 @@ func ksF64x4DenseK3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9604,61 +10399,71 @@ func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9675,9 +10480,8 @@ func ksF64x4DenseK1D1G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9714,71 +10518,81 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9800,9 +10614,8 @@ func ksF64x4DenseK2D1G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9839,31 +10652,43 @@ func ksF64x4DenseK3D1G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9900,55 +10725,63 @@ func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9965,9 +10798,8 @@ func ksF64x4DenseK1D2G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -9995,63 +10827,71 @@ func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10072,9 +10912,8 @@ func ksF64x4DenseK2D2G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10102,23 +10941,33 @@ func ksF64x4DenseK3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10156,63 +11005,75 @@ func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10229,9 +11090,8 @@ func ksF64x4DenseK1D2G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10274,73 +11134,85 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10362,9 +11234,8 @@ func ksF64x4DenseK2D2G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10407,33 +11278,47 @@ func ksF64x4DenseK3D2G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10473,55 +11358,63 @@ func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10538,9 +11431,8 @@ func ksF64x4DenseK1D3G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10568,63 +11460,71 @@ func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10645,9 +11545,8 @@ func ksF64x4DenseK2D3G0(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10675,23 +11574,33 @@ func ksF64x4DenseK3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10732,65 +11641,79 @@ func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10807,9 +11730,8 @@ func ksF64x4DenseK1D3G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10858,75 +11780,89 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
-		kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
-		kaf := kat.Sub(kat.RoundToEven())
-		kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
-		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x4(&kc.nlog2e))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			kam := kat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			kaf := kat.Sub(kat.RoundToEven())
+			kap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
-		kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
-		kbf := kbt.Sub(kbt.RoundToEven())
-		kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := archsimd.LoadFloat64x4(&kcb.c[11]).MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
-		kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x4(&kcb.nlog2e))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			kbm := kbt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			kbf := kbt.Sub(kbt.RoundToEven())
+			kbp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp0_4.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			kb := kbp.AsInt64x4().Add(kbm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kbt.GreaterEqual(archsimd.LoadFloat64x4(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10948,9 +11884,8 @@ func ksF64x4DenseK2D3G1(a *ksArgs[float64]) {
 		kapw1 := kaf.Mul(kaf)
 		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
 		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := archsimd.LoadFloat64x4(&kc.c[11]).MulAdd(kapw1, kap0_4)
 		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+		kaph1 := kap0_4.MulAdd(kapw2, kap1_1)
 		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
 		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x4(&kc.c[0]))
 		ka := kap.AsInt64x4().Add(kam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4().Masked(kat.GreaterEqual(archsimd.LoadFloat64x4(&kc.lo)))
@@ -10999,35 +11934,51 @@ func ksF64x4DenseK3D3G1(a *ksArgs[float64]) {
 	wst := (*[4]float64)(a.acc[5*4:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+8 <= a.j1; j += 8 {
-		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x4(&(*[1][4]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
+			wva := archsimd.LoadFloat64x4(&(*[1][4]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := archsimd.LoadFloat64x4(&kc.one).Div(ra)
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x4(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+4)*8)))
+			sb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(pw, (j+4)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
+			wvb := archsimd.LoadFloat64x4(&(*[2][4]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := archsimd.LoadFloat64x4(&kcb.one).Div(rb)
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+4)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+4)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+4)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x4(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bps = unsafe.Add(bps, 8*8)
+			bpw = unsafe.Add(bpw, 8*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ps, (j+0)*8)))

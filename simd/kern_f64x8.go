@@ -19,6 +19,7 @@ type constsF64x8 struct {
 	nlog2e, one, nhalf, threehalf [8]float64
 	magic                         [8]float64
 	floorbits                     [8]uint64
+	slackbits                     [8]int64
 	c                             [13][8]float64
 	perm                          [3][8]uint64
 }
@@ -37,6 +38,7 @@ func newConstsF64x8() *constsF64x8 {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = -1000, -1000-1, 60, 1e-8, -math.Log2E
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
+		k.slackbits[i] = int64(math.Float64bits(60))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -104,101 +106,109 @@ func smF64x8D0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*8)
 		}
-
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -296,95 +306,103 @@ func smF64x8D0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*8)
 		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -484,123 +502,131 @@ func smF64x8D0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float64)(scr[k*8:])
-				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float64)(scr[k*8:])
+					archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -719,111 +745,119 @@ func smF64x8D0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
-		}
-
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
-
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float64)(scr[k*8:])
-				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+	if j+16 <= a.j1 {
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float64)(scr[k*8:])
+					archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -927,95 +961,123 @@ func smF64x8D1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
 		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
 		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -1106,89 +1168,111 @@ func smF64x8D1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -1278,108 +1362,118 @@ func smF64x8D1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -1481,96 +1575,118 @@ func smF64x8D1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
 		sb := d0b.Mul(d0b)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -1666,99 +1782,133 @@ func smF64x8D2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
 		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
 		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -1853,93 +2003,121 @@ func smF64x8D2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -2034,115 +2212,127 @@ func smF64x8D2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -2253,103 +2443,131 @@ func smF64x8D2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -2453,11 +2671,14 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
@@ -2465,11 +2686,9 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
 		csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
@@ -2477,79 +2696,118 @@ func smF64x8D3P1G0(a *smArgs[float64]) {
 		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
 		csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -2648,97 +2906,131 @@ func smF64x8D3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -2838,122 +3130,136 @@ func smF64x8D3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -3073,110 +3379,144 @@ func smF64x8D3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
 		sa := d0a.Mul(d0a)
 		sa = d1a.MulAdd(d1a, sa)
 		sa = d2a.MulAdd(d2a, sa)
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
 		sb := d0b.Mul(d0b)
 		sb = d1b.MulAdd(d1b, sb)
 		sb = d2b.MulAdd(d2b, sb)
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				nsa, nsb = sna, snb
+			}
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -3281,93 +3621,103 @@ func smF64x8DenseD0P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -3456,87 +3806,97 @@ func smF64x8DenseD0P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -3633,115 +3993,125 @@ func smF64x8DenseD0P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float64)(scr[k*8:])
-				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float64)(scr[k*8:])
+					archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -3857,103 +4227,113 @@ func smF64x8DenseD0P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			for k := 0; k < d; k++ {
-				pg := (*[8]float64)(scr[k*8:])
-				archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				S = S.Mul(r)
+				for k := 0; k < d; k++ {
+					pg := (*[8]float64)(scr[k*8:])
+					archsimd.LoadFloat64x8(pg).Mul(r).Store(pg)
+				}
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 			}
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4052,93 +4432,103 @@ func smF64x8DenseD1P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4227,87 +4617,97 @@ func smF64x8DenseD1P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4397,106 +4797,118 @@ func smF64x8DenseD1P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4598,94 +5010,106 @@ func smF64x8DenseD1P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4777,93 +5201,103 @@ func smF64x8DenseD2P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -4952,87 +5386,97 @@ func smF64x8DenseD2P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -5125,109 +5569,123 @@ func smF64x8DenseD2P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -5336,97 +5794,111 @@ func smF64x8DenseD2P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -5522,93 +5994,103 @@ func smF64x8DenseD3P1G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -5697,87 +6179,97 @@ func smF64x8DenseD3P2G0(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -5873,112 +6365,128 @@ func smF64x8DenseD3P1G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		csa := qa.Sqrt()
-		icsa := qa.ReciprocalSqrt()
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			csa := qa.Sqrt()
+			icsa := qa.ReciprocalSqrt()
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			icsa = icsa.Mul(qa.Mul(icsa).Mul(icsa).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		ta := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		csb := qb.Sqrt()
-		icsb := qb.ReciprocalSqrt()
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			csb := qb.Sqrt()
+			icsb := qb.ReciprocalSqrt()
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			icsb = icsb.Mul(qb.Mul(icsb).Mul(icsb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		tb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = csb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea.Mul(icsa).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb.Mul(icsb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -6094,100 +6602,116 @@ func smF64x8DenseD3P2G1(a *smArgs[float64]) {
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		nc := archsimd.LoadFloat64x8(ncb)
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		ta := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		tb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
 
-		if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
-			// Raise m to the groups' maximum of z = h + nc·C.
-			za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))))
-			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))))
-			nm := za.Max(zb)
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
-			nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
-			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
-			rf := rt.FloorScaledResidue(0)
-			rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
-			rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
-			rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
-			rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
-			rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
-			rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
-			rpw1 := rf.Mul(rf)
-			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
-			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
-			rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
-			rpw2 := rpw1.Mul(rpw1)
-			rph1 := rp1_2.MulAdd(rpw2, rp1_1)
-			rph0 := rph1.MulAdd(rpw2, rp1_0)
-			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
-			r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			if ta.Max(tb).Greater(archsimd.LoadFloat64x8(&kc.slack)).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint64x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x8(&kc.floor))
+				rf := rt.FloorScaledResidue(0)
+				rp0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[9]))
+				rp0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[11]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rp1_2 := rp0_5.MulAdd(rpw1, rp0_4)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp1_2.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x8(&kc.c[0]))
+				r := rp.Scale(rt).Masked(rt.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-			S = S.Mul(r)
-			G0 = G0.Mul(r)
-			G1 = G1.Mul(r)
-			G2 = G2.Mul(r)
-			m = nm
-			ta = sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
-			tb = sb.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+8)*8))).Sub(m))
+				S = S.Mul(r)
+				G0 = G0.Mul(r)
+				G1 = G1.Mul(r)
+				G2 = G2.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Sub(m))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			wa := ea
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			wb := eb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bph = unsafe.Add(bph, 16*8)
 		}
-		eat := (ta).Max(archsimd.LoadFloat64x8(&kc.floor))
-		eaf := eat.FloorScaledResidue(0)
-		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		eapw1 := eaf.Mul(eaf)
-		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
-		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
-		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
-		eapw2 := eapw1.Mul(eapw1)
-		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
-		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
-		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		S = S.Add(ea)
-		wa := ea
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
-
-		ebt := (tb).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		ebf := ebt.FloorScaledResidue(0)
-		ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		ebpw1 := ebf.Mul(ebf)
-		ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
-		ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
-		ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
-		ebpw2 := ebpw1.Mul(ebpw1)
-		ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
-		ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
-		ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		S = S.Add(eb)
-		wb := eb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
-
 	}
 	if j < a.j1 {
 		nc := archsimd.LoadFloat64x8(ncb)
@@ -6285,63 +6809,71 @@ func ksF64x8K1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6397,71 +6929,79 @@ func ksF64x8K2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6521,31 +7061,39 @@ func ksF64x8K3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+
+			S = ra.MulAdd(wva, S)
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+
+			S = rb.MulAdd(wvb, S)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-
-		S = ra.MulAdd(wva, S)
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-
-		S = rb.MulAdd(wvb, S)
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6590,75 +7138,83 @@ func ksF64x8K1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6728,89 +7284,97 @@ func ksF64x8K2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
-
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6887,49 +7451,57 @@ func ksF64x8K3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8(&kc.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			sa = t.MulAdd(t, sa)
+	if j+16 <= a.j1 {
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&kc.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				sa = t.MulAdd(t, sa)
+			}
+
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&kcb.zero)
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				sb = t.MulAdd(t, sb)
+			}
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
-		sb := archsimd.LoadFloat64x8(&kcb.zero)
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			sb = t.MulAdd(t, sb)
-		}
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8(&kc.zero)
@@ -6977,57 +7549,67 @@ func ksF64x8K1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7076,65 +7658,75 @@ func ksF64x8K2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7187,25 +7779,35 @@ func ksF64x8K3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7240,63 +7842,73 @@ func ksF64x8K1D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7352,77 +7964,87 @@ func ksF64x8K2D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7485,37 +8107,47 @@ func ksF64x8K3D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		sa := d0a.Mul(d0a)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		sb := d0b.Mul(d0b)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7558,61 +8190,73 @@ func ksF64x8K1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7665,69 +8309,81 @@ func ksF64x8K2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7784,29 +8440,41 @@ func ksF64x8K3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7846,69 +8514,81 @@ func ksF64x8K1D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -7972,83 +8652,95 @@ func ksF64x8K2D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8119,43 +8811,55 @@ func ksF64x8K3D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8205,65 +8909,79 @@ func ksF64x8K1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8320,73 +9038,87 @@ func ksF64x8K2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8447,33 +9179,47 @@ func ksF64x8K3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8518,75 +9264,89 @@ func ksF64x8K1D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8658,89 +9418,103 @@ func ksF64x8K2D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8819,49 +9593,63 @@ func ksF64x8K3D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
-		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
-		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
-		sa := d0a.Mul(d0a)
-		sa = d1a.MulAdd(d1a, sa)
-		sa = d2a.MulAdd(d2a, sa)
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		d0b := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8))))
-		d1b := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8))))
-		d2b := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8))))
-		sb := d0b.Mul(d0b)
-		sb = d1b.MulAdd(d1b, sb)
-		sb = d2b.MulAdd(d2b, sb)
+			d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
@@ -8911,55 +9699,65 @@ func ksF64x8DenseK1D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9006,63 +9804,73 @@ func ksF64x8DenseK2D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9113,23 +9921,33 @@ func ksF64x8DenseK3D0G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9171,67 +9989,77 @@ func ksF64x8DenseK1D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9298,81 +10126,91 @@ func ksF64x8DenseK2D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
-
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9446,41 +10284,51 @@ func ksF64x8DenseK3D0G1(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+0)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wa, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
+
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			for k, py := range yp {
+				t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
+				pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
+				t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
+			}
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
 		}
-
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
-
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		for k, py := range yp {
-			t := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pxb, k*8*8))).Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py, (j+8)*8))))
-			pg := (*[8]float64)(unsafe.Add(pscr, k*8*8))
-			t.MulAdd(wb, archsimd.LoadFloat64x8(pg)).Store(pg)
-		}
-
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9523,55 +10371,65 @@ func ksF64x8DenseK1D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9618,63 +10476,73 @@ func ksF64x8DenseK2D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9725,23 +10593,33 @@ func ksF64x8DenseK3D1G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9776,61 +10654,73 @@ func ksF64x8DenseK1D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -9886,75 +10776,87 @@ func ksF64x8DenseK2D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10017,35 +10919,47 @@ func ksF64x8DenseK3D1G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10084,55 +10998,65 @@ func ksF64x8DenseK1D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10179,63 +11103,73 @@ func ksF64x8DenseK2D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10286,23 +11220,33 @@ func ksF64x8DenseK3D2G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10340,63 +11284,77 @@ func ksF64x8DenseK1D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10458,77 +11416,91 @@ func ksF64x8DenseK2D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10597,37 +11569,51 @@ func ksF64x8DenseK3D2G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10669,55 +11655,65 @@ func ksF64x8DenseK1D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10764,63 +11760,73 @@ func ksF64x8DenseK2D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10871,23 +11877,33 @@ func ksF64x8DenseK3D3G0(a *ksArgs[float64]) {
 	_ = kv
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
 
-		S = ra.MulAdd(wva, S)
+			S = ra.MulAdd(wva, S)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
 
-		S = rb.MulAdd(wvb, S)
+			S = rb.MulAdd(wvb, S)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -10928,65 +11944,81 @@ func ksF64x8DenseK1D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			kat := (sa.Mul(kv)).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			kbt := (sb.Mul(kv)).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -11054,79 +12086,95 @@ func ksF64x8DenseK2D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		qa := sa.Mul(kv)
-		qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := qca.Sqrt()
-		ira := qca.ReciprocalSqrt()
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			qa := sa.Mul(kv)
+			qca := qa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := qca.Sqrt()
+			ira := qca.ReciprocalSqrt()
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(qca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
-		kaf := kat.FloorScaledResidue(0)
-		kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
-		kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
-		kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
-		kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
-		kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
-		kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
-		kapw1 := kaf.Mul(kaf)
-		kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
-		kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
-		kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
-		kapw2 := kapw1.Mul(kapw1)
-		kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
-		kaph0 := kaph1.MulAdd(kapw2, kap1_0)
-		kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
-		ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+			kat := (ra.Mul(archsimd.LoadFloat64x8(&kc.nlog2e))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			kaf := kat.FloorScaledResidue(0)
+			kap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			kap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			kap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			kap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			kap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			kap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			kapw1 := kaf.Mul(kaf)
+			kap1_0 := kap0_1.MulAdd(kapw1, kap0_0)
+			kap1_1 := kap0_3.MulAdd(kapw1, kap0_2)
+			kap1_2 := kap0_5.MulAdd(kapw1, kap0_4)
+			kapw2 := kapw1.Mul(kapw1)
+			kaph1 := kap1_2.MulAdd(kapw2, kap1_1)
+			kaph0 := kaph1.MulAdd(kapw2, kap1_0)
+			kap := kaph0.MulAdd(kaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ka := kap.Scale(kat).Masked(kat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
-		wka := wva.Mul(ka)
-		S = S.Add(wka)
-		wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			wka := wva.Mul(ka)
+			S = S.Add(wka)
+			wa := wka.Mul(ira).Masked(qa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		qb := sb.Mul(kv)
-		qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := qcb.Sqrt()
-		irb := qcb.ReciprocalSqrt()
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			qb := sb.Mul(kv)
+			qcb := qb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := qcb.Sqrt()
+			irb := qcb.ReciprocalSqrt()
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(qcb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
-		kbf := kbt.FloorScaledResidue(0)
-		kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
-		kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
-		kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
-		kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
-		kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
-		kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
-		kbpw1 := kbf.Mul(kbf)
-		kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
-		kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
-		kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
-		kbpw2 := kbpw1.Mul(kbpw1)
-		kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
-		kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
-		kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
-		kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+			kbt := (rb.Mul(archsimd.LoadFloat64x8(&kcb.nlog2e))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			kbf := kbt.FloorScaledResidue(0)
+			kbp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			kbp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			kbp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			kbp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			kbp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			kbp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			kbpw1 := kbf.Mul(kbf)
+			kbp1_0 := kbp0_1.MulAdd(kbpw1, kbp0_0)
+			kbp1_1 := kbp0_3.MulAdd(kbpw1, kbp0_2)
+			kbp1_2 := kbp0_5.MulAdd(kbpw1, kbp0_4)
+			kbpw2 := kbpw1.Mul(kbpw1)
+			kbph1 := kbp1_2.MulAdd(kbpw2, kbp1_1)
+			kbph0 := kbph1.MulAdd(kbpw2, kbp1_0)
+			kbp := kbph0.MulAdd(kbf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			kb := kbp.Scale(kbt).Masked(kbt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
 
-		wkb := wvb.Mul(kb)
-		S = S.Add(wkb)
-		wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			wkb := wvb.Mul(kb)
+			S = S.Add(wkb)
+			wb := wkb.Mul(irb).Masked(qb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
@@ -11201,39 +12249,55 @@ func ksF64x8DenseK3D3G1(a *ksArgs[float64]) {
 	wst := (*[8]float64)(a.acc[5*8:])
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+16 <= a.j1; j += 16 {
-		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bps := unsafe.Add(ps, j*8)
+		bpw := unsafe.Add(pw, j*8)
+		for {
+			sa := archsimd.LoadFloat64x8(&(*[1][8]float64)(bps)[0])
 
-		wva := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+0)*8)))
-		sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
-		ra := sca.Sqrt()
-		ira := sca.ReciprocalSqrt()
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
-		ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			wva := archsimd.LoadFloat64x8(&(*[1][8]float64)(bpw)[0])
+			sca := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+			ra := sca.Sqrt()
+			ira := sca.ReciprocalSqrt()
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
+			ira = ira.Mul(sca.Mul(ira).Mul(ira).MulAdd(archsimd.LoadFloat64x8(&kc.nhalf), archsimd.LoadFloat64x8(&kc.threehalf)))
 
-		S = ra.MulAdd(wva, S)
-		wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
-		wa.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8)))).MulAdd(wa, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8)))).MulAdd(wa, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8)))).MulAdd(wa, G2)
+			S = ra.MulAdd(wva, S)
+			wa := wva.Mul(ira).Masked(sa.GreaterEqual(archsimd.LoadFloat64x8(&kc.clamp)))
+			wa.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0])).MulAdd(wa, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0])).MulAdd(wa, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0])).MulAdd(wa, G2)
 
-		sb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+8)*8)))
+			sb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bps)[1])
 
-		wvb := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(pw, (j+8)*8)))
-		scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
-		rb := scb.Sqrt()
-		irb := scb.ReciprocalSqrt()
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
-		irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			wvb := archsimd.LoadFloat64x8(&(*[2][8]float64)(bpw)[1])
+			scb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+			rb := scb.Sqrt()
+			irb := scb.ReciprocalSqrt()
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
+			irb = irb.Mul(scb.Mul(irb).Mul(irb).MulAdd(archsimd.LoadFloat64x8(&kcb.nhalf), archsimd.LoadFloat64x8(&kcb.threehalf)))
 
-		S = rb.MulAdd(wvb, S)
-		wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
-		wb.Store(wst) // see "accum"
-		G0 = x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+8)*8)))).MulAdd(wb, G0)
-		G1 = x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+8)*8)))).MulAdd(wb, G1)
-		G2 = x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+8)*8)))).MulAdd(wb, G2)
+			S = rb.MulAdd(wvb, S)
+			wb := wvb.Mul(irb).Masked(sb.GreaterEqual(archsimd.LoadFloat64x8(&kcb.clamp)))
+			wb.Store(wst) // see "accum"
+			G0 = x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1])).MulAdd(wb, G0)
+			G1 = x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1])).MulAdd(wb, G1)
+			G2 = x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1])).MulAdd(wb, G2)
 
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bps = unsafe.Add(bps, 16*8)
+			bpw = unsafe.Add(bpw, 16*8)
+		}
 	}
 	if j < a.j1 {
 		sa := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ps, (j+0)*8)))

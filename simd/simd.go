@@ -63,15 +63,19 @@
 // Taylor series at ½ likewise re-expanded; all coefficients positive), and
 // 2^⌊x⌋·p by VSCALEF, which floors its exponent itself. AVX2: n = round(x)
 // (VROUNDPS), r = x − n exactly, the polynomial in r on [−½, ½] (degree 6
-// near-minimax in float32, degree 11 near-minimax in float64), and 2ⁿ added
+// near-minimax in float32, degree 10 near-minimax in float64), and 2ⁿ added
 // to the result's exponent field as an integer. The polynomials are
 // evaluated as c₀ + r·q(r) with q by a tree of multiply-adds (simd/gen,
 // polyCode): the closing step rounds like Horner's rule. Measured against
-// math.Exp2 (see TestExp2Accuracy): ≤ 1 ulp in float32 and ≤ 2.3e-16
+// math.Exp2 (see TestExp2Accuracy): ≤ 1 ulp in float32 and ≤ 4.7e-16
 // relative in float64 on AVX2 (AVX-512: ≤ 1 ulp and ≤ 4e-16 on the machine
 // where it was last measured, before the tree evaluation).
 // Arguments below −100 (float32) / −1000 (float64), −∞ included, give
-// exactly 0: a flush far above the denormal range (whose microcode assists
+// exactly 0 (in the AVX2 soft-min kernels 2^−101 / 2^−1001 instead, one
+// compare and one AND fewer per vector: next to the row's largest term 2⁰
+// they vanish in the first rounding, and a tile with no finite term still
+// reports a zero sum; see simd/gen, expSMCode): a flush far above the
+// denormal range (whose microcode assists
 // cost ~100 cycles each), irrelevant after the max shift since the largest
 // term of every row is 2⁰ = 1. Within a tile, sums are accumulated per lane
 // in the element type (≤ 128 terms per lane in float32), across tiles in
@@ -106,37 +110,49 @@
 //
 // On AVX2 (Zen 3) the loops are bound by latency, not by the two
 // multiply/FMA pipes: each vector's chain — loads, distance, exponent,
-// polynomial, sum, ~60 cycles — times ~50 instructions per vector fills the
-// out-of-order window long before the pipes are busy. So the kernels run
+// polynomial, sum, ~50 cycles — times ~45 instructions per vector fills the
+// floating-point scheduler and queue (~100 µops) long before the pipes are
+// busy: fewer than two loop iterations are in flight. So the kernels run
 // two column groups per iteration (shared loop overhead and raise check),
 // keep h − m off the chain, evaluate the polynomial as a tree (4 deep
-// instead of 6 in float32, 5 instead of 12 in float64), reduce by VROUNDPS,
+// instead of 6 in float32, 5 instead of 10 in float64), reduce by VROUNDPS,
 // clamp by an unsigned integer minimum and scale by an integer add (both
-// off the multiply pipes). Hot loop of the soft-min tile kernel (D = 3,
-// p = 2, online, no raise), per 8 pairs, from the disassembly of the test
-// binary (bench/simdloops.py prints these columns); "bound" is the Zen 3 throughput limit of that instruction mix
-// (the largest of: multiply-pipe µops / 2, add-pipe µops / 2, 256-bit loads
-// / 2, instructions / 6 dispatched per cycle), in pairs per cycle;
-// "llvm-mca cycles" per 8 pairs by llvm-mca 14 -mcpu=znver3, which
-// models 256-bit FMAs at one per cycle instead of Zen 3's two (measured
-// here), a pessimistic simulation; "tile" is
-// BenchmarkTile's best sweep, "engine" BenchmarkSoftMin's threads=1
-// median pairs/cycle (4096 × 8192 pairs); before → after this design,
-// measured in the same run, four rounds alternating the two test binaries
+// off the multiply pipes); and (issue 12, second round) the soft-min loops
+// are software-pipelined — each iteration computes the next one's costs
+// before its own exponentials, so the out-of-order window holds less
+// waiting work —, the raise check compares bit patterns as integers (any
+// pipe) instead of VMAXPS/VCMPPS, the AVX2 soft-min exp drops its final
+// mask (see Accuracy), the arrays are read through pointers advanced once
+// per iteration (constant displacements instead of one or two LEAs per
+// load), and the float64 polynomial has degree 10. Hot loop of the soft-min
+// tile kernel (D = 3, p = 2, online, no raise), per 8 pairs, from the
+// disassembly of the test binary (bench/simdloops.py prints these columns;
+// the pipelined loop's counts include the next iteration's costs and one
+// spilled x broadcast reloaded per iteration); "bound" is the Zen 3
+// throughput limit of that instruction mix (the largest of: multiply-pipe
+// µops / 2, add-pipe µops / 2, 256-bit loads / 2, instructions / 6
+// dispatched per cycle), in pairs per cycle; "llvm-mca cycles" per 8 pairs
+// by llvm-mca 14 -mcpu=znver3, whose simulation (FMA pipes plus its
+// scheduler model) tracks the measurements; "tile" is BenchmarkTile's best
+// sweep (max over eight rounds alternating the two test binaries),
+// "engine" BenchmarkSoftMin's threads=1 median pairs/cycle (4096 × 8192
+// pairs, three rounds); first round → this round, measured in the same run
 // (AMD EPYC Zen 3 under KVM, 2 vCPUs at ~3.0 GHz shared with other work:
-// load average 20–22, so the engine figures are depressed; the best sweep
-// is the least disturbed):
+// load average 6–8, so the engine figures are depressed and noisy; the best
+// sweep is the least disturbed):
 //
 //	kernel         instr    mul/FMA µops  bound      llvm-mca cycles  tile       engine
-//	f32            53→50    14→13         0.91→0.97  15.8→12.9        0.44→0.57  0.32→0.43
-//	f32, gradient  64→63    17→16         0.75→0.77  18.6→16.6        0.34→0.42  0.24→0.33
-//	f64            130→122  40→40         0.35→0.39  50.3→38.5        0.15→0.23  0.11→0.18
-//	f64, gradient  152→153  46→46         0.32→0.31  56.9→43.5        0.13→0.19  —
+//	f32            50→48    13→11         0.97→1.00  12.9→12.0        0.56→0.62  0.39→0.45
+//	f32, gradient  63→60    16→14         0.77→0.81  16.6→13.6        0.43→0.48  0.33→0.36
+//	f64            122→115  40→34         0.39→0.42  38.5→33.8        0.22→0.25  0.17→0.17
+//	f64, gradient  153→143  46→40         0.31→0.34  43.5→39.1        0.18→0.21  —
 //
-// float64 stays near a third of float32 (not half): its polynomial has
-// twice the degree for half the lanes, and its loop is bound by its
-// 256-bit loads and multiply-pipe µops (41 and 40 per 8 pairs), not only
-// by latency.
+// (The first round, from the design before issue 12: f32 53→50
+// instructions, tile 0.44→0.57; f64 130→122, tile 0.15→0.23.) float64
+// stays near 0.4× float32 (not half): its polynomial has nearly twice the
+// degree for half the lanes, so its loop carries ~2.4× the vector µops per
+// pair, and its 256-bit loads and multiply-pipe µops (38 and 34 per 8
+// pairs) come close to their limits too.
 package simd
 
 //go:generate go run ./gen

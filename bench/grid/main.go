@@ -7,8 +7,11 @@
 // RSS so far (run one large shape per process to read its own peak) and the
 // load average, so figures measured on a busy machine can be read.
 //
-//	go run ./bench/grid [-shapes 64x64,128x128,256x256,32x32x32,64x64x64] [-reps 3] [-threads 0] [-dense] [-dump DIR]
+//	go run ./bench/grid [-shapes 64x64,128x128,256x256,32x32x32,64x64x64] [-reps 3] [-threads 0] [-engine auto|avx2|portable] [-dense] [-dump DIR]
 //
+// -engine picks the grid pass engine (auto: the image functions' default,
+// simd.GridFor; -engine portable,avx2 runs both as peers of the same run,
+// shape by shape).
 // -dense runs the untruncated O(n^(d+1)) passes (the reference's algorithm)
 // as a peer of the same run; -dump writes the densities for
 // bench/grid_peer.py (the reference's algorithm on PyTorch, same inputs).
@@ -29,6 +32,7 @@ import (
 	"time"
 
 	"github.com/libgeomloss/libgeomloss/core/grid"
+	"github.com/libgeomloss/libgeomloss/simd"
 )
 
 func main() {
@@ -36,6 +40,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions (the minimum wall time is reported)")
 	threads := flag.Int("threads", 0, "threads (≤0: all cores)")
 	dense := flag.Bool("dense", false, "untruncated passes")
+	engines := flag.String("engine", "auto", "comma-separated grid engines: auto (simd.GridFor), or paths of simd.GridPaths()")
 	dump := flag.String("dump", "", "write each shape's densities to DIR/SHAPE.a and DIR/SHAPE.b (float32 little-endian) for bench/grid_peer.py")
 	flag.Parse()
 	for _, s := range strings.Split(*shapes, ",") {
@@ -67,28 +72,38 @@ func main() {
 			par.Tolerance = -1
 		}
 		pr := grid.Problem[float32]{B: 1, Shape: shape, A: a, Bw: b}
-		best, cpu := math.Inf(1), 0.0
-		var value float32
-		for r := 0; r < *reps; r++ {
-			c0 := cpuTime()
-			t0 := time.Now()
-			res, err := grid.Evaluate(grid.Config[float32]{Threads: *threads}, par, pr, grid.Request[float32]{GradA: true})
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "grid:", err)
-				os.Exit(1)
+		for _, en := range strings.Split(*engines, ",") {
+			eng := simd.GridFor[float32]()
+			if en != "auto" {
+				var err error
+				if eng, err = simd.GridEngine[float32](en); err != nil {
+					fmt.Fprintln(os.Stderr, "grid:", err)
+					os.Exit(2)
+				}
 			}
-			best = math.Min(best, time.Since(t0).Seconds())
-			cpu += cpuTime() - c0
-			value = res.Value[0]
+			best, cpu := math.Inf(1), 0.0
+			var value float32
+			for r := 0; r < *reps; r++ {
+				c0 := cpuTime()
+				t0 := time.Now()
+				res, err := grid.Evaluate(grid.Config[float32]{Engine: eng, Threads: *threads}, par, pr, grid.Request[float32]{GradA: true})
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "grid:", err)
+					os.Exit(1)
+				}
+				best = math.Min(best, time.Since(t0).Seconds())
+				cpu += cpuTime() - c0
+				value = res.Value[0]
+			}
+			var ru syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			load, _ := os.ReadFile("/proc/loadavg")
+			out, _ := json.Marshal(map[string]any{
+				"shape": s, "engine": eng.Name(), "threads": *threads, "dense": *dense, "seconds": best, "cpu_seconds": cpu / float64(*reps),
+				"value": value, "peak_rss_mb": float64(ru.Maxrss) / 1024, "loadavg": strings.Fields(string(load))[0],
+			})
+			fmt.Println(string(out))
 		}
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		load, _ := os.ReadFile("/proc/loadavg")
-		out, _ := json.Marshal(map[string]any{
-			"shape": s, "dense": *dense, "seconds": best, "cpu_seconds": cpu / float64(*reps),
-			"value": value, "peak_rss_mb": float64(ru.Maxrss) / 1024, "loadavg": strings.Fields(string(load))[0],
-		})
-		fmt.Println(string(out))
 	}
 }
 

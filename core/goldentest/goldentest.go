@@ -91,9 +91,10 @@ type goldenCase struct {
 }
 
 var golden struct {
-	once  sync.Once
-	cases []goldenCase
-	err   error
+	once   sync.Once
+	cases  []goldenCase
+	images []ImageCase
+	err    error
 }
 
 // Path is the golden file: $GEOMLOSS_GOLDEN, else ../shared/testdata/golden_public.json
@@ -106,18 +107,26 @@ func Path() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata", "golden_public.json")
 }
 
-// loadGolden returns the golden sample cases; a missing file fails the test.
-func loadGolden(t testing.TB) []goldenCase {
+// loadFile parses the golden file once: its sample and image cases.
+func loadFile() {
 	golden.once.Do(func() {
 		raw, err := os.ReadFile(Path())
 		if err != nil {
 			golden.err = err
 			return
 		}
-		var f struct{ Samples []goldenCase }
+		var f struct {
+			Samples []goldenCase
+			Images  []ImageCase
+		}
 		golden.err = json.Unmarshal(raw, &f)
-		golden.cases = f.Samples
+		golden.cases, golden.images = f.Samples, f.Images
 	})
+}
+
+// loadGolden returns the golden sample cases; a missing file fails the test.
+func loadGolden(t testing.TB) []goldenCase {
+	loadFile()
 	if golden.err != nil {
 		t.Fatalf("golden data: %v (set GEOMLOSS_GOLDEN)", golden.err)
 	}

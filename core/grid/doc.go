@@ -9,7 +9,9 @@
 // factorises over the axes and is computed as one 1D log-sum-exp pass per
 // axis, last axis first (§6.3). A pass is the AxisEngine interface: the
 // portable Go implementation lives here, faster engines implement the same
-// interface and pass the same conformance suite.
+// interface and pass the same conformance suite (gridtest): the AVX2 one is
+// simd.GridEngine (simd.GridFor picks it; the root package's image
+// functions, hence the C ABI and the bindings, use it by default).
 //
 // Beyond the reference: any side length (not only powers of two),
 // rectangular grids, anisotropic pixel widths (Params.Spacing, GeomLoss's

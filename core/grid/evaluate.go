@@ -134,7 +134,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 		v    []T
 	}{{"value", res.Value}, {"F", res.F}, {"G", res.G}, {"grad_a", res.GradA}, {"grad_b", res.GradB}} {
 		for i, x := range out.v {
-			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			if f := float64(x); !(math.Abs(f) <= math.MaxFloat64) { // NaN or ±Inf
 				return nil, bad(core.ErrValue, "the computed %s: element %d is not finite (%g): the problem is numerically out of range (try a larger blur, or float64)", out.name, i, f)
 			}
 		}

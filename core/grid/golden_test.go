@@ -1,80 +1,24 @@
 package grid
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/libgeomloss/libgeomloss/core"
+	"github.com/libgeomloss/libgeomloss/core/goldentest"
 )
 
 // The public golden image cases (GeomLoss 0.2.6, float64; schema in
-// ../shared/testdata/README.md), read in place; GEOMLOSS_GOLDEN overrides
-// the path.
+// ../shared/testdata/README.md), read by core/goldentest's loader.
 
-type gArray struct {
-	Shape []int
-	Data  []float64
-}
-
-type imageCase struct {
-	ID     string
-	Tags   []string
-	Params struct {
-		P          int
-		Blur       *float64
-		Reach      *float64
-		Scaling    float64
-		Debias     bool
-		Potentials bool
-	}
-	Dim, B, N int
-	Inputs    struct{ A, B gArray }
-	Cotangent map[string]gArray
-	Result    struct {
-		Status string
-		Value  *gArray
-		F, G   *gArray
-		Grad   map[string]*gArray
-	}
-}
-
-var golden struct {
-	once  sync.Once
-	cases []imageCase
-	err   error
-}
-
-func goldenPath() string {
-	if p := os.Getenv("GEOMLOSS_GOLDEN"); p != "" {
-		return p
-	}
-	_, file, _, _ := runtime.Caller(0) // <repo>/core/grid/golden_test.go
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata", "golden_public.json")
-}
+type imageCase struct{ goldentest.ImageCase }
 
 func loadImages(t testing.TB) []imageCase {
-	golden.once.Do(func() {
-		raw, err := os.ReadFile(goldenPath())
-		if err != nil {
-			golden.err = err
-			return
-		}
-		var f struct{ Images []imageCase }
-		golden.err = json.Unmarshal(raw, &f)
-		golden.cases = f.Images
-	})
-	if golden.err != nil {
-		t.Fatalf("golden data: %v (set GEOMLOSS_GOLDEN)", golden.err)
+	var r []imageCase
+	for _, c := range goldentest.Images(t) {
+		r = append(r, imageCase{c})
 	}
-	if len(golden.cases) == 0 {
-		t.Fatal("golden data has no image cases")
-	}
-	return golden.cases
+	return r
 }
 
 func (c *imageCase) params() Params {
@@ -111,7 +55,7 @@ func convert[T core.Float](v []float64) []T {
 // gradients) is the true entropic OT value (ALGORITHMS.md §7.2, §9 #2–3).
 func (c *imageCase) expected() (value, ga, gb []float64) {
 	r := c.Result
-	clone := func(a *gArray) []float64 {
+	clone := func(a *goldentest.Array) []float64 {
 		if a == nil {
 			return nil
 		}

@@ -152,9 +152,10 @@ func validate[T core.Float](par Params, pr Problem[T], req Request[T]) ([]float6
 			return nil, bad(core.ErrShape, "%s has %d elements but B×Π shape = %d×%d", w.name, len(w.v), pr.B, size)
 		}
 		for i, x := range w.v {
-			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, bad(core.ErrValue, "%s: element %d is not finite (%g)", w.name, i, f)
-			} else if f < 0 {
+			if f := float64(x); !(f >= 0 && f <= math.MaxFloat64) { // one test in the common case
+				if math.IsNaN(f) || math.IsInf(f, 0) {
+					return nil, bad(core.ErrValue, "%s: element %d is not finite (%g)", w.name, i, f)
+				}
 				return nil, bad(core.ErrValue, "%s: element %d is negative (%g); densities must be non-negative", w.name, i, f)
 			}
 		}

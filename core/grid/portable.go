@@ -24,7 +24,7 @@ func (portable[T]) Name() string { return "portable" }
 const lineGroup = 8
 
 func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, threads int) error {
-	if err := checkPass(k, shape, axis, len(in), len(out)); err != nil {
+	if err := CheckPass(k, shape, axis, len(in), len(out)); err != nil {
 		return err
 	}
 	n := shape[axis]
@@ -69,8 +69,10 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 	return nil
 }
 
-// checkPass validates the arguments of LSEAxis (shared by every engine).
-func checkPass(k *AxisKernel, shape []int, axis, nin, nout int) error {
+// CheckPass validates the arguments of AxisEngine.LSEAxis (shared by every
+// engine): axis in range, in and out of the shape's size, a kernel for that
+// axis.
+func CheckPass(k *AxisKernel, shape []int, axis, nin, nout int) error {
 	if axis < 0 || axis >= len(shape) {
 		return &core.Error{Code: core.ErrInvalidArgument, Msg: fmt.Sprintf("axis: %d is not an axis of a %d-dimensional grid", axis, len(shape))}
 	}

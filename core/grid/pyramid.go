@@ -68,14 +68,18 @@ func (l level) scale(fine level) float64 {
 func sumPool[T core.Float](f []T, fl, cl level) []T {
 	out := make([]T, cl.size)
 	d := len(fl.shape)
-	idx := make([]int, d)
-	for _, x := range f {
+	nf, nc := fl.shape[d-1], cl.shape[d-1]
+	idx := make([]int, d-1) // multi-index of a fine row (all axes but the last)
+	for r := 0; r < fl.size/nf; r++ {
 		c := 0
-		for k := 0; k < d; k++ {
-			c = c*cl.shape[k] + idx[k]/2
+		for k, i := range idx {
+			c = c*cl.shape[k] + i/2
 		}
-		out[c] += x
-		for k := d - 1; k >= 0; k-- {
+		dst, src := out[c*nc:(c+1)*nc], f[r*nf:(r+1)*nf]
+		for u, x := range src { // the fine pixels in row-major order, as one pass over f
+			dst[u/2] += x
+		}
+		for k := d - 2; k >= 0; k-- {
 			if idx[k]++; idx[k] < fl.shape[k] {
 				break
 			}

@@ -137,15 +137,16 @@ func strs(c []float64) []string {
 var minimax32 = []float64{1, 0.6931472028559803, 0.2402264791332577, 0.05550332469547442,
 	0.009618437383711797, 0.0013398874929704653, 0.00015353356449033574}
 
-// minimax64 is a degree-11 near-minimax fit of 2^r on [−1/2, 1/2] (relative
-// error 3.4e-17 with these coefficients rounded to float64, i.e. 0.3 of the
-// rounding unit; Lawson-weighted least squares on 400 Chebyshev nodes in
-// 50-digit arithmetic, mpmath). It replaces the degree-12 Taylor series on
-// AVX2 (one multiply-add fewer on the two busy pipes per four pairs); the
-// AVX-512 path keeps the Taylor series re-expanded on [0, 1) (shiftHalf).
-var minimax64 = []float64{1.0, 0.6931471805599453, 0.24022650695910155, 0.055504108664819925,
-	0.009618129107588335, 0.0013333558146789962, 0.00015403530462514616, 1.5252733489950586e-05,
-	1.321543308959139e-06, 1.0178198037513349e-07, 7.0741056269838235e-09, 4.43528032376462e-10}
+// minimax64 is a degree-10 near-minimax fit of 2^r on [−1/2, 1/2] (relative
+// error 2.2e-16 with these coefficients rounded to float64; Lawson-weighted
+// least squares on 400 Chebyshev nodes in 50-digit arithmetic, mpmath). It
+// replaces the degree-11 fit (3.4e-17) and before it the degree-12 Taylor
+// series on AVX2 (each one multiply-add fewer on the two busy pipes per four
+// pairs; TestExp2Accuracy's bound, 1e-15, holds); the AVX-512 path keeps the
+// Taylor series re-expanded on [0, 1) (shiftHalf).
+var minimax64 = []float64{1.0, 0.6931471805599492, 0.240226506959091, 0.055504108664481806,
+	0.009618129107983113, 0.0013333558225802472, 0.00015403529994280986, 1.5252659426543829e-05,
+	1.3215653575669628e-06, 1.0208323198767395e-07, 7.038183106253773e-09}
 
 func variants() []Variant {
 	f32 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
@@ -158,7 +159,7 @@ func variants() []Variant {
 			c = strs(shiftHalf(minimax32))
 		}
 		return Variant{N: n, Path: path, E: "float32", U: "uint32", IE: "int32", V: v, I: i, UV: uv, W: w, LogW: logw,
-			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 20,
+			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 40,
 			MaxNeg: "-math.MaxFloat32", NR: 1}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
@@ -204,6 +205,7 @@ type kernel struct {
 	K     int  // kernel sum: 1 gaussian, 2 laplacian, 3 energy
 	G     bool
 	Dims  []int
+	Soft  bool // a soft-min kernel
 }
 
 // unroll is the number of column groups per loop iteration (1 or 2; see
@@ -219,15 +221,74 @@ func (k kernel) Step() int { return unroll * k.W }
 // variables carry the suffix Sfx, its columns start at j + O.
 type group struct {
 	kernel
-	Sfx string
-	O   int
-	KC  string // its constant table (see tab)
+	Sfx   string
+	O     int
+	KC    string // its constant table (see tab)
+	Bump  bool   // inside the main loop, whose arrays are read through bumped pointers
+	Piped bool   // its cost was computed in the previous iteration (see Pipe)
 }
 
-func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc"} }
+func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", false, false} }
+
+// Pipe reports whether the kernel's main loop is software-pipelined: each
+// iteration computes the costs of the next iteration's groups (loads,
+// differences, squares: the first ~20 cycles of each vector's chain) before
+// its own exponentials, so that the out-of-order window holds less waiting
+// work. Zen 3's floating-point scheduler and queue (~100 µops) bound these
+// loops: a vector's chain is ~50 cycles long, and at ~75 vector µops per
+// iteration fewer than two iterations fit. The soft-min kernels without
+// gradient and with a fixed D pipeline (the gradient ones have no
+// registers to spare).
+//
+// (The carried costs cost one spilled x broadcast per iteration on AVX2;
+// reading all of x from memory instead measured slower.)
+func (k kernel) Pipe() bool { return k.Soft && !k.Dense && k.D > 0 && (!k.G || k.P == 2) }
+
+// Cost returns the variable holding the group's cost C (p = 2: s, the
+// squared distance; p = 1: cs, its clamped root).
+func (g group) Cost() string {
+	if g.P == 2 {
+		return "s" + g.Sfx
+	}
+	return "cs" + g.Sfx
+}
+
+// Bumps lists the array pointers that the main loop advances by one step
+// per iteration (see At): the coordinates of fixed-D kernels, the stored
+// distances of dense ones, the log-weights (soft-min) or weights (kernel
+// sums).
+func (k kernel) Bumps() []string {
+	var r []string
+	if k.NeedY() && k.D > 0 {
+		for _, d := range k.Dims {
+			r = append(r, fmt.Sprint("py", d))
+		}
+	}
+	if k.Dense {
+		r = append(r, "ps")
+	}
+	if k.K == 0 {
+		return append(r, "ph")
+	}
+	return append(r, "pw")
+}
 
 // At returns the address of the group's vector in the array at pointer p.
+// In the main loop (Bump) the arrays of Bumps are read through pointers
+// b<p> = p + j·size that the loop advances by one step per iteration, and
+// the group's offset O is a constant displacement that the compiler folds
+// into the load: indexed as p + (j+O)·size, every load would cost one or two
+// LEAs of its own (about an eighth of the loop's instructions, in a loop
+// bound by how many instructions fit in flight). The vector block's type has
+// O/W + 1 vectors, so it never reaches past the columns read (checkptr).
 func (g group) At(p string) string {
+	if g.Bump {
+		for _, b := range g.Bumps() {
+			if b == p {
+				return fmt.Sprintf("&(*[%d][%d]%s)(b%s)[%d]", g.O/g.W+1, g.W, g.E, p, g.O/g.W)
+			}
+		}
+	}
 	return fmt.Sprintf("(*[%d]%s)(unsafe.Add(%s, (j+%d)*%d))", g.W, g.E, p, g.O, g.Size)
 }
 
@@ -244,7 +305,64 @@ func (k kernel) Body(n int) body {
 	if n == 1 {
 		return body{k, []group{k.Grp("a", 0)}, "ta", "za"}
 	}
-	return body{k, []group{k.Grp("a", 0), {k, "b", k.W, "kcb"}}, "ta.Max(tb)", "za.Max(zb)"}
+	p := k.Pipe()
+	return body{k, []group{{k, "a", 0, "kc", true, p}, {k, "b", k.W, "kcb", true, p}}, "ta.Max(tb)", "za.Max(zb)"}
+}
+
+// Pipe reports whether the iteration's groups are pipelined (see kernel.Pipe).
+func (b body) Pipe() bool { return len(b.Groups) > 0 && b.Groups[0].Piped }
+
+// Next returns the groups of the next iteration (their costs, computed by
+// this one), with the suffix n<sfx>.
+func (b body) Next() []group {
+	var r []group
+	for _, g := range b.Groups {
+		r = append(r, group{g.kernel, "n" + g.Sfx, g.O + b.Step(), g.KC, true, false})
+	}
+	return r
+}
+
+// Carry returns the assignment "ns<a>, ns<b> = <next costs>" (op "=") or
+// its declaration (op ":="), and Shift the assignment of the carried costs
+// to the current ones.
+func (b body) Carry(op string, from string) string {
+	var l, r []string
+	for _, g := range b.Groups {
+		l = append(l, "n"+g.Cost())
+		switch from {
+		case "next":
+			r = append(r, group{g.kernel, "n" + g.Sfx, 0, "", false, false}.Cost())
+		default:
+			r = append(r, g.Cost())
+		}
+	}
+	if from == "shift" {
+		return strings.Join(r, ", ") + " = " + strings.Join(l, ", ")
+	}
+	return strings.Join(l, ", ") + " " + op + " " + strings.Join(r, ", ")
+}
+
+// Limit2 is the bound j + 2·step ≤ j1 of an iteration that has a next one.
+func (b body) Limit2() int { return 2 * b.Step() }
+
+// Raise returns the soft-min's raise condition: some t > slack. AVX-512
+// compares the groups' maximum (VMAXPS, VCMPPS into a mask register). AVX2
+// compares each group's bit patterns as signed integers with those of the
+// slack (> 0): for every non-NaN t, t > slack exactly when
+// int(bits(t)) > int(bits(slack)), since the negative floats, −∞ included,
+// have negative signed patterns and the non-negative ones are ordered like
+// their patterns; the integer compares and their OR run on any of Zen 3's
+// four vector pipes instead of two VMAXPS/VCMPPS on the two multiply pipes
+// (t is never NaN: the inputs are validated finite).
+func (b body) Raise() string {
+	if b.Scale {
+		return fmt.Sprintf("%s.Greater(%s)", b.Tmax, ld(b, "slack"))
+	}
+	var c []string
+	for _, g := range b.Groups {
+		c = append(c, fmt.Sprintf("t%s.As%s().Greater(archsimd.Load%s(&%s.slackbits))", g.Sfx, g.I, g.I, g.KC))
+	}
+	return strings.Join(c, ".Or(") + strings.Repeat(")", len(c)-1)
 }
 
 func (k kernel) Gi() int {
@@ -352,6 +470,24 @@ func expCode(x any, in, out string) string {
 	return b.String()
 }
 
+// expSMCode is expCode for the soft-min's terms and rescale factors: on
+// AVX2 without the final mask, so that arguments below Lo − 1 give 2^(Lo−1)
+// (2^−101 in float32, 2^−1001 in float64: normal numbers) instead of 0 — one
+// compare on a multiply pipe and one AND fewer per vector. Relative to the
+// running maximum those terms are below the flush level, ~2^−(Lo+slack)
+// of a row's sum, which every tile that raised its maximum holds ≥ 1: they
+// are absorbed by the first rounding; a tile that never raised (its input
+// reference still −MaxFloat: every term −∞) reports s = 0 exactly (see
+// "finish"). AVX-512 keeps the masked form.
+func expSMCode(x any, in, out string) string {
+	c := expCode(x, in, out)
+	if asTab(x).Scale {
+		return c
+	}
+	i := strings.LastIndex(c, ".Masked(")
+	return c[:i] + "\n"
+}
+
 // polyCode emits out = Σ_k c_k f^k as c_0 + f·q(f): q's coefficients are
 // taken in pairs c_{2i+1} + c_{2i+2}·f, pairs of pairs are combined with f²
 // while more than three terms remain (Estrin's scheme), the last terms by
@@ -455,6 +591,7 @@ type consts{{.N}} struct {
 	nlog2e, one, nhalf, threehalf  [{{.W}}]{{.E}}
 	magic                          [{{.W}}]{{.E}}
 	floorbits                      [{{.W}}]{{.U}}
+	slackbits                      [{{.W}}]{{.IE}}
 	c                              [{{len .Coefs}}][{{.W}}]{{.E}}
 	perm                           [{{.LogW}}][{{.W}}]{{.U}}
 }
@@ -473,6 +610,7 @@ func newConsts{{.N}}() *consts{{.N}} {
 		k.lo[i], k.floor[i], k.slack[i], k.clamp[i], k.nlog2e[i] = {{.Lo}}, {{.Lo}}-1, {{.Slack}}, 1e-8, -math.Log2E
 		k.magic[i] = {{.Magic}}
 		k.floorbits[i] = {{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Lo}}-1)
+		k.slackbits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Slack}}))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -561,6 +699,24 @@ func newConsts{{.N}}() *consts{{.N}} {
 {{- end}}
 {{end}}
 
+{{/* bumpinit, bumpstep: the main loop's pointers b<p> = p + j·size (see
+   At), advanced only when another iteration follows, so that they never
+   point past the arrays (Go's unsafe.Add rules, checkptr). */}}
+{{define "bumpinit"}}
+{{- range .Bumps}}
+		b{{.}} := unsafe.Add({{.}}, j*{{$.Size}})
+{{- end}}
+{{- end}}
+{{define "bumpstep"}}
+			j += {{.Step}}
+			if j+{{.Step}} > a.j1 {
+				break
+			}
+{{- range .Bumps}}
+			b{{.}} = unsafe.Add(b{{.}}, {{$.Step}}*{{$.Size}})
+{{- end}}
+{{- end}}
+
 {{define "finish"}}
 	// Vector results to memory, then VZEROUPPER, then scalar code.
 	acc := a.acc[:{{.W}}*5]
@@ -576,6 +732,15 @@ func newConsts{{.N}}() *consts{{.N}} {
 	archsimd.ClearAVXUpperBits()
 {{- if .SM}}
 	a.m = acc[{{.W}}]
+{{- if not .Scale}}
+	if a.m == {{.MaxNeg}} { // no term above −∞ (see expSMCode)
+		a.s = 0
+{{- if .G}}
+		clear(a.g)
+{{- end}}
+		return
+	}
+{{- end}}
 {{- end}}
 	a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
 {{- if .G}}
@@ -610,15 +775,16 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{/* smz: one column group's squared distance and exponent relative to
    the maximum, t = (h − m) + nc·C: h − m does not wait for the distance, and
    the raise check compares t with the slack. */}}
-{{define "smz"}}
+{{define "smcost"}}
 {{- template "dist" .}}
-{{- if eq .P 2}}
-		t{{.Sfx}} := s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
-{{- else}}
+{{- if eq .P 1}}
 		q{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
 		{{root . (print "q" .Sfx) (print "cs" .Sfx) (print "ics" .Sfx) .G}}
-		t{{.Sfx}} := cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{- end}}
+{{- end}}
+{{define "smz"}}
+{{- if not .Piped}}{{template "smcost" .}}{{end}}
+		t{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
 {{end}}
 
 {{/* smzabs: the group's z = h + nc·C (raise path: the new maximum), then t
@@ -640,7 +806,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 
 {{/* smexp: one column group's term 2^t, added to S (and to G). */}}
 {{define "smexp"}}
-		{{exp . (print "t" .Sfx) (print "e" .Sfx)}}
+		{{expsm . (print "t" .Sfx) (print "e" .Sfx)}}
 		S = S.Add(e{{.Sfx}})
 {{- if .G}}
 {{- if eq .P 2}}
@@ -659,8 +825,14 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
    their terms. */}}
 {{define "smbody"}}
 		nc := archsimd.Load{{.V}}(ncb)
+{{- if .Pipe}}
+		if j+{{.Limit2}} <= a.j1 { // the next iteration's costs
+{{- range .Next}}{{template "smcost" .}}{{end}}
+			{{.Carry "=" "next"}}
+		}
+{{- end}}
 {{- range .Groups}}{{template "smz" .}}{{end}}
-		if {{.Tmax}}.Greater({{ld . "slack"}}).ToBits() != 0 {
+		if {{.Raise}}.ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 {{- range .Groups}}{{template "smzabs" .}}{{end}}
 			nm := {{.Zmax}}
@@ -672,7 +844,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 {{- end}}
-			{{exp . "m.Sub(nm)" "r"}}
+			{{expsm . "m.Sub(nm)" "r"}}
 			S = S.Mul(r)
 {{- if .G}}
 {{- if .D}}
@@ -690,6 +862,9 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{- range .Groups}}{{template "smtnew" .}}{{end}}
 		}
 {{- range .Groups}}{{template "smexp" .}}{{end}}
+{{- if .Pipe}}
+		{{.Carry "" "shift"}}
+{{- end}}
 {{end}}
 
 {{range .SMs}}
@@ -709,8 +884,16 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	j := a.j0
-	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+{{- with .Body .U}}{{if .Pipe}}
+{{- range .Groups}}{{template "smcost" .}}{{end}}
+		{{.Carry ":=" "cur"}}
+{{- end}}{{end}}
+		for {
 {{- template "smbody" (.Body .U)}}
+{{- template "bumpstep" .}}
+		}
 	}
 {{- if gt .U 1}}
 	if j < a.j1 {
@@ -768,8 +951,12 @@ func ks{{.N}}{{.Kind}}K{{.K}}D{{.D}}G{{.Gi}}(a *ksArgs[{{.E}}]) {
 {{- end}}
 	pw := unsafe.Pointer(unsafe.SliceData(a.w[:a.j1]))
 	j := a.j0
-	for ; j+{{.Step}} <= a.j1; j += {{.Step}} {
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+		for {
 {{- range (.Body .U).Groups}}{{template "ksterm" .}}{{end}}
+{{- template "bumpstep" .}}
+		}
 	}
 {{- if gt .U 1}}
 	if j < a.j1 {
@@ -864,9 +1051,10 @@ func outputs() []string {
 // generate writes the kernel files (see outputs) into dir.
 func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
-		"exp":  expCode,
-		"ld":   ld,
-		"root": rootCode,
+		"exp":   expCode,
+		"expsm": expSMCode,
+		"ld":    ld,
+		"root":  rootCode,
 	}).Parse(tmpl))
 	for _, v := range variants() {
 		v := v
@@ -884,7 +1072,7 @@ func generate(dir string) error {
 			for _, d := range []int{0, 1, 2, 3} {
 				for _, g := range []bool{false, true} {
 					for _, p := range []int{1, 2} {
-						sm = append(sm, smKernel{kernel{Variant: &v, Dense: dense, D: d, P: p, G: g, Dims: dims(d)}, true})
+						sm = append(sm, smKernel{kernel{Variant: &v, Dense: dense, D: d, P: p, G: g, Dims: dims(d), Soft: true}, true})
 					}
 					for _, k := range []int{1, 2, 3} {
 						ks = append(ks, smKernel{kernel{Variant: &v, Dense: dense, D: d, K: k, G: g, Dims: dims(d)}, false})

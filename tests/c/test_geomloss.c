@@ -248,7 +248,7 @@ static void test_options(void) {
   CHECK_STATUS(geomloss_options_get_double(o, GEOMLOSS_OPT_BLUR, NULL), GEOMLOSS_ERR_NULL_POINTER, "value is NULL");
   CHECK_STATUS(geomloss_options_set_progress(NULL, NULL, NULL), GEOMLOSS_ERR_NULL_POINTER, "opts is NULL");
   CHECK_STATUS(geomloss_options_set_int(o, 0, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 0 is unknown");
-  CHECK_STATUS(geomloss_options_set_int(o, 19, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 19 is unknown");
+  CHECK_STATUS(geomloss_options_set_int(o, 21, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key 21 is unknown");
   CHECK_STATUS(geomloss_options_set_double(o, -5, 1), GEOMLOSS_ERR_INVALID_OPTION, "option key -5 is unknown");
   CHECK_STATUS(geomloss_options_get_int(o, 42, &i), GEOMLOSS_ERR_INVALID_OPTION, "option key 42 is unknown");
   CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_BLUR, 1), GEOMLOSS_ERR_INVALID_OPTION, "blur is a floating-point option");
@@ -1205,6 +1205,73 @@ static void test_grid_closed_forms(void) {
   geomloss_options_destroy(o);
 }
 
+/* The grid-only options: single_scale (0/1, default 0) and grid_tol ([0, 1),
+ * default 0) read back as set and refuse other values naming themselves; with
+ * single_scale = 1 the grid value is the point-cloud Sinkhorn's on the pixel
+ * centres u*h with the densities as weights (tensorized, same blur, diameter
+ * and scaling: the same eps-list) to 1e-6 relative, while the pyramid's
+ * differs; grid_tol 1e-3 moves the value by less than 1e-2 relative (a pass
+ * loses at most tol); tol > 0 is refused (no tolerance-based stopping on
+ * grids); the report names the grid engine in its note. */
+static void test_grid_options(void) {
+  double a[GP], b[GP], x[2 * GP], v = -1, vp = -1, vs = -1, vt = -1, ref = -1, dv = -1;
+  int64_t iv = -1;
+  int i;
+  geomloss_options *o = geomloss_options_create(), *pc = geomloss_options_create();
+  grid_box(a, 4, 4);
+  grid_box(b, 6, 5);
+  for (i = 0; i < GP; i++) { /* smooth positive densities: every pixel carries mass */
+    a[i] = 0.5 * a[i] + 0.5 / GP;
+    b[i] = 0.5 * b[i] + 0.5 / GP;
+  }
+  CHECK_STATUS(geomloss_options_get_int(o, GEOMLOSS_OPT_SINGLE_SCALE, &iv), GEOMLOSS_OK, "");
+  CHECK(iv == 0, "single_scale default %lld", (long long)iv);
+  CHECK_STATUS(geomloss_options_get_double(o, GEOMLOSS_OPT_GRID_TOL, &dv), GEOMLOSS_OK, "");
+  CHECK(dv == 0, "grid_tol default %g", dv);
+  CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_SINGLE_SCALE, 2), GEOMLOSS_ERR_INVALID_OPTION, "single_scale");
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_GRID_TOL, 1), GEOMLOSS_ERR_INVALID_OPTION, "grid_tol");
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_GRID_TOL, -1e-3), GEOMLOSS_ERR_INVALID_OPTION, "grid_tol");
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_GRID_TOL, NAN), GEOMLOSS_ERR_INVALID_OPTION, "grid_tol");
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_SINGLE_SCALE, 1), GEOMLOSS_ERR_INVALID_OPTION, "integer option");
+
+  CHECK_STATUS(grid_eval(o, a, b, &vp, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(strstr(geomloss_last_note(), "engine") != NULL && geomloss_last_engine()[0] != '\0' &&
+            strstr(geomloss_last_note(), geomloss_last_engine()) != NULL,
+        "grid note \"%s\" does not name the engine \"%s\"", geomloss_last_note(), geomloss_last_engine());
+  CHECK_STATUS(geomloss_options_set_int(o, GEOMLOSS_OPT_SINGLE_SCALE, 1), GEOMLOSS_OK, "");
+  CHECK_STATUS(geomloss_options_get_int(o, GEOMLOSS_OPT_SINGLE_SCALE, &iv), GEOMLOSS_OK, "");
+  CHECK(iv == 1, "single_scale reads back %lld", (long long)iv);
+  CHECK_STATUS(grid_eval(o, a, b, &vs, NULL, NULL), GEOMLOSS_OK, "");
+
+  for (i = 0; i < GP; i++) {
+    x[2 * i] = (double)(i / GN) / GN;
+    x[2 * i + 1] = (double)(i % GN) / GN;
+  }
+  geomloss_options_set_double(pc, GEOMLOSS_OPT_BLUR, 1.0 / GN);
+  geomloss_options_set_double(pc, GEOMLOSS_OPT_DIAMETER, 1.0);
+  geomloss_options_set_int(pc, GEOMLOSS_OPT_BACKEND, GEOMLOSS_BACKEND_TENSORIZED);
+  CHECK_STATUS(geomloss_eval_f64(pc, 1, GP, GP, 2, x, x, a, b, NULL, NULL, NULL, &ref, NULL, NULL, NULL, NULL, NULL, NULL),
+               GEOMLOSS_OK, "");
+  CHECK(fabs(vs - ref) <= 1e-6 * fabs(ref), "single scale %.15g vs point clouds %.15g", vs, ref);
+  CHECK(fabs(vp - ref) > 1e-6 * fabs(ref), "the pyramid's value %.15g equals the single-scale one %.15g", vp, ref);
+
+  geomloss_options_reset(o, GEOMLOSS_OPT_SINGLE_SCALE);
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_GRID_TOL, 1e-3), GEOMLOSS_OK, "");
+  CHECK_STATUS(geomloss_options_get_double(o, GEOMLOSS_OPT_GRID_TOL, &dv), GEOMLOSS_OK, "");
+  CHECK(dv == 1e-3, "grid_tol reads back %g", dv);
+  CHECK_STATUS(grid_eval(o, a, b, &vt, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(fabs(vt - vp) <= 1e-2 * fabs(vp), "grid_tol 1e-3: %.15g vs default %.15g", vt, vp);
+  geomloss_options_reset(o, GEOMLOSS_OPT_GRID_TOL);
+  CHECK_STATUS(grid_eval(o, a, b, &v, NULL, NULL), GEOMLOSS_OK, "");
+  CHECK(v == vp, "grid_tol reset: %.17g vs %.17g", v, vp);
+  CHECK_STATUS(geomloss_options_set_double(o, GEOMLOSS_OPT_TOL, 1e-6), GEOMLOSS_OK, "");
+  v = 42;
+  CHECK_STATUS(grid_eval(o, a, b, &v, NULL, NULL), GEOMLOSS_ERR_INVALID_OPTION, "no tolerance-based stopping");
+  CHECK(v == 42, "value written by a refused call");
+  geomloss_options_destroy(o);
+  geomloss_options_destroy(pc);
+}
+
 /* Anisotropic spacing: the grid's u*h with spacing (2/16, 1/16) equals the
  * translation by (1, 0) pixels scaled: |t|^2/2 with t = 2/16 along axis 0,
  * i.e. the value of a translate by 2 rows on the isotropic grid at blur 1/16
@@ -1351,6 +1418,7 @@ int main(void) {
   test_ot_batch();
   test_labels();
   test_grid_closed_forms();
+  test_grid_options();
   test_grid_spacing();
   test_grid_errors();
   test_grid_barycenter();

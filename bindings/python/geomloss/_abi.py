@@ -38,6 +38,8 @@ OPT_COST = 15
 OPT_REG = 16
 OPT_UNBALANCED = 17
 OPT_Q = 18
+OPT_SINGLE_SCALE = 19
+OPT_GRID_TOL = 20
 
 # Values of enum geomloss_loss.
 LOSS_SINKHORN = 1

@@ -85,6 +85,15 @@ type Options struct {
 	// OT holds the OT solver's own options (GEOMLOSS_OPT_COST, _REG,
 	// _UNBALANCED); Params.Tol and MaxIter serve both entry points.
 	OT OTOptions
+	// Grid holds the grid entries' own options (GEOMLOSS_OPT_SINGLE_SCALE,
+	// _GRID_TOL).
+	Grid GridOptions
+}
+
+// GridOptions are the options read by geomloss_eval_grid only.
+type GridOptions struct {
+	SingleScale bool
+	Tol         float64 // the pass tolerance; 0: the default
 }
 
 // OTOptions are the options read by the OT solver only.
@@ -194,6 +203,11 @@ func (o *Options) SetInt(key int, v int64) error {
 			return errf(ErrInvalidOption, "debias: must be 0 or 1, got %d", v)
 		}
 		o.Params.Debias = v == 1
+	case KeySingleScale:
+		if v != 0 && v != 1 {
+			return errf(ErrInvalidOption, "single_scale: must be 0 or 1, got %d", v)
+		}
+		o.Grid.SingleScale = v == 1
 	case KeyThreads:
 		if v < 0 || v > MaxThreads {
 			return errf(ErrInvalidOption, "threads: must lie in [0, %d] (0 = all cores), got %d", MaxThreads, v)
@@ -281,6 +295,11 @@ func (o *Options) SetDouble(key int, v float64) error {
 			return errf(ErrInvalidOption, "reg: must be positive and finite (or 0 for None: from blur), got %g", v)
 		}
 		o.OT.Reg = v
+	case KeyGridTol:
+		if !(v >= 0 && v < 1) {
+			return errf(ErrInvalidOption, "grid_tol: must lie in [0, 1) (0 = the default), got %g", v)
+		}
+		o.Grid.Tol = v
 	case KeyUnbalanced:
 		if math.IsNaN(v) || v < 0 {
 			return errf(ErrInvalidOption, "unbalanced: must be positive (or 0 for None: from reach, or +inf: balanced), got %g", v)
@@ -320,6 +339,11 @@ func (o *Options) GetInt(key int) (int64, error) {
 		return int64(o.Params.MaxIter), nil
 	case KeyCost:
 		return int64(o.OT.Cost), nil
+	case KeySingleScale:
+		if o.Grid.SingleScale {
+			return 1, nil
+		}
+		return 0, nil
 	default: // KeyDevice
 		return int64(o.Device), nil
 	}
@@ -349,6 +373,8 @@ func (o *Options) GetDouble(key int) (float64, error) {
 		return o.OT.Unbalanced, nil
 	case KeyQ:
 		return o.OT.Q, nil
+	case KeyGridTol:
+		return o.Grid.Tol, nil
 	default: // KeyClusterScale
 		return o.Params.ClusterScale, nil
 	}

@@ -66,10 +66,12 @@ const (
 	KeyReg          = 16 // GEOMLOSS_OPT_REG
 	KeyUnbalanced   = 17 // GEOMLOSS_OPT_UNBALANCED
 	KeyQ            = 18 // GEOMLOSS_OPT_Q
+	KeySingleScale  = 19 // GEOMLOSS_OPT_SINGLE_SCALE
+	KeyGridTol      = 20 // GEOMLOSS_OPT_GRID_TOL
 )
 
 // NumKeys is one more than the largest option key.
-const NumKeys = 19
+const NumKeys = 21
 
 // keyNames are the options' names ("blur"), keyKinds their types.
 var keyNames = [NumKeys]string{
@@ -91,6 +93,8 @@ var keyNames = [NumKeys]string{
 	KeyReg:          "reg",
 	KeyUnbalanced:   "unbalanced",
 	KeyQ:            "q",
+	KeySingleScale:  "single_scale",
+	KeyGridTol:      "grid_tol",
 }
 
 var keyKinds = [NumKeys]kind{
@@ -112,6 +116,8 @@ var keyKinds = [NumKeys]kind{
 	KeyReg:          kindDouble,
 	KeyUnbalanced:   kindDouble,
 	KeyQ:            kindDouble,
+	KeySingleScale:  kindInt,
+	KeyGridTol:      kindDouble,
 }
 
 // Values of geomloss_loss.

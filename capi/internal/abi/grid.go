@@ -135,8 +135,9 @@ func gridSpacing(spacing []float64) ([]float64, error) {
 	return append([]float64(nil), spacing...), nil
 }
 
-// gridOptions checks the options for the grid entries: sinkhorn only (the
-// backend, truncate and cluster_scale options do not apply and are ignored).
+// gridOptions checks the options for the grid entries: sinkhorn only, no
+// tol (the backend, truncate, cluster_scale and max_iter options do not
+// apply and are ignored).
 func gridOptions(o *Options) error {
 	if o == nil {
 		return errf(ErrNullPointer, "opts is NULL")
@@ -147,6 +148,9 @@ func gridOptions(o *Options) error {
 	if o.Params.Loss != core.Sinkhorn {
 		name, _ := ValueName(KeyLoss, int64(o.Params.Loss))
 		return errf(ErrInvalidOption, "loss: grids (images, volumes) support sinkhorn only, got %s", name)
+	}
+	if o.Params.Tol > 0 {
+		return errf(ErrInvalidOption, "tol: grids have no tolerance-based stopping (they run GeomLoss's fixed schedule): set it to 0 (GEOMLOSS_OPT_GRID_TOL sets the passes' error bound)")
 	}
 	return nil
 }
@@ -188,6 +192,7 @@ func RunGrid[T core.Float](o *Options, B int64, shape []int64, spacing []float64
 	par := geomloss.DefaultImageParams()
 	par.P, par.Blur, par.Reach, par.Scaling, par.Debias, par.Diameter, par.Spacing =
 		o.Params.P, blurOf(o), o.Params.Reach, o.Params.Scaling, o.Params.Debias, o.Params.Diameter, spacing
+	par.SingleScale, par.Tolerance = o.Grid.SingleScale, o.Grid.Tol
 	pr := geomloss.ImageProblem[T]{B: g.B, Shape: g.Shape, A: in.A, Bw: in.Bw}
 	req := geomloss.ImageRequest[T]{GradA: out.GradA != nil, GradB: out.GradB != nil,
 		Potentials: out.F != nil || out.G != nil, CotValue: in.CotValue, Progress: progress}
@@ -203,7 +208,7 @@ func RunGrid[T core.Float](o *Options, B int64, shape []int64, spacing []float64
 	if err := copyOut(pairs); err != nil {
 		return Report{}, err
 	}
-	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: res.Engine, Note: "grid solver (separable passes)"}, nil
+	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: res.Engine, Note: "grid solver (separable passes on the " + res.Engine + " engine)"}, nil
 }
 
 // copyOut checks every result's length against its destination, then copies
@@ -302,5 +307,5 @@ func RunBarycenter[T core.Float](o *Options, B, K int64, shape []int64, spacing 
 	if err := copyOut(pairs); err != nil {
 		return Report{}, err
 	}
-	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: "portable", Note: "grid solver (images barycenter)"}, nil
+	return Report{Backend: BackendAuto, Device: DeviceCPU, Engine: geomloss.ImagesEngine[T](), Note: "grid solver (images barycenter)"}, nil
 }

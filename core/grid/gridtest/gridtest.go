@@ -77,9 +77,9 @@ func Cases() []Case {
 	return cs
 }
 
-// input builds the case's array: a log-density plus a potential over ε, as
+// Values builds the case's array: a log-density plus a potential over ε, as
 // the solver's h = ℓ + g/ε.
-func (c Case) input() []float64 {
+func (c Case) Values() []float64 {
 	r := rand.New(rand.NewPCG(c.Seed, 7))
 	size := 1
 	for _, s := range c.Shape {
@@ -175,7 +175,7 @@ func Run[T core.Float](t *testing.T, eng grid.AxisEngine[T]) {
 	}
 	worst := 0.0
 	for _, c := range Cases() {
-		zin := c.input()
+		zin := c.Values()
 		in := make([]T, len(zin))
 		z := make([]float64, len(zin))
 		zmax := 0.0

@@ -20,7 +20,8 @@ Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
 [`potentials`](@ref), [`GeomLossError`](@ref); the OT solver
 [`solve_sample`](@ref), [`plan_times`](@ref), [`barycentric_map`](@ref),
 [`transport_plan`](@ref) (GeomLoss 0.3.1's `geomloss.ot`); for images and volumes
-[`images_loss`](@ref), [`volumes_loss`](@ref), [`images_barycenter`](@ref). Also public (not exported):
+[`images_loss`](@ref), [`volumes_loss`](@ref), [`images_barycenter`](@ref),
+[`images_barycenter_with_gradients`](@ref). Also public (not exported):
 [`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
 [`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
 """
@@ -30,7 +31,7 @@ using Libdl
 
 export samples_loss, samples_loss_with_gradients, potentials, GeomLossError
 export solve_sample, plan_times, barycentric_map, transport_plan, OTSolution
-export images_loss, volumes_loss, images_barycenter
+export images_loss, volumes_loss, images_barycenter, images_barycenter_with_gradients
 
 # ---------------------------------------------------------------------------
 # Errors

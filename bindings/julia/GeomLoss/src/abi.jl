@@ -37,6 +37,8 @@ const OPT_COST = Cint(15)
 const OPT_REG = Cint(16)
 const OPT_UNBALANCED = Cint(17)
 const OPT_Q = Cint(18)
+const OPT_SINGLE_SCALE = Cint(19)
+const OPT_GRID_TOL = Cint(20)
 
 const BACKEND_NAMES = Dict{Cint,Symbol}(0 => :auto, 1 => :tensorized, 2 => :online, 3 => :multiscale)
 

@@ -131,8 +131,30 @@ of `measures` (`n1×n2×K`, or `n1×n2×K×B` for `B` barycenters) with `weights
 extra iterations at the final blur (GeomLoss runs 5 of them when its inputs
 require a gradient). Returns `n1×n2` (or `n1×n2×B`), exp(ℓ_bar): mass ≈ 1.
 """
-function images_barycenter(measures, weights; blur = 0, p = 2, scaling_N = 10, backward_iterations = 0,
-                           spacing = nothing, threads = 0, device = :auto)
+function images_barycenter(measures, weights; kw...)
+    bar, _, _ = _barycenter(measures, weights, nothing; kw...)
+    return bar
+end
+
+"""
+    images_barycenter_with_gradients(measures, weights, cot; blur = 0, p = 2, scaling_N = 10,
+                                     backward_iterations = 5, spacing = nothing, threads = 0)
+        -> (bar, ∇measures, ∇weights)
+
+[`images_barycenter`](@ref) and the gradients of `S = sum(cot .* bar)` with
+respect to `measures` and `weights` (shaped like them; `cot` is shaped like
+`bar`), by reverse mode through the `backward_iterations ≥ 1` last
+iterations at the final blur (the reference's autograd, which differentiates
+those 5 iterations only).
+"""
+function images_barycenter_with_gradients(measures, weights, cot; backward_iterations = 5, kw...)
+    backward_iterations >= 1 ||
+        throw(GeomLossError(:invalid_argument, "backward_iterations: gradients need at least 1, got $(backward_iterations)"))
+    return _barycenter(measures, weights, cot; backward_iterations = backward_iterations, kw...)
+end
+
+function _barycenter(measures, weights, cot; blur = 0, p = 2, scaling_N = 10, backward_iterations = 0,
+                     spacing = nothing, threads = 0, device = :auto)
     _check_real("measures", measures)
     _check_real("weights", weights)
     nd = ndims(measures)
@@ -145,19 +167,27 @@ function images_barycenter(measures, weights; blur = 0, p = 2, scaling_N = 10, b
     md, wd = _dense(T, measures), _dense(T, weights)
     shape = [size(measures, 1), size(measures, 2)]
     bar = Array{T}(undef, nd == 4 ? (shape[1], shape[2], B) : (shape[1], shape[2]))
+    grads = cot !== nothing
+    if grads
+        _check_real("cot", cot)
+        size(cot) == size(bar) || _shape_error("images_barycenter: cot has size $(size(cot)) but the barycenters have $(size(bar))")
+    end
+    cd = grads ? _dense(T, cot) : T[]
+    gm, gw = grads ? similar(md) : T[], grads ? similar(wd) : T[]
     cs, sp = _cshape(shape, spacing)
     opt = _grid_options(; p = p, blur = (blur == 0 ? nothing : blur), threads = threads, device = device)
     status = try
-        GC.@preserve md wd bar cs sp begin
+        GC.@preserve md wd cd bar gm gw cs sp begin
             ccall(_sym(:geomloss_images_barycenter), Cint,
                   (Ptr{Cvoid}, Cint, Int64, Int64, Cint, Ptr{Int64}, Ptr{Float64}, Int64, Int64,
                    Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}),
                   opt, T === Float32 ? F32 : F64, B, K, Cint(2), cs, sp, Int64(scaling_N),
-                  Int64(backward_iterations), pointer(md), pointer(wd), C_NULL, pointer(bar), C_NULL, C_NULL)
+                  Int64(backward_iterations), pointer(md), pointer(wd), grads ? pointer(cd) : C_NULL, pointer(bar),
+                  grads ? pointer(gm) : C_NULL, grads ? pointer(gw) : C_NULL)
         end
     finally
         ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
     end
     _check(status)
-    return bar
+    return grads ? (bar, reshape(gm, size(measures)), reshape(gw, size(weights))) : (bar, nothing, nothing)
 end

@@ -583,6 +583,48 @@ end
     e = err(() -> images_barycenter(m, [1.0])); @test e isa GeomLossError && occursin("weights", e.msg)
 end
 
+@testset "images_barycenter_with_gradients" begin
+    # The gradients of S = sum(cot .* bar) are validated against finite
+    # differences in Go (core/grid TestBarycenterGradient: the reference's
+    # truncated reverse mode, earlier iterations frozen, which the C ABI does
+    # not expose). Here: the binding's plumbing. bar is images_barycenter's;
+    # reverse mode is linear in cot (to 1e-12); transposing every image
+    # (measures and cot) transposes ∇measures and leaves ∇weights (to 1e-12:
+    # the problem is symmetric, so a mixed-up layout fails); a rectangular
+    # grid's gradients match a Float32 run to 1e-3; refusals name their argument.
+    rng = MersenneTwister(5)
+    n1, n2 = 9, 7
+    m = zeros(n1, n2, 2); m[2:5, 2:5, 1] .= 1; m[5:8, 3:6, 2] .= 1
+    m .= 0.7 .* m ./ 16 .+ 0.3 / (n1 * n2)
+    w = [0.3, 0.7]
+    c1, c2 = randn(rng, n1, n2), randn(rng, n1, n2)
+    rel(x, y) = maximum(abs.(x .- y)) / maximum(abs.(y))
+    for (p, it) in ((2, 1), (2, 3), (1, 2))
+        bar, gm, gw = images_barycenter_with_gradients(m, w, c1; p = p, backward_iterations = it)
+        @test bar == images_barycenter(m, w; p = p, backward_iterations = it)
+        @test size(gm) == size(m) && size(gw) == size(w) && maximum(abs.(gm)) > 0 && all(isfinite, gw)
+        _, gm2, gw2 = images_barycenter_with_gradients(m, w, c2; p = p, backward_iterations = it)
+        _, gm3, gw3 = images_barycenter_with_gradients(m, w, c1 .+ 2 .* c2; p = p, backward_iterations = it)
+        @test rel(gm3, gm .+ 2 .* gm2) <= 1e-12 && rel(gw3, gw .+ 2 .* gw2) <= 1e-12
+        mt = permutedims(m, (2, 1, 3))
+        bt, gmt, gwt = images_barycenter_with_gradients(mt, w, permutedims(c1); p = p, backward_iterations = it)
+        @test rel(bt, permutedims(bar)) <= 1e-12
+        @test rel(gmt, permutedims(gm, (2, 1, 3))) <= 1e-12 && rel(gwt, gw) <= 1e-12
+        b32, gm32, gw32 = images_barycenter_with_gradients(Float32.(m), Float32.(w), Float32.(c1); p = p, backward_iterations = it)
+        @test eltype(gm32) === Float32 && rel(gm32, gm) <= 1e-3 && rel(gw32, gw) <= 1e-3
+    end
+    # Batched: B = 2 barycenters, each item's gradients are its own run's.
+    mb, wb, cb = cat(m, m[end:-1:1, :, :]; dims = 4), [0.3 0.6; 0.7 0.4], cat(c1, c2; dims = 3)
+    _, gmb, gwb = images_barycenter_with_gradients(mb, wb, cb)
+    _, g1, w1 = images_barycenter_with_gradients(m[end:-1:1, :, :], [0.6, 0.4], c2)
+    @test size(gmb) == size(mb) && size(gwb) == size(wb)
+    @test rel(gmb[:, :, :, 2], g1) <= 1e-12 && rel(gwb[:, 2], w1) <= 1e-12
+    e = try images_barycenter_with_gradients(m, w, c1; backward_iterations = 0); nothing catch x; x end
+    @test e isa GeomLossError && occursin("backward_iterations", e.msg)
+    e = try images_barycenter_with_gradients(m, w, c1[1:5, :]); nothing catch x; x end
+    @test e isa GeomLossError && occursin("cot", e.msg)
+end
+
 @testset "threads ($(Threads.nthreads()) julia threads)" begin
     # Concurrent evaluations equal the serial ones bit for bit, and each thread
     # gets its own error message.
