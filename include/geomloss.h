@@ -205,7 +205,7 @@ typedef enum geomloss_backend {
                                       with N*M > 10000^2 (docs/c.md) */
   GEOMLOSS_BACKEND_TENSORIZED = 1, /* dense cost matrices (memory-capped) */
   GEOMLOSS_BACKEND_ONLINE = 2,     /* streaming reductions, memory O(N+M) */
-  GEOMLOSS_BACKEND_MULTISCALE = 3  /* octree; runs as online until it exists */
+  GEOMLOSS_BACKEND_MULTISCALE = 3  /* Taylor level, then octree blocks with bounded truncation */
 } geomloss_backend;
 
 /* GEOMLOSS_OPT_DEVICE values. */
@@ -737,8 +737,8 @@ GEOMLOSS_API int geomloss_images_barycenter(const geomloss_options *opts, int dt
 /* ---- last-run report (per thread) ------------------------------------------ */
 
 /* The backend that actually ran in the last successful geomloss_eval_* call on
- * the calling thread (GEOMLOSS_BACKEND_TENSORIZED or _ONLINE; auto and
- * multiscale are resolved), or -1 if the last evaluation on this thread
+ * the calling thread (GEOMLOSS_BACKEND_TENSORIZED, _ONLINE or _MULTISCALE;
+ * auto is resolved), or -1 if the last evaluation on this thread
  * failed or none was made. */
 GEOMLOSS_API int geomloss_last_backend(void);
 
