@@ -419,8 +419,8 @@ func TestOTErrors(t *testing.T) {
 			return err
 		}, core.ErrInvalidOption},
 		{"matrix blur", func() error { _, err := Solve([]float64{1, 2, 3, 4}, 2, 2, nil, nil, OTParams{Blur: 1}); return err }, core.ErrInvalidOption},
-		{"multiscale", func() error {
-			_, err := SolveSample(x, y, 2, nil, nil, OTParams{Reg: 1, Backend: core.Multiscale})
+		{"multiscale matrix", func() error {
+			_, err := Solve([]float64{1, 2, 3, 4}, 2, 2, nil, nil, OTParams{Reg: 1, Backend: core.Multiscale})
 			return err
 		}, core.ErrInvalidOption},
 	} {
