@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/libgeomloss/libgeomloss/core"
@@ -229,12 +230,13 @@ func TestOTSymmetryAndLinearity(t *testing.T) {
 }
 
 // TestOTLazyEqualsDense: on every engine of this machine, float32 and
-// float64, online and tensorized, the plan products πV, πᵀU and the
-// marginals equal the products of the dense plan (computed here in float64).
+// float64, online, tensorized and multiscale, the plan products πV, πᵀU and
+// the marginals equal the products of the dense plan (computed here in
+// float64).
 func TestOTLazyEqualsDense(t *testing.T) {
 	for _, name := range simd.Paths() {
 		t.Run(name, func(t *testing.T) {
-			for _, backend := range []core.Backend{core.Online, core.Tensorized} {
+			for _, backend := range []core.Backend{core.Online, core.Tensorized, core.Multiscale} {
 				lazyVsDense[float64](t, name, backend, 1e-13)
 				lazyVsDense[float32](t, name, backend, 1e-5)
 			}
@@ -483,5 +485,49 @@ func TestTolParams(t *testing.T) {
 		if err := par.Validate(); !errors.As(err, &ce) || ce.Code != core.ErrInvalidOption {
 			t.Errorf("%+v: got %v, want ErrInvalidOption", par, err)
 		}
+	}
+}
+
+// TestOTMultiscale: the OT solver on the multiscale geometry (Taylor level,
+// truncated fine iterations) gives the online solution: value, potentials'
+// marginals and the barycentric map within 1e-6 (float64, converged to tol),
+// balanced and unbalanced, and says which backend ran.
+func TestOTMultiscale(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	n, m, d := 1500, 2500, 2
+	x, y := randPts(r, n*d, 1), randPts(r, m*d, 1)
+	for _, unb := range []float64{0, 1} {
+		par := core.OTParams{Cost: core.OTSqEuclidean, Reg: 0.01, Unbalanced: unb, Tol: 1e-10}
+		par.Backend = core.Online
+		on, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer on.Close()
+		par.Backend = core.Multiscale
+		ms, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ms.Close()
+		if ms.Backend != core.Multiscale || !strings.Contains(ms.Note, "multiscale") {
+			t.Errorf("unbalanced=%g: backend %v, note %q: want multiscale", unb, ms.Backend, ms.Note)
+		}
+		if e := math.Abs(ms.Value-on.Value) / math.Abs(on.Value); !(e <= 1e-6) {
+			t.Errorf("unbalanced=%g: value %.12g vs online %.12g (relative %.2e)", unb, ms.Value, on.Value, e)
+		}
+		bm, _ := ms.Plan.BarycentricAB()
+		bo, _ := on.Plan.BarycentricAB()
+		var worst float64
+		for i := range bo {
+			worst = math.Max(worst, math.Abs(bm[i]-bo[i]))
+		}
+		if !(worst <= 1e-6) {
+			t.Errorf("unbalanced=%g: barycentric map differs by %.2e", unb, worst)
+		}
+	}
+	bad := core.OTParams{Cost: core.OTPower, Q: 1.5, Reg: 0.01, Backend: core.Multiscale}
+	if _, err := core.SolveOT(core.Config[float64]{}, bad, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y}); err == nil || !strings.Contains(err.Error(), "backend") {
+		t.Errorf("multiscale with the power cost: got %v, want an error naming backend", err)
 	}
 }

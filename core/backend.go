@@ -82,6 +82,17 @@ func buildGeometry[T Float](b Backend, eng Engine[T], res Resources, x, y Cloud[
 	return nil, "", errorf(ErrInternal, "backend %v has no geometry builder", b)
 }
 
+// item returns the configuration of batch item b of sizes n, m: its own
+// slices of the labels (B×N, B×M); nil stays nil.
+func (c *msConfig) item(b, n, m int) *msConfig {
+	if c == nil || c.labelsX == nil {
+		return c
+	}
+	ci := *c
+	ci.labelsX, ci.labelsY = c.labelsX[b*n:(b+1)*n], c.labelsY[b*m:(b+1)*m]
+	return &ci
+}
+
 // multiscaleConfig returns the multiscale settings of par for an item of
 // dimension d whose clouds have diameter diam (§4.1, §5.3).
 func multiscaleConfig(par Params, d int, diam float64, lx, ly []int64) *msConfig {

@@ -163,7 +163,7 @@ func evaluate[T Float](cfg Config[T], par Params, pr Problem[T], req Request[T],
 		if req.CotValue != nil {
 			o.cv = float64(req.CotValue[b])
 		}
-		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.a, it.b, it.la, it.lb, need, cost, ms)
+		g, gnote, err := buildGeometry(backend, eng, Resources{Threads: threads, Stop: stop}, it.x, it.y, it.a, it.b, it.la, it.lb, need, cost, ms.item(b, N, M))
 		if err != nil {
 			errs[b] = err
 			return

@@ -100,6 +100,9 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	} else {
 		x, y = Cloud[T]{Pts: pr.X, N: n, D: pr.D}, Cloud[T]{Pts: pr.Y, N: m, D: pr.D}
 		backend := Online
+		if par.Backend == Multiscale {
+			backend = Multiscale
+		}
 		if par.Backend == Tensorized {
 			if int64(n)*int64(m) > DefaultTensorizedCap || par.Debias && max(int64(n)*int64(n), int64(m)*int64(m)) > DefaultTensorizedCap {
 				return nil, errorf(ErrMemory, "backend: tensorized needs %d×%d dense entries, over the cap of %d; use backend online", n, m, DefaultTensorizedCap)
@@ -123,7 +126,11 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 			}
 			out.Engine = "portable"
 		} else {
-			g0, gnote, err := buildGeometry(backend, eng, res, x, y, nil, nil, la, lb, need, cost, nil)
+			var ms *msConfig
+			if backend == Multiscale {
+				ms = otMultiscaleConfig(par, pr, cost, pe, prho)
+			}
+			g0, gnote, err := buildGeometry(backend, eng, res, x, y, a, b, la, lb, need, cost, ms)
 			if err != nil {
 				return nil, err
 			}
@@ -200,6 +207,9 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	out.Iterations = stats.Iterations
 	out.Plan = newPlan(xy, yx, ref, x, y, pe, scale, la, lb, F, G, closers)
 	out.Plan.Note = planNote
+	if n, ok := g.(interface{ Note() string }); ok && n.Note() != "" {
+		notes = append(notes, n.Note())
+	}
 	if planNote != "" {
 		notes = append(notes, planNote)
 	}
@@ -262,4 +272,25 @@ func joinNotes(notes []string) string {
 		s += n
 	}
 	return s
+}
+
+// otMultiscaleConfig returns the multiscale settings of an OT problem: those
+// of SamplesLoss with blur = ε^{1/p} and reach = ρ^{1/p} in the Pairs' cost
+// units (p = 2 for the squared costs, 1 for the euclidean one) and the
+// default truncation.
+func otMultiscaleConfig[T Float](par OTParams, pr OTProblem[T], cost Cost, pe, prho float64) *msConfig {
+	sp := DefaultParams()
+	sp.P = 1
+	if cost == CostHalfSquared {
+		sp.P = 2
+	}
+	sp.Blur = math.Pow(pe, 1/float64(sp.P))
+	if !math.IsInf(prho, 1) {
+		sp.Reach = math.Pow(prho, 1/float64(sp.P))
+	}
+	diam := par.Diameter
+	if diam == 0 {
+		diam = EstimateDiameter(pr.X, pr.Y, pr.D)
+	}
+	return multiscaleConfig(sp, pr.D, diam, nil, nil)
 }

@@ -81,7 +81,9 @@ type OTParams struct {
 	// Tol and MaxIter: the stopping rule after the schedule (see Convergence).
 	Tol     float64
 	MaxIter int
-	// Backend: auto (online), online or tensorized (samples only).
+	// Backend: auto (online), online, tensorized or multiscale (samples
+	// only; multiscale: the solve on the multiscale geometry, plan products
+	// streamed over every pair).
 	Backend Backend
 	// Progress, if non-nil, receives progress reports on the caller's
 	// goroutine (see Evaluate); returning true cancels.
@@ -139,8 +141,12 @@ func (p OTParams) validate(matrix bool) error {
 	}
 	switch p.Backend {
 	case Auto, Online, Tensorized:
+	case Multiscale:
+		if matrix || p.Cost == OTPower {
+			return bad("backend: multiscale needs points and the euclidean or squared cost, not a cost matrix or |x−y|^q/q")
+		}
 	default:
-		return bad("backend: the OT solver runs auto, online or tensorized, not %v", p.Backend)
+		return bad("backend: the OT solver runs auto, online, tensorized or multiscale, not %v", p.Backend)
 	}
 	return nil
 }

@@ -9,10 +9,11 @@ type Problem[T Float] struct {
 	B, N, M, D int
 	X, Y       []T
 	A, Bw      []T
-	// LabelsX, LabelsY, if non-nil, are cluster labels of x's N points and
-	// y's M points for the multiscale backend (GeomLoss's six-argument call;
-	// any integers: equal labels form a cluster). Unbatched (B = 1) only;
-	// they select the multiscale backend.
+	// LabelsX (B×N), LabelsY (B×M), if non-nil, are cluster labels of the
+	// points of x and y for the multiscale backend (GeomLoss's six-argument
+	// call; any integers: equal labels within one batch item form a
+	// cluster, each item clustered on its own). They select the multiscale
+	// backend.
 	LabelsX, LabelsY []int64
 }
 
@@ -153,8 +154,8 @@ func (pr *Problem[T]) validate(par Params, req *Request[T]) error {
 	return nil
 }
 
-// validateLabels checks the cluster labels: both or neither, one per point,
-// unbatched, and a backend that can use them (multiscale or auto).
+// validateLabels checks the cluster labels: both or neither, one per point
+// of each batch item, and a backend that can use them (multiscale or auto).
 func (pr *Problem[T]) validateLabels(par Params) error {
 	if pr.LabelsX == nil && pr.LabelsY == nil {
 		return nil
@@ -162,12 +163,10 @@ func (pr *Problem[T]) validateLabels(par Params) error {
 	switch {
 	case pr.LabelsX == nil || pr.LabelsY == nil:
 		return errorf(ErrInvalidArgument, "labels: give the cluster labels of both x and y (l_x and l_y), or neither")
-	case pr.B != 1:
-		return errorf(ErrInvalidArgument, "labels: cluster labels need unbatched inputs (B = 1), got B = %d", pr.B)
-	case len(pr.LabelsX) != pr.N:
-		return errorf(ErrShape, "l_x (labels of x) has %d elements but x has N = %d points", len(pr.LabelsX), pr.N)
-	case len(pr.LabelsY) != pr.M:
-		return errorf(ErrShape, "l_y (labels of y) has %d elements but y has M = %d points", len(pr.LabelsY), pr.M)
+	case len(pr.LabelsX) != pr.B*pr.N:
+		return errorf(ErrShape, "l_x (labels of x) has %d elements but x has B×N = %d×%d points", len(pr.LabelsX), pr.B, pr.N)
+	case len(pr.LabelsY) != pr.B*pr.M:
+		return errorf(ErrShape, "l_y (labels of y) has %d elements but y has B×M = %d×%d points", len(pr.LabelsY), pr.B, pr.M)
 	case par.Backend != Auto && par.Backend != Multiscale:
 		return errorf(ErrInvalidOption, "backend: cluster labels are used by the multiscale backend only, not %s", par.Backend)
 	}

@@ -205,7 +205,7 @@ typedef enum geomloss_backend {
                                       with N*M > 10000^2 (docs/c.md) */
   GEOMLOSS_BACKEND_TENSORIZED = 1, /* dense cost matrices (memory-capped) */
   GEOMLOSS_BACKEND_ONLINE = 2,     /* streaming reductions, memory O(N+M) */
-  GEOMLOSS_BACKEND_MULTISCALE = 3  /* octree; runs as online until it exists */
+  GEOMLOSS_BACKEND_MULTISCALE = 3  /* Taylor level, then octree blocks with bounded truncation */
 } geomloss_backend;
 
 /* GEOMLOSS_OPT_DEVICE values. */
@@ -391,10 +391,10 @@ typedef enum geomloss_dtype {
 /* Keys of the arrays of an evaluation (geomloss_buffers_set). Each key names
  * one caller-owned array; its length in elements, given as count, must be
  * exactly the one below for the sizes B, N, M, D of the evaluation, and its
- * element type the dtype of the call (float or double). The key ranges are
- * part of the ABI:
- *     1 ..  99  inputs, read only; 8 and 9 are reserved for the cluster
- *               labels of the multiscale backend (GEOMLOSS_BUF_LABELS_X, _Y);
+ * element type the dtype of the call (float or double; the labels are
+ * int64_t whatever the dtype). The key ranges are part of the ABI:
+ *     1 ..  99  inputs, read only; 8 and 9 (GEOMLOSS_BUF_LABELS_X, _Y) are
+ *               the cluster labels of the multiscale backend, int64_t;
  *               20 .. 39 are the inputs of the OT solver only;
  *   100 .. 199  outputs, written only on success; 120 .. 149 are the
  *               outputs of the OT solver only (geomloss_ot_solve_sample);
@@ -421,6 +421,13 @@ typedef enum geomloss_buffer_key {
   GEOMLOSS_BUF_COT_F = 6,
   /* "cot_G": [B][M] cotangent of G; not set: zeros. */
   GEOMLOSS_BUF_COT_G = 7,
+  /* "labels_x": [B][N] int64_t cluster labels of x (whatever the dtype; any
+   * integers, equal labels in one item forming a cluster; set with
+   * labels_y, or neither; they select the multiscale backend, so backend
+   * auto or multiscale); not set: the backend's own clustering. */
+  GEOMLOSS_BUF_LABELS_X = 8,
+  /* "labels_y": [B][M] int64_t cluster labels of y (as labels_x). */
+  GEOMLOSS_BUF_LABELS_Y = 9,
   /* "value": [B] the loss of each batch item (required). */
   GEOMLOSS_BUF_VALUE = 100,
   /* "F": [B][N] the dual potential on x; not set: not computed. */
@@ -736,8 +743,8 @@ GEOMLOSS_API int geomloss_images_barycenter(const geomloss_options *opts, int dt
 /* ---- last-run report (per thread) ------------------------------------------ */
 
 /* The backend that actually ran in the last successful geomloss_eval_* call on
- * the calling thread (GEOMLOSS_BACKEND_TENSORIZED or _ONLINE; auto and
- * multiscale are resolved), or -1 if the last evaluation on this thread
+ * the calling thread (GEOMLOSS_BACKEND_TENSORIZED, _ONLINE or _MULTISCALE;
+ * auto is resolved), or -1 if the last evaluation on this thread
  * failed or none was made. */
 GEOMLOSS_API int geomloss_last_backend(void);
 

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	sizes := flag.String("sizes", "1000,5000,20000", "comma-separated cloud sizes N = M")
-	large := flag.Int("multiscale", 5000, "N = M of the multiscale run (0: skip)")
+	large := flag.Int("multiscale", 20000, "N = M of the multiscale run (0: skip; compare with the online run of that size)")
 	threads := flag.Int("threads", 0, "CPU threads (0: all cores)")
 	flag.Parse()
 	fmt.Printf("%-10s %-7s %-22s %7s %14s %12s %9s\n", "loss", "N=M", "backend (engine)", "dtype", "value", "|∇x|", "time")

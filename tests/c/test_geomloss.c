@@ -1005,7 +1005,7 @@ static void test_buffers(void) {
   CHECK_STATUS(geomloss_buffers_set(NULL, GEOMLOSS_BUF_X, x, 1), GEOMLOSS_ERR_NULL_POINTER, "bufs is NULL");
   CHECK_STATUS(geomloss_buffers_set(bufs, 0, x, 1), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key 0 is unknown");
   CHECK_STATUS(geomloss_buffers_set(bufs, -7, NULL, 0), GEOMLOSS_ERR_INVALID_ARGUMENT, "buffer key -7");
-  CHECK_STATUS(geomloss_buffers_set(bufs, 8, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "buffer key 8 is not supported");
+  CHECK_STATUS(geomloss_buffers_set(bufs, 10, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "buffer key 10 is not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_LATER_BEGIN, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, INT32_MAX, x, 1), GEOMLOSS_ERR_UNSUPPORTED, "not supported");
   CHECK_STATUS(geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_X, got.gx, -1), GEOMLOSS_ERR_SIZE,
@@ -1117,6 +1117,10 @@ static void test_cancel(void) {
 
 #include "test_ot.c"
 #include "test_plan.c"
+
+/* ---- cluster labels ---------------------------------------------------------------------- */
+
+#include "test_labels.c"
 
 /* ---- main ----------------------------------------------------------------------------- */
 
@@ -1461,6 +1465,7 @@ int main(void) {
   test_ot();
   test_plan_handles();
   test_ot_batch();
+  test_labels();
   test_grid_closed_forms();
   test_grid_options();
   test_grid_spacing();

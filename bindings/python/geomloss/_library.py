@@ -349,12 +349,13 @@ class _Progress:
 
 def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_G=None,
              potentials=False, grad_x=False, grad_y=False, grad_a=False, grad_b=False,
-             progress=None):
+             labels_x=None, labels_y=None, progress=None):
     """One call of geomloss_eval, with keyed buffers.
 
     x: (B, N, D), y: (B, M, D), a: (B, N) or None, b: (B, M) or None, all
     C-contiguous arrays of one dtype, float32 or float64 (the caller converts).
-    Cotangents: (B,), (B, N), (B, M) or None. progress: None or a callable
+    Cotangents: (B,), (B, N), (B, M) or None. labels_x (B, N), labels_y
+    (B, M): C-contiguous int64 cluster labels, or None. progress: None or a callable
     (stage: str, iteration: int, total: int), called once per report.
 
     Returns a dict with "value" (B,), and "F", "G", "grad_x", "grad_y",
@@ -379,6 +380,11 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
                                 or not arr.flags.c_contiguous):
             raise AssertionError("evaluate: %s must be a C-contiguous %s array of shape %s"
                                  % (name, dtype, shape))  # pragma: no cover
+    for name, arr, shape in (("labels_x", labels_x, (B, N)), ("labels_y", labels_y, (B, M))):
+        if arr is not None and (arr.dtype != np.int64 or arr.shape != shape
+                                or not arr.flags.c_contiguous):
+            raise AssertionError("evaluate: %s must be a C-contiguous int64 array of shape %s"
+                                 % (name, shape))  # pragma: no cover
 
     out = {"value": np.empty(B, dtype)}
     if potentials:
@@ -396,7 +402,8 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
               _abi.BUF_COT_VALUE: cot_value, _abi.BUF_COT_F: cot_F, _abi.BUF_COT_G: cot_G,
               _abi.BUF_VALUE: out["value"], _abi.BUF_F: out.get("F"), _abi.BUF_G: out.get("G"),
               _abi.BUF_GRAD_X: out.get("grad_x"), _abi.BUF_GRAD_Y: out.get("grad_y"),
-              _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b")}
+              _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b"),
+              _abi.BUF_LABELS_X: labels_x, _abi.BUF_LABELS_Y: labels_y}
 
     opts = lib.geomloss_options_create()
     if not opts:

@@ -4,7 +4,7 @@ Works on anything with a ``.shape`` (NumPy arrays, PyTorch tensors). The
 messages follow libgeomloss's style: they name the argument and the problem.
 """
 
-from ._errors import GeomLossValueError, GeomLossNotImplementedError, ERR_SHAPE
+from ._errors import GeomLossValueError, ERR_SHAPE, ERR_INVALID_ARGUMENT
 
 
 def _shape(t):
@@ -39,31 +39,73 @@ def check_real(a, x, b, y):
 
 
 def split_args(args):
-    """(a, x, b, y) from the call forms (x, y), (a, x, b, y), (l_x, a, x, l_y, b, y).
+    """(l_x, l_y, a, x, b, y) from the call forms (x, y), (a, x, b, y), (l_x, a, x, l_y, b, y).
 
-    a and b are None in the two-argument form (uniform weights).
+    a and b are None in the two-argument form (uniform weights); l_x and l_y
+    (cluster labels) are None but in the six-argument form (check_labels
+    checks them).
     """
     n = len(args)
     if n == 2:
         x, y = args
-        return None, x, None, y
+        return None, None, None, x, None, y
     if n == 4:
         a, x, b, y = args
         if a is None or b is None:
             _fail("SamplesLoss(a, x, b, y): the weights a and b must both be given "
                   "(use SamplesLoss(x, y) for uniform weights)")
-        return a, x, b, y
+        return None, None, a, x, b, y
     if n == 6:
         lx, a, x, ly, b, y = args
-        if lx is not None or ly is not None:
-            raise GeomLossNotImplementedError(
-                "cluster labels (l_x, l_y) are not supported yet: they need the multiscale "
-                "backend; call SamplesLoss(a, x, b, y) instead")
         if a is None or b is None:
             _fail("SamplesLoss(l_x, a, x, l_y, b, y): the weights a and b must both be given")
-        return a, x, b, y
+        return lx, ly, a, x, b, y
     _fail("SamplesLoss takes 2 arguments (x, y), 4 (a, x, b, y) or 6 (l_x, a, x, l_y, b, y); "
           "got %d" % n)
+
+
+def _is_integer(t):
+    """Whether t (a NumPy array or a tensor) has an integer dtype (not bool)."""
+    is_fp = getattr(t, "is_floating_point", None)
+    if callable(is_fp):  # torch.Tensor
+        return not is_fp() and not t.is_complex() and str(t.dtype) != "torch.bool"
+    return getattr(getattr(t, "dtype", None), "kind", "") in ("i", "u")
+
+
+def check_labels(lx, ly, lay, to_numpy):
+    """The cluster labels of the six-argument call as (B, N), (B, M) int64 arrays, or (None, None).
+
+    l_x is (N,) (unbatched) or (B, N) (batched), l_y alike, of an integer
+    dtype (NumPy ints, torch int8..int64, uint8; unsigned 64-bit values are
+    taken modulo 2^64, which keeps the partition); both or neither.
+    Equal labels within one batch item form a cluster of the multiscale
+    backend. to_numpy converts one label object to a NumPy array. Raises
+    TypeError for non-integer labels and ValueError naming l_x / l_y for
+    wrong shapes.
+    """
+    if lx is None and ly is None:
+        return None, None
+    if lx is None or ly is None:
+        raise GeomLossValueError("SamplesLoss(l_x, a, x, l_y, b, y): give the cluster labels of both x and y "
+              "(l_x and l_y), or neither (None, None)", ERR_INVALID_ARGUMENT)
+    out = []
+    for name, lab, pts, n in (("l_x", lx, "x", lay.N), ("l_y", ly, "y", lay.M)):
+        if not hasattr(lab, "shape") or not hasattr(lab, "dtype"):
+            lab = to_numpy(lab)
+        if not _is_integer(lab):
+            raise TypeError("%s (cluster labels of %s): must be integers (e.g. int64), got dtype %s"
+                            % (name, pts, lab.dtype))
+        s, P = _shape(lab), "N" if pts == "x" else "M"
+        want = (lay.B, n) if lay.batched else (n,)
+        if s != want:
+            form = "(B, %s) = %s for batched inputs" % (P, _fmt(want)) if lay.batched else \
+                "(%s,) = %s" % (P, _fmt(want))
+            _fail("%s (cluster labels of %s) must be %s, got shape %s" % (name, pts, form, _fmt(s)))
+        arr = to_numpy(lab)
+        if arr.dtype.kind == "u" and arr.dtype.itemsize == 8:
+            arr = arr.view("int64")
+        out.append(arr.astype("int64", order="C", copy=False).reshape(lay.B, n))
+    return out[0], out[1]
 
 
 class Layout:

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from ._errors import GeomLossNotImplementedError
-from ._shapes import check_shapes, check_real
+from ._shapes import check_shapes, check_real, check_labels
 
 SECOND_DERIVATIVE_MESSAGE = (
     "SamplesLoss: second derivatives (double backward, e.g. torch.autograd.functional.hessian, "
@@ -98,16 +98,18 @@ def _dtypes(tensors):
 class _Call:
     """What one SamplesLoss call needs inside the autograd Function."""
 
-    __slots__ = ("loss", "settings", "potentials", "grad_enabled")
+    __slots__ = ("loss", "settings", "potentials", "grad_enabled", "labels")
 
-    def __init__(self, loss, settings, potentials, grad_enabled):
+    def __init__(self, loss, settings, potentials, grad_enabled, labels=(None, None)):
         self.loss = loss
         self.settings = settings
         self.potentials = potentials
         self.grad_enabled = grad_enabled
+        self.labels = labels  # (labels_x, labels_y): (B, N), (B, M) int64 arrays, or None
 
     def run(self, x, y, a, b, **kw):
-        return self.loss._run(self.settings, x, y, a, b, **kw)
+        return self.loss._run(self.settings, x, y, a, b, labels_x=self.labels[0],
+                              labels_y=self.labels[1], **kw)
 
 
 def _to(arr, device):
@@ -182,21 +184,29 @@ class SamplesLossFunction(torch.autograd.Function):
         return tuple(res)
 
 
-def torch_forward(loss, a, x, b, y):
-    """SamplesLoss.forward for PyTorch inputs (any of a, x, b, y a tensor)."""
+def _label_array(t):
+    return t.detach().to("cpu").numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def torch_forward(loss, a, x, b, y, lx=None, ly=None):
+    """SamplesLoss.forward for PyTorch inputs (any of a, x, b, y a tensor).
+
+    lx, ly: the cluster labels of the six-argument call (not differentiable), or None.
+    """
     device = next(t.device for t in (x, y, a, b) if isinstance(t, torch.Tensor))
     a, x, b, y = (None if t is None else
                   (t if isinstance(t, torch.Tensor) else torch.as_tensor(t, device=device))
                   for t in (a, x, b, y))
     check_real(a, x, b, y)
     lay = check_shapes(a, x, b, y)
+    labels = check_labels(lx, ly, lay, _label_array)
     out_dtype, dtype = _dtypes((a, x, b, y))
     settings = loss._settings()
     X = x.to(dtype).reshape(lay.B, lay.N, lay.D)
     Y = y.to(dtype).reshape(lay.B, lay.M, lay.D)
     A = None if a is None else a.to(dtype).reshape(lay.B, lay.N)
     Bw = None if b is None else b.to(dtype).reshape(lay.B, lay.M)
-    call = _Call(loss, settings, bool(loss.potentials), torch.is_grad_enabled())
+    call = _Call(loss, settings, bool(loss.potentials), torch.is_grad_enabled(), labels)
     if call.potentials:
         F, G = SamplesLossFunction.apply(call, A, X, Bw, Y)
         return (F.reshape(lay.a_shape).to(out_dtype), G.reshape(lay.b_shape).to(out_dtype))

@@ -3,8 +3,8 @@
 import numpy as np
 
 from . import _library
-from ._errors import GeomLossNotImplementedError
-from ._shapes import split_args, check_shapes, check_real
+from ._errors import GeomLossNotImplementedError, GeomLossValueError, ERR_INVALID_ARGUMENT
+from ._shapes import split_args, check_shapes, check_real, check_labels
 
 try:  # PyTorch is optional: without it SamplesLoss works on NumPy arrays only.
     import torch as _torch
@@ -29,13 +29,20 @@ class SamplesLoss(_Base):
         L = SamplesLoss(loss="sinkhorn", p=2, blur=.05)
         L(x, y)              # uniform weights
         L(a, x, b, y)        # weights a (N,) or (N, 1), b (M,) or (M, 1)
-        L(l_x, a, x, l_y, b, y)   # cluster labels: not supported yet (NotImplementedError)
+        L(l_x, a, x, l_y, b, y)   # with cluster labels l_x (N,), l_y (M,): multiscale
 
     x is (N, D) or (B, N, D), y is (M, D) or (B, M, D); batched weights are
     (B, N) or (B, N, 1). The result is a scalar (0-d) for unbatched inputs and
     a (B,) vector for batched ones; with ``potentials=True`` it is the pair
     (F, G) of dual potentials, shaped like the weights a and b ((N,) / (B, N)
     when the weights are not given).
+
+    Cluster labels l_x, l_y (integer arrays or tensors, (N,) and (M,), or
+    (B, N) and (B, M) for batched inputs: one labelling per item; any
+    integer values, equal labels forming a cluster) select the multiscale
+    backend (backend "auto" or "multiscale") with these clusters in any
+    dimension D; gradients w.r.t. a, x, b, y are as in the four-argument form.
+    Non-integer labels raise TypeError, wrong shapes ValueError.
 
     NumPy arrays in give NumPy out (float32 stays float32; other dtypes are
     computed in float64; complex inputs raise TypeError). PyTorch tensors in give tensors out, differentiable
@@ -122,30 +129,36 @@ class SamplesLoss(_Base):
     # -- entry point -------------------------------------------------------
 
     def forward(self, *args):
-        a, x, b, y = split_args(args)
+        lx, ly, a, x, b, y = split_args(args)
         if self.cost is not None or self.kernel is not None:
+            if lx is not None or ly is not None:
+                raise GeomLossValueError(
+                    "l_x, l_y: cluster labels select the multiscale backend; custom cost / kernel "
+                    "callables run tensorized: call SamplesLoss(a, x, b, y)", ERR_INVALID_ARGUMENT)
             from ._custom import custom_forward
             return custom_forward(self, a, x, b, y)
         if _torch is not None and any(isinstance(t, _torch.Tensor) for t in (a, x, b, y)):
             from ._torch import torch_forward
-            return torch_forward(self, a, x, b, y)
-        return self._numpy_forward(a, x, b, y)
+            return torch_forward(self, a, x, b, y, lx, ly)
+        return self._numpy_forward(a, x, b, y, lx, ly)
 
     # -- NumPy -----------------------------------------------------------------
 
-    def _numpy_forward(self, a, x, b, y):
+    def _numpy_forward(self, a, x, b, y, lx=None, ly=None):
         x, y = np.asarray(x), np.asarray(y)
         a = None if a is None else np.asarray(a)
         b = None if b is None else np.asarray(b)
         check_real(a, x, b, y)
         lay = check_shapes(a, x, b, y)
+        LX, LY = check_labels(lx, ly, lay, _label_array)
         out_dtype, dtype = numpy_dtypes(a, x, b, y)
         settings = self._settings()
         X = np.ascontiguousarray(x, dtype).reshape(lay.B, lay.N, lay.D)
         Y = np.ascontiguousarray(y, dtype).reshape(lay.B, lay.M, lay.D)
         A = None if a is None else np.ascontiguousarray(a, dtype).reshape(lay.B, lay.N)
         Bw = None if b is None else np.ascontiguousarray(b, dtype).reshape(lay.B, lay.M)
-        out = self._run(settings, X, Y, A, Bw, potentials=bool(self.potentials))
+        out = self._run(settings, X, Y, A, Bw, potentials=bool(self.potentials),
+                        labels_x=LX, labels_y=LY)
         if self.potentials:
             return (out["F"].reshape(lay.a_shape).astype(out_dtype, copy=False),
                     out["G"].reshape(lay.b_shape).astype(out_dtype, copy=False))
@@ -156,7 +169,7 @@ class SamplesLoss(_Base):
         """The loss and its gradients for NumPy inputs (no autograd needed).
 
         ``wrt`` names the inputs to differentiate, among "x", "y", "a", "b"
-        ("a"/"b" only with the four-argument form); ``cotangent`` weights the
+        ("a"/"b" only with the four- or six-argument form); ``cotangent`` weights the
         batch values (default ones: the gradient of the sum of the values).
         Returns ``(value, grads)`` with grads a dict name -> array shaped like
         that input. Not available with ``potentials=True``.
@@ -164,12 +177,13 @@ class SamplesLoss(_Base):
         if self.potentials:
             raise GeomLossNotImplementedError(
                 "value_and_grad: not available with potentials=True; use PyTorch tensors")
-        a, x, b, y = split_args(args)
+        lx, ly, a, x, b, y = split_args(args)
         x, y = np.asarray(x), np.asarray(y)
         a = None if a is None else np.asarray(a)
         b = None if b is None else np.asarray(b)
         check_real(a, x, b, y)
         lay = check_shapes(a, x, b, y)
+        LX, LY = check_labels(lx, ly, lay, _label_array)
         wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
         for w in wrt:
             if w not in ("x", "y", "a", "b"):
@@ -186,11 +200,18 @@ class SamplesLoss(_Base):
             cot = np.ascontiguousarray(np.broadcast_to(np.asarray(cotangent, dtype), (lay.B,)))
         out = self._run(self._settings(), X, Y, A, Bw, cot_value=cot,
                         grad_x="x" in wrt, grad_y="y" in wrt, grad_a="a" in wrt,
-                        grad_b="b" in wrt)
+                        grad_b="b" in wrt, labels_x=LX, labels_y=LY)
         shapes = {"x": x.shape, "y": y.shape, "a": lay.a_shape, "b": lay.b_shape}
         grads = {w: out["grad_" + w].reshape(shapes[w]).astype(out_dtype, copy=False) for w in wrt}
         value = out["value"].astype(out_dtype, copy=False)
         return (value if lay.batched else value[0]), grads
+
+
+def _label_array(t):
+    """A NumPy view of cluster labels (an array, a tensor or a sequence)."""
+    if _torch is not None and isinstance(t, _torch.Tensor):
+        return t.detach().to("cpu").numpy()
+    return np.asarray(t)
 
 
 def numpy_dtypes(*arrays):

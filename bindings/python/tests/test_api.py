@@ -56,16 +56,16 @@ def test_call_forms_agree():
     assert v6 == pytest.approx(v2, rel=1e-12)
 
 
-def test_bad_arity_and_labels():
+def test_bad_arity():
     a, x, b, y = clouds()
     L = SamplesLoss()
     with pytest.raises(ValueError, match="2 arguments"):
         L(x)
     with pytest.raises(ValueError):
         L(a, x, b)
-    labels = np.zeros(30, dtype=np.int64)
-    with pytest.raises(NotImplementedError, match="labels"):
-        L(labels, a, x, np.zeros(40, dtype=np.int64), b, y)
+    with pytest.raises(ValueError, match="weights a and b must both be given"):
+        L(np.zeros(30, dtype=np.int64), None, x, np.zeros(40, dtype=np.int64), b, y)
+    # labelled calls: test_labels.py
 
 
 def test_custom_cost_and_kernel_formula_strings_not_implemented():

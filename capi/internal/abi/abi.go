@@ -473,6 +473,9 @@ func CheckSizes(B, N, M, D int64) (Dims, error) {
 type Inputs[T core.Float] struct {
 	X, Y, A, Bw          []T
 	CotValue, CotF, CotG []T
+	// LabelsX, LabelsY are the cluster labels (B×N, B×M; int64_t whatever
+	// the dtype).
+	LabelsX, LabelsY []int64
 }
 
 // Outputs are the caller's output arrays; nil means not set (not computed).
@@ -522,7 +525,8 @@ func Eval[T core.Float](o *Options, d Dims, in Inputs[T], out Outputs[T], progre
 	if err := o.Validate(); err != nil {
 		return Report{}, err
 	}
-	pr := core.Problem[T]{B: d.B, N: d.N, M: d.M, D: d.D, X: in.X, Y: in.Y, A: in.A, Bw: in.Bw}
+	pr := core.Problem[T]{B: d.B, N: d.N, M: d.M, D: d.D, X: in.X, Y: in.Y, A: in.A, Bw: in.Bw,
+		LabelsX: in.LabelsX, LabelsY: in.LabelsY}
 	req := core.Request[T]{
 		GradX: out.GradX != nil, GradY: out.GradY != nil, GradA: out.GradA != nil, GradB: out.GradB != nil,
 		Potentials: out.F != nil || out.G != nil,

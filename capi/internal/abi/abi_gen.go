@@ -175,6 +175,8 @@ const (
 	BufCotValue      = 5   // GEOMLOSS_BUF_COT_VALUE
 	BufCotF          = 6   // GEOMLOSS_BUF_COT_F
 	BufCotG          = 7   // GEOMLOSS_BUF_COT_G
+	BufLabelsX       = 8   // GEOMLOSS_BUF_LABELS_X
+	BufLabelsY       = 9   // GEOMLOSS_BUF_LABELS_Y
 	BufValue         = 100 // GEOMLOSS_BUF_VALUE
 	BufF             = 101 // GEOMLOSS_BUF_F
 	BufG             = 102 // GEOMLOSS_BUF_G
@@ -215,6 +217,8 @@ var bufSpecs = []BufSpec{
 	{Key: BufCotValue, Name: "cot_value", Const: "GEOMLOSS_BUF_COT_VALUE", Dims: "B", What: "cotangent of each value", Required: false, Output: false},
 	{Key: BufCotF, Name: "cot_F", Const: "GEOMLOSS_BUF_COT_F", Dims: "BN", What: "cotangent of F", Required: false, Output: false},
 	{Key: BufCotG, Name: "cot_G", Const: "GEOMLOSS_BUF_COT_G", Dims: "BM", What: "cotangent of G", Required: false, Output: false},
+	{Key: BufLabelsX, Name: "labels_x", Const: "GEOMLOSS_BUF_LABELS_X", Dims: "BN", What: "cluster labels of x", Required: false, Output: false, Int64: true},
+	{Key: BufLabelsY, Name: "labels_y", Const: "GEOMLOSS_BUF_LABELS_Y", Dims: "BM", What: "cluster labels of y", Required: false, Output: false, Int64: true},
 	{Key: BufValue, Name: "value", Const: "GEOMLOSS_BUF_VALUE", Dims: "B", What: "the loss of each batch item", Required: true, Output: true},
 	{Key: BufF, Name: "F", Const: "GEOMLOSS_BUF_F", Dims: "BN", What: "the dual potential on x", Required: false, Output: true},
 	{Key: BufG, Name: "G", Const: "GEOMLOSS_BUF_G", Dims: "BM", What: "the dual potential on y", Required: false, Output: true},

@@ -270,7 +270,7 @@ func TestCheckBuffer(t *testing.T) {
 	}{
 		{BufX, 6, OK, ""}, {BufGradB, 0, OK, ""},
 		{0, 1, ErrInvalidArgument, "buffer key 0 is unknown"}, {-4, 1, ErrInvalidArgument, "buffer key -4"},
-		{8, 1, ErrUnsupported, "buffer key 8 is not supported"}, {BufLaterBegin, 1, ErrUnsupported, "not supported"},
+		{10, 1, ErrUnsupported, "buffer key 10 is not supported"}, {BufLaterBegin, 1, ErrUnsupported, "not supported"},
 		{BufY, -1, ErrSize, "y: count must be >= 0 elements, got -1"},
 	} {
 		st, msg := StatusOf(CheckBuffer(c.key, c.count))

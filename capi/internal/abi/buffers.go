@@ -18,6 +18,8 @@ type BufSpec struct {
 	What     string // "gradient of S w.r.t. x"
 	Required bool
 	Output   bool
+	// Int64 marks an int64_t array whatever the dtype (the cluster labels).
+	Int64 bool
 }
 
 // BufSpecs returns the buffer keys this version defines, in key order.
@@ -105,11 +107,13 @@ type Getter func(key, need int) Buffer
 
 // Bind checks the buffers of an evaluation of sizes d, as get returns them
 // — every required one set, each set one's count exactly its shape's — and
-// returns them as typed slices over the caller's memory (unset ones nil).
+// returns them as typed slices over the caller's memory (unset ones nil;
+// the Int64 ones, the labels, as []int64 whatever T).
 // This is the ABI's only check of arrays: shapes between arrays and values
 // are the core's (Problem.validate).
 func Bind[T core.Float](d Dims, get Getter) (Inputs[T], Outputs[T], error) {
 	views := map[int][]T{}
+	labels := map[int][]int64{}
 	for _, s := range bufSpecs {
 		if OTOnly(s.Key) {
 			if get(s.Key, 0).Ptr != nil {
@@ -127,10 +131,15 @@ func Bind[T core.Float](d Dims, get Getter) (Inputs[T], Outputs[T], error) {
 		if need := d.Need(s); b.Count != int64(need) {
 			return Inputs[T]{}, Outputs[T]{}, errf(ErrShape, "%s has %d elements, needs %d (%s)", s.Name, b.Count, need, d.shape(s))
 		}
+		if s.Int64 {
+			labels[s.Key] = unsafe.Slice((*int64)(b.Ptr), b.Count)
+			continue
+		}
 		views[s.Key] = unsafe.Slice((*T)(b.Ptr), b.Count)
 	}
 	in := Inputs[T]{X: views[BufX], Y: views[BufY], A: views[BufA], Bw: views[BufB],
-		CotValue: views[BufCotValue], CotF: views[BufCotF], CotG: views[BufCotG]}
+		CotValue: views[BufCotValue], CotF: views[BufCotF], CotG: views[BufCotG],
+		LabelsX: labels[BufLabelsX], LabelsY: labels[BufLabelsY]}
 	out := Outputs[T]{Value: views[BufValue], F: views[BufF], G: views[BufG],
 		GradX: views[BufGradX], GradY: views[BufGradY], GradA: views[BufGradA], GradB: views[BufGradB]}
 	return in, out, nil

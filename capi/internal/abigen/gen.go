@@ -199,8 +199,12 @@ func genGo(h *Header) ([]byte, error) {
 	w("// Buffer key ranges (GEOMLOSS_BUF_*_BEGIN): inputs below BufOutputsBegin,\n// outputs below BufLaterBegin.\nconst (\n\tBufOutputsBegin = %d\n\tBufLaterBegin = %d\n)\n\n", f.outputsBegin, f.later)
 	w("// bufSpecs describe the buffer keys, in the header's order.\nvar bufSpecs = []BufSpec{\n")
 	for _, bu := range f.buffers {
-		w("\t{Key: %s, Name: %q, Const: %q, Dims: %q, What: %q, Required: %v, Output: %v},\n",
-			camel(bu.Name), bu.Quoted, bu.Name, bu.Dims, bu.What, bu.Required, bu.Output)
+		int64 := ""
+		if bu.Int64 {
+			int64 = ", Int64: true"
+		}
+		w("\t{Key: %s, Name: %q, Const: %q, Dims: %q, What: %q, Required: %v, Output: %v%s},\n",
+			camel(bu.Name), bu.Quoted, bu.Name, bu.Dims, bu.What, bu.Required, bu.Output, int64)
 	}
 	w("}\n")
 	return format.Source(b.Bytes())

@@ -148,6 +148,7 @@ type Buffer struct {
 	What     string // "points of the first clouds"
 	Required bool
 	Output   bool
+	Int64    bool // an int64_t array whatever the dtype ("[B][N] int64_t what")
 }
 
 var bufferDocRE = regexp.MustCompile(`^((?:\[[BNMDKL]\])+)\s*([^(;]*)`)
@@ -171,8 +172,9 @@ func (h *Header) Buffers() ([]Buffer, error) {
 		if e.Value <= 0 || e.Value >= later {
 			return nil, fmt.Errorf("%s = %d: outside the key ranges", e.Name, e.Value)
 		}
+		what, int64 := strings.CutPrefix(strings.TrimSpace(m[2]), "int64_t ")
 		out = append(out, Buffer{Entry: e, Dims: strings.NewReplacer("[", "", "]", "").Replace(m[1]),
-			What: strings.TrimSuffix(strings.TrimSpace(m[2]), "."), Required: strings.Contains(e.Doc, "(required)"), Output: e.Value >= out0})
+			What: strings.TrimSuffix(what, "."), Required: strings.Contains(e.Doc, "(required)"), Output: e.Value >= out0, Int64: int64})
 	}
 	return out, nil
 }

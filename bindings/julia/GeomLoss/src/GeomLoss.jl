@@ -119,8 +119,8 @@ end
 const _SYMBOLS = (:geomloss_version, :geomloss_last_error, :geomloss_last_backend, :geomloss_last_device,
                   :geomloss_last_engine, :geomloss_last_note, :geomloss_options_create,
                   :geomloss_options_destroy, :geomloss_options_set_int, :geomloss_options_set_double,
-                  :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval_f32,
-                  :geomloss_eval_f64, :geomloss_buffers_create, :geomloss_buffers_destroy,
+                  :geomloss_options_set_string, :geomloss_options_set_progress, :geomloss_eval,
+                  :geomloss_buffers_create, :geomloss_buffers_destroy,
                   :geomloss_buffers_set, :geomloss_ot_solve_sample, :geomloss_eval_grid,
                   :geomloss_images_barycenter, :geomloss_ot_solve_sample_plan, :geomloss_plan_eval,
                   :geomloss_plan_free)
@@ -290,18 +290,42 @@ function _sizes(x, y, a, b)
     return B, N, M, D, batched
 end
 
-_nullptr(::Type{T}, v::Nothing) where {T} = Ptr{T}(C_NULL)
-_nullptr(::Type{T}, v::Array{T}) where {T} = v
+# Cluster labels: `nothing`, or a copy as Int64 (the C ABI's int64_t) of a
+# vector of N integers (an N×B matrix for a batch), checked here since the
+# ABI sees bare pointers.
+_labels(name, l::Nothing, n, cloud, B, batched) = nothing
+function _labels(name, l, n, cloud, B, batched)
+    (l isa AbstractArray && eltype(l) <: Integer && !(eltype(l) <: Bool)) ||
+        throw(GeomLossError(:invalid_argument, "$name (cluster labels of $cloud): must be an array of integers, got " *
+                            (l isa AbstractArray ? "elements of type $(eltype(l))" : "a $(typeof(l))")))
+    if batched
+        (ndims(l) == 2 && size(l) == (n, B)) ||
+            _shape_error("$name has size $(size(l)) but $cloud needs $n×$B labels (N×B for a D×N×B batch)")
+    else
+        (ndims(l) == 1 && length(l) == n) ||
+            _shape_error("$name has size $(size(l)) but $cloud has $n points (a vector of length $n)")
+    end
+    return Array{Int64}(l) # a copy: the caller's array is never passed on
+end
 
-for (T, fname) in ((Float32, :geomloss_eval_f32), (Float64, :geomloss_eval_f64))
-    @eval function _ccall_eval(opt::Ptr{Cvoid}, B, N, M, D, x::Array{$T}, y::Array{$T}, a, b, cv, cF, cG,
-                               value::Vector{$T}, F, G, gx, gy, ga, gb)
-        fptr = _sym($(QuoteNode(fname)))
-        ccall(fptr, Cint,
-              (Ptr{Cvoid}, Int64, Int64, Int64, Int64, $(fill(:(Ptr{$T}), 14)...)),
-              opt, B, N, M, D, x, y, _nullptr($T, a), _nullptr($T, b), _nullptr($T, cv),
-              _nullptr($T, cF), _nullptr($T, cG), value, _nullptr($T, F), _nullptr($T, G),
-              _nullptr($T, gx), _nullptr($T, gy), _nullptr($T, ga), _nullptr($T, gb))
+# One geomloss_eval: the arrays in bufs (key => array; `nothing` = not set).
+# Returns the status (checked by the caller, after the progress function's
+# own exception).
+function _ccall_eval(opt::Ptr{Cvoid}, ::Type{T}, B, N, M, D, arrays) where {T}
+    bufs = ccall(_sym(:geomloss_buffers_create), Ptr{Cvoid}, ())
+    bufs == C_NULL && throw(GeomLossError(:memory, _last_error()))
+    try
+        GC.@preserve arrays begin
+            for (k, arr) in arrays
+                arr === nothing && continue
+                _check(ccall(_sym(:geomloss_buffers_set), Cint, (Ptr{Cvoid}, Cint, Ptr{Cvoid}, Int64),
+                             bufs, k, pointer(arr), length(arr)))
+            end
+            return ccall(_sym(:geomloss_eval), Cint, (Ptr{Cvoid}, Cint, Int64, Int64, Int64, Int64, Ptr{Cvoid}),
+                         opt, T === Float32 ? _ABI.F32 : _ABI.F64, B, N, M, D, bufs)
+        end
+    finally
+        ccall(_sym(:geomloss_buffers_destroy), Cvoid, (Ptr{Cvoid},), bufs)
     end
 end
 
@@ -321,8 +345,13 @@ _cot(::Type{T}, c, dims...) where {T} =
 
 # The one entry point: evaluates and returns every output asked for.
 function _evaluate(x, y, a, b; want_F = false, want_G = false, want = (), cot_value = nothing,
-                   cot_F = nothing, cot_G = nothing, progress = nothing, options...)
+                   cot_F = nothing, cot_G = nothing, progress = nothing, labels_x = nothing,
+                   labels_y = nothing, options...)
     B, N, M, D, batched = _sizes(x, y, a, b)
+    (labels_x === nothing) == (labels_y === nothing) ||
+        throw(GeomLossError(:invalid_argument, "labels_x, labels_y: give the cluster labels of both x and y, or neither"))
+    lx = _labels("labels_x", labels_x, N, "x", B, batched)
+    ly = _labels("labels_y", labels_y, M, "y", B, batched)
     T = _eltype(x, y)
     xd, yd = _dense(T, x), _dense(T, y)
     ad, bd = _dense(T, a), _dense(T, b)
@@ -352,7 +381,13 @@ function _evaluate(x, y, a, b; want_F = false, want_G = false, want = (), cot_va
                          opt, cb, pointer_from_objref(box)))
         end
         GC.@preserve box begin
-            _ccall_eval(opt, B, N, M, D, xd, yd, ad, bd, cv, cF, cG, value, F, G, gx, gy, ga, gb)
+            _ccall_eval(opt, T, B, N, M, D,
+                        (_ABI.BUF_X => xd, _ABI.BUF_Y => yd, _ABI.BUF_A => ad, _ABI.BUF_B => bd,
+                         _ABI.BUF_COT_VALUE => cv, _ABI.BUF_COT_F => cF, _ABI.BUF_COT_G => cG,
+                         _ABI.BUF_LABELS_X => lx, _ABI.BUF_LABELS_Y => ly,
+                         _ABI.BUF_VALUE => value, _ABI.BUF_F => F, _ABI.BUF_G => G,
+                         _ABI.BUF_GRAD_X => gx, _ABI.BUF_GRAD_Y => gy, _ABI.BUF_GRAD_A => ga,
+                         _ABI.BUF_GRAD_B => gb))
         end
     finally
         ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
@@ -379,6 +414,11 @@ Options (GeomLoss's `SamplesLoss` names and defaults):
 - `debias = true`: the Sinkhorn divergence (`false`: raw entropic OT);
 - `backend = :auto`: `:auto`, `:tensorized`, `:online` or `:multiscale`;
 - `truncate = 5`, `cluster_scale = nothing`: multiscale parameters;
+- `labels_x = nothing`, `labels_y = nothing`: cluster labels of the points of `x`
+  and `y` (integer vectors of length N and M, `N×B` and `M×B` matrices for a
+  batch; both or neither; any values, equal labels forming a cluster): they
+  select the multiscale backend with these clusters, in any dimension
+  (GeomLoss's `SamplesLoss(l_x, a, x, l_y, b, y)`);
 - `threads = 0`: the most CPU threads the library uses (0 = all cores);
 - `device = :auto`: `:auto`, `:cpu` or `:gpu`;
 - `progress = nothing`: a function `(stage::String, iter::Int, total::Int) -> _`

@@ -687,6 +687,68 @@ end
     @test err isa GeomLossError && err.code == :invalid_option && occursin("cost", err.msg)
 end
 
+@testset "cluster labels (labels_x, labels_y)" begin
+    rng = MersenneTwister(21)
+    D, N, M = 4, 30, 40
+    x, y = rand(rng, D, N), 0.8 .* rand(rng, D, M) .+ 0.3
+    a, b = rand(rng, N) .+ 0.2, rand(rng, M) .+ 0.2
+    a ./= sum(a); b ./= sum(b)
+    lx, ly = rand(rng, -2:2, N) .* 1000, rand(rng, 0:3, M) .- 7
+    lx0 = copy(lx)
+    kw = (a = a, b = b, blur = 0.1, labels_x = lx, labels_y = ly)
+    # truncate=nothing: the labelled multiscale run is the online one (1e-10)
+    r = samples_loss_with_gradients(x, y; truncate = nothing, kw...)
+    @test GeomLoss.last_run().backend == :multiscale
+    r0 = samples_loss_with_gradients(x, y; a = a, b = b, blur = 0.1, backend = :online)
+    @test abs(r.value - r0.value) <= 1e-10 * r0.value
+    for (g, g0) in ((r.∇x, r0.∇x), (r.∇y, r0.∇y), (r.∇a, r0.∇a), (r.∇b, r0.∇b))
+        @test maximum(abs.(g .- g0)) <= 1e-10 * maximum(abs.(g0))
+    end
+    p = potentials(x, y; truncate = nothing, kw...)
+    p0 = potentials(x, y; a = a, b = b, blur = 0.1, backend = :online)
+    @test maximum(abs.(p.F .- p0.F)) <= 1e-10 && maximum(abs.(p.G .- p0.G)) <= 1e-10
+    # without labels, auto runs online: the labels selected multiscale
+    v = samples_loss(x, y; kw...)
+    @test GeomLoss.last_run().backend == :multiscale
+    samples_loss(x, y; a = a, b = b, blur = 0.1)
+    @test GeomLoss.last_run().backend == :online
+    # any integer type, same partition and order: the same value, bit for bit
+    rank(l) = [searchsortedfirst(sort(unique(l)), v) for v in l]
+    @test samples_loss(x, y; kw..., labels_x = Int32.(rank(lx)), labels_y = UInt8.(rank(ly))) == v
+    @test lx == lx0                                          # not modified
+    # finite differences of the labelled gradients (default truncation;
+    # converged settings as in "finite differences")
+    ot = (a = a, b = b, blur = 0.5, scaling = 0.99, diameter = 2.0, reach = 0.3, labels_x = lx, labels_y = ly)
+    r = samples_loss_with_gradients(x, y; ot...)
+    @test GeomLoss.last_run().backend == :multiscale
+    @test fd_check(u -> samples_loss(u, y; ot...), r.∇x, x, randn(rng, D, N), 1e-3)
+    @test fd_check(u -> samples_loss(x, u; ot...), r.∇y, y, randn(rng, D, M), 1e-3)
+    @test fd_check(u -> samples_loss(x, y; ot..., a = u), r.∇a, a, 0.1 .* randn(rng, N), 1e-3)
+    @test fd_check(u -> samples_loss(x, y; ot..., b = u), r.∇b, b, 0.1 .* randn(rng, M), 1e-3)
+    # Float32
+    v32 = samples_loss(Float32.(x), Float32.(y); kw..., a = Float32.(a), b = Float32.(b))
+    @test v32 isa Float32 && abs(v32 - v) <= 1e-5 * v
+    # a batch: one labelling per item (N×B), each item as alone
+    X, Y = cat(x, x .+ 0.1; dims = 3), cat(y, y; dims = 3)
+    LX, LY = hcat(lx, reverse(lx)), hcat(ly, ly)
+    vb = samples_loss(X, Y; blur = 0.1, diameter = 2.0, labels_x = LX, labels_y = LY)
+    for k in 1:2
+        @test vb[k] == samples_loss(X[:, :, k], Y[:, :, k]; blur = 0.1, diameter = 2.0,
+                                    labels_x = LX[:, k], labels_y = LY[:, k])
+    end
+    # refusals naming the argument
+    for (bad, code, what) in (((labels_x = Float64.(lx),), :invalid_argument, "labels_x (cluster labels of x): must be an array of integers"),
+                              ((labels_y = ly .> 0,), :invalid_argument, "labels_y"),
+                              ((labels_y = ly[1:end-1],), :shape, "labels_y has size (39,) but y has 40 points"),
+                              ((labels_x = nothing,), :invalid_argument, "both x and y"),
+                              ((backend = :online,), :invalid_option, "backend"))
+        err = try samples_loss(x, y; kw..., bad...); nothing catch e; e end
+        @test err isa GeomLossError && err.code == code && occursin(what, err.msg)
+    end
+    err = try samples_loss(X, Y; labels_x = lx, labels_y = LY); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :shape && occursin("needs 30×2 labels", err.msg)
+end
+
 @testset "OT solver: kept plans equal the re-solve bit for bit; the power cost" begin
     rng = MersenneTwister(15)
     D, N, M = 3, 11, 8
