@@ -689,13 +689,19 @@ GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan);
  *              GEOMLOSS_BUF_A, _B           [B][P] densities (required;
  *                                           non-negative, equal masses when balanced)
  *              GEOMLOSS_BUF_COT_VALUE       [B] cotangent of each value
+ *              GEOMLOSS_BUF_COT_F, _COT_G   [B][P] cotangents of F and G
  *              GEOMLOSS_BUF_VALUE           [B] the divergences (required)
  *              GEOMLOSS_BUF_F, _G           [B][P] potentials (F - F_aa and
  *                                           G - G_bb when debiased)
  *              GEOMLOSS_BUF_GRAD_A, _GRAD_B [B][P] gradients of
  *                                           S = sum_b cot_value[b]*value[b]
- *            The point-cloud keys (x, y, cot_F, cot_G, grad_x, grad_y) must
- *            not be set.
+ *                                           + sum cot_F*F + sum cot_G*G
+ *            The point-cloud keys (x, y, grad_x, grad_y) must not be set.
+ *            The potentials' gradients hold the Sinkhorn loop's duals fixed
+ *            and differentiate the final full-resolution step through its
+ *            weights: cot_F/cot_G are refused (UNSUPPORTED) when the last
+ *            iteration is a pyramid jump (the reference's defaults on
+ *            power-of-two sides): set GEOMLOSS_OPT_SINGLE_SCALE.
  *
  * Statuses as geomloss_eval; a count that does not fit is refused naming the
  * buffer ("grad_a has 15 elements, needs 16 (B×Π shape = 1×4×4)"). On success

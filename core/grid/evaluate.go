@@ -64,6 +64,9 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 		scales[i] = l.scale(fine)
 	}
 	start, js := plan(scales, epsList, par.P)
+	if (req.CotF != nil || req.CotG != nil) && len(js) > 0 && js[len(js)-1] == len(epsList)-1 {
+		return nil, bad(core.ErrUnsupported, "cotangent of F/G: the potentials are upsampled from a coarser level (the last iteration is a pyramid jump), so there is no final full-resolution step to differentiate: set single_scale, or a scaling whose schedule ends at full resolution")
+	}
 	delta := par.Tolerance
 	if delta == 0 {
 		delta = defaultTolerance[T]()
@@ -107,7 +110,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 				return nil
 			}
 		}
-		F, G, Faa, Gbb, err := s.solve(a, bw, progress)
+		F, G, Faa, Gbb, st, err := s.solveDuals(a, bw, progress)
 		if err != nil {
 			return nil, err
 		}
@@ -119,10 +122,22 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 			cv = float64(req.CotValue[b])
 		}
 		for i := range phi {
-			res.GradA[b*size+i] = T(cv * phi[i])
+			phi[i] *= cv
 		}
 		for i := range psi {
-			res.GradB[b*size+i] = T(cv * psi[i])
+			psi[i] *= cv
+		}
+		if cf, cg := sub(req.CotF, b, size), sub(req.CotG, b, size); (cf != nil || cg != nil) && (phi != nil || psi != nil) {
+			if err := potGrads(&s.sm, st, F, G, Faa, Gbb, cf, cg, phi, psi); err != nil {
+				return nil, err
+			}
+			res.steps = append(res.steps, st)
+		}
+		for i := range phi {
+			res.GradA[b*size+i] = T(phi[i])
+		}
+		for i := range psi {
+			res.GradB[b*size+i] = T(psi[i])
 		}
 		if req.Potentials {
 			diff(res.F[b*size:(b+1)*size], F, Faa)
@@ -140,6 +155,14 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 		}
 	}
 	return res, nil
+}
+
+// sub is item b's slice of a B×n array (nil: nil).
+func sub[T core.Float](v []T, b, n int) []T {
+	if v == nil {
+		return nil
+	}
+	return v[b*n : (b+1)*n]
 }
 
 // diff writes F − Faa (Faa nil: F) into dst.

@@ -50,11 +50,16 @@ type Problem[T core.Float] struct {
 }
 
 // Request says what to compute besides the values. Gradients are those of
-// S = Σ_b CotValue_b·value_b (nil CotValue: all ones), w.r.t. a and b.
-// Potentials are outputs only (as in the reference, they carry no gradient).
+// S = Σ_b CotValue_b·value_b + Σ CotF·F + Σ CotG·G (nil CotValue: all ones;
+// nil CotF, CotG: zero), w.r.t. a and b. The potentials' gradients hold the
+// loop's duals fixed and differentiate the final full-resolution step (see
+// potgrad.go; the reference's potentials carry none): they need that step,
+// so CotF, CotG are refused when the last iteration is a pyramid jump
+// (SingleScale, or a schedule ending at full resolution, avoids it).
 type Request[T core.Float] struct {
 	GradA, GradB, Potentials bool
 	CotValue                 []T
+	CotF, CotG               []T // B×Π shape
 	// Progress, if non-nil, is called before each Sinkhorn iteration of each
 	// batch item (stage "grid sinkhorn" or "grid sinkhorn (batch item b of
 	// B)", iteration from 1, total); returning true cancels the evaluation,
@@ -73,6 +78,9 @@ type Result[T core.Float] struct {
 	Eps    []float64
 	Jumps  []int
 	Levels int
+	// steps holds each item's final step when the potentials' cotangents
+	// were given (for the tests' oracles).
+	steps []*lastStep[T]
 }
 
 // Config chooses the engine and threads (nil engine: Portable; threads ≤ 0:
@@ -172,6 +180,22 @@ func validate[T core.Float](par Params, pr Problem[T], req Request[T]) ([]float6
 		for i, x := range req.CotValue {
 			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, bad(core.ErrValue, "cotangent of the value: element %d is not finite (%g)", i, f)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    []T
+	}{{"cotangent of F", req.CotF}, {"cotangent of G", req.CotG}} {
+		if c.v == nil {
+			continue
+		}
+		if len(c.v) != pr.B*size {
+			return nil, bad(core.ErrShape, "%s has %d elements but B×Π shape = %d×%d", c.name, len(c.v), pr.B, size)
+		}
+		for i, x := range c.v {
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, bad(core.ErrValue, "%s: element %d is not finite (%g)", c.name, i, f)
 			}
 		}
 	}

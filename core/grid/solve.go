@@ -23,6 +23,23 @@ type solver[T core.Float] struct {
 // finest grid for densities a, b (see Evaluate); progress (nil:
 // none) is called before iteration t and may cancel.
 func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, err error) {
+	F, G, Faa, Gbb, _, err = s.solveDuals(a, b, progress)
+	return
+}
+
+// lastStep is the final full-resolution step of a solve: the duals f, g,
+// faa, gbb it started from (held fixed: no gradient flows through them), the
+// log-densities, ε, λ and the level.
+type lastStep[T core.Float] struct {
+	f, g, faa, gbb []T
+	la, lb         []T
+	eps, lam       float64
+	lv             level
+}
+
+// solveDuals is solve, also returning the final step (nil when the last
+// iteration jumps: the potentials are then upsampled maps, with no final step).
+func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, st *lastStep[T], err error) {
 	L := len(s.levels)
 	as, bs := make([][]T, L), make([][]T, L)
 	as[L-1], bs[L-1] = a, b
@@ -80,7 +97,7 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 			err = progress(t)
 		}
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		lam = core.Damping(e, s.rho)
 		logs(k)
@@ -107,7 +124,7 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 				}
 				fl := s.levels[k+1]
 				th := s.sm.threads
-				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, nil
+				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, nil, nil
 			}
 			up()
 			if t == last {
@@ -116,10 +133,10 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 		}
 	}
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
 	if !final {
-		return f, g, faa, gbb, nil
+		return f, g, faa, gbb, nil, nil
 	}
 	e := s.eps[last]
 	lam = core.Damping(e, s.rho)
@@ -132,7 +149,10 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 		sm(e, lam, la[k], faa, Faa)
 		sm(e, lam, lb[k], gbb, Gbb)
 	}
-	return F, G, Faa, Gbb, err
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	return F, G, Faa, Gbb, &lastStep[T]{f: f, g: g, faa: faa, gbb: gbb, la: la[k], lb: lb[k], eps: e, lam: lam, lv: lv}, nil
 }
 
 // average sets dst = (dst + src)/2.

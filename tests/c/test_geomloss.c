@@ -1291,6 +1291,54 @@ static void test_grid_spacing(void) {
   geomloss_buffers_destroy(bufs);
 }
 
+/* cot_F, cot_G on grids (single scale): the gradients of sum cot_F*F +
+ * sum cot_G*G (cot_value = 0) differentiate the final step
+ * F_i = -eps log sum_j b_j exp((g_j - C_ij)/eps) with the duals fixed, whose
+ * soft-max rows sum to 1: <b, dF_i/db> = -eps, and F_aa likewise on a. So
+ * <a, grad_a> = eps (sum cot_F - sum cot_G) and <b, grad_b> = -that when
+ * debiased; raw, <a, grad_a> = -eps sum cot_G and <b, grad_b> = -eps sum cot_F
+ * (balanced, blur = pixel width: eps = 1/GN^2), to 1e-12. With the pyramid on
+ * (the last iteration a jump) they are refused: UNSUPPORTED. */
+static void test_grid_potential_cotangents(void) {
+  static const int64_t shape[2] = {GN, GN};
+  double a[GP], b[GP], cf[GP], cg[GP], ga[GP], gb[GP], v, cv = 0, sf = 0, sg = 0;
+  const double eps = 1.0 / (GN * GN);
+  int debias, i;
+  geomloss_options *o = geomloss_options_create();
+  geomloss_buffers *bufs = geomloss_buffers_create();
+  grid_box(a, 4, 4);
+  grid_box(b, 6, 5);
+  for (i = 0; i < GP; i++) {
+    cf[i] = (i % 7) / 3.0 - 1;
+    cg[i] = (i % 5) / 2.0 - 0.8;
+    sf += cf[i];
+    sg += cg[i];
+  }
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_A, a, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_B, b, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_COT_VALUE, &cv, 1);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_COT_F, cf, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_COT_G, cg, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &v, 1);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_A, ga, GP);
+  geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_B, gb, GP);
+  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_UNSUPPORTED, "single_scale");
+  geomloss_options_set_int(o, GEOMLOSS_OPT_SINGLE_SCALE, 1);
+  for (debias = 0; debias <= 1; debias++) {
+    double pa = 0, pb = 0, wa = debias ? eps * (sf - sg) : -eps * sg, wb = debias ? -eps * (sf - sg) : -eps * sf;
+    geomloss_options_set_int(o, GEOMLOSS_OPT_DEBIAS, debias);
+    CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_OK, "");
+    for (i = 0; i < GP; i++) {
+      pa += a[i] * ga[i];
+      pb += b[i] * gb[i];
+    }
+    CHECK(fabs(pa - wa) <= 1e-12 && fabs(pb - wb) <= 1e-12,
+          "debias %d: <a, grad_a> = %.15g (want %.15g), <b, grad_b> = %.15g (want %.15g)", debias, pa, wa, pb, wb);
+  }
+  geomloss_buffers_destroy(bufs);
+  geomloss_options_destroy(o);
+}
+
 /* Every refusal of geomloss_eval_grid, with its status and the name in the
  * message; outputs stay untouched. */
 static void test_grid_errors(void) {
@@ -1303,6 +1351,7 @@ static void test_grid_errors(void) {
     int64_t need;
   } keys[] = {{GEOMLOSS_BUF_A, "a has", GP},          {GEOMLOSS_BUF_B, "b has", GP},
               {GEOMLOSS_BUF_COT_VALUE, "cot_value has", 1}, {GEOMLOSS_BUF_VALUE, "value has", 1},
+              {GEOMLOSS_BUF_COT_F, "cot_F has", GP},  {GEOMLOSS_BUF_COT_G, "cot_G has", GP},
               {GEOMLOSS_BUF_F, "F has", GP},          {GEOMLOSS_BUF_G, "G has", GP},
               {GEOMLOSS_BUF_GRAD_A, "grad_a has", GP}, {GEOMLOSS_BUF_GRAD_B, "grad_b has", GP}};
   size_t k;
@@ -1421,6 +1470,7 @@ int main(void) {
   test_grid_options();
   test_grid_spacing();
   test_grid_errors();
+  test_grid_potential_cotangents();
   test_grid_barycenter();
   test_panics();
   checks++;

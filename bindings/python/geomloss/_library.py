@@ -660,13 +660,15 @@ def _shape_args(shape, spacing):
     return sh, sp
 
 
-def evaluate_grid(settings, a, b, shape, *, spacing=None, cot_value=None, potentials=False,
-                  grad_a=False, grad_b=False, progress=None):
+def evaluate_grid(settings, a, b, shape, *, spacing=None, cot_value=None, cot_F=None, cot_G=None,
+                  potentials=False, grad_a=False, grad_b=False, progress=None):
     """One call of geomloss_eval_grid.
 
     a, b: C-contiguous (n_items, prod(shape)) arrays of one dtype (float32 or
     float64); shape: the 1-3 sides; spacing: None or one pixel width per axis;
-    cot_value: None or (n_items,). Returns a dict with "value" (n_items,) and
+    cot_value: None or (n_items,); cot_F, cot_G: None or (n_items, prod(shape))
+    (the gradients are then those of sum cot_value*value + sum cot_F*F +
+    sum cot_G*G). Returns a dict with "value" (n_items,) and
     "F", "G", "grad_a", "grad_b" (n_items, prod(shape)) when asked.
     """
     dtype = a.dtype
@@ -680,7 +682,7 @@ def evaluate_grid(settings, a, b, shape, *, spacing=None, cot_value=None, potent
     if grad_b:
         out["grad_b"] = np.empty_like(a)
     arrays = {_abi.BUF_A: a, _abi.BUF_B: b, _abi.BUF_COT_VALUE: cot_value,
-              _abi.BUF_VALUE: out["value"], _abi.BUF_F: out.get("F"), _abi.BUF_G: out.get("G"),
+              _abi.BUF_COT_F: cot_F, _abi.BUF_COT_G: cot_G, _abi.BUF_VALUE: out["value"], _abi.BUF_F: out.get("F"), _abi.BUF_G: out.get("G"),
               _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b")}
     sh, sp = _shape_args(shape, spacing)
 

@@ -11,7 +11,12 @@ h = (vmax − vmin)/n when ``axes`` gives (vmin, vmax) per axis. The cost is
 Tensors in give tensors out, differentiable w.r.t. a and b (closed-form
 gradients: ∂S/∂a = F − F_aa when debiased, as the reference); NumPy arrays
 in give NumPy out. With ``potentials=True`` the pair (F, G), shaped like a,
-is returned without a graph (as in the reference).
+is returned; for tensors it is differentiable w.r.t. a and b (beyond the
+reference, whose potentials carry no graph): the Sinkhorn loop's duals are
+held fixed and the final full-resolution step is differentiated through
+its weights. Its backward is refused (GeomLossNotImplementedError) when the
+schedule's last iteration is a pyramid jump (no such final step; e.g. the
+defaults on power-of-two sides).
 """
 
 import numpy as np
@@ -135,6 +140,41 @@ if _torch is not None:
             return None, None, ga, gb
 
 
+    class _GridPotentials(_torch.autograd.Function):
+        """(F, G)(a, b), shaped like a; backward makes a second library call
+        with cot_F, cot_G (and a zero value cotangent) that returns the
+        gradients of sum cot_F*F + sum cot_G*G w.r.t. a and b."""
+
+        @staticmethod
+        def forward(ctx, settings, info, a, b):
+            B, K, shape, spacing, verbose = info
+            res = _run(settings, a, b, B, K, shape, spacing, False, False, True, verbose)
+            ctx.settings, ctx.info = settings, info
+            ctx.save_for_backward(a, b)
+            return (_torch.from_numpy(res["F"].reshape(a.shape)).to(a.device),
+                    _torch.from_numpy(res["G"].reshape(a.shape)).to(b.device))
+
+        @staticmethod
+        def backward(ctx, gF, gG):
+            a, b = ctx.saved_tensors
+            need_a, need_b = ctx.needs_input_grad[2], ctx.needs_input_grad[3]
+            if (gF is None and gG is None) or not (need_a or need_b):
+                return None, None, None, None
+            B, K, shape, spacing, verbose = ctx.info
+            n = B * K
+            dt = _flat(a, n).dtype
+            cot = [None if g is None else np.ascontiguousarray(
+                g.detach().cpu().numpy().astype(dt)).reshape(n, -1) for g in (gF, gG)]
+            res = _library.evaluate_grid(
+                ctx.settings, _flat(a, n), _flat(b, n), shape, spacing=spacing,
+                cot_value=np.zeros(n, dt), cot_F=cot[0], cot_G=cot[1], grad_a=need_a,
+                grad_b=need_b, progress=_print_progress if verbose else None)
+            out = [None if not need else _torch.from_numpy(res[k]).reshape(t.shape).to(t.device)
+                   for k, need, t in (("grad_a", need_a, a), ("grad_b", need_b, b))]
+            ga, gb = _guard(out, (a, b))
+            return None, None, ga, gb
+
+
 def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5, cost=None,
                         debias=True, potentials=False, verbose=False):
     r"""GeomLoss 0.2.6's ``geomloss.sinkhorn_images.sinkhorn_divergence``.
@@ -146,7 +186,8 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
     ([0, 1) per axis) or (vmin, vmax) pairs. scaling: the ε-schedule ratio in
     (0, 1) (values below the reference's 0.5 are allowed). cost must be None.
     Returns the (B,) divergences (sums over the K channels), or (F, G) shaped
-    like a with ``potentials=True``. Errors: ValueError subclasses naming the
+    like a with ``potentials=True`` (for tensors, differentiable w.r.t. a and
+    b through the final step; see the module's docstring). Errors: ValueError subclasses naming the
     argument (GeomLossValueError), TypeError for wrong types.
     """
     if cost is not None:
@@ -155,12 +196,11 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
     B, K, shape = _check_inputs(a, b)
     spacing = _spacing(axes, shape)
     settings = _library.GridSettings(p=p, blur=blur, reach=reach, scaling=scaling, debias=debias)
+    if potentials and _is_tensor(a):
+        return _GridPotentials.apply(settings, (B, K, shape, spacing, verbose), a, b)
     if potentials:
         res = _run(settings, a, b, B, K, shape, spacing, False, False, True, verbose)
-        F, G = res["F"].reshape(a.shape), res["G"].reshape(a.shape)
-        if _is_tensor(a):
-            return _torch.from_numpy(F).to(a.device), _torch.from_numpy(G).to(b.device)
-        return F, G
+        return res["F"].reshape(a.shape), res["G"].reshape(a.shape)
     if _is_tensor(a):
         return _GridDivergence.apply(settings, (B, K, shape, spacing, verbose), a, b)
     res = _run(settings, a, b, B, K, shape, spacing, False, False, False, verbose)

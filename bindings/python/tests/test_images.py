@@ -50,7 +50,7 @@ def test_golden_images(case, via, dtype):
     tol, failures = TOL[dtype], []
     if case.potentials:
         F, G = out
-        assert not F.requires_grad and F.dtype == dtype
+        assert F.dtype == dtype
         _check(failures, "F", F, case.F, tol)
         _check(failures, "G", G, case.G, tol)
     else:
@@ -116,6 +116,71 @@ def test_gradcheck():
         return sinkhorn_divergence(a, b, blur=0.5, reach=1.0, scaling=0.999)
 
     assert torch.autograd.gradcheck(f, (a, b), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("reach", [None, 1.0])
+def test_potentials_autograd(reach):
+    """Autograd through ImagesLoss(potentials=True) (raw, float64, 5 x 4).
+    The library holds the loop's duals fixed and differentiates the final step
+    F = lam*(-eps)*logsumexp_j(log b_j + (g_j - C_ij)/eps) (G likewise on a).
+    Oracle: that step written densely in torch on the pixel centres, with the
+    duals replaced by the returned potentials (their fixed point: equal at
+    convergence, hence scaling 0.999 and rtol 1e-3), differentiated by torch.
+    Also: the backward is linear in the cotangents, and NumPy potentials stay
+    NumPy."""
+    rng = np.random.default_rng(5)
+    shape = (5, 4)
+    n = shape[0] * shape[1]
+    a0 = rng.uniform(0.5, 1.5, (1, 1) + shape)
+    b0 = rng.uniform(0.5, 1.5, (1, 1) + shape)
+    a0, b0 = a0 / a0.sum(), b0 / b0.sum()
+    a = torch.tensor(a0, requires_grad=True)
+    b = torch.tensor(b0, requires_grad=True)
+    blur = 0.5
+    layer = ImagesLoss(blur=blur, reach=reach, scaling=0.999, debias=False, potentials=True)
+    F, G = layer(a, b)
+    assert F.requires_grad and G.requires_grad and F.shape == a.shape
+    cF, cG = torch.tensor(rng.normal(size=F.shape)), torch.tensor(rng.normal(size=G.shape))
+    ga, gb = torch.autograd.grad((cF * F).sum() + (cG * G).sum(), [a, b])
+
+    eps = blur ** 2
+    lam = 1.0 if reach is None else 1.0 / (1.0 + eps / reach ** 2)
+    u = torch.stack(torch.meshgrid(torch.arange(shape[0]) / shape[0],
+                                   torch.arange(shape[1]) / shape[1], indexing="ij"), -1)
+    u = u.reshape(n, 2).double()
+    C = ((u[:, None, :] - u[None, :, :]) ** 2).sum(-1) / 2
+    a2 = torch.tensor(a0.reshape(n), requires_grad=True)
+    b2 = torch.tensor(b0.reshape(n), requires_grad=True)
+    g, f = G.detach().reshape(n), F.detach().reshape(n)
+    F2 = -lam * eps * torch.logsumexp(torch.log(b2)[None, :] + (g[None, :] - C) / eps, dim=1)
+    G2 = -lam * eps * torch.logsumexp(torch.log(a2)[None, :] + (f[None, :] - C) / eps, dim=1)
+    assert torch.allclose(F2, f, rtol=1e-3, atol=1e-6) and torch.allclose(G2, g, rtol=1e-3, atol=1e-6)
+    wa, wb = torch.autograd.grad((cF.reshape(n) * F2).sum() + (cG.reshape(n) * G2).sum(), [a2, b2])
+    scale = max(wa.abs().max(), wb.abs().max())
+    assert (ga.reshape(n) - wa).abs().max() <= 1e-3 * scale, (ga.reshape(n), wa)
+    assert (gb.reshape(n) - wb).abs().max() <= 1e-3 * scale, (gb.reshape(n), wb)
+
+    # Linear in the cotangents: the F and G parts add up (1e-12).
+    F, G = layer(a, b)
+    ga1, gb1 = torch.autograd.grad((cF * F).sum(), [a, b])
+    F, G = layer(a, b)
+    ga2, gb2 = torch.autograd.grad((cG * G).sum(), [a, b])
+    assert torch.allclose(ga1 + ga2, ga, rtol=0, atol=1e-12 * float(scale))
+    assert torch.allclose(gb1 + gb2, gb, rtol=0, atol=1e-12 * float(scale))
+    F_np, _ = sinkhorn_divergence(a0, b0, blur=blur, reach=reach, scaling=0.999, debias=False,
+                                  potentials=True)
+    assert isinstance(F_np, np.ndarray) and np.allclose(F_np, F.detach().numpy(), rtol=0, atol=1e-14)
+
+
+def test_potentials_backward_refused_after_a_jump():
+    """With the defaults on a 4 x 4 image the last iteration is a pyramid jump
+    (no final step): the forward works, the backward raises naming the cause."""
+    a = torch.full((1, 1, 4, 4), 1 / 16, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, 1, 4, 4)))
+    b = (b / b.sum()).requires_grad_()
+    F, G = ImagesLoss(potentials=True)(a, b)
+    with pytest.raises(geomloss.GeomLossNotImplementedError, match="single_scale"):
+        torch.autograd.grad(F.sum(), [a])
 
 
 def test_volumes_and_1d():

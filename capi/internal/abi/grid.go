@@ -12,8 +12,8 @@ import (
 
 // Grids (geomloss_eval_grid, geomloss_images_barycenter): GeomLoss's
 // sinkhorn_divergence between densities on 1D, 2D and 3D grids and
-// ImagesBarycenter, over the keyed buffers of geomloss_eval (a, b, cot_value
-// in; value, F, G, grad_a, grad_b out), with Π shape pixels in place of N and M.
+// ImagesBarycenter, over the keyed buffers of geomloss_eval (a, b, cot_value,
+// cot_F, cot_G in; value, F, G, grad_a, grad_b out), with Π shape pixels in place of N and M.
 
 // GridDims are validated grid sizes: B items on a grid of Shape (1–3 sides),
 // Size = Π Shape pixels, every array length at most MaxElems.
@@ -71,12 +71,13 @@ var gridBuffers = []struct {
 	perPixel bool
 }{
 	{BufA, true, true}, {BufB, true, true}, {BufCotValue, false, false},
+	{BufCotF, false, true}, {BufCotG, false, true},
 	{BufValue, true, false}, {BufF, false, true}, {BufG, false, true},
 	{BufGradA, false, true}, {BufGradB, false, true},
 }
 
 // BindGrid checks the buffers of a grid evaluation — a, b and value set, no
-// point-cloud key (x, y, cot_F, cot_G, grad_x, grad_y) set, each set one of
+// point-cloud key (x, y, grad_x, grad_y) set, each set one of
 // exactly its length — and returns them as typed slices over the caller's memory.
 func BindGrid[T core.Float](g GridDims, get Getter) (Inputs[T], Outputs[T], error) {
 	views := map[int][]T{}
@@ -105,7 +106,7 @@ func BindGrid[T core.Float](g GridDims, get Getter) (Inputs[T], Outputs[T], erro
 			return Inputs[T]{}, Outputs[T]{}, errf(ErrInvalidArgument, "%s is set, but grids have no %s (%s is for point clouds: remove it)", s.Name, s.What, s.Const)
 		}
 	}
-	in := Inputs[T]{A: views[BufA], Bw: views[BufB], CotValue: views[BufCotValue]}
+	in := Inputs[T]{A: views[BufA], Bw: views[BufB], CotValue: views[BufCotValue], CotF: views[BufCotF], CotG: views[BufCotG]}
 	out := Outputs[T]{Value: views[BufValue], F: views[BufF], G: views[BufG], GradA: views[BufGradA], GradB: views[BufGradB]}
 	return in, out, nil
 }
@@ -195,7 +196,7 @@ func RunGrid[T core.Float](o *Options, B int64, shape []int64, spacing []float64
 	par.SingleScale, par.Tolerance = o.Grid.SingleScale, o.Grid.Tol
 	pr := geomloss.ImageProblem[T]{B: g.B, Shape: g.Shape, A: in.A, Bw: in.Bw}
 	req := geomloss.ImageRequest[T]{GradA: out.GradA != nil, GradB: out.GradB != nil,
-		Potentials: out.F != nil || out.G != nil, CotValue: in.CotValue, Progress: progress}
+		Potentials: out.F != nil || out.G != nil, CotValue: in.CotValue, CotF: in.CotF, CotG: in.CotG, Progress: progress}
 	res, err := geomloss.EvaluateImages(par, pr, req, gridOpts(o))
 	if err != nil {
 		return Report{}, err
