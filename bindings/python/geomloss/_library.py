@@ -600,12 +600,14 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
 class GridSettings:
     """sinkhorn_divergence's parameters on grids (blur None: the pixel width)."""
 
-    __slots__ = ("p", "blur", "reach", "scaling", "debias", "diameter", "threads", "device")
+    __slots__ = ("p", "blur", "reach", "scaling", "debias", "diameter", "threads", "device",
+                 "single_scale")
 
     def __init__(self, p=2, blur=None, reach=None, scaling=0.5, debias=True, diameter=None,
-                 threads=None, device=None):
+                 threads=None, device=None, single_scale=False):
         self.p, self.blur, self.reach, self.scaling = p, blur, reach, scaling
         self.debias, self.diameter, self.threads, self.device = debias, diameter, threads, device
+        self.single_scale = single_scale
 
 
 def _configure_grid(lib, opts, s):
@@ -625,6 +627,10 @@ def _configure_grid(lib, opts, s):
                                                     _as_number("scaling", s.scaling)))
     if s.debias is not None:
         _check(lib, lib.geomloss_options_set_int(opts, OPT_DEBIAS, 1 if s.debias else 0))
+    if s.single_scale:
+        if not isinstance(s.single_scale, (bool, np.bool_)):
+            raise TypeError("single_scale: must be a bool, got %r" % (s.single_scale,))
+        _check(lib, lib.geomloss_options_set_int(opts, _abi.OPT_SINGLE_SCALE, 1))
     if s.threads is not None:
         t = s.threads
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= int(t) < 2**63:

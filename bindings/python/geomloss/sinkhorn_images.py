@@ -176,7 +176,7 @@ if _torch is not None:
 
 
 def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5, cost=None,
-                        debias=True, potentials=False, verbose=False):
+                        debias=True, potentials=False, verbose=False, single_scale=False):
     r"""GeomLoss 0.2.6's ``geomloss.sinkhorn_images.sinkhorn_divergence``.
 
     a, b: non-negative densities (B, K, N, N) or (B, K, N, N, N) ((B, K, N)
@@ -187,7 +187,10 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
     (0, 1) (values below the reference's 0.5 are allowed). cost must be None.
     Returns the (B,) divergences (sums over the K channels), or (F, G) shaped
     like a with ``potentials=True`` (for tensors, differentiable w.r.t. a and
-    b through the final step; see the module's docstring). Errors: ValueError subclasses naming the
+    b through the final step; see the module's docstring). single_scale
+    (beyond GeomLoss): every iteration at full resolution, no pyramid — the
+    schedule that always ends with a final step, so that the potentials can
+    be differentiated on any grid. Errors: ValueError subclasses naming the
     argument (GeomLossValueError), TypeError for wrong types.
     """
     if cost is not None:
@@ -195,7 +198,8 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
             "cost: custom ground costs are not supported on grids; use p=1 or p=2")
     B, K, shape = _check_inputs(a, b)
     spacing = _spacing(axes, shape)
-    settings = _library.GridSettings(p=p, blur=blur, reach=reach, scaling=scaling, debias=debias)
+    settings = _library.GridSettings(p=p, blur=blur, reach=reach, scaling=scaling, debias=debias,
+                                     single_scale=single_scale)
     if potentials and _is_tensor(a):
         return _GridPotentials.apply(settings, (B, K, shape, spacing, verbose), a, b)
     if potentials:
@@ -211,7 +215,7 @@ class ImagesLoss(_Base):
     r"""The Sinkhorn divergence between images, as a module (GeomLoss's ``ImagesLoss``).
 
     ``ImagesLoss(loss="sinkhorn", p=2, blur=None, reach=None, axes=None,
-    scaling=0.5, debias=True, potentials=False, verbose=False)(a, b)`` is
+    scaling=0.5, debias=True, potentials=False, verbose=False, single_scale=False)(a, b)`` is
     ``sinkhorn_divergence(a, b, ...)`` on (B, K, H, W) densities (tensors,
     differentiable, or NumPy arrays).
     """
@@ -219,7 +223,7 @@ class ImagesLoss(_Base):
     _ndim, _what = 4, "(B, K, H, W) images"
 
     def __init__(self, loss="sinkhorn", p=2, blur=None, reach=None, axes=None, scaling=0.5,
-                 cost=None, debias=True, potentials=False, verbose=False):
+                 cost=None, debias=True, potentials=False, verbose=False, single_scale=False):
         super().__init__()
         if loss != "sinkhorn":
             raise GeomLossNotImplementedError(
@@ -228,7 +232,7 @@ class ImagesLoss(_Base):
             raise GeomLossNotImplementedError(
                 "cost: custom ground costs are not supported on grids; use p=1 or p=2")
         self.kwargs = dict(p=p, blur=blur, reach=reach, axes=axes, scaling=scaling, debias=debias,
-                           potentials=potentials, verbose=verbose)
+                           potentials=potentials, verbose=verbose, single_scale=single_scale)
 
     def forward(self, a, b):
         _check_inputs(a, b, type(self).__name__, (self._ndim,))

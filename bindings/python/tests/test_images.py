@@ -183,6 +183,27 @@ def test_potentials_backward_refused_after_a_jump():
         torch.autograd.grad(F.sum(), [a])
 
 
+def test_single_scale_potentials_backward():
+    """single_scale=True (no pyramid) ends with a final step on any grid: the
+    4 x 4 case of the test above differentiates, and each soft-max row of the
+    final step sums to one, so <b, dF/db . cot> = -eps * sum(cot) (eps = blur^2
+    with the default blur, the pixel width 1/4)."""
+    a = torch.full((1, 1, 4, 4), 1 / 16, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, 1, 4, 4)))
+    b = (b / b.sum()).requires_grad_()
+    cot = torch.tensor(np.random.default_rng(2).normal(size=(1, 1, 4, 4)))
+    for debias in (True, False):
+        F, G = ImagesLoss(potentials=True, single_scale=True, debias=debias)(a, b)
+        gb, = torch.autograd.grad((F * cot).sum(), [b])
+        assert abs(float((b * gb).sum()) + 0.25 ** 2 * float(cot.sum())) <= 1e-12
+    with pytest.raises(TypeError, match="single_scale"):
+        sinkhorn_divergence(a.detach().numpy(), b.detach().numpy(), single_scale="yes")
+    # single scale changes the schedule (the pyramid's jumps are gone)
+    v0 = sinkhorn_divergence(a.detach().numpy(), b.detach().numpy())
+    v1 = sinkhorn_divergence(a.detach().numpy(), b.detach().numpy(), single_scale=True)
+    assert v0[0] != v1[0]
+
+
 def test_volumes_and_1d():
     a = np.zeros((2, 1, 8, 8, 8))
     a[..., 2:5, 2:5, 2:5] = 1 / 27
