@@ -377,12 +377,8 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	// Both directions (rows x and rows y) must meet the bound: the pattern is
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
-	ta := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, uRow)), fc: ct.aggregate(blockMax(cs, vCol)),
-		lr: g.linBound(rt, rs, uRow), lc: g.linBound(ct, cs, vCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
-	tb := truncTest{rt: ct, ct: rt, fr: ct.aggregate(blockMax(cs, vRow)), fc: rt.aggregate(blockMax(rs, uCol)),
-		lr: g.linBound(ct, cs, vRow), lc: g.linBound(rt, rs, uCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
+	ta := g.potentialTest(rs, cs, rt, ct, uRow, vCol, eps, rho)
+	tb := g.potentialTest(cs, rs, ct, rt, vRow, uCol, eps, rho)
 	a, b := ta.run(), tb.run()
 	r := &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}
 	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
@@ -433,6 +429,15 @@ func dense(r *Ranges) bool {
 	return r != nil && !msAlwaysTruncate && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
 }
 
+// potentialTest returns the truncation test between the rows rs (blocks
+// rt, potential u) and the columns cs (blocks ct, potential v) at eps:
+// bounds from the potentials' block maxima and affine bounds.
+func (g *multiscale[T]) potentialTest(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps, rho float64) truncTest {
+	return truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
+		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
+		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
+}
+
 // likelyDense runs the rows-x truncation test on every msLookAhead-th top
 // cell of x only and reports whether it keeps more than msDenseFraction of
 // the block pairs there (the full test, which costs about as much as a
@@ -441,9 +446,7 @@ func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v [
 	if g.cfg.kernelRadius > 0 || msAlwaysTruncate {
 		return false
 	}
-	tt := truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
-		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
-		eps: eps, thr: g.threshold(), rho: g.cfg.rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
+	tt := g.potentialTest(rs, cs, rt, ct, u, v, eps, g.cfg.rho)
 	return tt.estimate(msLookAhead) > msDenseFraction
 }
 
@@ -453,9 +456,7 @@ const msLookAhead = 8
 // selfMask is mask2 for a self problem (rows and columns the same cloud):
 // one test, symmetrised (the pattern and its transpose).
 func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
-	tt := truncTest{rt: bt, ct: bt, fr: bt.aggregate(blockMax(s, uRow)), fc: bt.aggregate(blockMax(s, uCol)),
-		lr: g.linBound(bt, s, uRow), lc: g.linBound(bt, s, uCol),
-		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
+	tt := g.potentialTest(s, s, bt, bt, uRow, uCol, eps, rho)
 	a := tt.run()
 	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
 	lv.drop = max(lv.drop, a.maxDrop)

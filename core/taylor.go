@@ -117,7 +117,7 @@ const taylorLanes = 8
 // lanes holds one value per point of a group of taylorLanes points.
 type lanes [taylorLanes]float64
 
-// evalLanes is eval for taylorLanes points at once: u[q][l] is variable q
+// evalLanes writes the monomials of degree ≤ K of taylorLanes points: u[q][l] is variable q
 // of point l, out[t][l] monomial t of point l.
 func (m *monomials) evalLanes(u []lanes, k int, out []lanes) {
 	out[0] = lanes{1, 1, 1, 1, 1, 1, 1, 1}
@@ -132,15 +132,6 @@ func (m *monomials) evalLanes(u []lanes, k int, out []lanes) {
 
 // count returns the number of monomials of degree ≤ K.
 func (m *monomials) count(k int) int { return m.start[k+1] }
-
-// eval writes the monomials of degree ≤ K of u into out.
-func (m *monomials) eval(u []float64, k int, out []float64) {
-	out[0] = 1
-	n := m.count(k)
-	for t := 1; t < n; t++ {
-		out[t] = out[m.parent[t]] * u[m.dim[t]]
-	}
-}
 
 // taylorCount returns C(K+D, D), the number of monomials of degree ≤ K in D
 // variables.

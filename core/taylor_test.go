@@ -101,12 +101,16 @@ func TestMonomials(t *testing.T) {
 	}
 	u := []float64{0.3, -0.2, 0.5}
 	v := []float64{-0.4, 0.1, 0.7}
-	mu, mv := make([]float64, m.count(6)), make([]float64, m.count(6))
-	m.eval(u, 6, mu)
-	m.eval(v, 6, mv)
+	lu, lv := make([]lanes, 3), make([]lanes, 3)
+	for q := range u {
+		lu[q][0], lv[q][0] = u[q], v[q]
+	}
+	mu, mv := make([]lanes, m.count(6)), make([]lanes, m.count(6))
+	m.evalLanes(lu, 6, mu)
+	m.evalLanes(lv, 6, mv)
 	var s float64
 	for t := range mu {
-		s += mu[t] * mv[t] * m.inv[t]
+		s += mu[t][0] * mv[t][0] * m.inv[t]
 	}
 	dot := u[0]*v[0] + u[1]*v[1] + u[2]*v[2]
 	var want, term float64 = 0, 1

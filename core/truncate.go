@@ -167,6 +167,15 @@ func adaptiveBlocks(h *cluster.Hierarchy, maxPts int, maxSide float64) []int {
 	return b
 }
 
+// zeros returns one zero per cell of every grouping.
+func (bt *blockTree) zeros() [][]float64 {
+	z := make([][]float64, len(bt.groups))
+	for g := range z {
+		z[g] = make([]float64, len(bt.groups[g])-1)
+	}
+	return z
+}
+
 // blocks returns the number of blocks.
 func (bt *blockTree) blocks() int { return len(bt.fine) - 1 }
 
@@ -241,26 +250,13 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 	return u / tt.eps
 }
 
-// truncate keeps the block pairs (k, l) whose log-density bound
-// ub_kl = (max_{i∈k} f_i + max_{j∈l} g_j − min_{i∈k, j∈l} C_ij)/ε exceeds
-// −truncate (found hierarchically: a cell pair whose bound is below drops
-// all its sub-blocks, since the bound only decreases under refinement). The
-// part of row i's soft-min sum Σ_j b_j e^{(f_i+g_j−C_ij)/ε} (≈ e^{−f_i/ρ},
-// 1 when balanced, once the potentials are near a fixed point) that the
-// dropped pairs carry is at most E_k = Σ_{dropped cells l} m_l e^{ub_kl};
-// a row block whose relative bound E_k·e^{max f/ρ} exceeds maxDrop, or that
-// keeps nothing, is widened: its column blocks are taken by decreasing
-// bound until the rest meets maxDrop (at least one is always kept).
 // estimate returns the fraction of block pairs the test would keep, from
 // every stride-th top row cell only (a cheap look-ahead: a pattern keeping
 // most pairs is not worth building).
 func (tt *truncTest) estimate(stride int) float64 {
 	rt, ct := tt.rt, tt.ct
 	gx := len(rt.groups) - 1
-	drop := make([][]float64, len(rt.groups))
-	for g := range drop {
-		drop[g] = make([]float64, len(rt.groups[g])-1)
-	}
+	drop := rt.zeros()
 	tops := len(rt.groups[gx]) - 1
 	var keptPairs, allPairs int64
 	for a := 0; a < tops; a += stride {
@@ -273,14 +269,21 @@ func (tt *truncTest) estimate(stride int) float64 {
 	return float64(keptPairs) / float64(allPairs)
 }
 
+// truncate keeps the block pairs (k, l) whose log-density bound
+// ub_kl = (max_{i∈k} f_i + max_{j∈l} g_j − min_{i∈k, j∈l} C_ij)/ε exceeds
+// −truncate (found hierarchically: a cell pair whose bound is below drops
+// all its sub-blocks, since the bound only decreases under refinement). The
+// part of row i's soft-min sum Σ_j b_j e^{(f_i+g_j−C_ij)/ε} (≈ e^{−f_i/ρ},
+// 1 when balanced, once the potentials are near a fixed point) that the
+// dropped pairs carry is at most E_k = Σ_{dropped cells l} m_l e^{ub_kl};
+// a row block whose relative bound E_k·e^{max f/ρ} exceeds maxDrop, or that
+// keeps nothing, is widened: its column blocks are taken by decreasing
+// bound until the rest meets maxDrop (at least one is always kept).
 func (tt *truncTest) run() truncation {
 	rt, ct := tt.rt, tt.ct
 	K, L := rt.blocks(), ct.blocks()
 	gx := len(rt.groups) - 1
-	drop := make([][]float64, len(rt.groups))
-	for g := range drop {
-		drop[g] = make([]float64, len(rt.groups[g])-1)
-	}
+	drop := rt.zeros()
 	// Each top row cell is tested on its own (its sub-cells' drops are its
 	// own), in parallel; the kept pairs are concatenated in cell order.
 	tops := len(rt.groups[gx]) - 1
