@@ -190,8 +190,9 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
     like a with ``potentials=True`` (for tensors, differentiable w.r.t. a and
     b through the last soft-min; see the module's docstring). single_scale
     (beyond GeomLoss): every iteration at full resolution, no pyramid (the
-    schedule then always ends with a final full-resolution step). Errors: ValueError subclasses naming the
-    argument (GeomLossValueError), TypeError for wrong types.
+    schedule then always ends with a final full-resolution step). Errors:
+    ValueError subclasses naming the argument (GeomLossValueError), TypeError
+    for wrong types.
     """
     if cost is not None:
         raise GeomLossNotImplementedError(
