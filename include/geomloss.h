@@ -698,10 +698,11 @@ GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan);
  *                                           + sum cot_F*F + sum cot_G*G
  *            The point-cloud keys (x, y, grad_x, grad_y) must not be set.
  *            The potentials' gradients hold the Sinkhorn loop's duals fixed
- *            and differentiate the final full-resolution step through its
- *            weights: cot_F/cot_G are refused (UNSUPPORTED) when the last
- *            iteration is a pyramid jump (the reference's defaults on
- *            power-of-two sides): set GEOMLOSS_OPT_SINGLE_SCALE.
+ *            and differentiate the last soft-min through its weights: the
+ *            final full-resolution step or, when the last iteration is a
+ *            pyramid jump (the reference's defaults on power-of-two sides),
+ *            that iteration's coarse soft-min on the sum-pooled densities,
+ *            through the averaging and the upsampling.
  *
  * Statuses as geomloss_eval; a count that does not fit is refused naming the
  * buffer ("grad_a has 15 elements, needs 16 (B×Π shape = 1×4×4)"). On success
