@@ -634,6 +634,26 @@ GEOMLOSS_API int geomloss_ot_solve_plan(const geomloss_options *opts, int dtype,
                                         int64_t M, const geomloss_buffers *bufs,
                                         geomloss_plan *plan);
 
+/* B problems in one call, keeping every item's plan: as
+ * geomloss_ot_solve_sample_batch (same arguments, outputs and statuses), and
+ * on success also writes to plans[b] (an array of B handles) the handle of
+ * item b's plan, which is the plan geomloss_ot_solve_sample_plan keeps for
+ * item b alone (its geomloss_plan_eval outputs are equal, bit for bit).
+ * Each is an ordinary plan: geomloss_plan_eval, _info, and free each one
+ * with geomloss_plan_free. On failure no plan is kept and plans[0..B-1]
+ * are 0 (for B >= 1; nothing is written for a B the size checks refuse);
+ * plans NULL: GEOMLOSS_ERR_NULL_POINTER. */
+GEOMLOSS_API int geomloss_ot_solve_sample_batch_plan(const geomloss_options *opts, int dtype,
+                                                     int64_t B, int64_t N, int64_t M, int64_t D,
+                                                     const geomloss_buffers *bufs,
+                                                     geomloss_plan *plans);
+
+/* As geomloss_ot_solve_batch (B cost matrices), keeping every item's plan
+ * as geomloss_ot_solve_sample_batch_plan does. */
+GEOMLOSS_API int geomloss_ot_solve_batch_plan(const geomloss_options *opts, int dtype, int64_t B,
+                                              int64_t N, int64_t M, const geomloss_buffers *bufs,
+                                              geomloss_plan *plans);
+
 /* Computes from a kept plan the outputs whose buffers are set in bufs
  * (required; not modified): value_linear, marginal_a, marginal_b, a_to_b,
  * b_to_a (not for a cost matrix's plan), plan_v (with v, [M][K]), plan_t_u
