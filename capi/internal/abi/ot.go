@@ -15,7 +15,7 @@ import (
 var (
 	otSampleKeys = []int{BufX, BufY, BufA, BufB, BufV, BufU,
 		BufValue, BufValueLinear, BufF, BufG, BufFAa, BufGBb, BufMarginalA, BufMarginalB,
-		BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
+		BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError, BufValueGradX, BufValueGradY}
 	otMatrixKeys = []int{BufC, BufA, BufB, BufV, BufU,
 		BufValue, BufValueLinear, BufF, BufG, BufMarginalA, BufMarginalB,
 		BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
@@ -250,6 +250,25 @@ func otOutputs[T core.Float](res *core.OTResult[T], views map[int][]T, d Dims) (
 	if want(BufPlan) {
 		if out[BufPlan], err = res.Plan.Dense(0); err != nil {
 			return nil, err
+		}
+	}
+	if want(BufValueGradX) || want(BufValueGradY) {
+		name := keyNameOf(BufValueGradX)
+		if !want(BufValueGradX) {
+			name = keyNameOf(BufValueGradY)
+		}
+		if res.PotentialAA != nil {
+			return nil, errf(ErrUnsupported, "%s: the gradient of a debiased value (debias = 1) is not computed; set debias = 0", name)
+		}
+		gx, gy, err := res.Plan.CostGradients()
+		if err != nil {
+			return nil, err
+		}
+		if want(BufValueGradX) {
+			out[BufValueGradX] = gx
+		}
+		if want(BufValueGradY) {
+			out[BufValueGradY] = gy
 		}
 	}
 	return out, nil
