@@ -463,6 +463,8 @@ OT_OUTPUTS = {
     "plan": (_abi.BUF_PLAN, lambda N, M, D, K, L: (N, M)),
     "n_iter": (_abi.BUF_N_ITER, lambda N, M, D, K, L: (1,)),
     "marginal_error": (_abi.BUF_MARGINAL_ERROR, lambda N, M, D, K, L: (1,)),
+    "value_grad_x": (_abi.BUF_VALUE_GRAD_X, lambda N, M, D, K, L: (N, D)),
+    "value_grad_y": (_abi.BUF_VALUE_GRAD_Y, lambda N, M, D, K, L: (M, D)),
 }
 
 

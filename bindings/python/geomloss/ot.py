@@ -25,11 +25,11 @@ Conventions (GeomLoss 0.3.1's, which differ from SamplesLoss's):
   GeomLoss's fixed ε-schedule.
 
 NumPy arrays in give NumPy arrays out; PyTorch tensors give tensors, and
-``value`` is differentiable (``torch.autograd``) w.r.t. X_a and X_b for the
-costs sqeuclidean and halfsqeuclidean, and w.r.t. a and b for balanced
-transport, both with ``debias=False`` (the envelope theorem: the gradient of
-the dual value is Σ_j π_ij ∇_x C(x_i, y_j), computed from the barycentric
-map). Other cases compute the value but refuse a backward pass
+``value`` is differentiable (``torch.autograd``) w.r.t. X_a and X_b for every
+cost (the power cost included; balanced or unbalanced), and w.r.t. a and b for
+balanced transport, both with ``debias=False`` (the envelope theorem: the
+gradient of the dual value is Σ_j π_ij ∇_x C(x_i, y_j), the library's
+value_grad_x, computed with the solve when X_a or X_b requires grad). Other cases compute the value but refuse a backward pass
 (GeomLossNotImplementedError). Batched inputs — (B, N, D) points with (B, N)
 weights, or (B, N, M) cost matrices — solve the B problems in one library
 call (geomloss_ot_solve_sample_batch_plan), each item bit for bit the single
@@ -290,9 +290,7 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
         raise GeomLossNotImplementedError(
             "cost: %r is not supported (want one of %s; custom cost functions: use solve(C, ...))"
             % (cost, ", ".join(sorted(_COSTS))))
-    like = X_a if _is_torch(X_a, X_b, a, b) else None
-    if like is None and _is_torch(X_b, a, b):
-        like = next(t for t in (X_b, a, b) if _is_torch(t))
+    like = next((t for t in (X_a, X_b, a, b) if _is_torch(t)), None)  # the first tensor
     dtype = _dtype(X_a, X_b, a, b)
     x, y = _numpy(X_a, dtype), _numpy(X_b, dtype)
     batch = x.ndim == 3
@@ -310,6 +308,8 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
             "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
+    if not debias and any(_is_torch(t) and t.requires_grad for t in (X_a, X_b)):
+        want += ["value_grad_x", "value_grad_y"]  # Σ_j π_ij ∇ₓC(x_i, y_j), for the backward pass
     out = _library.ot_solve(problem, want, keep_plan=True)
     if like is not None:
         out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
@@ -350,13 +350,10 @@ def _value_tensor(out, problem, inputs, like):
     """value as a tensor whose backward gives the envelope-theorem gradients."""
     X_a, X_b, a, b = inputs
     dt = _torch.float64 if out["value"].dtype == np.float64 else _torch.float32
-    scale = _SCALE.get(problem["cost"])
     balanced = problem.get("unbalanced") is None and problem.get("reach") is None
     grads = {}
-    if not problem["debias"] and scale is not None:
-        x, y = problem["x"], problem["y"]
-        grads[0] = scale * out["marginal_a"][..., None] * (x - out["a_to_b"])
-        grads[1] = scale * out["marginal_b"][..., None] * (y - out["b_to_a"])
+    if "value_grad_x" in out:  # the library's Σ_j π_ij ∇ₓC(x_i, y_j), every cost (debias=False)
+        grads[0], grads[1] = out["value_grad_x"], out["value_grad_y"]
     if not problem["debias"] and balanced:
         eps = problem["reg"] if problem["reg"] is not None else None
         if eps is None:
@@ -394,8 +391,7 @@ if _torch is not None:
                 if k not in ctx.grads:
                     raise GeomLossNotImplementedError(
                         "geomloss.ot: the gradient of value w.r.t. %s is available only with "
-                        "debias=False and, for X_a / X_b, the costs sqeuclidean or halfsqeuclidean; "
-                        "for a / b, balanced transport" % names[k])
+                        "debias=False and, for a / b, balanced transport" % names[k])
                 shape, dtype, device = meta
                 gr = _torch.from_numpy(np.array(ctx.grads[k])).to(dtype=dtype, device=device).reshape(shape)
                 gb = g.to(dtype)
