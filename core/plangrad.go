@@ -17,12 +17,16 @@ import "math"
 // convergence. Each row is one streaming pass of core's portable rows
 // (planRow), summed left to right in float64: memory O((N+M)·D) and the
 // same results whatever the thread count. A cost matrix's plan has no
-// points: ErrUnsupported.
+// points, and a multiscale plan reduces over kept blocks only: both are
+// ErrUnsupported.
 func (p *Plan[T]) CostGradients() (gx, gy []T, err error) {
 	if p.x.D == 0 {
 		return nil, nil, errorf(ErrUnsupported, "cost gradients: the plan was given by a cost matrix, without points")
 	}
-	r := p.ref
+	r, ok := p.ref.(*rowPair[T])
+	if !ok {
+		return nil, nil, errorf(ErrUnsupported, "cost gradients: not available for a multiscale plan (its reductions run over the kept block pairs only)")
+	}
 	yx := &rowPair[T]{x: p.y, y: p.x, cost: r.cost, q: r.q, res: r.res, row: onlineRow[T]{x: p.y, y: p.x, cost: r.cost}}
 	gx = make([]T, p.N*p.x.D)
 	gy = make([]T, p.M*p.y.D)
