@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/libgeomloss/libgeomloss/core"
@@ -101,5 +102,22 @@ func TestPlanCostGradients(t *testing.T) {
 	var ce *core.Error
 	if _, _, err := res.Plan.CostGradients(); !errors.As(err, &ce) || ce.Code != core.ErrUnsupported {
 		t.Errorf("a cost matrix's plan: %v, want ErrUnsupported", err)
+	}
+}
+
+// TestPlanCostGradientsMultiscale: a multiscale plan reducing over its kept
+// block pairs refuses CostGradients (ErrUnsupported) rather than returning
+// the gradient of a plan it does not reduce.
+func TestPlanCostGradientsMultiscale(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	n, m, d := 1000, 1300, 2
+	x, y := randPts(r, n*d, 1), randPts(r, m*d, 1)
+	res := must(t)(SolveSample(x, y, d, nil, nil, OTParams{Reg: 0.003, Backend: core.Multiscale}))
+	if !strings.Contains(res.Plan.Note, "kept block pairs") {
+		t.Fatalf("plan note %q: want a block-sparse plan", res.Plan.Note)
+	}
+	var ce *core.Error
+	if _, _, err := res.Plan.CostGradients(); !errors.As(err, &ce) || ce.Code != core.ErrUnsupported || !strings.Contains(err.Error(), "multiscale") {
+		t.Errorf("a block-sparse plan: %v, want ErrUnsupported naming multiscale", err)
 	}
 }
