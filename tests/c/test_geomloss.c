@@ -1117,6 +1117,7 @@ static void test_cancel(void) {
 
 #include "test_ot.c"
 #include "test_plan.c"
+#include "test_batch_plan.c"
 
 /* ---- cluster labels ---------------------------------------------------------------------- */
 
@@ -1471,6 +1472,7 @@ int main(void) {
   test_ot();
   test_plan_handles();
   test_ot_batch();
+  test_batch_plans();
   test_labels();
   test_grid_closed_forms();
   test_grid_options();
