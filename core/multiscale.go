@@ -358,33 +358,51 @@ func blockMax[T Float](s *msSide[T], v []T) []float64 {
 
 // mask runs the truncation test for rows rs (potential u, blocks rt) and
 // columns cs (potential v, blocks ct), or returns nil (every pair) without
-// truncation or potentials.
-func (g *multiscale[T]) mask(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64, lv *msLevel[T]) *Ranges {
-	return g.mask2(rs, cs, rt, ct, u, v, v, u, eps, g.cfg.rho, lv)
+// truncation or potentials; see mask2 for discard.
+func (g *multiscale[T]) mask(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
+	return g.mask2(rs, cs, rt, ct, u, v, v, u, eps, g.cfg.rho, lv, discard)
 }
 
 // mask2 is mask with separate row potentials: the rows-x test bounds
 // (uRow_i + vCol_j − C_ij)/ε, the rows-y test (vRow_j + uCol_i − C_ij)/ε.
-func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
+// With discard, a pattern that is dense (see dense) is not wanted: the
+// tests stop as soon as one keeps more than the dense limit (the union
+// keeps at least as many) and mask2 returns (nil, true), exactly when the
+// full pattern would be dense; otherwise the second result is false.
+func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol []T, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
 	if g.cfg.kernelRadius > 0 {
 		tt := truncTest{rt: rt, ct: ct, distOnly: true, threads: g.res.Threads, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
 		tr := tt.run()
-		return &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: tr.offsets, Cols: tr.cols}
+		return &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: tr.offsets, Cols: tr.cols}, false
 	}
 	if math.IsInf(g.cfg.truncate, 1) || uRow == nil || vCol == nil {
-		return nil
+		return nil, false
+	}
+	limit := -1.0
+	if discard {
+		limit = denseLimit(len(rs.blk)-1, len(cs.blk)-1)
 	}
 	// Both directions (rows x and rows y) must meet the bound: the pattern is
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
 	ta := g.potentialTest(rs, cs, rt, ct, uRow, vCol, eps, rho)
+	a, over := ta.runLimited(limit)
+	if over {
+		return nil, true
+	}
 	tb := g.potentialTest(cs, rs, ct, rt, vRow, uCol, eps, rho)
-	a, b := ta.run(), tb.run()
-	r := &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}
-	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
-	r = unionRanges(r, bt)
+	b, over := tb.runLimited(limit)
+	if over {
+		return nil, true
+	}
 	lv.drop = max(lv.drop, a.maxDrop, b.maxDrop)
-	return r
+	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
+	b = truncation{}
+	r := unionRanges(&Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}, bt)
+	if discard && dense(r) {
+		return nil, true
+	}
+	return r, false
 }
 
 // linBound returns the affine bound of potential v over bt's cells for the
@@ -426,7 +444,20 @@ const msTruncRadius = 4
 const msDenseFraction = 0.35
 
 func dense(r *Ranges) bool {
-	return r != nil && !msAlwaysTruncate && float64(len(r.Cols)) > msDenseFraction*float64(r.RowClusters())*float64(r.ColClusters())
+	if r == nil {
+		return false
+	}
+	lim := denseLimit(r.RowClusters(), r.ColClusters())
+	return lim >= 0 && float64(len(r.Cols)) > lim
+}
+
+// denseLimit is the number of kept block pairs above which a K×L pattern
+// is dense: msDenseFraction·K·L (−1: never, msAlwaysTruncate).
+func denseLimit(K, L int) float64 {
+	if msAlwaysTruncate {
+		return -1
+	}
+	return msDenseFraction * float64(K) * float64(L)
 }
 
 // potentialTest returns the truncation test between the rows rs (blocks
@@ -454,13 +485,25 @@ func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v [
 const msLookAhead = 8
 
 // selfMask is mask2 for a self problem (rows and columns the same cloud):
-// one test, symmetrised (the pattern and its transpose).
-func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T]) *Ranges {
+// one test, symmetrised (the pattern and its transpose); discard as in
+// mask2 (the union keeps at least the test's pairs).
+func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
+	limit := -1.0
+	if discard {
+		limit = denseLimit(len(s.blk)-1, len(s.blk)-1)
+	}
 	tt := g.potentialTest(s, s, bt, bt, uRow, uCol, eps, rho)
-	a := tt.run()
+	a, over := tt.runLimited(limit)
+	if over {
+		return nil, true
+	}
 	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
 	lv.drop = max(lv.drop, a.maxDrop)
-	return unionRanges(r, r.Transpose())
+	r = unionRanges(r, r.Transpose())
+	if discard && dense(r) {
+		return nil, true
+	}
+	return r, false
 }
 
 // normalized returns the undamped soft-min smin_ε(C(rows, cols), L(w) + pot/ε)
@@ -490,9 +533,9 @@ func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, ep
 func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 	x, y := lv.x, lv.y
 	if g.cfg.kernelRadius > 0 {
-		lv.rxy = g.mask(x, y, g.btx, g.bty, nil, nil, 0, lv)
-		lv.rxx = g.mask(x, x, g.btx, g.btx, nil, nil, 0, lv)
-		lv.ryy = g.mask(y, y, g.bty, g.bty, nil, nil, 0, lv)
+		lv.rxy, _ = g.mask(x, y, g.btx, g.bty, nil, nil, 0, lv, false)
+		lv.rxx, _ = g.mask(x, x, g.btx, g.btx, nil, nil, 0, lv, false)
+		lv.ryy, _ = g.mask(y, y, g.bty, g.bty, nil, nil, 0, lv, false)
 		return nil
 	}
 	// Coarse levels run at temperatures large against their clusters
@@ -506,8 +549,8 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		return nil // the look-ahead says most blocks are kept: online reductions
 	}
 	if g.need.Cross && d.F != nil {
-		r := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv)
-		if dense(r) {
+		r, dn := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv, true)
+		if dn {
 			return nil // most blocks kept: online reductions are faster
 		}
 		fh, err := g.normalized(x, y, r, d.G, eps)
@@ -519,18 +562,19 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 			return err
 		}
 		lv.drop = 0
-		lv.rxy = g.mask2(x, y, g.btx, g.bty, fh, d.G, gh, d.F, eps, inf, lv)
+		lv.rxy, _ = g.mask2(x, y, g.btx, g.bty, fh, d.G, gh, d.F, eps, inf, lv, false)
 	}
 	self := func(s *msSide[T], bt *blockTree, u []T) (*Ranges, error) {
-		r := g.selfMask(s, bt, u, u, eps, g.cfg.rho, lv)
-		if dense(r) {
+		r, dn := g.selfMask(s, bt, u, u, eps, g.cfg.rho, lv, true)
+		if dn {
 			return nil, nil
 		}
 		uh, err := g.normalized(s, s, r, u, eps)
 		if err != nil {
 			return nil, err
 		}
-		return g.selfMask(s, bt, uh, u, eps, inf, lv), nil
+		r, _ = g.selfMask(s, bt, uh, u, eps, inf, lv, false)
+		return r, nil
 	}
 	var err error
 	if g.need.Self && d.FAA != nil {
@@ -544,24 +588,45 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 	return g.res.Stop.Err() // a cancelled test may have ended early
 }
 
-// unionRanges returns the pattern keeping the pairs of a or b (same blocks).
+// unionRanges returns the pattern keeping the pairs of a or b (same blocks),
+// allocated at its exact size (a first pass counts it).
 func unionRanges(a, b *Ranges) *Ranges {
-	u := &Ranges{RowStart: a.RowStart, ColStart: a.ColStart, Offsets: []int{0}}
-	for k := 0; k < a.RowClusters(); k++ {
-		p, q := a.Kept(k), b.Kept(k)
-		for len(p) > 0 || len(q) > 0 {
-			switch {
-			case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
-				u.Cols, p = append(u.Cols, p[0]), p[1:]
-			case len(p) == 0 || q[0] < p[0]:
-				u.Cols, q = append(u.Cols, q[0]), q[1:]
-			default:
-				u.Cols, p, q = append(u.Cols, p[0]), p[1:], q[1:]
-			}
-		}
-		u.Offsets = append(u.Offsets, len(u.Cols))
+	K := a.RowClusters()
+	u := &Ranges{RowStart: a.RowStart, ColStart: a.ColStart, Offsets: make([]int, K+1)}
+	for k := 0; k < K; k++ {
+		u.Offsets[k+1] = u.Offsets[k] + mergeSorted(a.Kept(k), b.Kept(k), nil)
+	}
+	u.Cols = make([]int, u.Offsets[K])
+	for k := 0; k < K; k++ {
+		mergeSorted(a.Kept(k), b.Kept(k), u.Cols[u.Offsets[k]:u.Offsets[k+1]])
 	}
 	return u
+}
+
+// mergeSorted writes the union of the ascending lists p and q into out
+// (nil: count only) and returns its length.
+func mergeSorted(p, q, out []int) int {
+	n := 0
+	put := func(v int) {
+		if out != nil {
+			out[n] = v
+		}
+		n++
+	}
+	for len(p) > 0 || len(q) > 0 {
+		switch {
+		case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
+			put(p[0])
+			p = p[1:]
+		case len(p) == 0 || q[0] < p[0]:
+			put(q[0])
+			q = q[1:]
+		default:
+			put(p[0])
+			p, q = p[1:], q[1:]
+		}
+	}
+	return n
 }
 
 // pair builds a reduction between u and v over pattern r (nil: all pairs).
@@ -703,6 +768,7 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 	if err := cur.closer.close(); err != nil {
 		return nd, err
 	}
+	cur.rxy, cur.rxx, cur.ryy = nil, nil, nil // no longer used: release
 	lv, err := g.buildLevel(k+1, xs, ys, nd, g.firstEps(k+1, eps))
 	if err != nil {
 		return nd, err

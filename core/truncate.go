@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/libgeomloss/libgeomloss/core/cluster"
 )
@@ -259,8 +260,9 @@ func (tt *truncTest) estimate(stride int) float64 {
 	drop := rt.zeros()
 	tops := len(rt.groups[gx]) - 1
 	var keptPairs, allPairs int64
+	var sc descendScratch
 	for a := 0; a < tops; a += stride {
-		keptPairs += int64(len(tt.descend(a, drop)))
+		keptPairs += int64(len(tt.descend(a, drop, &sc)))
 		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
 	}
 	if allPairs == 0 {
@@ -280,40 +282,97 @@ func (tt *truncTest) estimate(stride int) float64 {
 // keeps nothing, is widened: its column blocks are taken by decreasing
 // bound until the rest meets maxDrop (at least one is always kept).
 func (tt *truncTest) run() truncation {
+	tr, _ := tt.runLimited(-1)
+	return tr
+}
+
+// runLimited is run that gives up once the pattern is known to keep more
+// than limit block pairs (limit < 0: never), returning dense = true and no
+// pattern. Each top row cell's rows are finished (kept lists, widening) on
+// their own, since the drops of a top cell's sub-cells are its own; the
+// pattern's size is the sum of the top cells' kept counts, all ≥ 0, so a
+// partial sum above limit proves the whole is, and the whole is above
+// limit exactly when the last partial sum is: dense is true iff the full
+// test would keep more than limit pairs, whatever the thread count.
+func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 	rt, ct := tt.rt, tt.ct
 	K, L := rt.blocks(), ct.blocks()
-	gx := len(rt.groups) - 1
+	top := rt.groups[len(rt.groups)-1]
 	drop := rt.zeros()
-	// Each top row cell is tested on its own (its sub-cells' drops are its
-	// own), in parallel; the kept pairs are concatenated in cell order.
-	tops := len(rt.groups[gx]) - 1
-	kept := make([][]cellPair, tops)
+	tops := len(top) - 1
+	chunks := make([]truncChunk, tops)
+	var kept atomic.Int64
+	var over atomic.Bool
 	ParallelRows(tops, tt.threads, 1, func(lo, hi int) {
-		for a := lo; a < hi && !tt.stop.Stopped(); a++ {
-			kept[a] = tt.descend(a, drop)
+		var sc descendScratch
+		for a := lo; a < hi && !tt.stop.Stopped() && !over.Load(); a++ {
+			chunks[a] = tt.topRows(a, L, drop, &sc)
+			if n := kept.Add(int64(len(chunks[a].cols))); limit >= 0 && float64(n) > limit {
+				over.Store(true)
+			}
 		}
 	})
-	var cur []cellPair
-	for _, k := range kept {
-		cur = append(cur, k...)
+	if over.Load() {
+		return truncation{}, true
 	}
-	tr := truncation{}
-	// cur: kept leaf pairs. Bucket them by row block, columns ascending.
-	off := make([]int, K+1)
-	for _, p := range cur {
-		off[p.a+1]++
+	// Concatenate the top cells' rows (a cancelled test leaves some empty;
+	// the caller checks the flag).
+	tr.offsets, tr.cols = make([]int, K+1), make([]int, 0, kept.Load())
+	for a := range chunks {
+		c := &chunks[a]
+		for k := top[a]; k < top[a+1]; k++ {
+			n := 0
+			if c.count != nil {
+				n = int(c.count[k-top[a]])
+			}
+			tr.offsets[k+1] = tr.offsets[k] + n
+		}
+		for _, l := range c.cols {
+			tr.cols = append(tr.cols, int(l))
+		}
+		tr.maxDrop = max(tr.maxDrop, c.maxDrop)
+		tr.widened += c.widened
+		*c = truncChunk{}
 	}
-	for k := 0; k < K; k++ {
-		off[k+1] += off[k]
+	return tr, false
+}
+
+// truncChunk is the part of a truncation for the row blocks of one top row
+// cell: kept column blocks per row (count), concatenated (cols), and that
+// part's maxDrop and widened count.
+type truncChunk struct {
+	count, cols []int32
+	maxDrop     float64
+	widened     int
+}
+
+// topRows runs the test for top row cell a: descend, then every row block
+// of a its kept column blocks, ascending, widened where the drop bound
+// exceeds maxDrop (see run).
+func (tt *truncTest) topRows(a, L int, drop [][]float64, sc *descendScratch) truncChunk {
+	rt := tt.rt
+	top := rt.groups[len(rt.groups)-1]
+	k0, n := top[a], top[a+1]-top[a]
+	pairs := tt.descend(a, drop, sc)
+	// Bucket the kept leaf pairs by row block.
+	off := make([]int, n+1)
+	for _, p := range pairs {
+		off[int(p.a)-k0+1]++
 	}
-	cols, fill := make([]int, len(cur)), slices.Clone(off[:K])
-	for _, p := range cur {
-		cols[fill[p.a]] = p.b
-		fill[p.a]++
+	for i := 0; i < n; i++ {
+		off[i+1] += off[i]
 	}
-	lists := make([][]int, K)
-	for k := 0; k < K; k++ {
-		lst := cols[off[k]:off[k+1]]
+	cols, fill := make([]int32, len(pairs)), slices.Clone(off[:n])
+	for _, p := range pairs {
+		i := int(p.a) - k0
+		cols[fill[i]] = p.b
+		fill[i]++
+	}
+	c := truncChunk{count: make([]int32, n)}
+	out := make([]int32, 0, len(pairs))
+	for i := 0; i < n; i++ {
+		k := k0 + i
+		lst := cols[off[i]:off[i+1]]
 		slices.Sort(lst)
 		var e float64
 		for g := range drop {
@@ -324,51 +383,58 @@ func (tt *truncTest) run() truncation {
 			rel = math.Exp(tt.fr[0][k] / tt.rho)
 		}
 		if !tt.distOnly && (len(lst) == 0 || e*rel > tt.maxDrop) {
-			lst, e = tt.widen(k, L, tt.maxDrop/rel)
-			tr.widened++
+			var w []int
+			w, e = tt.widen(k, L, tt.maxDrop/rel)
+			lst = make([]int32, len(w))
+			for q, l := range w {
+				lst[q] = int32(l)
+			}
+			c.widened++
 		}
 		if !tt.distOnly {
-			tr.maxDrop = max(tr.maxDrop, e*rel)
+			c.maxDrop = max(c.maxDrop, e*rel)
 		}
-		lists[k] = lst
+		out = append(out, lst...)
+		c.count[i] = int32(len(lst))
 	}
-	tr.offsets = make([]int, K+1)
-	for k, l := range lists {
-		tr.offsets[k+1] = tr.offsets[k] + len(l)
-		tr.cols = append(tr.cols, l...)
-	}
-	return tr
+	c.cols = out
+	return c
 }
 
-// cellPair is a (row cell, column cell) pair of the truncation test.
-type cellPair struct{ a, b int }
+// cellPair is a (row cell, column cell) pair of the truncation test (int32:
+// half the memory of ints; cells are blocks or coarser, far below 2³¹).
+type cellPair struct{ a, b int32 }
+
+// descendScratch holds descend's two pair buffers, reused across the top
+// cells of one worker.
+type descendScratch struct{ cur, next []cellPair }
 
 // descend tests top row cell a against every top column cell and refines
 // the pairs whose bound exceeds the threshold down to the blocks, adding the
 // dropped cells' mass bounds to drop (at a's sub-cells only); it returns the
-// kept block pairs.
-func (tt *truncTest) descend(top int, drop [][]float64) []cellPair {
+// kept block pairs, in one of sc's buffers (valid until the next call).
+func (tt *truncTest) descend(top int, drop [][]float64, sc *descendScratch) []cellPair {
 	rt, ct := tt.rt, tt.ct
 	farDrop := math.Exp(tt.thr - 40)
 	gx, gy := len(rt.groups)-1, len(ct.groups)-1
-	cur := make([]cellPair, 0, len(ct.groups[gy])-1)
+	cur, next := sc.cur[:0], sc.next[:0]
 	for b := 0; b < len(ct.groups[gy])-1; b++ {
-		cur = append(cur, cellPair{a: top, b: b})
+		cur = append(cur, cellPair{a: int32(top), b: int32(b)})
 	}
-	var next []cellPair
 	for {
 		leaf := gx == 0 && gy == 0
 		next = next[:0]
 		nx, ny := max(gx-1, 0), max(gy-1, 0)
 		for _, p := range cur {
-			u := tt.ub(gx, p.a, gy, p.b)
+			pa, pb := int(p.a), int(p.b)
+			u := tt.ub(gx, pa, gy, pb)
 			if !(u > tt.thr) {
 				// The dropped cell's share is at most m·e^u; far below the
 				// threshold it is bounded by m·e^{thr−40} without an exp.
 				if u < tt.thr-40 {
-					drop[gx][p.a] += ct.mass[gy][p.b] * farDrop
+					drop[gx][pa] += ct.mass[gy][pb] * farDrop
 				} else {
-					drop[gx][p.a] += ct.mass[gy][p.b] * math.Exp(u)
+					drop[gx][pa] += ct.mass[gy][pb] * math.Exp(u)
 				}
 				continue
 			}
@@ -376,21 +442,22 @@ func (tt *truncTest) descend(top int, drop [][]float64) []cellPair {
 				next = append(next, p)
 				continue
 			}
-			a0, a1, b0, b1 := p.a, p.a+1, p.b, p.b+1
+			a0, a1, b0, b1 := pa, pa+1, pb, pb+1
 			if gx > 0 {
-				a0, a1 = rt.child[gx][p.a], rt.child[gx][p.a+1]
+				a0, a1 = rt.child[gx][pa], rt.child[gx][pa+1]
 			}
 			if gy > 0 {
-				b0, b1 = ct.child[gy][p.b], ct.child[gy][p.b+1]
+				b0, b1 = ct.child[gy][pb], ct.child[gy][pb+1]
 			}
 			for a := a0; a < a1; a++ {
 				for b := b0; b < b1; b++ {
-					next = append(next, cellPair{a: a, b: b})
+					next = append(next, cellPair{a: int32(a), b: int32(b)})
 				}
 			}
 		}
 		cur, next = next, cur
 		if leaf {
+			sc.cur, sc.next = cur, next
 			return cur
 		}
 		gx, gy = nx, ny
