@@ -262,7 +262,7 @@ func (tt *truncTest) estimate(stride int) float64 {
 	var keptPairs, allPairs int64
 	var sc descendScratch
 	for a := 0; a < tops; a += stride {
-		keptPairs += int64(len(tt.descend(a, drop, &sc)))
+		tt.descend(a, drop, &sc, func(_ int, kept []int32) { keptPairs += int64(len(kept)) })
 		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
 	}
 	if allPairs == 0 {
@@ -346,34 +346,15 @@ type truncChunk struct {
 	widened     int
 }
 
-// topRows runs the test for top row cell a: descend, then every row block
-// of a its kept column blocks, ascending, widened where the drop bound
-// exceeds maxDrop (see run).
+// topRows runs the test for top row cell a: descend, each row block of a
+// finished as soon as it is reached — its kept column blocks (ascending),
+// widened where the drop bound exceeds maxDrop (see run).
 func (tt *truncTest) topRows(a, L int, drop [][]float64, sc *descendScratch) truncChunk {
 	rt := tt.rt
 	top := rt.groups[len(rt.groups)-1]
-	k0, n := top[a], top[a+1]-top[a]
-	pairs := tt.descend(a, drop, sc)
-	// Bucket the kept leaf pairs by row block.
-	off := make([]int, n+1)
-	for _, p := range pairs {
-		off[int(p.a)-k0+1]++
-	}
-	for i := 0; i < n; i++ {
-		off[i+1] += off[i]
-	}
-	cols, fill := make([]int32, len(pairs)), slices.Clone(off[:n])
-	for _, p := range pairs {
-		i := int(p.a) - k0
-		cols[fill[i]] = p.b
-		fill[i]++
-	}
-	c := truncChunk{count: make([]int32, n)}
-	out := make([]int32, 0, len(pairs))
-	for i := 0; i < n; i++ {
-		k := k0 + i
-		lst := cols[off[i]:off[i+1]]
-		slices.Sort(lst)
+	k0 := top[a]
+	c := truncChunk{count: make([]int32, top[a+1]-k0)}
+	tt.descend(a, drop, sc, func(k int, lst []int32) {
 		var e float64
 		for g := range drop {
 			e += drop[g][rt.parent[g][k]]
@@ -385,82 +366,102 @@ func (tt *truncTest) topRows(a, L int, drop [][]float64, sc *descendScratch) tru
 		if !tt.distOnly && (len(lst) == 0 || e*rel > tt.maxDrop) {
 			var w []int
 			w, e = tt.widen(k, L, tt.maxDrop/rel)
-			lst = make([]int32, len(w))
-			for q, l := range w {
-				lst[q] = int32(l)
+			lst = sc.widened[:0]
+			for _, l := range w {
+				lst = append(lst, int32(l))
 			}
+			sc.widened = lst
 			c.widened++
 		}
 		if !tt.distOnly {
 			c.maxDrop = max(c.maxDrop, e*rel)
 		}
-		out = append(out, lst...)
-		c.count[i] = int32(len(lst))
+		c.cols = append(c.cols, lst...)
+		c.count[k-k0] = int32(len(lst))
+	})
+	if cap(c.cols) > len(c.cols)+len(c.cols)/4 {
+		c.cols = slices.Clone(c.cols) // held until run concatenates: no slack
 	}
-	c.cols = out
 	return c
 }
 
-// cellPair is a (row cell, column cell) pair of the truncation test (int32:
-// half the memory of ints; cells are blocks or coarser, far below 2³¹).
-type cellPair struct{ a, b int32 }
-
-// descendScratch holds descend's two pair buffers, reused across the top
-// cells of one worker.
-type descendScratch struct{ cur, next []cellPair }
+// descendScratch holds descend's column lists, two per depth (the
+// surviving cells and their children), reused across the top cells of one
+// worker, and a buffer for widened rows.
+type descendScratch struct {
+	surv, next [][]int32
+	widened    []int32
+}
 
 // descend tests top row cell a against every top column cell and refines
 // the pairs whose bound exceeds the threshold down to the blocks, adding the
-// dropped cells' mass bounds to drop (at a's sub-cells only); it returns the
-// kept block pairs, in one of sc's buffers (valid until the next call).
-func (tt *truncTest) descend(top int, drop [][]float64, sc *descendScratch) []cellPair {
+// dropped cells' mass bounds to drop (at a's sub-cells only), and calls row
+// for every row block of a, ascending, with its kept column blocks
+// (ascending; the slice is reused after the call). The refinement is
+// depth first over the row cells — a row cell's pairs are refined one
+// level (both groupings one finer, each at most down to the blocks), then
+// each of its child cells in turn with the children of its surviving
+// column cells — so it holds one column list per depth, not every pair of
+// a level; every cell's drop receives the same terms in the same order as
+// a level-by-level sweep would (the pairs of one row cell are the same,
+// in the same order), and a row block's drops are complete when reached.
+func (tt *truncTest) descend(a int, drop [][]float64, sc *descendScratch, row func(k int, kept []int32)) {
+	rt, ct := tt.rt, tt.ct
+	gx, gy := len(rt.groups)-1, len(ct.groups)-1
+	depth := max(gx, gy) + 1
+	for len(sc.surv) < depth {
+		sc.surv, sc.next = append(sc.surv, nil), append(sc.next, nil)
+	}
+	cols := sc.next[0][:0]
+	for b := 0; b < len(ct.groups[gy])-1; b++ {
+		cols = append(cols, int32(b))
+	}
+	sc.next[0] = cols
+	tt.refine(gx, a, gy, cols, 0, drop, sc, row)
+}
+
+// refine tests row cell a (grouping gx) against column cells cols
+// (grouping gy) at recursion depth d, then refines (see descend).
+func (tt *truncTest) refine(gx, a, gy int, cols []int32, d int, drop [][]float64, sc *descendScratch, row func(k int, kept []int32)) {
 	rt, ct := tt.rt, tt.ct
 	farDrop := math.Exp(tt.thr - 40)
-	gx, gy := len(rt.groups)-1, len(ct.groups)-1
-	cur, next := sc.cur[:0], sc.next[:0]
-	for b := 0; b < len(ct.groups[gy])-1; b++ {
-		cur = append(cur, cellPair{a: int32(top), b: int32(b)})
+	surv := sc.surv[d][:0]
+	for _, b32 := range cols {
+		b := int(b32)
+		u := tt.ub(gx, a, gy, b)
+		if !(u > tt.thr) {
+			// The dropped cell's share is at most m·e^u; far below the
+			// threshold it is bounded by m·e^{thr−40} without an exp.
+			if u < tt.thr-40 {
+				drop[gx][a] += ct.mass[gy][b] * farDrop
+			} else {
+				drop[gx][a] += ct.mass[gy][b] * math.Exp(u)
+			}
+			continue
+		}
+		surv = append(surv, b32)
 	}
-	for {
-		leaf := gx == 0 && gy == 0
-		next = next[:0]
-		nx, ny := max(gx-1, 0), max(gy-1, 0)
-		for _, p := range cur {
-			pa, pb := int(p.a), int(p.b)
-			u := tt.ub(gx, pa, gy, pb)
-			if !(u > tt.thr) {
-				// The dropped cell's share is at most m·e^u; far below the
-				// threshold it is bounded by m·e^{thr−40} without an exp.
-				if u < tt.thr-40 {
-					drop[gx][pa] += ct.mass[gy][pb] * farDrop
-				} else {
-					drop[gx][pa] += ct.mass[gy][pb] * math.Exp(u)
-				}
-				continue
-			}
-			if leaf {
-				next = append(next, p)
-				continue
-			}
-			a0, a1, b0, b1 := pa, pa+1, pb, pb+1
-			if gx > 0 {
-				a0, a1 = rt.child[gx][pa], rt.child[gx][pa+1]
-			}
-			if gy > 0 {
-				b0, b1 = ct.child[gy][pb], ct.child[gy][pb+1]
-			}
-			for a := a0; a < a1; a++ {
-				for b := b0; b < b1; b++ {
-					next = append(next, cellPair{a: int32(a), b: int32(b)})
-				}
+	sc.surv[d] = surv
+	if gx == 0 && gy == 0 {
+		row(a, surv)
+		return
+	}
+	next := surv
+	if gy > 0 {
+		next = sc.next[d+1][:0]
+		for _, b := range surv {
+			for c := ct.child[gy][b]; c < ct.child[gy][b+1]; c++ {
+				next = append(next, int32(c))
 			}
 		}
-		cur, next = next, cur
-		if leaf {
-			sc.cur, sc.next = cur, next
-			return cur
-		}
-		gx, gy = nx, ny
+		sc.next[d+1] = next
+	}
+	a0, a1 := a, a+1
+	if gx > 0 {
+		a0, a1 = rt.child[gx][a], rt.child[gx][a+1]
+	}
+	for c := a0; c < a1; c++ {
+		tt.refine(max(gx-1, 0), c, max(gy-1, 0), next, d+1, drop, sc, row)
 	}
 }
 
