@@ -326,7 +326,9 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 						}
 					}
 				}
-				finishSoftMinRow(&rows[r], float64(eps), i, d, out, grad)
+			}
+			for r := range rows { // the logarithms after the sweeps: independent, overlapped
+				finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 			}
 			return
 		}
