@@ -350,15 +350,38 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 			}
 			return
 		}
-		p.tiles(len(rows), func(r, j0, j1 int) {
-			a.j0, a.j1 = j0, j1
-			st := &rows[r]
-			a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-			a.srow = p.srow(lo + r)
-			a.m = T(st.m)
-			kern(&a)
-			mergeSoftMinTile(st, &a, gi == 1)
-		})
+		if two := p.k.softMin2(d, p.cost); gi == 0 && p.dense == nil && two != nil {
+			// The rows by two over each tile (the order of p.tiles online).
+			b := a
+			for j0 := 0; j0 < p.mp; j0 += tileCols {
+				a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
+				r := 0
+				for ; r+1 < len(rows); r += 2 {
+					i := lo + r
+					a.x, b.x = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
+					a.m, b.m = T(rows[r].m), T(rows[r+1].m)
+					two(&a, &b)
+					mergeSoftMinTile(&rows[r], &a, false)
+					mergeSoftMinTile(&rows[r+1], &b, false)
+				}
+				if r < len(rows) {
+					a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+					a.m = T(rows[r].m)
+					kern(&a)
+					mergeSoftMinTile(&rows[r], &a, false)
+				}
+			}
+		} else {
+			p.tiles(len(rows), func(r, j0, j1 int) {
+				a.j0, a.j1 = j0, j1
+				st := &rows[r]
+				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				a.srow = p.srow(lo + r)
+				a.m = T(st.m)
+				kern(&a)
+				mergeSoftMinTile(st, &a, gi == 1)
+			})
+		}
 		for r := range rows {
 			finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 		}

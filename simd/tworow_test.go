@@ -93,9 +93,9 @@ func twoRowCase[T core.Float](t *testing.T, name string, k *kernels[T]) (tested 
 	return tested
 }
 
-// Through the engine: the one-tile rows that go by two give the values of
-// the gradient run (one-row kernels) bit for bit, for an odd number of rows
-// and several thread counts.
+// Through the engine: the rows that go by two (soft-min without gradient)
+// give the values of the gradient run (one-row kernels) bit for bit, over
+// one tile and several, for odd numbers of rows and several thread counts.
 func TestTwoRowEngine(t *testing.T) {
 	for _, name := range Paths() {
 		if name == "portable" {
@@ -111,8 +111,9 @@ func TestTwoRowEngine(t *testing.T) {
 }
 
 func twoRowEngine[T core.Float](t *testing.T, eng func(int) core.Engine[T], n int) {
-	for _, d := range []int{1, 2, 3} {
-		x, y, h := benchClouds[T](n, 501, d)
+	for _, dm := range [][2]int{{1, 501}, {2, 501}, {3, 501}, {3, 4100}} { // one tile, three tiles
+		d := dm[0]
+		x, y, h := benchClouds[T](n, dm[1], d)
 		for _, cost := range []core.Cost{core.CostEuclidean, core.CostHalfSquared} {
 			var base []T
 			for _, th := range []int{1, 2, 3} {
