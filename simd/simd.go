@@ -41,10 +41,10 @@
 // into a float64 running (max, sum, gradient) per row; a tile's lanes start
 // from the row's running maximum, so a rescale only happens when a tile
 // raises it. Costs and kernels use the clamps of core.Cost and core.Kernel.
-// Rows of one tile (M ≤ 2048, e.g. batch items) without gradient go by two
-// through a two-row kernel on AVX2 (p = 2): each load of y and h serves both
-// rows, each row's arithmetic is the one-row kernel's, so the results are the
-// same bit for bit however rows are paired.
+// Online soft-min rows without gradient go by two through a two-row kernel
+// on AVX2 (p = 2): each load of y and h serves both rows, each row's
+// arithmetic is the one-row kernel's, so the results are the same bit for
+// bit however rows are paired.
 //
 // # Tensorized backend (DensePair)
 //
@@ -181,7 +181,8 @@
 // registers). Measured, the bare kernels over 512 columns from a row's first
 // tile: best 0.45–0.57 → 0.50–0.61; over 2048 columns from the final
 // maximum +1–6%; the engine at n = 500 (BenchmarkSoftMinSmall, f32): best
-// 0.51–0.52 → 0.52–0.53, mean +3–10%; p = 1 measured slower (its roots'
+// 0.51–0.52 → 0.52–0.53, mean +3–10%; BenchmarkSoftMin (4096 × 8192) mean
+// f32 0.35–0.41 → 0.37–0.45, f64 +3%; p = 1 measured slower (its roots'
 // temporaries spill), so only p = 2 has two-row kernels. One-tile rows also
 // take their logarithms after the block's sweeps (independent DIVSD
 // chains, overlapped): n = 500 best 0.49 → 0.52, with gradient 0.37 → 0.39.
