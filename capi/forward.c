@@ -132,6 +132,19 @@ GEOMLOSS_API int geomloss_ot_solve_plan(const geomloss_options *opts, int dtype,
   return glcgo_ot_solve_plan(mut_opts(opts), dtype, N, M, mut_bufs(bufs), plan);
 }
 
+GEOMLOSS_API int geomloss_ot_solve_sample_batch_plan(const geomloss_options *opts, int dtype,
+                                                     int64_t B, int64_t N, int64_t M, int64_t D,
+                                                     const geomloss_buffers *bufs,
+                                                     geomloss_plan *plans) {
+  return glcgo_ot_solve_sample_batch_plan(mut_opts(opts), dtype, B, N, M, D, mut_bufs(bufs), plans);
+}
+
+GEOMLOSS_API int geomloss_ot_solve_batch_plan(const geomloss_options *opts, int dtype, int64_t B,
+                                              int64_t N, int64_t M, const geomloss_buffers *bufs,
+                                              geomloss_plan *plans) {
+  return glcgo_ot_solve_batch_plan(mut_opts(opts), dtype, B, N, M, mut_bufs(bufs), plans);
+}
+
 GEOMLOSS_API int geomloss_plan_eval(geomloss_plan plan, const geomloss_buffers *bufs) {
   return glcgo_plan_eval(plan, mut_bufs(bufs));
 }

@@ -47,7 +47,7 @@ func glcgo_ot_solve_sample_plan(opts *C.geomloss_options, dtype C.int, N, M, D C
 		C.glc_clear_run()
 		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
 	}
-	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, plan)
+	return otSolve(opts, int(dtype), false, 1, N, M, D, bufs, unsafe.Slice(plan, 1))
 }
 
 //export glcgo_ot_solve_plan
@@ -57,7 +57,35 @@ func glcgo_ot_solve_plan(opts *C.geomloss_options, dtype C.int, N, M C.int64_t, 
 		C.glc_clear_run()
 		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plan is NULL (where the plan's handle is written)"})
 	}
-	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, plan)
+	return otSolve(opts, int(dtype), true, 1, N, M, 1, bufs, unsafe.Slice(plan, 1))
+}
+
+//export glcgo_ot_solve_sample_batch_plan
+func glcgo_ot_solve_sample_batch_plan(opts *C.geomloss_options, dtype C.int, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plans *C.uint64_t) (st C.int) {
+	defer rescue(&st)
+	return otSolveBatchPlan(opts, int(dtype), false, B, N, M, D, bufs, plans)
+}
+
+//export glcgo_ot_solve_batch_plan
+func glcgo_ot_solve_batch_plan(opts *C.geomloss_options, dtype C.int, B, N, M C.int64_t, bufs *C.geomloss_buffers, plans *C.uint64_t) (st C.int) {
+	defer rescue(&st)
+	return otSolveBatchPlan(opts, int(dtype), true, B, N, M, 1, bufs, plans)
+}
+
+// otSolveBatchPlan runs a _batch_plan entry: plans (B handles) receives
+// item b's handle at b, all 0 on failure (written only for a B that passes
+// the size checks, so never past an array the caller could not have).
+func otSolveBatchPlan(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plans *C.uint64_t) C.int {
+	if plans == nil {
+		C.glc_clear_run()
+		return finish(&abi.Error{Status: abi.ErrNullPointer, Msg: "plans is NULL (where the B plans' handles are written)"})
+	}
+	var out []C.uint64_t
+	if _, err := abi.CheckSizes(int64(B), 1, 1, 1); err == nil {
+		out = unsafe.Slice(plans, int(B))
+		clear(out)
+	}
+	return otSolve(opts, dtype, matrix, B, N, M, D, bufs, out)
 }
 
 //export glcgo_plan_eval
@@ -107,13 +135,11 @@ func getter(bufs *C.geomloss_buffers) abi.Getter {
 	}
 }
 
-// otSolve runs an OT entry; plan non-nil (the _plan entries) receives the
-// handle of the kept plan, 0 on failure.
-func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plan *C.uint64_t) C.int {
+// otSolve runs an OT entry; plans non-nil (the _plan entries: B handles)
+// receives the handles of the kept plans, item b's at b, 0s on failure.
+func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int64_t, bufs *C.geomloss_buffers, plans []C.uint64_t) C.int {
 	C.glc_clear_run()
-	if plan != nil {
-		*plan = 0
-	}
+	clear(plans)
 	if err := checkBuffers(bufs); err != nil {
 		return finish(err)
 	}
@@ -153,13 +179,13 @@ func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int6
 	}
 	get := getter(bufs)
 	var rep abi.Report
-	var h uint64
+	var hs []uint64
 	var err error
 	switch {
-	case plan != nil && dtype == abi.F32:
-		rep, h, err = abi.OTRunPlan[float32](&o, matrix, int64(N), int64(M), int64(D), get, progress)
-	case plan != nil:
-		rep, h, err = abi.OTRunPlan[float64](&o, matrix, int64(N), int64(M), int64(D), get, progress)
+	case plans != nil && dtype == abi.F32:
+		rep, hs, err = abi.OTRunBatchPlan[float32](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
+	case plans != nil:
+		rep, hs, err = abi.OTRunBatchPlan[float64](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
 	case dtype == abi.F32:
 		rep, err = abi.OTRunBatch[float32](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
 	default:
@@ -168,8 +194,14 @@ func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int6
 	if err != nil {
 		return finish(err)
 	}
-	if plan != nil {
-		*plan = C.uint64_t(h)
+	if plans != nil && len(hs) != len(plans) { // B failed the size checks, so no error could pass them
+		for _, h := range hs {
+			abi.PlanFree(h)
+		}
+		return finish(&abi.Error{Status: abi.ErrInternal, Msg: fmt.Sprintf("internal error: %d plans kept for B = %d", len(hs), len(plans))})
+	}
+	for b, h := range hs {
+		plans[b] = C.uint64_t(h)
 	}
 	e, en := cstr(rep.Engine)
 	n, nn := cstr(rep.Note)

@@ -84,8 +84,9 @@ func (p *blockPair[T]) clusters(body func(k int, st *bpScratch[T])) {
 }
 
 type bpScratch[T Float] struct {
-	ys, vs, s []T
-	z, r      []float64
+	ys, vs, s, v []T
+	z, r         []float64
+	plan         planScratch[T]
 }
 
 func grow[E any](b []E, n int) []E {

@@ -66,7 +66,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 		g        Geometry[T]
 		x, y     Cloud[T]
 		xy, yx   PlanPair[T]
-		ref      *rowPair[T]
+		ref      planRows[T]
 		closers  []func() error
 		c0       float64 // the schedule's first ε, in the cost's units
 		planNote string
@@ -205,7 +205,22 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	val := DualSide(a, F, Faa, pe, prho, mb, nil, nil, nil) + DualSide(b, G, Gbb, pe, prho, ma, nil, nil, nil)
 	out.Value = scale * val
 	out.Iterations = stats.Iterations
-	out.Plan = newPlan(xy, yx, ref, x, y, pe, scale, la, lb, F, G, closers)
+	// A multiscale plan reduces over the blocks its own potentials keep;
+	// the streamed reducers above stay for the plans the test keeps dense.
+	sparseCost := false
+	if ms, ok := g.(*multiscale[T]); ok {
+		sp, err := ms.planPairs(F, G, pe)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		if sp != nil {
+			closeAll()
+			xy, yx, ref, closers = sp.xy, sp.yx, sp.ref, sp.closers
+			planNote, sparseCost = sp.note(), true
+		}
+	}
+	out.Plan = newPlan(xy, yx, ref, x, y, pe, scale, la, lb, F, G, closers, res.Threads)
 	out.Plan.Note = planNote
 	if n, ok := g.(interface{ Note() string }); ok && n.Note() != "" {
 		notes = append(notes, n.Note())
@@ -227,7 +242,7 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	out.PotentialAA, out.PotentialBB = scaled(Faa), scaled(Gbb)
 	if out.MarginalA, out.MarginalB, err = out.Plan.Marginals(); err == nil {
 		out.ValueLinear = math.NaN()
-		if _, native := xy.(*rowPair[T]); native || int64(n)*int64(m) <= LinearCostCap {
+		if _, native := xy.(*rowPair[T]); native || sparseCost || int64(n)*int64(m) <= LinearCostCap {
 			out.ValueLinear, err = out.Plan.LinearCost()
 		} else {
 			notes = append(notes, "value_linear not computed (N·M over LinearCostCap): call Plan.LinearCost")

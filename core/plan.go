@@ -33,37 +33,54 @@ func (p *rowPair[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error {
 		return errorf(ErrInternal, "PlanTimes: buffer sizes (s %d, h %d, v %d, out %d) do not match N=%d M=%d K=%d", len(s), len(h), len(v), len(out), p.x.N, m, k)
 	}
 	ParallelRows(p.x.N, p.res.Threads, 64, func(lo, hi int) {
-		sbuf, z := make([]T, m), make([]float64, m)
-		var c []float64
-		if cost != nil {
-			c = make([]float64, m)
-		}
-		acc := make([]float64, k)
+		var sc planScratch[T]
 		for i := lo; i < hi && !p.res.Stop.Stopped(); i++ {
-			p.planRow(i, eps, s[i], h, p.row.sqDists(i, sbuf), z, c)
-			clear(acc)
-			for j, e := range z {
-				if e == 0 {
-					continue
-				}
-				vj := v[j*k : (j+1)*k]
-				for q := range acc {
-					acc[q] += e * float64(vj[q])
-				}
-			}
-			for q, a := range acc {
-				out[i*k+q] = T(a)
-			}
-			if cost != nil {
-				var t float64
-				for j, e := range z {
-					t += e * c[j]
-				}
-				cost[i] = T(t)
-			}
+			p.planRowTimes(i, eps, s[i], h, v, k, out, cost, &sc)
 		}
 	})
 	return p.res.Stop.Err()
+}
+
+// planScratch holds one goroutine's row buffers for planRowTimes.
+type planScratch[T Float] struct {
+	sq   []T
+	z, c []float64
+	acc  []float64
+}
+
+// planRowTimes computes row i of PlanTimes: out[i·k+q] = Σ_j π_ij v[j·k+q]
+// (and cost[i] = Σ_j π_ij C_ij if cost is non-nil), the terms summed left to
+// right in float64 over p's columns.
+func (p *rowPair[T]) planRowTimes(i int, eps, si T, h, v []T, k int, out, cost []T, sc *planScratch[T]) {
+	m := p.y.N
+	sc.sq, sc.z, sc.acc = grow(sc.sq, m), grow(sc.z, m), grow(sc.acc, k)
+	var c []float64
+	if cost != nil {
+		sc.c = grow(sc.c, m)
+		c = sc.c
+	}
+	z, acc := sc.z, sc.acc
+	p.planRow(i, eps, si, h, p.row.sqDists(i, sc.sq), z, c)
+	clear(acc)
+	for j, e := range z {
+		if e == 0 {
+			continue
+		}
+		vj := v[j*k : (j+1)*k]
+		for q := range acc {
+			acc[q] += e * float64(vj[q])
+		}
+	}
+	for q, a := range acc {
+		out[i*k+q] = T(a)
+	}
+	if cost != nil {
+		var t float64
+		for j, e := range z {
+			t += e * c[j]
+		}
+		cost[i] = T(t)
+	}
 }
 
 // planRow writes row i of the plan, π_ij = exp(si + h_j − C_ij/ε), into z
@@ -116,7 +133,7 @@ func PlanReducer[T Float](eng Engine[T], res Resources, x, y Cloud[T], cost Cost
 // in float64. Row costs (cost non-nil) come from the portable rows.
 type softMinPlan[T Float] struct {
 	p    Pair[T]
-	rows *rowPair[T]
+	rows PlanPair[T] // the row costs
 }
 
 func (q softMinPlan[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error {

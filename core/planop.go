@@ -16,14 +16,15 @@ import "math"
 // (C, ε, f, g) and (C/Scale, ε/Scale, f/Scale, g/Scale) give the same π,
 // only ⟨π, C⟩ sees Scale. A Plan must be closed.
 type Plan[T Float] struct {
-	N, M   int
-	Eps    float64 // ε of the Pairs' cost (user's ε / Scale)
-	Scale  float64
-	s, h   []T
-	xy, yx PlanPair[T]
-	ref    *rowPair[T] // portable rows of π for Dense
-	x, y   Cloud[T]    // the points (barycentric maps); D = 0 for a cost matrix
-	closer []func() error
+	N, M    int
+	Eps     float64 // ε of the Pairs' cost (user's ε / Scale)
+	Scale   float64
+	s, h    []T
+	xy, yx  PlanPair[T]
+	ref     planRows[T] // portable rows of π for Dense
+	x, y    Cloud[T]    // the points (barycentric maps); D = 0 for a cost matrix
+	closer  []func() error
+	threads int // for Dense
 	// Note names a fallback (an engine without the plan capability).
 	Note string
 }
@@ -31,8 +32,8 @@ type Plan[T Float] struct {
 // newPlan builds the plan of potentials f, g (in the Pairs' cost units) over
 // the PlanPairs xy (rows x) and yx (rows y); ref reduces the same cost
 // portably. It takes ownership of closers.
-func newPlan[T Float](xy, yx PlanPair[T], ref *rowPair[T], x, y Cloud[T], eps, scale float64, la, lb, f, g []T, closers []func() error) *Plan[T] {
-	p := &Plan[T]{N: len(la), M: len(lb), Eps: eps, Scale: scale, xy: xy, yx: yx, ref: ref, x: x, y: y, closer: closers}
+func newPlan[T Float](xy, yx PlanPair[T], ref planRows[T], x, y Cloud[T], eps, scale float64, la, lb, f, g []T, closers []func() error, threads int) *Plan[T] {
+	p := &Plan[T]{N: len(la), M: len(lb), Eps: eps, Scale: scale, xy: xy, yx: yx, ref: ref, x: x, y: y, closer: closers, threads: threads}
 	p.s, p.h = make([]T, p.N), make([]T, p.M)
 	for i := range p.s {
 		p.s[i] = T(float64(la[i]) + float64(f[i])/eps)
@@ -146,11 +147,11 @@ func (p *Plan[T]) Dense(capEntries int64) ([]T, error) {
 		return nil, errorf(ErrMemory, "plan: a dense %d×%d plan is over the cap of %d entries; use the plan products", p.N, p.M, capEntries)
 	}
 	out := make([]T, p.N*p.M)
-	r := p.ref
-	ParallelRows(p.N, r.res.Threads, 64, func(lo, hi int) {
-		sbuf, z := make([]T, p.M), make([]float64, p.M)
+	ParallelRows(p.N, p.threads, 64, func(lo, hi int) {
+		var sc planScratch[T]
+		z := make([]float64, p.M)
 		for i := lo; i < hi; i++ {
-			r.planRow(i, T(p.Eps), p.s[i], p.h, r.row.sqDists(i, sbuf), z, nil)
+			p.ref.denseRow(i, T(p.Eps), p.s[i], p.h, z, &sc)
 			for j, e := range z {
 				out[i*p.M+j] = T(e)
 			}

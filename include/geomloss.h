@@ -474,7 +474,12 @@ typedef enum geomloss_buffer_key {
   /* "n_iter": [B] the Sinkhorn iterations run (a whole number). */
   GEOMLOSS_BUF_N_ITER = 130,
   /* "marginal_error": [B] the marginal error of the plan (see GEOMLOSS_OPT_TOL). */
-  GEOMLOSS_BUF_MARGINAL_ERROR = 131
+  GEOMLOSS_BUF_MARGINAL_ERROR = 131,
+  /* "value_grad_x": [B][N][D] the gradient of value w.r.t. x at fixed weights,
+   * sum_j pi_ij grad_1 C(x_i, y_j) (the envelope theorem; points, debias = 0). */
+  GEOMLOSS_BUF_VALUE_GRAD_X = 132,
+  /* "value_grad_y": [B][M][D] the gradient of value w.r.t. y, sum_i pi_ij grad_1 C(y_j, x_i). */
+  GEOMLOSS_BUF_VALUE_GRAD_Y = 133
 } geomloss_buffer_key;
 
 /* An opaque set of keyed arrays: pointers and element counts, never the data
@@ -575,7 +580,9 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
  *               outputs  value ("the dual objective", GeomLoss's value),
  *                        value_linear, F, G, F_aa, G_bb, marginal_a,
  *                        marginal_b, a_to_b, b_to_a, plan_v, plan_t_u, plan,
- *                        n_iter, marginal_error (see geomloss_buffer_key).
+ *                        n_iter, marginal_error, value_grad_x, value_grad_y
+ *                        (see geomloss_buffer_key; the value gradients are
+ *                        GEOMLOSS_ERR_UNSUPPORTED with _DEBIAS 1).
  *             No output is required. cot_value, cot_F, cot_G and the
  *             gradients are refused (GEOMLOSS_ERR_INVALID_ARGUMENT, naming
  *             the buffer), as is c.
@@ -634,10 +641,31 @@ GEOMLOSS_API int geomloss_ot_solve_plan(const geomloss_options *opts, int dtype,
                                         int64_t M, const geomloss_buffers *bufs,
                                         geomloss_plan *plan);
 
+/* B problems in one call, keeping every item's plan: as
+ * geomloss_ot_solve_sample_batch (same arguments, outputs and statuses), and
+ * on success also writes to plans[b] (an array of B handles) the handle of
+ * item b's plan, which is the plan geomloss_ot_solve_sample_plan keeps for
+ * item b alone (its geomloss_plan_eval outputs are equal, bit for bit).
+ * Each is an ordinary plan: geomloss_plan_eval, _info, and free each one
+ * with geomloss_plan_free. On failure no plan is kept and plans[0..B-1]
+ * are 0 (for B >= 1; nothing is written for a B the size checks refuse);
+ * plans NULL: GEOMLOSS_ERR_NULL_POINTER. */
+GEOMLOSS_API int geomloss_ot_solve_sample_batch_plan(const geomloss_options *opts, int dtype,
+                                                     int64_t B, int64_t N, int64_t M, int64_t D,
+                                                     const geomloss_buffers *bufs,
+                                                     geomloss_plan *plans);
+
+/* As geomloss_ot_solve_batch (B cost matrices), keeping every item's plan
+ * as geomloss_ot_solve_sample_batch_plan does. */
+GEOMLOSS_API int geomloss_ot_solve_batch_plan(const geomloss_options *opts, int dtype, int64_t B,
+                                              int64_t N, int64_t M, const geomloss_buffers *bufs,
+                                              geomloss_plan *plans);
+
 /* Computes from a kept plan the outputs whose buffers are set in bufs
  * (required; not modified): value_linear, marginal_a, marginal_b, a_to_b,
- * b_to_a (not for a cost matrix's plan), plan_v (with v, [M][K]), plan_t_u
- * (with u, [N][L]) and plan, of the plan's element type (geomloss_plan_info)
+ * b_to_a, value_grad_x, value_grad_y (not for a cost matrix's plan),
+ * plan_v (with v, [M][K]), plan_t_u (with u, [N][L]) and plan, of the
+ * plan's element type (geomloss_plan_info)
  * and sizes; each equals, bit for bit, what the solve call would have
  * written with the same buffers. Any other key set is refused naming it.
  * Returns GEOMLOSS_OK; GEOMLOSS_ERR_INVALID_ARGUMENT for a handle that is
@@ -698,10 +726,11 @@ GEOMLOSS_API int geomloss_plan_free(geomloss_plan plan);
  *                                           + sum cot_F*F + sum cot_G*G
  *            The point-cloud keys (x, y, grad_x, grad_y) must not be set.
  *            The potentials' gradients hold the Sinkhorn loop's duals fixed
- *            and differentiate the final full-resolution step through its
- *            weights: cot_F/cot_G are refused (UNSUPPORTED) when the last
- *            iteration is a pyramid jump (the reference's defaults on
- *            power-of-two sides): set GEOMLOSS_OPT_SINGLE_SCALE.
+ *            and differentiate the last soft-min through its weights: the
+ *            final full-resolution step or, when the last iteration is a
+ *            pyramid jump (the reference's defaults on power-of-two sides),
+ *            that iteration's coarse soft-min on the sum-pooled densities,
+ *            through the averaging and the upsampling.
  *
  * Statuses as geomloss_eval; a count that does not fit is refused naming the
  * buffer ("grad_a has 15 elements, needs 16 (B×Π shape = 1×4×4)"). On success

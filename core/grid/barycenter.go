@@ -261,7 +261,7 @@ type baryRecord[T core.Float] struct {
 func cloneAll[T core.Float](v [][]T) [][]T {
 	out := make([][]T, len(v))
 	for k := range v {
-		out[k] = append([]T(nil), v[k]...)
+		out[k] = clone(v[k])
 	}
 	return out
 }

@@ -24,7 +24,9 @@ import (
 //
 // with ε = blur^p, λ = λ(ε), ℓ = L(a) with floor −10⁴ (§6.2). Value and
 // weight gradients follow core.DualSide (§3.1, §7.1 table: ∂/∂a = φ,
-// ∂/∂b = ψ, evaluated on the finest grid, times CotValue).
+// ∂/∂b = ψ, evaluated on the finest grid, times CotValue). Cotangents
+// CotF, CotG on the returned potentials add their VJP with the loop's duals
+// held fixed (potgrad.go), whether or not the last iteration jumps.
 func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Request[T]) (*Result[T], error) {
 	spacing, err := validate(par, pr, req)
 	if err != nil {
@@ -64,9 +66,6 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 		scales[i] = l.scale(fine)
 	}
 	start, js := plan(scales, epsList, par.P)
-	if (req.CotF != nil || req.CotG != nil) && len(js) > 0 && js[len(js)-1] == len(epsList)-1 {
-		return nil, bad(core.ErrUnsupported, "cotangent of F/G: the potentials are upsampled from a coarser level (the last iteration is a pyramid jump), so there is no final full-resolution step to differentiate: set single_scale, or a scaling whose schedule ends at full resolution")
-	}
 	delta := par.Tolerance
 	if delta == 0 {
 		delta = defaultTolerance[T]()
@@ -76,6 +75,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 	s := &solver[T]{
 		sm:     softMinner[T]{eng: eng, p: par.P, delta: delta, threads: cfg.Threads, stop: cfg.Stop},
 		levels: levels[start:], eps: epsList, jumps: js, rho: rho, debias: par.Debias,
+		record: req.CotF != nil || req.CotG != nil,
 	}
 	B, size := pr.B, fine.size
 	alloc := func(want bool, n int) []T {
@@ -128,7 +128,7 @@ func Evaluate[T core.Float](cfg Config[T], par Params, pr Problem[T], req Reques
 			psi[i] *= cv
 		}
 		if cf, cg := sub(req.CotF, b, size), sub(req.CotG, b, size); (cf != nil || cg != nil) && (phi != nil || psi != nil) {
-			if err := potGrads(&s.sm, st, F, G, Faa, Gbb, cf, cg, phi, psi); err != nil {
+			if err := potGrads(&s.sm, st, cf, cg, phi, psi); err != nil {
 				return nil, err
 			}
 			res.steps = append(res.steps, st)

@@ -52,10 +52,11 @@ type Problem[T core.Float] struct {
 // Request says what to compute besides the values. Gradients are those of
 // S = Σ_b CotValue_b·value_b + Σ CotF·F + Σ CotG·G (nil CotValue: all ones;
 // nil CotF, CotG: zero), w.r.t. a and b. The potentials' gradients hold the
-// loop's duals fixed and differentiate the final full-resolution step (see
-// potgrad.go; the reference's potentials carry none): they need that step,
-// so CotF, CotG are refused when the last iteration is a pyramid jump
-// (SingleScale, or a schedule ending at full resolution, avoids it).
+// loop's duals fixed and differentiate the last step's explicit dependence
+// on the densities (see potgrad.go; the reference's potentials carry none):
+// the final full-resolution step, or, when the last iteration is a pyramid
+// jump, that iteration's soft-min on the pooled densities, through the
+// upsampling.
 type Request[T core.Float] struct {
 	GradA, GradB, Potentials bool
 	CotValue                 []T

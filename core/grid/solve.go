@@ -15,6 +15,10 @@ type solver[T core.Float] struct {
 	jumps  []int
 	rho    float64
 	debias bool
+	// record: keep the last jump iteration's inputs and soft-min outputs
+	// (lastStep) for the potentials' VJP; only asked with cotangents, as it
+	// copies eight coarse maps.
+	record bool
 }
 
 // solve returns the final potentials F, G (and Faa, Gbb when debiased, else
@@ -27,18 +31,25 @@ func (s *solver[T]) solve(a, b []T, progress func(t int) error) (F, G, Faa, Gbb 
 	return
 }
 
-// lastStep is the final full-resolution step of a solve: the duals f, g,
-// faa, gbb it started from (held fixed: no gradient flows through them), the
-// log-densities, ε, λ and the level.
+// lastStep is the last step of a solve whose explicit dependence on the
+// densities the potentials' VJP differentiates (potgrad.go): the duals f, g,
+// faa, gbb it started from (held fixed: no gradient flows through them), its
+// soft-min outputs F = λ smin_ε(ℓb + g/ε), G, Faa, Gbb on its level lv
+// (Faa, Gbb nil when raw), ε and λ. Either the final full-resolution step
+// (up nil: F, G, Faa, Gbb are the returned potentials), or, when the last
+// iteration is a pyramid jump, that iteration on the coarser level lv, whose
+// returned potentials are upsampled averages: F_fine = U((f + F)/2), with
+// the densities sum-pooled from the finest grid *up.
 type lastStep[T core.Float] struct {
 	f, g, faa, gbb []T
-	la, lb         []T
+	F, G, Faa, Gbb []T
 	eps, lam       float64
 	lv             level
+	up             *level
 }
 
-// solveDuals is solve, also returning the final step (nil when the last
-// iteration jumps: the potentials are then upsampled maps, with no final step).
+// solveDuals is solve, also returning the last step (see lastStep; nil when
+// the last iteration jumps and s.record is false).
 func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa, Gbb []T, st *lastStep[T], err error) {
 	L := len(s.levels)
 	as, bs := make([][]T, L), make([][]T, L)
@@ -101,17 +112,28 @@ func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa,
 		}
 		lam = core.Damping(e, s.rho)
 		logs(k)
+		jump := ji < len(s.jumps) && s.jumps[ji] == t
+		if jump && t == last && s.record {
+			fl := s.levels[k+1]
+			st = &lastStep[T]{f: clone(f), g: clone(g), faa: clone(faa), gbb: clone(gbb), eps: e, lam: lam, lv: lv, up: &fl}
+		}
 		sm(e, lam, lb[k], g, ft) // both from the old f, g, then averaged
 		sm(e, lam, la[k], f, gt)
+		if st != nil {
+			st.F, st.G = clone(ft), clone(gt)
+		}
 		average(f, ft)
 		average(g, gt)
 		if s.debias {
 			sm(e, lam, la[k], faa, ft)
 			sm(e, lam, lb[k], gbb, gt)
+			if st != nil {
+				st.Faa, st.Gbb = clone(ft), clone(gt)
+			}
 			average(faa, ft)
 			average(gbb, gt)
 		}
-		if ji < len(s.jumps) && s.jumps[ji] == t {
+		if jump {
 			ji++
 			if t == last && s.debias && math.IsInf(s.rho, 1) && err == nil {
 				// The upsampled maps are final and, balanced and debiased,
@@ -124,7 +146,7 @@ func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa,
 				}
 				fl := s.levels[k+1]
 				th := s.sm.threads
-				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, nil, nil
+				return upsample(f, lv, fl, th), upsample(g, lv, fl, th), nil, nil, st, nil
 			}
 			up()
 			if t == last {
@@ -136,7 +158,7 @@ func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa,
 		return nil, nil, nil, nil, nil, err
 	}
 	if !final {
-		return f, g, faa, gbb, nil, nil
+		return f, g, faa, gbb, st, nil
 	}
 	e := s.eps[last]
 	lam = core.Damping(e, s.rho)
@@ -152,7 +174,15 @@ func (s *solver[T]) solveDuals(a, b []T, progress func(t int) error) (F, G, Faa,
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
 	}
-	return F, G, Faa, Gbb, &lastStep[T]{f: f, g: g, faa: faa, gbb: gbb, la: la[k], lb: lb[k], eps: e, lam: lam, lv: lv}, nil
+	return F, G, Faa, Gbb, &lastStep[T]{f: f, g: g, faa: faa, gbb: gbb, F: F, G: G, Faa: Faa, Gbb: Gbb, eps: e, lam: lam, lv: lv}, nil
+}
+
+// clone returns a copy of v (nil: nil).
+func clone[T core.Float](v []T) []T {
+	if v == nil {
+		return nil
+	}
+	return append([]T(nil), v...)
 }
 
 // average sets dst = (dst + src)/2.

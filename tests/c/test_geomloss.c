@@ -1117,6 +1117,7 @@ static void test_cancel(void) {
 
 #include "test_ot.c"
 #include "test_plan.c"
+#include "test_batch_plan.c"
 
 /* ---- cluster labels ---------------------------------------------------------------------- */
 
@@ -1291,19 +1292,22 @@ static void test_grid_spacing(void) {
   geomloss_buffers_destroy(bufs);
 }
 
-/* cot_F, cot_G on grids (single scale): the gradients of sum cot_F*F +
- * sum cot_G*G (cot_value = 0) differentiate the final step
- * F_i = -eps log sum_j b_j exp((g_j - C_ij)/eps) with the duals fixed, whose
- * soft-max rows sum to 1: <b, dF_i/db> = -eps, and F_aa likewise on a. So
+/* cot_F, cot_G on grids: the gradients of sum cot_F*F + sum cot_G*G
+ * (cot_value = 0) differentiate the last soft-min with the duals fixed.
+ * Single scale, that is the final step
+ * F_i = -eps log sum_j b_j exp((g_j - C_ij)/eps), whose soft-max rows sum to
+ * 1: <b, dF_i/db> = -eps, and F_aa likewise on a. So
  * <a, grad_a> = eps (sum cot_F - sum cot_G) and <b, grad_b> = -that when
  * debiased; raw, <a, grad_a> = -eps sum cot_G and <b, grad_b> = -eps sum cot_F
- * (balanced, blur = pixel width: eps = 1/GN^2), to 1e-12. With the pyramid on
- * (the last iteration a jump) they are refused: UNSUPPORTED. */
+ * (balanced, blur = pixel width: eps = 1/GN^2), to 1e-12. With the pyramid's
+ * defaults the last iteration is a jump: F = U((f + F_coarse)/2) with
+ * F_coarse the soft-min on the pooled densities; pooling is linear,
+ * averaging halves the shift -eps ln s of a rescaling b -> s b and the
+ * upsampling U keeps constants, so the same identities hold with eps/2. */
 static void test_grid_potential_cotangents(void) {
   static const int64_t shape[2] = {GN, GN};
   double a[GP], b[GP], cf[GP], cg[GP], ga[GP], gb[GP], v, cv = 0, sf = 0, sg = 0;
-  const double eps = 1.0 / (GN * GN);
-  int debias, i;
+  int debias, single, i;
   geomloss_options *o = geomloss_options_create();
   geomloss_buffers *bufs = geomloss_buffers_create();
   grid_box(a, 4, 4);
@@ -1322,18 +1326,21 @@ static void test_grid_potential_cotangents(void) {
   geomloss_buffers_set(bufs, GEOMLOSS_BUF_VALUE, &v, 1);
   geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_A, ga, GP);
   geomloss_buffers_set(bufs, GEOMLOSS_BUF_GRAD_B, gb, GP);
-  CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_ERR_UNSUPPORTED, "single_scale");
-  geomloss_options_set_int(o, GEOMLOSS_OPT_SINGLE_SCALE, 1);
-  for (debias = 0; debias <= 1; debias++) {
-    double pa = 0, pb = 0, wa = debias ? eps * (sf - sg) : -eps * sg, wb = debias ? -eps * (sf - sg) : -eps * sf;
-    geomloss_options_set_int(o, GEOMLOSS_OPT_DEBIAS, debias);
-    CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_OK, "");
-    for (i = 0; i < GP; i++) {
-      pa += a[i] * ga[i];
-      pb += b[i] * gb[i];
+  for (single = 0; single <= 1; single++) {
+    const double eps = (single ? 1.0 : 0.5) / (GN * GN);
+    geomloss_options_set_int(o, GEOMLOSS_OPT_SINGLE_SCALE, single);
+    for (debias = 0; debias <= 1; debias++) {
+      double pa = 0, pb = 0, wa = debias ? eps * (sf - sg) : -eps * sg, wb = debias ? -eps * (sf - sg) : -eps * sf;
+      geomloss_options_set_int(o, GEOMLOSS_OPT_DEBIAS, debias);
+      CHECK_STATUS(geomloss_eval_grid(o, GEOMLOSS_F64, 1, 2, shape, NULL, bufs), GEOMLOSS_OK, "");
+      for (i = 0; i < GP; i++) {
+        pa += a[i] * ga[i];
+        pb += b[i] * gb[i];
+      }
+      CHECK(fabs(pa - wa) <= 1e-12 && fabs(pb - wb) <= 1e-12,
+            "single_scale %d debias %d: <a, grad_a> = %.15g (want %.15g), <b, grad_b> = %.15g (want %.15g)", single,
+            debias, pa, wa, pb, wb);
     }
-    CHECK(fabs(pa - wa) <= 1e-12 && fabs(pb - wb) <= 1e-12,
-          "debias %d: <a, grad_a> = %.15g (want %.15g), <b, grad_b> = %.15g (want %.15g)", debias, pa, wa, pb, wb);
   }
   geomloss_buffers_destroy(bufs);
   geomloss_options_destroy(o);
@@ -1465,6 +1472,7 @@ int main(void) {
   test_ot();
   test_plan_handles();
   test_ot_batch();
+  test_batch_plans();
   test_labels();
   test_grid_closed_forms();
   test_grid_options();

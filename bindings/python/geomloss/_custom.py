@@ -6,17 +6,29 @@ The callable is called on (B, N, D) / (B, M, D) tensors, as in GeomLoss:
   ("energy", "gaussian", "laplacian" name none of it then); the loss is
   ½⟨a, K_xx a⟩ + ½⟨b, K_yy b⟩ − ⟨a, K_xy b⟩, computed in torch, so autograd
   flows through the callable into x, y, a and b.
-* ``cost(x, y)`` returns the (B, N, M) cost matrix of the "sinkhorn" loss
-  (balanced). The entropic problems OT_ε(a, b) on C_xy (and, debiased,
-  OT_ε(a, a) on C_xx, OT_ε(b, b) on C_yy) are solved by the library on the
-  explicit matrices (geomloss_ot_solve_batch) at ε = blur^p, and
-  S = OT(a, b) − ½OT(a, a) − ½OT(b, b). Its gradient w.r.t. each matrix is the
-  optimal plan (envelope theorem: ∂OT/∂C_ij = π_ij, exact at convergence, so
-  pass ``tol``), π_ij = a_i b_j e^{(f_i + g_j − C_ij)/ε}, and torch autograd
-  carries it through the callable into x and y. The ε-schedule of a matrix
-  problem starts at max C − min C (not at the diameter), so without ``tol``
-  the value differs slightly from the named-cost one; with it both converge.
-  Gradients w.r.t. the weights are not available (NotImplementedError).
+* ``cost(x, y)`` returns the (B, N, M) cost matrix of the "sinkhorn" loss,
+  balanced or unbalanced (``reach``: ρ = reach^p). The entropic problems
+  OT_ε(a, b) on C_xy (and, debiased, OT_ε(a, a) on C_xx, OT_ε(b, b) on C_yy)
+  are solved by the library on the explicit matrices
+  (geomloss_ot_solve_batch) at ε = blur^p, each OT the dual value at the
+  optimum (balanced ⟨a, f⟩ + ⟨b, g⟩; unbalanced
+  ρ⟨a, 1 − e^{−f/ρ}⟩ + ρ⟨b, 1 − e^{−g/ρ}⟩ + ε(m_a m_b − m(π)), the library's
+  raw value), and
+  S = OT(a, b) − ½OT(a, a) − ½OT(b, b) (+ ε/2·(m_a − m_b)² unbalanced), which
+  is SamplesLoss's value: balanced ⟨a, F − F_aa⟩ + ⟨b, G − G_bb⟩, unbalanced
+  (ρ + ε/2)[⟨a, e^{−F_aa/ρ} − e^{−F/ρ}⟩ + ⟨b, e^{−G_bb/ρ} − e^{−G/ρ}⟩] (§3.1).
+  Gradients (envelope theorem, exact at convergence, so pass ``tol``):
+  ∂OT/∂C_ij = π_ij = a_i b_j e^{(f_i + g_j − C_ij)/ε}, which torch autograd
+  carries through the callable into x and y; ∂OT/∂a_i = f_i balanced (the
+  potential, GeomLoss's convention: the true derivative up to a constant,
+  which mass-preserving perturbations do not see), and
+  ρ(1 − e^{−f_i/ρ}) + ε(m_b − e^{−f_i/ρ}) unbalanced (the derivative of the
+  dual value at fixed f, g, using π1 = a e^{−f/ρ}); symmetrically for b. So
+  the debiased weight gradients are F − F_aa (balanced) and
+  (ρ + ε)(e^{−F_aa/ρ} − e^{−F/ρ}) (unbalanced), §7.1's. The ε-schedule of a
+  matrix problem starts at max C − min C (not at the diameter), so without
+  ``tol`` the value differs slightly from the named-cost one; with it both
+  converge.
 """
 
 import numpy as np
@@ -83,9 +95,8 @@ def _sinkhorn_value(loss, A, X, B, Y):
     if loss.loss != "sinkhorn":
         raise GeomLossValueError("cost: a cost callable needs loss='sinkhorn', not %r" % (loss.loss,),
                                  ERR_INVALID_OPTION)
-    if loss.reach is not None:
-        raise GeomLossNotImplementedError("cost: cost callables are balanced only (reach=None)")
     eps = float(loss.blur) ** float(loss.p)
+    rho = None if loss.reach is None else float(loss.reach) ** float(loss.p)
     Bn, N, M = X.shape[0], X.shape[1], Y.shape[1]
     terms = [(1.0, _matrix(loss.cost, "cost", X, Y, Bn, N, M), A, B)]
     if loss.debias:
@@ -93,30 +104,41 @@ def _sinkhorn_value(loss, A, X, B, Y):
                   (-0.5, _matrix(loss.cost, "cost", Y, Y, Bn, M, M), B, B)]
     value = 0
     for coef, C, u, v in terms:
-        value = value + coef * _OTValue.apply(C, u.detach(), v.detach(), eps, loss)
+        value = value + coef * _OTValue.apply(C, u, v, eps, rho, loss)
+    if loss.debias and rho is not None:
+        value = value + eps / 2 * (A.sum(-1) - B.sum(-1)) ** 2
     return value
 
 
 class _OTValue(torch.autograd.Function):
-    """OT_ε(u, v) on the cost matrices C (B, N, M), with ∂/∂C = π."""
+    """OT_ε(u, v) on the cost matrices C (B, N, M) (ρ None: balanced), with
+    ∂/∂C = π and the weight derivatives of the module docstring."""
 
     @staticmethod
-    def forward(ctx, C, u, v, eps, loss):
+    def forward(ctx, C, u, v, eps, rho, loss):
         Cn = C.detach().cpu().numpy()
-        res = _ot.solve(Cn, u.cpu().numpy(), v.cpu().numpy(), reg=eps, tol=loss.tol, max_iter=loss.max_iter,
-                        scaling=loss.scaling, threads=loss.threads)
+        res = _ot.solve(Cn, u.detach().cpu().numpy(), v.detach().cpu().numpy(), reg=eps, unbalanced=rho,
+                        tol=loss.tol, max_iter=loss.max_iter, scaling=loss.scaling, threads=loss.threads)
         f = torch.as_tensor(np.asarray(res.potential_a), device=C.device)
         g = torch.as_tensor(np.asarray(res.potential_b), device=C.device)
         ctx.save_for_backward(C, u, v, f, g)
-        ctx.eps = eps
+        ctx.eps, ctx.rho = eps, rho
         return torch.as_tensor(np.asarray(res.value), dtype=C.dtype, device=C.device)
 
     @staticmethod
     def backward(ctx, grad):
         C, u, v, f, g = ctx.saved_tensors
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:  # pragma: no cover (inputs are detached)
-            raise GeomLossNotImplementedError("cost callables: no gradient w.r.t. the weights")
+        eps, rho = ctx.eps, ctx.rho
+        gr = grad.reshape(-1, 1).to(C.dtype)
         with torch.no_grad():
             plan = u.unsqueeze(-1) * v.unsqueeze(-2) * torch.exp(
-                (f.unsqueeze(-1) + g.unsqueeze(-2) - C) / ctx.eps)
-        return grad.reshape(-1, 1, 1).to(C.dtype) * plan, None, None, None, None
+                (f.unsqueeze(-1) + g.unsqueeze(-2) - C) / eps)
+
+            def weight_grad(pot, other):
+                if rho is None:
+                    return pot
+                e = torch.exp(-pot / rho)
+                return -rho * torch.expm1(-pot / rho) + eps * (other.sum(-1, keepdim=True) - e)
+            gu = gr * weight_grad(f, v) if ctx.needs_input_grad[1] else None
+            gv = gr * weight_grad(g, u) if ctx.needs_input_grad[2] else None
+        return gr.unsqueeze(-1) * plan, gu, gv, None, None, None

@@ -144,6 +144,10 @@ def _declare(lib):
         "geomloss_ot_solve_batch": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p]),
         "geomloss_ot_solve_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_void_p,
                                            ctypes.POINTER(ctypes.c_uint64)]),
+        "geomloss_ot_solve_sample_batch_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_int64,
+                                                        c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
+        "geomloss_ot_solve_batch_plan": (c_int, [c_void_p, c_int, c_int64, c_int64, c_int64, c_void_p,
+                                                 ctypes.POINTER(ctypes.c_uint64)]),
         "geomloss_plan_eval": (c_int, [ctypes.c_uint64, c_void_p]),
         "geomloss_plan_info": (c_int, [ctypes.c_uint64, ctypes.POINTER(c_int), ctypes.POINTER(c_int64),
                                        ctypes.POINTER(c_int64), ctypes.POINTER(c_int64)]),
@@ -459,6 +463,8 @@ OT_OUTPUTS = {
     "plan": (_abi.BUF_PLAN, lambda N, M, D, K, L: (N, M)),
     "n_iter": (_abi.BUF_N_ITER, lambda N, M, D, K, L: (1,)),
     "marginal_error": (_abi.BUF_MARGINAL_ERROR, lambda N, M, D, K, L: (1,)),
+    "value_grad_x": (_abi.BUF_VALUE_GRAD_X, lambda N, M, D, K, L: (N, D)),
+    "value_grad_y": (_abi.BUF_VALUE_GRAD_Y, lambda N, M, D, K, L: (M, D)),
 }
 
 
@@ -508,7 +514,8 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
     geomloss_ot_solve, with keyed buffers; keep_plan calls their _plan
     variants and adds "plan_handle" (a PlanHandle) to the result. Batched
     arrays ((B, N, D) points, (B, N, M) matrices, (B, ...) weights) call the
-    _batch entries, and every output has the leading B axis.
+    _batch entries (_batch_plan with keep_plan: "plan_handles", a list of B
+    PlanHandles, item b's at b), and every output has the leading B axis.
 
     problem: a dict with the C-contiguous arrays "x" (N, D), "y" (M, D) or
     "C" (N, M), "a" (N,) / "b" (M,) or None, all of one dtype (float32 or
@@ -524,8 +531,6 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
     dtype = ref.dtype
     code = F64 if dtype == np.float64 else F32
     batch = ref.ndim == 3  # (B, N, D) points or (B, N, M) matrices: the _batch entries
-    if batch and keep_plan:
-        raise GeomLossValueError("plan: batched problems keep no plan", _errors.ERR_INVALID_ARGUMENT)
     Bn = ref.shape[0] if batch else 1
     if C is not None:
         N, M = C.shape[-2:]
@@ -572,8 +577,13 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
             if arr is not None:
                 _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
         handle = ctypes.c_uint64(0)
+        handles = (ctypes.c_uint64 * Bn)()
         with callback:
-            if batch and C is not None:
+            if batch and C is not None and keep_plan:
+                st = lib.geomloss_ot_solve_batch_plan(opts, code, Bn, N, M, bufs, handles)
+            elif batch and keep_plan:
+                st = lib.geomloss_ot_solve_sample_batch_plan(opts, code, Bn, N, M, D, bufs, handles)
+            elif batch and C is not None:
                 st = lib.geomloss_ot_solve_batch(opts, code, Bn, N, M, bufs)
             elif batch:
                 st = lib.geomloss_ot_solve_sample_batch(opts, code, Bn, N, M, D, bufs)
@@ -585,7 +595,9 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
                 st = lib.geomloss_ot_solve_sample_plan(opts, code, N, M, D, bufs, ctypes.byref(handle))
             else:
                 st = lib.geomloss_ot_solve_sample(opts, code, N, M, D, bufs)
-        if keep_plan and st == _errors.OK:
+        if keep_plan and st == _errors.OK and batch:
+            out["plan_handles"] = [PlanHandle(lib, h, dtype, N, M, 0 if C is not None else D) for h in handles]
+        elif keep_plan and st == _errors.OK:
             out["plan_handle"] = PlanHandle(lib, handle.value, dtype, N, M, 0 if C is not None else D)
         callback.raise_pending()
         if st != _errors.OK:

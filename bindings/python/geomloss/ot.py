@@ -25,16 +25,17 @@ Conventions (GeomLoss 0.3.1's, which differ from SamplesLoss's):
   GeomLoss's fixed ε-schedule.
 
 NumPy arrays in give NumPy arrays out; PyTorch tensors give tensors, and
-``value`` is differentiable (``torch.autograd``) w.r.t. X_a and X_b for the
-costs sqeuclidean and halfsqeuclidean, and w.r.t. a and b for balanced
-transport, both with ``debias=False`` (the envelope theorem: the gradient of
-the dual value is Σ_j π_ij ∇_x C(x_i, y_j), computed from the barycentric
-map). Other cases compute the value but refuse a backward pass
+``value`` is differentiable (``torch.autograd``) w.r.t. X_a and X_b for every
+cost (the power cost included; balanced or unbalanced), and w.r.t. a and b for
+balanced transport, both with ``debias=False`` (the envelope theorem: the
+gradient of the dual value is Σ_j π_ij ∇_x C(x_i, y_j), the library's
+value_grad_x, computed with the solve when X_a or X_b requires grad). Other cases compute the value but refuse a backward pass
 (GeomLossNotImplementedError). Batched inputs — (B, N, D) points with (B, N)
 weights, or (B, N, M) cost matrices — solve the B problems in one library
-call (geomloss_ot_solve_sample_batch), each item bit for bit the single
-call's; every field gets a leading B axis, and a batch keeps no plan
-(plan_operator is None; plan solves again).
+call (geomloss_ot_solve_sample_batch_plan), each item bit for bit the single
+call's; every field gets a leading B axis, and the batch keeps one plan per
+item: plan_operator is a BatchPlanOperator (``P[b]`` is item b's
+PlanOperator; ``P @ V`` takes V of shape (B, M) or (B, M, K)).
 
 ``plan_operator`` applies π without storing it (streaming reductions in the
 library, on the plan the solve kept: geomloss_ot_solve_sample_plan and
@@ -54,7 +55,7 @@ try:
 except ImportError:  # pragma: no cover
     _torch = None
 
-__all__ = ["solve_sample", "solve", "OTResult", "PlanOperator"]
+__all__ = ["solve_sample", "solve", "OTResult", "PlanOperator", "BatchPlanOperator"]
 
 
 def _is_torch(*ts):
@@ -144,6 +145,59 @@ class PlanOperator:
         return "PlanOperator(shape=%s%s)" % (self.shape, ", transposed" if self._transposed else "")
 
 
+class BatchPlanOperator:
+    """The B transport plans of a batched solve as a lazy operator of shape
+    (B, N, M): a sequence of B PlanOperators (``P[b]``, ``len(P)``,
+    iteration; a slice gives a BatchPlanOperator), with ``P @ V`` for V of
+    shape (B, M) or (B, M, K) giving (B, N) or (B, N, K) — item b is
+    ``P[b] @ V[b]``, the same reduction as a single solve's plan, bit for
+    bit — ``P.T`` the transposed plans, and ``U @ P`` for U of shape (B, N)
+    or (B, K, N).
+    """
+
+    __array_ufunc__ = None  # so that ndarray @ P calls P.__rmatmul__
+
+    def __init__(self, ops):
+        self._ops = list(ops)
+        self.shape = (len(self._ops),) + tuple(self._ops[0].shape)
+
+    @property
+    def T(self):
+        return BatchPlanOperator([op.T for op in self._ops])
+
+    def __len__(self):
+        return len(self._ops)
+
+    def __iter__(self):
+        return iter(self._ops)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return BatchPlanOperator(self._ops[k])
+        return self._ops[k]
+
+    def _each(self, v, axis, size, want, apply):
+        B = len(self._ops)
+        if np.ndim(v) not in (2, 3) or np.shape(v)[0] != B or np.shape(v)[axis] != size:
+            raise GeomLossValueError("batched plan product: the operand has shape %s, want %s"
+                                     % (tuple(np.shape(v)), want), ERR_SHAPE)
+        outs = [apply(op, v[b]) for b, op in enumerate(self._ops)]
+        if _is_torch(outs[0]):
+            return _torch.stack(outs)
+        return np.stack(outs)
+
+    def __matmul__(self, v):
+        B, N, M = self.shape
+        return self._each(v, 1, M, "(%d, %d) or (%d, %d, K)" % (B, M, B, M), lambda op, vb: op @ vb)
+
+    def __rmatmul__(self, u):
+        B, N, M = self.shape
+        return self._each(u, -1, N, "(%d, %d) or (%d, K, %d)" % (B, N, B, N), lambda op, ub: ub @ op)
+
+    def __repr__(self):
+        return "BatchPlanOperator(shape=%s%s)" % (self.shape, ", transposed" if self._ops[0]._transposed else "")
+
+
 def _back(arr, like):
     """arr as a tensor on like's device (a NumPy array if like is not a tensor)."""
     if like is None or not _is_torch(like):
@@ -183,26 +237,26 @@ class OTResult:
             self.n_iter = int(out["n_iter"][0])
             self.marginal_error = float(out["marginal_error"][0])
         self.last_run = out["run"]
-        self._handle = out.get("plan_handle")
-        # Batched problems keep no plan: plan_operator is None, plan solves again.
-        self.plan_operator = None if batch else PlanOperator(self._handle, shape, like=like)
+        # One kept plan per item when batched (plan_handles), else one.
+        self._handles = out["plan_handles"] if batch else [out["plan_handle"]]
+        ops = [PlanOperator(h, shape, like=like) for h in self._handles]
+        self.plan_operator = BatchPlanOperator(ops) if batch else ops[0]
+        self._handle = None if batch else self._handles[0]
 
     @property
     def plan(self):
         """The dense plan π (N, M) ((B, N, M) batched), computed on first
-        access (from the kept plan; a batch is solved again, identically)."""
+        access from the kept plan(s)."""
         if self._plan is None:
-            if self._batch:
-                self._plan = _library.ot_solve(self._problem, ["plan"])["plan"]
-            else:
-                self._plan = self._handle.eval(["plan"])["plan"]
+            plans = [h.eval(["plan"])["plan"] for h in self._handles]
+            self._plan = np.stack(plans) if self._batch else plans[0]
         return _back(self._plan, self._like)
 
     def close(self):
-        """Frees the plan the library keeps for plan_operator and plan (also
+        """Frees the plans the library keeps for plan_operator and plan (also
         done when the result is garbage-collected); they fail afterwards."""
-        if self._handle is not None:
-            self._handle.close()
+        for h in self._handles:
+            h.close()
 
     def __repr__(self):
         if self._batch:
@@ -236,9 +290,7 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
         raise GeomLossNotImplementedError(
             "cost: %r is not supported (want one of %s; custom cost functions: use solve(C, ...))"
             % (cost, ", ".join(sorted(_COSTS))))
-    like = X_a if _is_torch(X_a, X_b, a, b) else None
-    if like is None and _is_torch(X_b, a, b):
-        like = next(t for t in (X_b, a, b) if _is_torch(t))
+    like = next((t for t in (X_a, X_b, a, b) if _is_torch(t)), None)  # the first tensor
     dtype = _dtype(X_a, X_b, a, b)
     x, y = _numpy(X_a, dtype), _numpy(X_b, dtype)
     batch = x.ndim == 3
@@ -256,7 +308,9 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
                    scaling=scaling, diameter=diameter, backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "a_to_b", "b_to_a",
             "n_iter", "marginal_error"] + (["F_aa", "G_bb"] if debias else [])
-    out = _library.ot_solve(problem, want, keep_plan=not batch)
+    if not debias and any(_is_torch(t) and t.requires_grad for t in (X_a, X_b)):
+        want += ["value_grad_x", "value_grad_y"]  # Σ_j π_ij ∇ₓC(x_i, y_j), for the backward pass
+    out = _library.ot_solve(problem, want, keep_plan=True)
     if like is not None:
         out["value_t"] = _value_tensor(out, problem, (X_a, X_b, a, b), like)
     return OTResult(problem, out, (N, M), like, batch)
@@ -284,7 +338,7 @@ def solve(C, a=None, b=None, reg=None, unbalanced=None, max_iter=None, tol=None,
                    reg=reg, unbalanced=unbalanced, tol=tol, max_iter=max_iter, scaling=scaling,
                    backend=backend, threads=threads)
     want = ["value", "value_linear", "F", "G", "marginal_a", "marginal_b", "n_iter", "marginal_error"]
-    out = _library.ot_solve(problem, want, keep_plan=not batch)
+    out = _library.ot_solve(problem, want, keep_plan=True)
     if like is not None and _torch is not None:
         v = out["value"][:, 0] if batch else float(out["value"][0])
         out["value_t"] = _torch.tensor(v, dtype=_torch.float64 if dtype == np.float64
@@ -296,13 +350,10 @@ def _value_tensor(out, problem, inputs, like):
     """value as a tensor whose backward gives the envelope-theorem gradients."""
     X_a, X_b, a, b = inputs
     dt = _torch.float64 if out["value"].dtype == np.float64 else _torch.float32
-    scale = _SCALE.get(problem["cost"])
     balanced = problem.get("unbalanced") is None and problem.get("reach") is None
     grads = {}
-    if not problem["debias"] and scale is not None:
-        x, y = problem["x"], problem["y"]
-        grads[0] = scale * out["marginal_a"][..., None] * (x - out["a_to_b"])
-        grads[1] = scale * out["marginal_b"][..., None] * (y - out["b_to_a"])
+    if "value_grad_x" in out:  # the library's Σ_j π_ij ∇ₓC(x_i, y_j), every cost (debias=False)
+        grads[0], grads[1] = out["value_grad_x"], out["value_grad_y"]
     if not problem["debias"] and balanced:
         eps = problem["reg"] if problem["reg"] is not None else None
         if eps is None:
@@ -340,8 +391,7 @@ if _torch is not None:
                 if k not in ctx.grads:
                     raise GeomLossNotImplementedError(
                         "geomloss.ot: the gradient of value w.r.t. %s is available only with "
-                        "debias=False and, for X_a / X_b, the costs sqeuclidean or halfsqeuclidean; "
-                        "for a / b, balanced transport" % names[k])
+                        "debias=False and, for a / b, balanced transport" % names[k])
                 shape, dtype, device = meta
                 gr = _torch.from_numpy(np.array(ctx.grads[k])).to(dtype=dtype, device=device).reshape(shape)
                 gb = g.to(dtype)

@@ -53,8 +53,9 @@ class SamplesLoss(_Base):
     tensorized backend: ``cost(x, y)`` / ``kernel(x, y, blur=blur)`` return the
     (B, N, M) matrix, and autograd flows through them into x and y (see
     geomloss._custom: the kernel loss is computed in torch; the sinkhorn loss
-    is solved by the library on the matrices, balanced only, with gradient
-    π through the callable — pass ``tol`` for the exact gradient). KeOps
+    is solved by the library on the matrices, balanced or unbalanced, with
+    gradient π through the callable and the potentials' closed forms for the
+    weights — pass ``tol`` for the exact gradients). KeOps
     formula strings raise NotImplementedError. ``verbose=True`` prints the library's progress
     (stage, iteration). ``threads`` (an extra, as in the C and Julia APIs)
     bounds the CPU threads one evaluation uses: None or 0 means all cores,

@@ -13,10 +13,11 @@ gradients: ∂S/∂a = F − F_aa when debiased, as the reference); NumPy arrays
 in give NumPy out. With ``potentials=True`` the pair (F, G), shaped like a,
 is returned; for tensors it is differentiable w.r.t. a and b (beyond the
 reference, whose potentials carry no graph): the Sinkhorn loop's duals are
-held fixed and the final full-resolution step is differentiated through
-its weights. Its backward is refused (GeomLossNotImplementedError) when the
-schedule's last iteration is a pyramid jump (no such final step; e.g. the
-defaults on power-of-two sides).
+held fixed and the last soft-min is differentiated through its weights —
+the final full-resolution step or, when the schedule's last iteration is a
+pyramid jump (e.g. the defaults on power-of-two sides), that iteration's
+coarse soft-min on the sum-pooled densities, through the averaging and the
+upsampling that give the returned maps.
 """
 
 import numpy as np
@@ -187,11 +188,11 @@ def sinkhorn_divergence(a, b, p=2, blur=None, reach=None, axes=None, scaling=0.5
     (0, 1) (values below the reference's 0.5 are allowed). cost must be None.
     Returns the (B,) divergences (sums over the K channels), or (F, G) shaped
     like a with ``potentials=True`` (for tensors, differentiable w.r.t. a and
-    b through the final step; see the module's docstring). single_scale
-    (beyond GeomLoss): every iteration at full resolution, no pyramid — the
-    schedule that always ends with a final step, so that the potentials can
-    be differentiated on any grid. Errors: ValueError subclasses naming the
-    argument (GeomLossValueError), TypeError for wrong types.
+    b through the last soft-min; see the module's docstring). single_scale
+    (beyond GeomLoss): every iteration at full resolution, no pyramid (the
+    schedule then always ends with a final full-resolution step). Errors:
+    ValueError subclasses naming the argument (GeomLossValueError), TypeError
+    for wrong types.
     """
     if cost is not None:
         raise GeomLossNotImplementedError(

@@ -90,5 +90,5 @@ def test_custom_refusals():
         SamplesLoss("sinkhorn", kernel=gauss_kernel)(x, y)
     with pytest.raises(ValueError, match="tensorized"):
         SamplesLoss(cost=half_sq, backend="online")(x, y)
-    with pytest.raises(NotImplementedError, match="balanced"):
-        SamplesLoss(cost=half_sq, reach=1.0)(x, y)
+    with pytest.raises(ValueError, match="total masses differ"):  # balanced needs equal masses
+        SamplesLoss(cost=half_sq)(torch.full((15,), 0.1), x, torch.full((12,), 1 / 12), y)

@@ -172,21 +172,63 @@ def test_potentials_autograd(reach):
     assert isinstance(F_np, np.ndarray) and np.allclose(F_np, F.detach().numpy(), rtol=0, atol=1e-14)
 
 
-def test_potentials_backward_refused_after_a_jump():
-    """With the defaults on a 4 x 4 image the last iteration is a pyramid jump
-    (no final step): the forward works, the backward raises naming the cause."""
-    a = torch.full((1, 1, 4, 4), 1 / 16, dtype=torch.float64, requires_grad=True)
-    b = torch.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, 1, 4, 4)))
-    b = (b / b.sum()).requires_grad_()
-    F, G = ImagesLoss(potentials=True)(a, b)
-    with pytest.raises(geomloss.GeomLossNotImplementedError, match="single_scale"):
-        torch.autograd.grad(F.sum(), [a])
+@pytest.mark.parametrize("shape", [(1, 1, 4, 4), (2, 1, 8, 8), (1, 1, 4, 4, 4)])
+def test_potentials_backward_after_a_jump(shape):
+    """With the defaults on power-of-two sides the last iteration is a pyramid
+    jump: F = U((f + F_c)/2), F_c the coarse soft-min on the 2x2(x2)
+    sum-pooled b, f the held-fixed dual. The backward (torch autograd, F and G
+    cotangents, debiased and raw) obeys what that structure implies:
+    a rescaling b -> s b shifts F_c by -eps ln s, F by half that (U keeps
+    constants), so <b, grad_b> = -eps/2 (sum cF - sum cG) debiased
+    (G_bb on b subtracts) and -eps/2 sum cF raw, <a, grad_a> = -eps/2
+    (sum cG - sum cF) debiased and -eps/2 sum cG raw (eps = blur^2 = 1/N^2),
+    to 1e-12; the pooling's adjoint gives the children of one coarse pixel
+    the same gradient; the batch items are independent (each item's
+    gradient equals that of a call on it alone); linear in the cotangents."""
+    rng = np.random.default_rng(3)
+    n = shape[-1]
+    eps = (1 / n) ** 2
+    a0 = rng.uniform(0.5, 1.5, shape)
+    b0 = rng.uniform(0.5, 1.5, shape)
+    axes = tuple(range(2, len(shape)))
+    a0, b0 = a0 / a0.sum(axis=axes, keepdims=True), b0 / b0.sum(axis=axes, keepdims=True)
+    cF, cG = torch.tensor(rng.normal(size=shape)), torch.tensor(rng.normal(size=shape))
+    Layer = ImagesLoss if len(shape) == 4 else VolumesLoss
+    for debias in (True, False):
+        a = torch.tensor(a0, requires_grad=True)
+        b = torch.tensor(b0, requires_grad=True)
+        F, G = Layer(potentials=True, debias=debias)(a, b)
+        ga, gb = torch.autograd.grad((cF * F).sum() + (cG * G).sum(), [a, b])
+        sF, sG = cF.sum(dim=axes), cG.sum(dim=axes)
+        wa = -eps / 2 * ((sG - sF) if debias else sG)
+        wb = -eps / 2 * ((sF - sG) if debias else sF)
+        assert torch.allclose((a * ga).sum(dim=axes), wa, rtol=0, atol=1e-12), ((a * ga).sum(dim=axes), wa)
+        assert torch.allclose((b * gb).sum(dim=axes), wb, rtol=0, atol=1e-12), ((b * gb).sum(dim=axes), wb)
+        for g in (ga, gb):  # (.., n/2, 2, n/2, 2, ..): each 2x2(x2) block against its first pixel
+            blocks = g.reshape(shape[:2] + sum(((n // 2, 2) for _ in axes), ()))
+            first = blocks[(slice(None),) * 2 + sum(((slice(None), slice(0, 1)) for _ in axes), ())]
+            assert float(g.abs().max()) > 0
+            assert torch.allclose(blocks, first.expand_as(blocks), rtol=0, atol=1e-13 * float(g.abs().max()))
+        # Linear in the cotangents, and per batch item.
+        F, G = Layer(potentials=True, debias=debias)(a, b)
+        ga1, gb1 = torch.autograd.grad((2 * cF * F).sum() - (3 * cG * G).sum(), [a, b])
+        F, G = Layer(potentials=True, debias=debias)(a, b)
+        ga2, gb2 = torch.autograd.grad((cF * F).sum(), [a, b])
+        F, G = Layer(potentials=True, debias=debias)(a, b)
+        ga3, gb3 = torch.autograd.grad((cG * G).sum(), [a, b])
+        scale = float(max(ga.abs().max(), gb.abs().max()))
+        assert torch.allclose(ga1, 2 * ga2 - 3 * ga3, rtol=0, atol=1e-12 * scale)
+        assert torch.allclose(gb1, 2 * gb2 - 3 * gb3, rtol=0, atol=1e-12 * scale)
+        a_last, b_last = a[-1:].detach().requires_grad_(), b[-1:].detach().requires_grad_()
+        F, G = Layer(potentials=True, debias=debias)(a_last, b_last)
+        gal, gbl = torch.autograd.grad((cF[-1:] * F).sum() + (cG[-1:] * G).sum(), [a_last, b_last])
+        assert torch.equal(gal, ga[-1:]) and torch.equal(gbl, gb[-1:])
 
 
 def test_single_scale_potentials_backward():
-    """single_scale=True (no pyramid) ends with a final step on any grid: the
-    4 x 4 case of the test above differentiates, and each soft-max row of the
-    final step sums to one, so <b, dF/db . cot> = -eps * sum(cot) (eps = blur^2
+    """single_scale=True (no pyramid) ends with a final full-resolution step:
+    on the 4 x 4 grid of the test above each soft-max row of that step sums
+    to one, so <b, dF/db . cot> = -eps * sum(cot) (eps = blur^2
     with the default blur, the pixel width 1/4)."""
     a = torch.full((1, 1, 4, 4), 1 / 16, dtype=torch.float64, requires_grad=True)
     b = torch.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, 1, 4, 4)))

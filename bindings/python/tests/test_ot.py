@@ -137,8 +137,12 @@ def test_torch_value_gradient_by_finite_differences():
 def test_torch_backward_refused_where_unsupported():
     x, y, _, _ = problem(10, 8, 6)
     X = torch.tensor(x, requires_grad=True)
-    res = got.solve_sample(X, torch.tensor(y), cost="euclidean", reg=0.1)
+    res = got.solve_sample(X, torch.tensor(y), cost="euclidean", reg=0.1, debias=True)
     with pytest.raises(geomloss.GeomLossNotImplementedError, match="w.r.t. X_a"):
+        res.value.backward()
+    A = torch.tensor(np.full(8, 1 / 8), requires_grad=True)
+    res = got.solve_sample(x, y, A, cost="euclidean", reg=0.1, unbalanced=0.5)
+    with pytest.raises(geomloss.GeomLossNotImplementedError, match="w.r.t. a"):
         res.value.backward()
 
 

@@ -109,7 +109,7 @@ def test_batch_equals_items_bit_for_bit():
     b /= b.sum(-1, keepdims=True)
     res = got.solve_sample(x, y, a, b, reg=0.05, tol=1e-9, debias=True)
     assert res.value.shape == (B,) and res.potential_a.shape == (B, N) and res.a_to_b.shape == (B, N, D)
-    assert res.plan_operator is None
+    assert res.plan_operator.shape == (B, N, M)  # per-item products: test_ot_batch_plan.py
     plan = res.plan
     for k in range(B):
         one = got.solve_sample(x[k], y[k], a[k], b[k], reg=0.05, tol=1e-9, debias=True)

@@ -199,6 +199,8 @@ const (
 	BufPlan          = 129 // GEOMLOSS_BUF_PLAN
 	BufNIter         = 130 // GEOMLOSS_BUF_N_ITER
 	BufMarginalError = 131 // GEOMLOSS_BUF_MARGINAL_ERROR
+	BufValueGradX    = 132 // GEOMLOSS_BUF_VALUE_GRAD_X
+	BufValueGradY    = 133 // GEOMLOSS_BUF_VALUE_GRAD_Y
 )
 
 // Buffer key ranges (GEOMLOSS_BUF_*_BEGIN): inputs below BufOutputsBegin,
@@ -241,4 +243,6 @@ var bufSpecs = []BufSpec{
 	{Key: BufPlan, Name: "plan", Const: "GEOMLOSS_BUF_PLAN", Dims: "BNM", What: "the dense plan pi", Required: false, Output: true},
 	{Key: BufNIter, Name: "n_iter", Const: "GEOMLOSS_BUF_N_ITER", Dims: "B", What: "the Sinkhorn iterations run", Required: false, Output: true},
 	{Key: BufMarginalError, Name: "marginal_error", Const: "GEOMLOSS_BUF_MARGINAL_ERROR", Dims: "B", What: "the marginal error of the plan", Required: false, Output: true},
+	{Key: BufValueGradX, Name: "value_grad_x", Const: "GEOMLOSS_BUF_VALUE_GRAD_X", Dims: "BND", What: "the gradient of value w.r.t. x at fixed weights, sum_j pi_ij grad_1 C", Required: false, Output: true},
+	{Key: BufValueGradY, Name: "value_grad_y", Const: "GEOMLOSS_BUF_VALUE_GRAD_Y", Dims: "BMD", What: "the gradient of value w.r.t. y, sum_i pi_ij grad_1 C", Required: false, Output: true},
 }

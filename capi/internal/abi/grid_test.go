@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unsafe"
@@ -96,67 +97,62 @@ func TestRunGridMatchesRoot(t *testing.T) {
 	}
 }
 
-// TestRunGridCotangents: cot_F and cot_G are accepted on grids (single
-// scale) and give the root's gradients bit for bit; a wrong count is refused
-// naming the buffer; with the pyramid's defaults (last iteration a jump) they
-// are refused as UNSUPPORTED.
+// TestRunGridCotangents: cot_F and cot_G are accepted on grids, with a
+// final full-resolution step (single scale, 6×6) and with the pyramid's
+// defaults (16×16: the last iteration is a jump), and give the root's
+// gradients bit for bit, different from those without cotangents; a wrong
+// count is refused naming the buffer.
 func TestRunGridCotangents(t *testing.T) {
-	const n = 6
-	a, b, cf, cg := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
-	for i := range a {
-		a[i], b[i] = float64(1+i%5)/100, float64(1+(i*7)%5)/100
-		cf[i], cg[i] = float64(i%3)-1, float64(i%4)/3-0.5
-	}
-	sa, sb := 0.0, 0.0
-	for i := range a {
-		sa, sb = sa+a[i], sb+b[i]
-	}
-	for i := range a {
-		a[i], b[i] = a[i]/sa, b[i]/sb
-	}
-	o := Defaults()
-	o.Grid.SingleScale = true
-	ga, gb := make([]float64, n*n), make([]float64, n*n)
-	bufs := map[int][]float64{BufA: a, BufB: b, BufCotF: cf, BufCotG: cg, BufValue: make([]float64, 1), BufGradA: ga, BufGradB: gb}
-	if _, err := RunGrid[float64](&o, 1, []int64{n, n}, nil, gridGetter(bufs), nil); err != nil {
-		t.Fatal(err)
-	}
-	par := geomloss.DefaultImageParams()
-	par.SingleScale = true
-	res, err := geomloss.EvaluateImages(par, geomloss.ImageProblem[float64]{B: 1, Shape: []int{n, n}, A: a, Bw: b},
-		geomloss.ImageRequest[float64]{GradA: true, GradB: true, CotF: cf, CotG: cg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res0, err := geomloss.EvaluateImages(par, geomloss.ImageProblem[float64]{B: 1, Shape: []int{n, n}, A: a, Bw: b},
-		geomloss.ImageRequest[float64]{GradA: true, GradB: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	differs := false
-	for i := range ga {
-		if ga[i] != res.GradA[i] || gb[i] != res.GradB[i] {
-			t.Fatalf("pixel %d: grad_a, grad_b = %v, %v; root gives %v, %v", i, ga[i], gb[i], res.GradA[i], res.GradB[i])
+	for _, c := range []struct {
+		n      int
+		single bool
+	}{{6, true}, {16, false}} {
+		n := c.n
+		a, b, cf, cg := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+		for i := range a {
+			a[i], b[i] = float64(1+i%5)/100, float64(1+(i*7)%5)/100
+			cf[i], cg[i] = float64(i%3)-1, float64(i%4)/3-0.5
 		}
-		differs = differs || ga[i] != res0.GradA[i]
-	}
-	if !differs {
-		t.Error("cot_F, cot_G did not change grad_a")
-	}
-	bufs[BufCotF] = cf[:n*n-1]
-	_, err = RunGrid[float64](&o, 1, []int64{n, n}, nil, gridGetter(bufs), nil)
-	if st, msg := StatusOf(err); st != ErrShape || !strings.Contains(msg, "cot_F has 35 elements, needs 36 (B×Π shape = 1×6×6)") {
-		t.Errorf("short cot_F: %d %q", st, msg)
-	}
-	bufs[BufCotF] = cf
-	o.Grid.SingleScale = false
-	big := 16
-	a2, b2, c2 := make([]float64, big*big), make([]float64, big*big), make([]float64, big*big)
-	for i := range a2 {
-		a2[i], b2[i], c2[i] = 1.0/256, 1.0/256, 1
-	}
-	_, err = RunGrid[float64](&o, 1, []int64{16, 16}, nil, gridGetter(map[int][]float64{BufA: a2, BufB: b2, BufCotF: c2, BufValue: make([]float64, 1), BufGradA: make([]float64, 256)}), nil)
-	if st, msg := StatusOf(err); st != ErrUnsupported || !strings.Contains(msg, "single_scale") {
-		t.Errorf("pyramid jump: %d %q", st, msg)
+		sa, sb := 0.0, 0.0
+		for i := range a {
+			sa, sb = sa+a[i], sb+b[i]
+		}
+		for i := range a {
+			a[i], b[i] = a[i]/sa, b[i]/sb
+		}
+		o := Defaults()
+		o.Grid.SingleScale = c.single
+		ga, gb := make([]float64, n*n), make([]float64, n*n)
+		bufs := map[int][]float64{BufA: a, BufB: b, BufCotF: cf, BufCotG: cg, BufValue: make([]float64, 1), BufGradA: ga, BufGradB: gb}
+		if _, err := RunGrid[float64](&o, 1, []int64{int64(n), int64(n)}, nil, gridGetter(bufs), nil); err != nil {
+			t.Fatal(err)
+		}
+		par := geomloss.DefaultImageParams()
+		par.SingleScale = c.single
+		res, err := geomloss.EvaluateImages(par, geomloss.ImageProblem[float64]{B: 1, Shape: []int{n, n}, A: a, Bw: b},
+			geomloss.ImageRequest[float64]{GradA: true, GradB: true, CotF: cf, CotG: cg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res0, err := geomloss.EvaluateImages(par, geomloss.ImageProblem[float64]{B: 1, Shape: []int{n, n}, A: a, Bw: b},
+			geomloss.ImageRequest[float64]{GradA: true, GradB: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		differs := false
+		for i := range ga {
+			if ga[i] != res.GradA[i] || gb[i] != res.GradB[i] {
+				t.Fatalf("%d×%d pixel %d: grad_a, grad_b = %v, %v; root gives %v, %v", n, n, i, ga[i], gb[i], res.GradA[i], res.GradB[i])
+			}
+			differs = differs || ga[i] != res0.GradA[i]
+		}
+		if !differs {
+			t.Errorf("%d×%d: cot_F, cot_G did not change grad_a", n, n)
+		}
+		bufs[BufCotF] = cf[:n*n-1]
+		_, err = RunGrid[float64](&o, 1, []int64{int64(n), int64(n)}, nil, gridGetter(bufs), nil)
+		if st, msg := StatusOf(err); st != ErrShape || !strings.Contains(msg, fmt.Sprintf("cot_F has %d elements, needs %d (B×Π shape = 1×%d×%d)", n*n-1, n*n, n, n)) {
+			t.Errorf("short cot_F: %d %q", st, msg)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 var (
 	otSampleKeys = []int{BufX, BufY, BufA, BufB, BufV, BufU,
 		BufValue, BufValueLinear, BufF, BufG, BufFAa, BufGBb, BufMarginalA, BufMarginalB,
-		BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
+		BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError, BufValueGradX, BufValueGradY}
 	otMatrixKeys = []int{BufC, BufA, BufB, BufV, BufU,
 		BufValue, BufValueLinear, BufF, BufG, BufMarginalA, BufMarginalB,
 		BufPlanV, BufPlanTU, BufPlan, BufNIter, BufMarginalError}
@@ -48,26 +48,55 @@ func OTRunBatch[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Get
 // being released; it returns its handle (0 on error). The points are copied
 // first, so that the plan holds no memory of the caller's.
 func OTRunPlan[T core.Float](o *Options, matrix bool, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (Report, uint64, error) {
-	return otRun[T](o, matrix, 1, N, M, D, get, progress, true)
-}
-
-func otRun[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, handle uint64, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			rep, handle, err = Report{}, 0, PanicError(v)
-		}
-	}()
-	rep, res, d, err := otSolveAll[T](o, matrix, B, N, M, D, get, progress, keep)
-	if err != nil || !keep {
+	rep, hs, err := otRun[T](o, matrix, 1, N, M, D, get, progress, true)
+	if err != nil {
 		return rep, 0, err
 	}
-	return rep, plans.add(res, d, matrix), nil
+	return rep, hs[0], nil
+}
+
+// OTRunBatchPlan is geomloss_ot_solve_sample_batch_plan /
+// geomloss_ot_solve_batch_plan: OTRunBatch, then every item's plan is kept
+// (as OTRunPlan keeps item b's alone: the same code on the b-th slices) and
+// its handle returned, in item order. On an error no plan is kept.
+func OTRunBatchPlan[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool)) (Report, []uint64, error) {
+	return otRun[T](o, matrix, B, N, M, D, get, progress, true)
+}
+
+func otRun[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, handles []uint64, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rep, handles, err = Report{}, nil, PanicError(v)
+		}
+	}()
+	rep, kept, d, err := otSolveAll[T](o, matrix, B, N, M, D, get, progress, keep)
+	if err != nil || !keep {
+		return rep, nil, err
+	}
+	handles = make([]uint64, len(kept))
+	for b, r := range kept {
+		handles[b] = plans.add(r, d, matrix)
+	}
+	return rep, handles, nil
 }
 
 // otSolveAll checks the sizes, buffers and options, solves the B items and,
-// once all succeeded, writes the outputs; with keep (B = 1) it returns the
-// result open (else closed, and nil) and the item's sizes.
-func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, kept *core.OTResult[T], dims Dims, err error) {
+// once all succeeded, writes the outputs; with keep it returns every item's
+// result open, in item order (else closed, and nil), and an item's sizes.
+// On an error (or a panic, returned as an error) it closes whatever it
+// had kept.
+func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Getter, progress func(stage string, iter, total int) (stop bool), keep bool) (rep Report, kept []*core.OTResult[T], dims Dims, err error) {
+	var open []*core.OTResult[T]
+	defer func() {
+		if v := recover(); v != nil {
+			rep, kept, dims, err = Report{}, nil, Dims{}, PanicError(v)
+		}
+		if err != nil {
+			for _, r := range open {
+				r.Close()
+			}
+		}
+	}()
 	entry, keys := "geomloss_ot_solve_sample", otSampleKeys
 	if matrix {
 		entry, keys, D = "geomloss_ot_solve", otMatrixKeys, 1
@@ -142,7 +171,7 @@ func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Get
 		}
 		rep = Report{Backend: int(res.Backend), Device: dev, Engine: res.Engine, Note: res.Note}
 		if keep {
-			kept = res
+			open = append(open, res)
 		} else {
 			res.Close()
 		}
@@ -153,7 +182,7 @@ func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Get
 			copy(views[key][b*per:(b+1)*per], v)
 		}
 	}
-	return rep, kept, item, nil
+	return rep, open, item, nil
 }
 
 // itemError prefixes the message of err with the batch item it concerns.
@@ -221,6 +250,25 @@ func otOutputs[T core.Float](res *core.OTResult[T], views map[int][]T, d Dims) (
 	if want(BufPlan) {
 		if out[BufPlan], err = res.Plan.Dense(0); err != nil {
 			return nil, err
+		}
+	}
+	if want(BufValueGradX) || want(BufValueGradY) {
+		name := keyNameOf(BufValueGradX)
+		if !want(BufValueGradX) {
+			name = keyNameOf(BufValueGradY)
+		}
+		if res.PotentialAA != nil {
+			return nil, errf(ErrUnsupported, "%s: the gradient of a debiased value (debias = 1) is not computed; set debias = 0", name)
+		}
+		gx, gy, err := res.Plan.CostGradients()
+		if err != nil {
+			return nil, err
+		}
+		if want(BufValueGradX) {
+			out[BufValueGradX] = gx
+		}
+		if want(BufValueGradY) {
+			out[BufValueGradY] = gy
 		}
 	}
 	return out, nil

@@ -16,7 +16,7 @@ import (
 
 // planKeys are the buffers geomloss_plan_eval reads or writes.
 var (
-	planSampleKeys = []int{BufV, BufU, BufValueLinear, BufMarginalA, BufMarginalB, BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan}
+	planSampleKeys = []int{BufV, BufU, BufValueLinear, BufMarginalA, BufMarginalB, BufAToB, BufBToA, BufPlanV, BufPlanTU, BufPlan, BufValueGradX, BufValueGradY}
 	planMatrixKeys = []int{BufV, BufU, BufValueLinear, BufMarginalA, BufMarginalB, BufPlanV, BufPlanTU, BufPlan}
 )
 

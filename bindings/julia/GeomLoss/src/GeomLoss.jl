@@ -22,7 +22,9 @@ Exported: [`samples_loss`](@ref), [`samples_loss_with_gradients`](@ref),
 [`transport_plan`](@ref) (GeomLoss 0.3.1's `geomloss.ot`); for images and volumes
 [`images_loss`](@ref), [`volumes_loss`](@ref), [`images_barycenter`](@ref),
 [`images_barycenter_with_gradients`](@ref). Also public (not exported):
-[`GeomLoss.potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
+[`GeomLoss.potentials_with_gradients`](@ref),
+[`GeomLoss.images_potentials_with_gradients`](@ref),
+[`GeomLoss.volumes_potentials_with_gradients`](@ref), [`GeomLoss.last_run`](@ref),
 [`GeomLoss.library_version`](@ref), [`GeomLoss.library_path`](@ref).
 """
 module GeomLoss

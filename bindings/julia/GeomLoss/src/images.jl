@@ -12,7 +12,8 @@
 module ABI
 include("abi.jl")
 end
-using .ABI: BUF_A, BUF_B, BUF_VALUE, BUF_F, BUF_G, BUF_GRAD_A, BUF_GRAD_B, F32, F64
+using .ABI: BUF_A, BUF_B, BUF_VALUE, BUF_F, BUF_G, BUF_GRAD_A, BUF_GRAD_B, BUF_COT_VALUE, BUF_COT_F, BUF_COT_G,
+    F32, F64
 
 _grid_eltype(a, b) = (eltype(a) === Float32 && eltype(b) === Float32) ? Float32 : Float64
 
@@ -28,7 +29,7 @@ function _grid_sizes(what, a, b, d)
 end
 
 function _grid_options(; p = 2, blur = nothing, reach = nothing, scaling = 0.5, debias = true,
-                       diameter = nothing, threads = 0, device = :auto)
+                       diameter = nothing, threads = 0, device = :auto, single_scale = false)
     opt = ccall(_sym(:geomloss_options_create), Ptr{Cvoid}, ())
     opt == C_NULL && throw(GeomLossError(:memory, _last_error()))
     try
@@ -41,6 +42,9 @@ function _grid_options(; p = 2, blur = nothing, reach = nothing, scaling = 0.5, 
         _set_int(opt, OPT_DEBIAS, "debias", debias)
         _set_int(opt, OPT_THREADS, "threads", threads === nothing ? 0 : threads)
         _set_string(opt, OPT_DEVICE, "device", device)
+        single_scale isa Bool ||
+            throw(GeomLossError(:invalid_option, "single_scale: expected true or false, got $(repr(single_scale))"))
+        _set_int(opt, OPT_SINGLE_SCALE, "single_scale", single_scale)
     catch
         ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
         rethrow()
@@ -56,10 +60,26 @@ function _cshape(shape, spacing)
     return cs, Float64.(reverse(collect(spacing)))
 end
 
-function _grid_eval(what, a, b, d; gradients = false, potentials = false, spacing = nothing, options...)
+# _grid_eval runs geomloss_eval_grid. cots, when given, is (cot_F, cot_G)
+# (each an array shaped like a, or nothing: zero): the call then returns the
+# potentials and the gradients of sum(cot_F .* F) + sum(cot_G .* G) (a zero
+# value cotangent).
+function _grid_eval(what, a, b, d, cots = nothing; gradients = false, potentials = false, spacing = nothing,
+                    options...)
     B, shape, batched = _grid_sizes(what, a, b, d)
     T = _grid_eltype(a, b)
+    withcots = cots !== nothing
+    cf, cg = withcots ? cots : (nothing, nothing)
+    for (name, c) in (("cot_F", cf), ("cot_G", cg))
+        _check_real(name, c)
+        c === nothing || size(c) == size(a) || _shape_error("$what: $name has size $(size(c)) but a has size $(size(a))")
+    end
+    gradients |= withcots
+    potentials |= withcots
     ad, bd = _dense(T, a), _dense(T, b)
+    cfd = cf === nothing ? nothing : _dense(T, cf)
+    cgd = cg === nothing ? nothing : _dense(T, cg)
+    cv = withcots ? zeros(T, B) : nothing
     P = prod(shape)
     value = Vector{T}(undef, B)
     F = potentials ? Array{T}(undef, size(ad)) : nothing
@@ -71,9 +91,9 @@ function _grid_eval(what, a, b, d; gradients = false, potentials = false, spacin
     bufs = ccall(_sym(:geomloss_buffers_create), Ptr{Cvoid}, ())
     status = try
         bufs == C_NULL && throw(GeomLossError(:memory, _last_error()))
-        GC.@preserve ad bd value F G ga gb cs sp begin
-            for (key, arr) in ((BUF_A, ad), (BUF_B, bd), (BUF_VALUE, value), (BUF_F, F), (BUF_G, G),
-                               (BUF_GRAD_A, ga), (BUF_GRAD_B, gb))
+        GC.@preserve ad bd cfd cgd cv value F G ga gb cs sp begin
+            for (key, arr) in ((BUF_A, ad), (BUF_B, bd), (BUF_COT_VALUE, cv), (BUF_COT_F, cfd), (BUF_COT_G, cgd),
+                               (BUF_VALUE, value), (BUF_F, F), (BUF_G, G), (BUF_GRAD_A, ga), (BUF_GRAD_B, gb))
                 arr === nothing && continue
                 _check(ccall(_sym(:geomloss_buffers_set), Cint, (Ptr{Cvoid}, Cint, Ptr{Cvoid}, Int64),
                              bufs, key, pointer(arr), length(arr)))
@@ -87,6 +107,7 @@ function _grid_eval(what, a, b, d; gradients = false, potentials = false, spacin
         ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
     end
     _check(status)
+    withcots && return (F = F, G = G, ∇a = ga, ∇b = gb)
     potentials && return (F = F, G = G)
     v = batched ? value : value[1]
     gradients && return (value = v, ∇a = ga, ∇b = gb)
@@ -100,7 +121,8 @@ equal masses needed), `scaling = 0.5` (any value in (0, 1)), `debias = true`,
 `spacing = nothing` (one pixel width per axis; default 1/n: the domain
 [0, 1)^d), `diameter`, `threads`, `device`. `gradients = true` returns
 `(value, ∇a, ∇b)`; `potentials = true` returns `(F, G)` (F − F_aa, G − G_bb
-when debiased), shaped like `a`. Densities are non-negative, `Float32` (both)
+when debiased), shaped like `a`. `single_scale = true` (beyond GeomLoss): no
+pyramid, every iteration at full resolution. Densities are non-negative, `Float32` (both)
 or `Float64`; any side lengths. Errors are `GeomLossError`s naming the argument.
 """
 
@@ -120,6 +142,35 @@ As [`images_loss`](@ref) for volumes: `n1×n2×n3` arrays, or `n1×n2×n3×B` ba
 $_GRID_DOC
 """
 volumes_loss(a, b; kw...) = _grid_eval("volumes_loss", a, b, 3; kw...)
+
+"""
+    GeomLoss.images_potentials_with_gradients(a, b; cot_F = nothing, cot_G = nothing, kw...)
+        -> (F, G, ∇a, ∇b)
+
+The potentials of [`images_loss`](@ref) (as `potentials = true`) and the
+gradients of `sum(cot_F .* F) + sum(cot_G .* G)` with respect to `a` and `b`
+(beyond GeomLoss, whose grid potentials carry no gradient). `cot_F`, `cot_G`
+are shaped like `a` (`nothing`: zero); the results too. As for point clouds,
+the Sinkhorn loop's duals are held fixed and the last soft-min is
+differentiated through its weights: the final full-resolution step, or,
+when the schedule's last iteration is a pyramid jump (the defaults on
+power-of-two sides), that iteration's soft-min on the sum-pooled densities,
+through the averaging and the upsampling that give `F` and `G`
+(docs/images.md). Keywords as [`images_loss`](@ref) (`gradients`,
+`potentials` aside).
+"""
+images_potentials_with_gradients(a, b; cot_F = nothing, cot_G = nothing, kw...) =
+    _grid_eval("images_potentials_with_gradients", a, b, 2, (cot_F, cot_G); kw...)
+
+"""
+    GeomLoss.volumes_potentials_with_gradients(a, b; cot_F = nothing, cot_G = nothing, kw...)
+        -> (F, G, ∇a, ∇b)
+
+As [`GeomLoss.images_potentials_with_gradients`](@ref) for volumes (`n1×n2×n3`
+arrays, or `n1×n2×n3×B` batches).
+"""
+volumes_potentials_with_gradients(a, b; cot_F = nothing, cot_G = nothing, kw...) =
+    _grid_eval("volumes_potentials_with_gradients", a, b, 3, (cot_F, cot_G); kw...)
 
 """
     images_barycenter(measures, weights; blur = 0, p = 2, scaling_N = 10,

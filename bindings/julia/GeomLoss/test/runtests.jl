@@ -625,6 +625,65 @@ end
     @test e isa GeomLossError && occursin("cot", e.msg)
 end
 
+@testset "grid potentials' gradients (cot_F, cot_G)" begin
+    # The VJP itself is checked against finite differences of independent
+    # dense oracles in Go (core/grid TestPotentialVJP, TestPotentialVJPJump:
+    # the loop's duals, held fixed there, are not exposed by the C ABI).
+    # Here, closed forms and the binding's plumbing: a rescaling b -> s·b
+    # shifts the last soft-min by -λε ln s, so <b, ∇b> = -c (ΣcF - ΣcG)
+    # debiased (G_bb on b subtracts), -c ΣcF raw, and <a, ∇a> likewise with
+    # cF, cG swapped, where c = λε with single_scale (a final step) and λε/2
+    # with the defaults on power-of-two sides (the last iteration jumps: F is
+    # the upsampled average of the held dual and the coarse soft-min), to
+    # 1e-12; F, G are those of potentials = true bit for bit; linear in the
+    # cotangents; transposing every array transposes the gradients (the
+    # square problem is symmetric: a mixed-up layout fails); a batch's items
+    # are their own runs; Float32 within 1e-3; refusals name the argument.
+    rng = MersenneTwister(11)
+    rel(x, y) = maximum(abs.(x .- y)) / maximum(abs.(y))
+    dens(sz...) = (x = 0.5 .+ rand(rng, sz...); x ./ sum(x))
+    for (f, loss, sz, perm) in ((GeomLoss.images_potentials_with_gradients, images_loss, (8, 8), (2, 1)),
+                                (GeomLoss.volumes_potentials_with_gradients, volumes_loss, (4, 4, 4), (3, 2, 1)))
+        n = sz[1]
+        a, b = dens(sz...), dens(sz...)
+        cF, cG = randn(rng, sz...), randn(rng, sz...)
+        for p in (1, 2), reach in (nothing, 0.5), debias in (true, false), single_scale in (false, true)
+            opts = (p = p, reach = reach, debias = debias, single_scale = single_scale)
+            r = f(a, b; cot_F = cF, cot_G = cG, opts...)
+            ε = (1 / n)^p
+            λ = reach === nothing ? 1.0 : 1 / (1 + ε / reach^p)
+            c = single_scale ? λ * ε : λ * ε / 2
+            sF, sG = sum(cF), sum(cG)
+            wa, wb = debias ? (-c * (sG - sF), -c * (sF - sG)) : (-c * sG, -c * sF)
+            @test abs(sum(a .* r.∇a) - wa) <= 1e-12 && abs(sum(b .* r.∇b) - wb) <= 1e-12
+            pot = loss(a, b; potentials = true, opts...)
+            @test r.F == pot.F && r.G == pot.G && size(r.∇a) == sz && size(r.∇b) == sz
+            rF, rG = f(a, b; cot_F = cF, opts...), f(a, b; cot_G = cG, opts...)
+            @test rel(rF.∇a .+ rG.∇a, r.∇a) <= 1e-12 && rel(rF.∇b .+ rG.∇b, r.∇b) <= 1e-12
+            rt = f(permutedims(a, perm), permutedims(b, perm); cot_F = permutedims(cF, perm),
+                   cot_G = permutedims(cG, perm), opts...)
+            @test rel(rt.∇a, permutedims(r.∇a, perm)) <= 1e-12 && rel(rt.∇b, permutedims(r.∇b, perm)) <= 1e-12
+        end
+        # Raw, the defaults: F does not depend on a, so cot_F alone gives ∇a = 0.
+        @test all(iszero, f(a, b; cot_F = cF, debias = false).∇a)
+        r = f(a, b; cot_F = cF, cot_G = cG)
+        r32 = f(Float32.(a), Float32.(b); cot_F = Float32.(cF), cot_G = Float32.(cG))
+        @test eltype(r32.∇a) === Float32 && rel(r32.∇a, r.∇a) <= 1e-3 && rel(r32.∇b, r.∇b) <= 1e-3
+        a2, b2, cF2 = dens(sz...), dens(sz...), randn(rng, sz...)
+        rb = f(cat(a, a2; dims = length(sz) + 1), cat(b, b2; dims = length(sz) + 1);
+               cot_F = cat(cF, cF2; dims = length(sz) + 1))
+        r2 = f(a2, b2; cot_F = cF2)
+        @test size(rb.∇a) == (sz..., 2) && selectdim(rb.∇b, length(sz) + 1, 2) == r2.∇b
+        err(g) = try g(); nothing catch e; e end
+        short = zeros(sz[1] - 1, sz[2:end]...)
+        e = err(() -> f(a, b; cot_F = short)); @test e isa GeomLossError && e.code == :shape && occursin("cot_F", e.msg)
+        e = err(() -> f(a, b; cot_G = short)); @test e isa GeomLossError && e.code == :shape && occursin("cot_G", e.msg)
+        e = err(() -> f(a, b; cot_F = fill("x", sz))); @test e isa GeomLossError && e.code == :invalid_argument && occursin("cot_F", e.msg)
+        e = err(() -> f(a, b; cot_G = fill(NaN, sz))); @test e isa GeomLossError && e.code == :value && occursin("cotangent of G", e.msg)
+        e = err(() -> f(a, b; cot_F = cF, single_scale = 1)); @test e isa GeomLossError && e.code == :invalid_option && occursin("single_scale", e.msg)
+    end
+end
+
 @testset "threads ($(Threads.nthreads()) julia threads)" begin
     # Concurrent evaluations equal the serial ones bit for bit, and each thread
     # gets its own error message.

@@ -1,0 +1,216 @@
+package core
+
+import "fmt"
+
+// Block-sparse transport plans (the multiscale backend's plans).
+//
+// At the final ε a plan π_ij = a_i b_j e^{(f_i + g_j − C_ij)/ε} carries
+// almost all of its mass on the pairs of nearby points: the truncation test
+// of the multiscale fine level (multiscale.masks, run on the plan's own
+// potentials f, g) keeps the block pairs that can hold more than
+// e^{−truncate}/100 of a row's mass, in both directions, so every row of π
+// and of πᵀ loses at most that relative mass (the bound the Note states).
+// The products πV, πᵀU, the marginals, the barycentric maps, ⟨π, C⟩ and the
+// dense plan are then reductions over the kept blocks only: the work is
+// the kept pairs, not N·M.
+
+// planRows is what Plan.Dense needs: row i of π over every column.
+type planRows[T Float] interface {
+	// denseRow writes π_i· (M entries, exp(s_i + h_j − C_ij/ε), 0 outside
+	// the pattern) into z.
+	denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T])
+}
+
+// denseRow implements planRows for core's portable Pairs (every pair).
+func (p *rowPair[T]) denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T]) {
+	sc.sq = grow(sc.sq, p.y.N)
+	p.planRow(i, eps, si, h, p.row.sqDists(i, sc.sq), z, nil)
+}
+
+// gatherCols appends to dst the rows [ColStart[l], ColStart[l+1]) of the
+// row-major src (width entries per column point) for every column cluster l
+// kept by row cluster k, in increasing order.
+func (p *blockPair[T]) gatherCols(k int, src []T, width int, dst []T) []T {
+	dst = dst[:0]
+	for _, l := range p.r.Kept(k) {
+		dst = append(dst, src[p.r.ColStart[l]*width:p.r.ColStart[l+1]*width]...)
+	}
+	return dst
+}
+
+// sub returns the portable row reduction between x and the gathered columns
+// yk of one row cluster.
+func (p *blockPair[T]) sub(yk Cloud[T]) *rowPair[T] {
+	return &rowPair[T]{x: p.x, y: yk, cost: p.cost, res: p.res, row: onlineRow[T]{x: p.x, y: yk, cost: p.cost}}
+}
+
+// PlanTimes implements PlanPair for the portable block-sparse Pair: row i of
+// row cluster k sums over the kept columns only, gathered in increasing
+// order, with the online rows' code — the dense plan's products with the
+// excluded pairs masked, bit for bit, whatever the thread count.
+func (p *blockPair[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error {
+	n, m := p.x.N, p.y.N
+	if len(s) != n || len(h) != m || len(v) != m*k || len(out) != n*k || (cost != nil && len(cost) != n) {
+		return errorf(ErrInternal, "PlanTimes: buffer sizes (s %d, h %d, v %d, out %d) do not match N=%d M=%d K=%d", len(s), len(h), len(v), len(out), n, m, k)
+	}
+	p.clusters(func(c int, st *bpScratch[T]) {
+		st.ys = p.gatherCols(c, p.y.Pts, p.y.D, st.ys)
+		st.vs = p.gatherCols(c, h, 1, st.vs)
+		st.v = p.gatherCols(c, v, k, st.v)
+		sub := p.sub(Cloud[T]{Pts: st.ys, N: len(st.vs), D: p.y.D})
+		for i := p.r.RowStart[c]; i < p.r.RowStart[c+1]; i++ {
+			sub.planRowTimes(i, eps, s[i], st.vs, st.v, k, out, cost, &st.plan)
+		}
+	})
+	return p.res.Stop.Err()
+}
+
+// denseRow implements planRows for the portable block-sparse Pair: the kept
+// columns' entries, zeros elsewhere. (Rows are looked up by cluster; Dense
+// is for small problems.)
+func (p *blockPair[T]) denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T]) {
+	clear(z)
+	c := p.rowCluster(i)
+	for _, l := range p.r.Kept(c) {
+		j0, j1 := p.r.ColStart[l], p.r.ColStart[l+1]
+		yl := Cloud[T]{Pts: p.y.Pts[j0*p.y.D : j1*p.y.D], N: j1 - j0, D: p.y.D}
+		sc.sq = grow(sc.sq, yl.N)
+		sub := p.sub(yl)
+		sub.planRow(i, eps, si, h[j0:j1], sub.row.sqDists(i, sc.sq), z[j0:j1], nil)
+	}
+}
+
+// rowCluster returns the row cluster holding row i (binary search).
+func (p *blockPair[T]) rowCluster(i int) int {
+	lo, hi := 0, p.r.RowClusters()
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if p.r.RowStart[mid] <= i {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// PlanTimes implements PlanPair for a permuted Pair whose inner Pair has the
+// capability: s, h, v are taken to the sorted order, out and cost back.
+func (q *permPair[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error {
+	pp, ok := q.p.(PlanPair[T])
+	if !ok {
+		return errorf(ErrInternal, "PlanTimes: the permuted Pair has no plan capability")
+	}
+	n, m := len(q.rows), len(q.cols)
+	if len(s) != n || len(h) != m || len(v) != m*k || len(out) != n*k || (cost != nil && len(cost) != n) {
+		return errorf(ErrInternal, "PlanTimes: buffer sizes (s %d, h %d, v %d, out %d) do not match N=%d M=%d K=%d", len(s), len(h), len(v), len(out), n, m, k)
+	}
+	ss, hs, vs := make([]T, n), make([]T, m), make([]T, m*k)
+	for a, i := range q.rows {
+		ss[a] = s[i]
+	}
+	for b, j := range q.cols {
+		hs[b] = h[j]
+		copy(vs[b*k:(b+1)*k], v[j*k:(j+1)*k])
+	}
+	o := make([]T, n*k)
+	var c []T
+	if cost != nil {
+		c = make([]T, n)
+	}
+	if err := pp.PlanTimes(eps, ss, hs, vs, k, o, c); err != nil {
+		return err
+	}
+	for a, i := range q.rows {
+		copy(out[i*k:(i+1)*k], o[a*k:(a+1)*k])
+		if cost != nil {
+			cost[i] = c[a]
+		}
+	}
+	return nil
+}
+
+// permRows presents a sorted planRows in the input order.
+type permRows[T Float] struct {
+	p          *blockPair[T]
+	rows, cols []int // input index of each sorted row / column
+	inv        []int // sorted index of each input row
+}
+
+func (q *permRows[T]) denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T]) {
+	hs, zs := make([]T, len(q.cols)), make([]float64, len(q.cols))
+	for b, j := range q.cols {
+		hs[b] = h[j]
+	}
+	q.p.denseRow(q.inv[i], eps, si, hs, zs, sc)
+	for b, j := range q.cols {
+		z[j] = zs[b]
+	}
+}
+
+// sparsePlan is a multiscale plan's reductions: xy (rows x) and yx (rows
+// y) over the kept blocks, ref for Dense, and what the note reports.
+type sparsePlan[T Float] struct {
+	xy, yx    PlanPair[T]
+	ref       planRows[T]
+	closers   []func() error
+	keptPairs int64
+	allPairs  int64
+	drop      float64
+}
+
+// note says what the plan's reductions keep.
+func (sp *sparsePlan[T]) note() string {
+	return fmt.Sprintf("plan products over the kept block pairs of the final potentials (%.3g%% of pairs; dropped mass ≤ %.2g relative per row)",
+		100*float64(sp.keptPairs)/float64(max(sp.allPairs, 1)), sp.drop)
+}
+
+// planPairs returns the block-sparse reductions of the plan of the
+// potentials F, G (input order, the Pairs' cost units) at eps, from the
+// fine level's truncation test run on F, G; nil when the test does not run
+// there or would keep most blocks (the caller then streams every pair).
+// Products run on the engine's block-sparse Pair (through soft-mins when it
+// lacks the plan capability), row costs and Dense on core's portable one.
+func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error) {
+	lv := &msLevel[T]{fine: true, x: g.side(g.x, g.a, g.hx, g.btx, -1), y: g.side(g.y, g.b, g.hy, g.bty, -1)}
+	saved := g.need
+	g.need = Needs{Cross: true}
+	err := g.masks(lv, g.sorted(Duals[T]{F: F, G: G}), eps)
+	g.need = saved
+	if err != nil || lv.rxy == nil {
+		return nil, err
+	}
+	xs, ys := lv.x.pts, lv.y.pts
+	px, py := g.hx.Perm, g.hy.Perm
+	sp := &sparsePlan[T]{keptPairs: lv.rxy.KeptPairs(), allPairs: int64(xs.N) * int64(ys.N), drop: lv.drop}
+	rt := lv.rxy.Transpose()
+	build := func(u, v Cloud[T], r *Ranges, pu, pv []int) (PlanPair[T], *blockPair[T], error) {
+		ref := &blockPair[T]{x: u, y: v, cost: g.cost, r: r, res: g.res}
+		rows := newPermPair[T](ref, pu, pv, u.D)
+		p, err := g.pair(u, v, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		sp.closers = append(sp.closers, p.Close)
+		if _, ok := p.(PlanPair[T]); ok {
+			return newPermPair(p, pu, pv, u.D), ref, nil
+		}
+		return softMinPlan[T]{p: newPermPair(p, pu, pv, u.D), rows: rows}, ref, nil
+	}
+	var ref *blockPair[T]
+	if sp.xy, ref, err = build(xs, ys, lv.rxy, px, py); err == nil {
+		sp.yx, _, err = build(ys, xs, rt, py, px)
+	}
+	if err != nil {
+		for _, c := range sp.closers {
+			c()
+		}
+		return nil, err
+	}
+	inv := make([]int, len(px))
+	for k, i := range px {
+		inv[i] = k
+	}
+	sp.ref = &permRows[T]{p: ref, rows: px, cols: py, inv: inv}
+	return sp, nil
+}
