@@ -373,7 +373,7 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	if g.cfg.kernelRadius > 0 {
 		tt := truncTest{rt: rt, ct: ct, distOnly: true, threads: g.res.Threads, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
 		tr := tt.run()
-		return &Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: tr.offsets, Cols: tr.cols}, false
+		return tr.ranges(rs.blk, cs.blk), false
 	}
 	if math.IsInf(g.cfg.truncate, 1) || uRow == nil || vCol == nil {
 		return nil, false
@@ -396,13 +396,9 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 		return nil, true
 	}
 	lv.drop = max(lv.drop, a.maxDrop, b.maxDrop)
-	bt := (&Ranges{RowStart: cs.blk, ColStart: rs.blk, Offsets: b.offsets, Cols: b.cols}).Transpose()
+	bt := b.transpose(len(rs.blk) - 1)
 	b = truncation{}
-	r := unionRanges(&Ranges{RowStart: rs.blk, ColStart: cs.blk, Offsets: a.offsets, Cols: a.cols}, bt)
-	if discard && dense(r) {
-		return nil, true
-	}
-	return r, false
+	return unionPattern(a, bt, rs.blk, cs.blk, limit)
 }
 
 // linBound returns the affine bound of potential v over bt's cells for the
@@ -497,13 +493,8 @@ func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, ep
 	if over {
 		return nil, true
 	}
-	r := &Ranges{RowStart: s.blk, ColStart: s.blk, Offsets: a.offsets, Cols: a.cols}
 	lv.drop = max(lv.drop, a.maxDrop)
-	r = unionRanges(r, r.Transpose())
-	if discard && dense(r) {
-		return nil, true
-	}
-	return r, false
+	return unionPattern(a, a.transpose(len(s.blk)-1), s.blk, s.blk, limit)
 }
 
 // normalized returns the undamped soft-min smin_ε(C(rows, cols), L(w) + pot/ε)
@@ -586,47 +577,6 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		}
 	}
 	return g.res.Stop.Err() // a cancelled test may have ended early
-}
-
-// unionRanges returns the pattern keeping the pairs of a or b (same blocks),
-// allocated at its exact size (a first pass counts it).
-func unionRanges(a, b *Ranges) *Ranges {
-	K := a.RowClusters()
-	u := &Ranges{RowStart: a.RowStart, ColStart: a.ColStart, Offsets: make([]int, K+1)}
-	for k := 0; k < K; k++ {
-		u.Offsets[k+1] = u.Offsets[k] + mergeSorted(a.Kept(k), b.Kept(k), nil)
-	}
-	u.Cols = make([]int, u.Offsets[K])
-	for k := 0; k < K; k++ {
-		mergeSorted(a.Kept(k), b.Kept(k), u.Cols[u.Offsets[k]:u.Offsets[k+1]])
-	}
-	return u
-}
-
-// mergeSorted writes the union of the ascending lists p and q into out
-// (nil: count only) and returns its length.
-func mergeSorted(p, q, out []int) int {
-	n := 0
-	put := func(v int) {
-		if out != nil {
-			out[n] = v
-		}
-		n++
-	}
-	for len(p) > 0 || len(q) > 0 {
-		switch {
-		case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
-			put(p[0])
-			p = p[1:]
-		case len(p) == 0 || q[0] < p[0]:
-			put(q[0])
-			q = q[1:]
-		default:
-			put(p[0])
-			p, q = p[1:], q[1:]
-		}
-	}
-	return n
 }
 
 // pair builds a reduction between u and v over pattern r (nil: all pairs).

@@ -202,7 +202,8 @@ func (bt *blockTree) aggregate(v []float64) [][]float64 {
 // every row block (a Ranges' Offsets and Cols) and the bound on what it
 // drops.
 type truncation struct {
-	offsets, cols []int
+	offsets []int
+	cols    []int32 // (int32: half the memory; patterns are converted once, by unionPattern or ranges)
 	// maxDrop bounds, over the row blocks, the dropped part of a row's
 	// soft-min sum relative to the whole (see truncate).
 	maxDrop float64
@@ -317,7 +318,7 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 	}
 	// Concatenate the top cells' rows (a cancelled test leaves some empty;
 	// the caller checks the flag).
-	tr.offsets, tr.cols = make([]int, K+1), make([]int, 0, kept.Load())
+	tr.offsets, tr.cols = make([]int, K+1), make([]int32, 0, kept.Load())
 	for a := range chunks {
 		c := &chunks[a]
 		for k := top[a]; k < top[a+1]; k++ {
@@ -327,9 +328,7 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 			}
 			tr.offsets[k+1] = tr.offsets[k] + n
 		}
-		for _, l := range c.cols {
-			tr.cols = append(tr.cols, int(l))
-		}
+		tr.cols = append(tr.cols, c.cols...)
 		tr.maxDrop = max(tr.maxDrop, c.maxDrop)
 		tr.widened += c.widened
 		*c = truncChunk{}
@@ -658,4 +657,82 @@ func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
 		dist2 += gap * gap
 	}
 	return v - dist2/2
+}
+
+// ranges returns tr as the pattern between row blocks rb and column blocks
+// cb.
+func (tr truncation) ranges(rb, cb []int) *Ranges {
+	cols := make([]int, len(tr.cols))
+	for i, l := range tr.cols {
+		cols[i] = int(l)
+	}
+	return &Ranges{RowStart: rb, ColStart: cb, Offsets: tr.offsets, Cols: cols}
+}
+
+// transpose returns the kept row blocks of each of the L column blocks of
+// tr, ascending (Ranges.Transpose on the int32 lists).
+func (tr truncation) transpose(L int) truncation {
+	K := len(tr.offsets) - 1
+	off := make([]int, L+1)
+	for _, l := range tr.cols {
+		off[l+1]++
+	}
+	for l := 0; l < L; l++ {
+		off[l+1] += off[l]
+	}
+	cols, fill := make([]int32, len(tr.cols)), slices.Clone(off[:L])
+	for k := 0; k < K; k++ { // ascending k: every transposed list is ascending
+		for _, l := range tr.cols[tr.offsets[k]:tr.offsets[k+1]] {
+			cols[fill[l]] = int32(k)
+			fill[l]++
+		}
+	}
+	return truncation{offsets: off, cols: cols}
+}
+
+// unionPattern returns the pattern between row blocks rb and column blocks
+// cb keeping the pairs of a or b (same blocks), allocated at its exact size
+// once a first pass has counted it — or (nil, true), allocating nothing,
+// when that count exceeds limit (limit ≥ 0).
+func unionPattern(a, b truncation, rb, cb []int, limit float64) (*Ranges, bool) {
+	K := len(a.offsets) - 1
+	kept := func(t truncation, k int) []int32 { return t.cols[t.offsets[k]:t.offsets[k+1]] }
+	off := make([]int, K+1)
+	for k := 0; k < K; k++ {
+		off[k+1] = off[k] + mergeSorted(kept(a, k), kept(b, k), nil)
+	}
+	if limit >= 0 && float64(off[K]) > limit {
+		return nil, true
+	}
+	cols := make([]int, off[K])
+	for k := 0; k < K; k++ {
+		mergeSorted(kept(a, k), kept(b, k), cols[off[k]:off[k+1]])
+	}
+	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}, false
+}
+
+// mergeSorted writes the union of the ascending lists p and q into out
+// (nil: count only) and returns its length.
+func mergeSorted(p, q []int32, out []int) int {
+	n := 0
+	put := func(v int32) {
+		if out != nil {
+			out[n] = int(v)
+		}
+		n++
+	}
+	for len(p) > 0 || len(q) > 0 {
+		switch {
+		case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
+			put(p[0])
+			p = p[1:]
+		case len(p) == 0 || q[0] < p[0]:
+			put(q[0])
+			q = q[1:]
+		default:
+			put(p[0])
+			p, q = p[1:], q[1:]
+		}
+	}
+	return n
 }

@@ -48,8 +48,12 @@ func TestTruncLimitedIsExact(t *testing.T) {
 			f, gg := randomPotential(rng, xs.pts.N, eps, 4), randomPotential(rng, ys.pts.N, eps, 4)
 			tt := g.potentialTest(xs, ys, g.btx, g.bty, f, gg, eps, g.cfg.rho)
 			full := tt.run()
-			if err := (&Ranges{RowStart: xs.blk, ColStart: ys.blk, Offsets: full.offsets, Cols: full.cols}).Validate(xs.pts.N, ys.pts.N); err != nil {
+			fr := full.ranges(xs.blk, ys.blk)
+			if err := fr.Validate(xs.pts.N, ys.pts.N); err != nil {
 				t.Fatalf("eps %g: %v", eps, err)
+			}
+			if !sameRanges(full.transpose(L).ranges(ys.blk, xs.blk), fr.Transpose()) {
+				t.Fatalf("eps %g: the int32 transpose differs from Ranges.Transpose", eps)
 			}
 			n := float64(len(full.cols))
 			for _, lim := range []float64{-1, 0, n - 1, n, n + 1, n / 2, denseLimit(K, L), 2 * n} {
@@ -104,7 +108,7 @@ func TestTruncKernelPatternBruteForce(t *testing.T) {
 			d := rt.d
 			kept := 0
 			for k := 0; k < rt.blocks(); k++ {
-				var want []int
+				var want []int32
 				for l := 0; l < ct.blocks(); l++ {
 					var s float64
 					for q := 0; q < d; q++ {
@@ -112,7 +116,7 @@ func TestTruncKernelPatternBruteForce(t *testing.T) {
 						s += gap * gap
 					}
 					if s <= radius*radius {
-						want = append(want, l)
+						want = append(want, int32(l))
 					}
 				}
 				if got := tr.cols[tr.offsets[k]:tr.offsets[k+1]]; !slices.Equal(got, want) {
