@@ -34,7 +34,7 @@ func BenchmarkSoftMinSmall(b *testing.B) {
 						}
 						pt := startPairs(b)
 						for b.Loop() {
-							p.SoftMin(benchEps[float32](), h, out, gr)
+							pt.lap(func() { p.SoftMin(benchEps[float32](), h, out, gr) })
 						}
 						pt.report(b, float64(n*n), 1)
 					})

@@ -73,12 +73,13 @@ type sqArgs[T core.Float] struct {
 // kernels is one code path's set of tile kernels for element type T.
 type kernels[T core.Float] struct {
 	width int
-	sm    [4][2][2]func(*smArgs[T]) // [D or 0 if D>3][p−1][grad]
-	ks    [3][4][2]func(*ksArgs[T]) // [kernel−1][D or 0][grad]
-	dsm   [4][2][2]func(*smArgs[T]) // dense (stored squared distances) soft-min
-	dks   [3][4][2]func(*ksArgs[T]) // dense kernel sums
-	sq    [4]func(*sqArgs[T])       // dense fill, [D or 0]
-	exp2  func(x []T)               // in-place vector 2^x (len a multiple of width); for tests
+	sm    [4][2][2]func(*smArgs[T])   // [D or 0 if D>3][p−1][grad]
+	ks    [3][4][2]func(*ksArgs[T])   // [kernel−1][D or 0][grad]
+	dsm   [4][2][2]func(*smArgs[T])   // dense (stored squared distances) soft-min
+	dks   [3][4][2]func(*ksArgs[T])   // dense kernel sums
+	sq    [4]func(*sqArgs[T])         // dense fill, [D or 0]
+	sm2   [4][2]func(a, b *smArgs[T]) // two-row online soft-min without gradient, [D][p−1]; nil where absent
+	exp2  func(x []T)                 // in-place vector 2^x (len a multiple of width); for tests
 }
 
 type engine[T core.Float] struct {
@@ -310,14 +311,11 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 		if p.mp <= tileCols {
 			// One tile per row (small clouds, e.g. batch items): the row's
 			// state is its tile's, as mergeSoftMinTile makes it from a first
-			// tile, without the per-tile closure and merge.
+			// tile, without the per-tile closure and merge; rows go by two
+			// through the two-row kernel where there is one (the same
+			// results bit for bit, so the pairing does not matter).
 			a.j0, a.j1 = 0, p.mp
-			for r := range rows {
-				i := lo + r
-				a.x = p.x.Pts[i*d : (i+1)*d]
-				a.srow = p.srow(i)
-				a.m = nm
-				kern(&a)
+			take := func(r int, a *smArgs[T]) {
 				if st := &rows[r]; a.s != 0 {
 					st.m, st.s = float64(a.m), float64(a.s)
 					if gi == 1 {
@@ -326,24 +324,82 @@ func (p *pair[T]) SoftMin(eps T, h, out, grad []T) error {
 						}
 					}
 				}
-				finishSoftMinRow(&rows[r], float64(eps), i, d, out, grad)
+			}
+			r := 0
+			if two := p.k.softMin2(d, p.cost); gi == 0 && p.dense == nil && two != nil {
+				b := a
+				for ; r+1 < len(rows); r += 2 {
+					i := lo + r
+					a.x, b.x = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
+					a.m, b.m = nm, nm
+					two(&a, &b)
+					take(r, &a)
+					take(r+1, &b)
+				}
+			}
+			for ; r < len(rows); r++ {
+				i := lo + r
+				a.x = p.x.Pts[i*d : (i+1)*d]
+				a.srow = p.srow(i)
+				a.m = nm
+				kern(&a)
+				take(r, &a)
+			}
+			for r := range rows { // the logarithms after the sweeps: independent, overlapped
+				finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 			}
 			return
 		}
-		p.tiles(len(rows), func(r, j0, j1 int) {
-			a.j0, a.j1 = j0, j1
-			st := &rows[r]
-			a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-			a.srow = p.srow(lo + r)
-			a.m = T(st.m)
-			kern(&a)
-			mergeSoftMinTile(st, &a, gi == 1)
-		})
+		if two := p.k.softMin2(d, p.cost); gi == 0 && p.dense == nil && two != nil {
+			// The rows by two over each tile (the order of p.tiles online).
+			b := a
+			for j0 := 0; j0 < p.mp; j0 += tileCols {
+				a.j0, a.j1 = j0, min(j0+tileCols, p.mp)
+				r := 0
+				for ; r+1 < len(rows); r += 2 {
+					i := lo + r
+					a.x, b.x = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
+					a.m, b.m = T(rows[r].m), T(rows[r+1].m)
+					two(&a, &b)
+					mergeSoftMinTile(&rows[r], &a, false)
+					mergeSoftMinTile(&rows[r+1], &b, false)
+				}
+				if r < len(rows) {
+					a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+					a.m = T(rows[r].m)
+					kern(&a)
+					mergeSoftMinTile(&rows[r], &a, false)
+				}
+			}
+		} else {
+			p.tiles(len(rows), func(r, j0, j1 int) {
+				a.j0, a.j1 = j0, j1
+				st := &rows[r]
+				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
+				a.srow = p.srow(lo + r)
+				a.m = T(st.m)
+				kern(&a)
+				mergeSoftMinTile(st, &a, gi == 1)
+			})
+		}
 		for r := range rows {
 			finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 		}
 	})
 	return p.res.Stop.Err()
+}
+
+// softMin2 returns the two-row soft-min kernel (online, without gradient)
+// for dimension d and the cost, or nil where the path has none.
+func (ks *kernels[T]) softMin2(d int, cost core.Cost) func(a, b *smArgs[T]) {
+	if d > 3 {
+		return nil
+	}
+	pi := 0 // p = 1
+	if cost == core.CostHalfSquared {
+		pi = 1
+	}
+	return ks.sm2[d][pi]
 }
 
 // kernelScale returns the factors turning the kernels' raw sums into

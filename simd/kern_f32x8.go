@@ -28,6 +28,10 @@ type constsF32x8 struct {
 // kcF32x8b is an identical copy for the second column group (see simd/gen).
 var kcF32x8, kcF32x8b = newConstsF32x8(), newConstsF32x8()
 
+// kcF32x8c and kcF32x8d are the tables of the second row's groups in the
+// two-row kernels.
+var kcF32x8c, kcF32x8d = newConstsF32x8(), newConstsF32x8()
+
 func newConstsF32x8() *constsF32x8 {
 	var z constsF32x8
 	buf := make([]byte, unsafe.Sizeof(z)+64)
@@ -5947,6 +5951,834 @@ func smF32x8DenseD3P2G1(a *smArgs[float32]) {
 
 }
 
+// smF32x8D1P2G0R2 is smF32x8D1P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF32x8D1P2G0R2(a, b *smArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	kcc := kcF32x8c
+	kcd := kcF32x8d
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x8(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mb := archsimd.BroadcastFloat32x8(b.m)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			sc := d0c.Mul(d0c)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			sd := d0d.Mul(d0d)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).Or(td.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+			ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+			ecpw1 := ecf.Mul(ecf)
+			ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+			ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+			ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			edt := (td).AsUint32x8().Min(archsimd.LoadUint32x8(&kcd.floorbits)).AsFloat32x8()
+			edm := edt.Add(archsimd.LoadFloat32x8(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat32x8(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat32x8(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat32x8(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[5]))
+			edpw1 := edf.Mul(edf)
+			edph1 := edp0_2.MulAdd(edpw1, edp0_1)
+			edph0 := edph1.MulAdd(edpw1, edp0_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[0]))
+			ed := edp.AsInt32x8().Add(edm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ed)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := zc
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+
+		ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+		ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+		ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:8*4]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	Sb.Store((*[8]float32)(acc[2*8:]))
+	mb.Store((*[8]float32)(acc[3*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[8], acc[3*8], 0, 0
+	if a.m != -math.MaxFloat32 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF32x8((*[8]float32)(acc))
+	}
+	if b.m != -math.MaxFloat32 {
+		b.s = hsumF32x8((*[8]float32)(acc[2*8:]))
+	}
+}
+
+// smF32x8D2P2G0R2 is smF32x8D2P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF32x8D2P2G0R2(a, b *smArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	kcc := kcF32x8c
+	kcd := kcF32x8d
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x8(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x8(b.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mb := archsimd.BroadcastFloat32x8(b.m)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1c := xb1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			sc := d0c.Mul(d0c)
+			sc = d1c.MulAdd(d1c, sc)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1d := xb1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			sd := d0d.Mul(d0d)
+			sd = d1d.MulAdd(d1d, sd)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).Or(td.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+			ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+			ecpw1 := ecf.Mul(ecf)
+			ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+			ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+			ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			edt := (td).AsUint32x8().Min(archsimd.LoadUint32x8(&kcd.floorbits)).AsFloat32x8()
+			edm := edt.Add(archsimd.LoadFloat32x8(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat32x8(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat32x8(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat32x8(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[5]))
+			edpw1 := edf.Mul(edf)
+			edph1 := edp0_2.MulAdd(edpw1, edp0_1)
+			edph0 := edph1.MulAdd(edpw1, edp0_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[0]))
+			ed := edp.AsInt32x8().Add(edm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ed)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := zc
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+
+		ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+		ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+		ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:8*4]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	Sb.Store((*[8]float32)(acc[2*8:]))
+	mb.Store((*[8]float32)(acc[3*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[8], acc[3*8], 0, 0
+	if a.m != -math.MaxFloat32 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF32x8((*[8]float32)(acc))
+	}
+	if b.m != -math.MaxFloat32 {
+		b.s = hsumF32x8((*[8]float32)(acc[2*8:]))
+	}
+}
+
+// smF32x8D3P2G0R2 is smF32x8D3P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF32x8D3P2G0R2(a, b *smArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	kcc := kcF32x8c
+	kcd := kcF32x8d
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x8(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x8(b.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	xb2 := archsimd.BroadcastFloat32x8(b.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat32x8(a.m)
+	mb := archsimd.BroadcastFloat32x8(b.m)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+			d1c := xb1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+			d2c := xb2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+			sc := d0c.Mul(d0c)
+			sc = d1c.MulAdd(d1c, sc)
+			sc = d2c.MulAdd(d2c, sc)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+			d1d := xb1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+			d2d := xb2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+			sd := d0d.Mul(d0d)
+			sd = d1d.MulAdd(d1d, sd)
+			sd = d2d.MulAdd(d2d, sd)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+
+			if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).Or(tb.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).Or(td.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+				nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+				rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+				rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+				rpw1 := rf.Mul(rf)
+				rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+				rph0 := rph1.MulAdd(rpw1, rp0_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+				r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+
+			ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+			ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+			ecpw1 := ecf.Mul(ecf)
+			ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+			ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+			ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+
+			edt := (td).AsUint32x8().Min(archsimd.LoadUint32x8(&kcd.floorbits)).AsFloat32x8()
+			edm := edt.Add(archsimd.LoadFloat32x8(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat32x8(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat32x8(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat32x8(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[5]))
+			edpw1 := edf.Mul(edf)
+			edph1 := edp0_2.MulAdd(edpw1, edp0_1)
+			edph0 := edph1.MulAdd(edpw1, edp0_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat32x8(&kcd.c[0]))
+			ed := edp.AsInt32x8().Add(edm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Add(ed)
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2c := xb2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+
+		if ta.AsInt32x8().Greater(archsimd.LoadInt32x8(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := za
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (m.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(m))
+		}
+		if tc.AsInt32x8().Greater(archsimd.LoadInt32x8(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))))
+			nm := zc
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[0])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[1])))
+			nm = nm.Max(nm.Permute(archsimd.LoadUint32x8(&kc.perm[2])))
+			rt := (mb.Sub(nm)).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			rm := rt.Add(archsimd.LoadFloat32x8(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[5]))
+			rpw1 := rf.Mul(rf)
+			rph1 := rp0_2.MulAdd(rpw1, rp0_1)
+			rph0 := rph1.MulAdd(rpw1, rp0_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat32x8(&kc.c[0]))
+			r := rp.AsInt32x8().Add(rm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Sub(mb))
+		}
+		eat := (ta).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+
+		ect := (tc).AsUint32x8().Min(archsimd.LoadUint32x8(&kcc.floorbits)).AsFloat32x8()
+		ecm := ect.Add(archsimd.LoadFloat32x8(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat32x8(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x8(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x8(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x8(&kcc.c[0]))
+		ec := ecp.AsInt32x8().Add(ecm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:8*4]
+	S.Store((*[8]float32)(acc))
+	m.Store((*[8]float32)(acc[8:]))
+	Sb.Store((*[8]float32)(acc[2*8:]))
+	mb.Store((*[8]float32)(acc[3*8:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[8], acc[3*8], 0, 0
+	if a.m != -math.MaxFloat32 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF32x8((*[8]float32)(acc))
+	}
+	if b.m != -math.MaxFloat32 {
+		b.s = hsumF32x8((*[8]float32)(acc[2*8:]))
+	}
+}
+
 func ksF32x8K1D0G0(a *ksArgs[float32]) {
 	kc := kcF32x8
 	kcb := kcF32x8b
@@ -10959,6 +11791,12 @@ var kernF32x8 = &kernels[float32]{
 		{{ksF32x8DenseK3D0G0, ksF32x8DenseK3D0G1}, {ksF32x8DenseK3D1G0, ksF32x8DenseK3D1G1}, {ksF32x8DenseK3D2G0, ksF32x8DenseK3D2G1}, {ksF32x8DenseK3D3G0, ksF32x8DenseK3D3G1}},
 	},
 	sq: [4]func(*sqArgs[float32]){sqF32x8D0, sqF32x8D1, sqF32x8D2, sqF32x8D3},
+	sm2: [4][2]func(a, b *smArgs[float32]){
+		{},
+		{nil, smF32x8D1P2G0R2},
+		{nil, smF32x8D2P2G0R2},
+		{nil, smF32x8D3P2G0R2},
+	},
 	exp2: func(x []float32) {
 		for i := 0; i+8 <= len(x); i += 8 {
 			p := (*[8]float32)(x[i:])

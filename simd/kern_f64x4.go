@@ -28,6 +28,10 @@ type constsF64x4 struct {
 // kcF64x4b is an identical copy for the second column group (see simd/gen).
 var kcF64x4, kcF64x4b = newConstsF64x4(), newConstsF64x4()
 
+// kcF64x4c and kcF64x4d are the tables of the second row's groups in the
+// two-row kernels.
+var kcF64x4c, kcF64x4d = newConstsF64x4(), newConstsF64x4()
+
 func newConstsF64x4() *constsF64x4 {
 	var z constsF64x4
 	buf := make([]byte, unsafe.Sizeof(z)+64)
@@ -6664,6 +6668,972 @@ func smF64x4DenseD3P2G1(a *smArgs[float64]) {
 
 }
 
+// smF64x4D1P2G0R2 is smF64x4D1P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF64x4D1P2G0R2(a, b *smArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	kcc := kcF64x4c
+	kcd := kcF64x4d
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mb := archsimd.BroadcastFloat64x4(b.m)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sa := d0a.Mul(d0a)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sb := d0b.Mul(d0b)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			sc := d0c.Mul(d0c)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			sd := d0d.Mul(d0d)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).Or(td.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+			ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+			ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+			ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+			ecpw1 := ecf.Mul(ecf)
+			ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+			ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+			ecpw2 := ecpw1.Mul(ecpw1)
+			ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+			ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+			ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			edt := (td).Max(archsimd.LoadFloat64x4(&kcd.floor))
+			edm := edt.Add(archsimd.LoadFloat64x4(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat64x4(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat64x4(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat64x4(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[5]))
+			edp0_3 := archsimd.LoadFloat64x4(&kcd.c[8]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[7]))
+			edp0_4 := archsimd.LoadFloat64x4(&kcd.c[10]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[9]))
+			edpw1 := edf.Mul(edf)
+			edp1_0 := edp0_1.MulAdd(edpw1, edp0_0)
+			edp1_1 := edp0_3.MulAdd(edpw1, edp0_2)
+			edpw2 := edpw1.Mul(edpw1)
+			edph1 := edp0_4.MulAdd(edpw2, edp1_1)
+			edph0 := edph1.MulAdd(edpw2, edp1_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[0]))
+			ed := edp.AsInt64x4().Add(edm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ed)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := zc
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+
+		ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:4*4]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	Sb.Store((*[4]float64)(acc[2*4:]))
+	mb.Store((*[4]float64)(acc[3*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[4], acc[3*4], 0, 0
+	if a.m != -math.MaxFloat64 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF64x4((*[4]float64)(acc))
+	}
+	if b.m != -math.MaxFloat64 {
+		b.s = hsumF64x4((*[4]float64)(acc[2*4:]))
+	}
+}
+
+// smF64x4D2P2G0R2 is smF64x4D2P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF64x4D2P2G0R2(a, b *smArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	kcc := kcF64x4c
+	kcd := kcF64x4d
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(b.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mb := archsimd.BroadcastFloat64x4(b.m)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1c := xb1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			sc := d0c.Mul(d0c)
+			sc = d1c.MulAdd(d1c, sc)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1d := xb1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			sd := d0d.Mul(d0d)
+			sd = d1d.MulAdd(d1d, sd)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).Or(td.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+			ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+			ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+			ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+			ecpw1 := ecf.Mul(ecf)
+			ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+			ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+			ecpw2 := ecpw1.Mul(ecpw1)
+			ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+			ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+			ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			edt := (td).Max(archsimd.LoadFloat64x4(&kcd.floor))
+			edm := edt.Add(archsimd.LoadFloat64x4(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat64x4(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat64x4(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat64x4(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[5]))
+			edp0_3 := archsimd.LoadFloat64x4(&kcd.c[8]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[7]))
+			edp0_4 := archsimd.LoadFloat64x4(&kcd.c[10]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[9]))
+			edpw1 := edf.Mul(edf)
+			edp1_0 := edp0_1.MulAdd(edpw1, edp0_0)
+			edp1_1 := edp0_3.MulAdd(edpw1, edp0_2)
+			edpw2 := edpw1.Mul(edpw1)
+			edph1 := edp0_4.MulAdd(edpw2, edp1_1)
+			edph0 := edph1.MulAdd(edpw2, edp1_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[0]))
+			ed := edp.AsInt64x4().Add(edm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ed)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := zc
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+
+		ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:4*4]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	Sb.Store((*[4]float64)(acc[2*4:]))
+	mb.Store((*[4]float64)(acc[3*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[4], acc[3*4], 0, 0
+	if a.m != -math.MaxFloat64 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF64x4((*[4]float64)(acc))
+	}
+	if b.m != -math.MaxFloat64 {
+		b.s = hsumF64x4((*[4]float64)(acc[2*4:]))
+	}
+}
+
+// smF64x4D3P2G0R2 is smF64x4D3P2G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func smF64x4D3P2G0R2(a, b *smArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	kcc := kcF64x4c
+	kcd := kcF64x4d
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(b.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(b.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	xb2 := archsimd.BroadcastFloat64x4(b.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	Sb := S
+	m := archsimd.BroadcastFloat64x4(a.m)
+	mb := archsimd.BroadcastFloat64x4(b.m)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sa := d0a.Mul(d0a)
+			sa = d1a.MulAdd(d1a, sa)
+			sa = d2a.MulAdd(d2a, sa)
+
+			ta := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+
+			d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sb := d0b.Mul(d0b)
+			sb = d1b.MulAdd(d1b, sb)
+			sb = d2b.MulAdd(d2b, sb)
+
+			tb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+
+			d0c := xb0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+			d1c := xb1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+			d2c := xb2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+			sc := d0c.Mul(d0c)
+			sc = d1c.MulAdd(d1c, sc)
+			sc = d2c.MulAdd(d2c, sc)
+
+			tc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+
+			d0d := xb0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+			d1d := xb1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+			d2d := xb2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+			sd := d0d.Mul(d0d)
+			sd = d1d.MulAdd(d1d, sd)
+			sd = d2d.MulAdd(d2d, sd)
+
+			td := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+
+			if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).Or(tb.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcb.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := za.Max(zb)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				S = S.Mul(r)
+				m = nm
+				ta = sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(m))
+				tb = sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(m))
+			}
+			if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).Or(td.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcd.slackbits))).ToBits() != 0 {
+				// Raise m to the groups' maximum of z = h + nc·C.
+				zc := sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]))
+				zd := sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]))
+				nm := zc.Max(zd)
+				nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+				nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+				rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+				rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+				rf := rt.Sub(rt.RoundToEven())
+				rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+				rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+				rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+				rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+				rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+				rpw1 := rf.Mul(rf)
+				rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+				rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+				rpw2 := rpw1.Mul(rpw1)
+				rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+				rph0 := rph1.MulAdd(rpw2, rp1_0)
+				rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+				r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+				Sb = Sb.Mul(r)
+				mb = nm
+				tc = sc.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Sub(mb))
+				td = sd.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Sub(mb))
+			}
+			eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+
+			ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+			ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+			ecf := ect.Sub(ect.RoundToEven())
+			ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+			ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+			ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+			ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+			ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+			ecpw1 := ecf.Mul(ecf)
+			ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+			ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+			ecpw2 := ecpw1.Mul(ecpw1)
+			ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+			ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+			ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+			ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ec)
+
+			ebt := (tb).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+
+			edt := (td).Max(archsimd.LoadFloat64x4(&kcd.floor))
+			edm := edt.Add(archsimd.LoadFloat64x4(&kcd.magic))
+			edf := edt.Sub(edt.RoundToEven())
+			edp0_0 := archsimd.LoadFloat64x4(&kcd.c[2]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[1]))
+			edp0_1 := archsimd.LoadFloat64x4(&kcd.c[4]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[3]))
+			edp0_2 := archsimd.LoadFloat64x4(&kcd.c[6]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[5]))
+			edp0_3 := archsimd.LoadFloat64x4(&kcd.c[8]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[7]))
+			edp0_4 := archsimd.LoadFloat64x4(&kcd.c[10]).MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[9]))
+			edpw1 := edf.Mul(edf)
+			edp1_0 := edp0_1.MulAdd(edpw1, edp0_0)
+			edp1_1 := edp0_3.MulAdd(edpw1, edp0_2)
+			edpw2 := edpw1.Mul(edpw1)
+			edph1 := edp0_4.MulAdd(edpw2, edp1_1)
+			edph0 := edph1.MulAdd(edpw2, edp1_0)
+			edp := edph0.MulAdd(edf, archsimd.LoadFloat64x4(&kcd.c[0]))
+			ed := edp.AsInt64x4().Add(edm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Add(ed)
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		ta := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2c := xb2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		tc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+
+		if ta.AsInt64x4().Greater(archsimd.LoadInt64x4(&kc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := za
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (m.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Mul(r)
+			m = nm
+			ta = sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(m))
+		}
+		if tc.AsInt64x4().Greater(archsimd.LoadInt64x4(&kcc.slackbits)).ToBits() != 0 {
+			// Raise m to the groups' maximum of z = h + nc·C.
+			zc := sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))))
+			nm := zc
+			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
+			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
+			rt := (mb.Sub(nm)).Max(archsimd.LoadFloat64x4(&kc.floor))
+			rm := rt.Add(archsimd.LoadFloat64x4(&kc.magic))
+			rf := rt.Sub(rt.RoundToEven())
+			rp0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[1]))
+			rp0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[3]))
+			rp0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[5]))
+			rp0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[7]))
+			rp0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[9]))
+			rpw1 := rf.Mul(rf)
+			rp1_0 := rp0_1.MulAdd(rpw1, rp0_0)
+			rp1_1 := rp0_3.MulAdd(rpw1, rp0_2)
+			rpw2 := rpw1.Mul(rpw1)
+			rph1 := rp0_4.MulAdd(rpw2, rp1_1)
+			rph0 := rph1.MulAdd(rpw2, rp1_0)
+			rp := rph0.MulAdd(rf, archsimd.LoadFloat64x4(&kc.c[0]))
+			r := rp.AsInt64x4().Add(rm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			Sb = Sb.Mul(r)
+			mb = nm
+			tc = sc.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Sub(mb))
+		}
+		eat := (ta).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+
+		ect := (tc).Max(archsimd.LoadFloat64x4(&kcc.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcc.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcc.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcc.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcc.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcc.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcc.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcc.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+
+	}
+	acc := a.acc[:4*4]
+	S.Store((*[4]float64)(acc))
+	m.Store((*[4]float64)(acc[4:]))
+	Sb.Store((*[4]float64)(acc[2*4:]))
+	mb.Store((*[4]float64)(acc[3*4:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[4], acc[3*4], 0, 0
+	if a.m != -math.MaxFloat64 { // else no term above −∞ (see expSMCode)
+		a.s = hsumF64x4((*[4]float64)(acc))
+	}
+	if b.m != -math.MaxFloat64 {
+		b.s = hsumF64x4((*[4]float64)(acc[2*4:]))
+	}
+}
+
 func ksF64x4K1D0G0(a *ksArgs[float64]) {
 	kc := kcF64x4
 	kcb := kcF64x4b
@@ -12108,6 +13078,12 @@ var kernF64x4 = &kernels[float64]{
 		{{ksF64x4DenseK3D0G0, ksF64x4DenseK3D0G1}, {ksF64x4DenseK3D1G0, ksF64x4DenseK3D1G1}, {ksF64x4DenseK3D2G0, ksF64x4DenseK3D2G1}, {ksF64x4DenseK3D3G0, ksF64x4DenseK3D3G1}},
 	},
 	sq: [4]func(*sqArgs[float64]){sqF64x4D0, sqF64x4D1, sqF64x4D2, sqF64x4D3},
+	sm2: [4][2]func(a, b *smArgs[float64]){
+		{},
+		{nil, smF64x4D1P2G0R2},
+		{nil, smF64x4D2P2G0R2},
+		{nil, smF64x4D3P2G0R2},
+	},
 	exp2: func(x []float64) {
 		for i := 0; i+4 <= len(x); i += 4 {
 			p := (*[4]float64)(x[i:])

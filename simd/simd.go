@@ -41,6 +41,10 @@
 // into a float64 running (max, sum, gradient) per row; a tile's lanes start
 // from the row's running maximum, so a rescale only happens when a tile
 // raises it. Costs and kernels use the clamps of core.Cost and core.Kernel.
+// Online soft-min rows without gradient go by two through a two-row kernel
+// on AVX2 (p = 2): each load of y and h serves both rows, each row's
+// arithmetic is the one-row kernel's, so the results are the same bit for
+// bit however rows are paired.
 //
 // # Tensorized backend (DensePair)
 //
@@ -153,6 +157,39 @@
 // degree for half the lanes, so its loop carries ~2.4× the vector µops per
 // pair, and its 256-bit loads and multiply-pipe µops (38 and 34 per 8
 // pairs) come close to their limits too.
+//
+// Third round (issue 12; same machine, load average 4–9). Engine against
+// tile: a CPU profile of BenchmarkSoftMin (f32, 4096 × 8192) puts 96% of the
+// time in the tile kernel and ~2% in the per-tile closure and merge; the
+// apparent gap (tile 0.62, engine 0.42) compared a best sweep with a mean
+// under load — the tile benchmark's own mean is 0.43–0.53 — and the engine's
+// fastest laps (256 × 8192, ~1.5 ms, timed by thread CPU time) reach
+// 0.60–0.63, the tile's figure. BenchmarkSoftMin and BenchmarkSoftMinSmall
+// now report best-pairs/cycle too. Pipes: a chain-free loop of ten
+// independent FMA accumulators runs 2.03 FMAs per cycle here, so llvm-mca
+// 14's znver3 model (one 256-bit FMA per cycle) is pessimistic, and the
+// loops (f32: 11 multiply-pipe µops per 8 pairs, 5.5 cycles; 15 loads, 5
+// at three per cycle) sit at twice their pipe bounds: the out-of-order
+// window, filled by each vector's ~53-cycle chain, is the limit. Two rows in
+// flight therefore gain little (per 8 pairs, sm…D3P2G0 one row → two rows):
+//
+//	kernel  instr     loads   mul/FMA µops  llvm-mca cycles
+//	f32     48→45.3   15→15   11→11         11.95→11.5
+//	f64     115→106.5 38→37   34→34         33.8→32.1
+//
+// (the loads of y and h saved are spent on spilled x broadcasts: 16 vector
+// registers). Measured, the bare kernels over 512 columns from a row's first
+// tile: best 0.45–0.57 → 0.50–0.61; over 2048 columns from the final
+// maximum +1–6%; the engine at n = 500 (BenchmarkSoftMinSmall, f32): best
+// 0.51–0.52 → 0.52–0.53, mean +3–10%; BenchmarkSoftMin (4096 × 8192) mean
+// f32 0.35–0.41 → 0.37–0.45, f64 +3%; p = 1 measured slower (its roots'
+// temporaries spill), so only p = 2 has two-row kernels. One-tile rows also
+// take their logarithms after the block's sweeps (independent DIVSD
+// chains, overlapped): n = 500 best 0.49 → 0.52, with gradient 0.37 → 0.39.
+// What remains per small row is mostly the first tile's raise from
+// −MaxFloat (a 500-column sweep from its final maximum runs ~8% faster),
+// the call and the horizontal sums. float64 is unchanged at 0.40–0.45× of
+// float32.
 package simd
 
 //go:generate go run ./gen

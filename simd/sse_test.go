@@ -33,7 +33,7 @@ func kernelEntries() []uintptr {
 	}
 	for _, p := range registry {
 		for _, k := range []reflect.Value{reflect.ValueOf(p.k32).Elem(), reflect.ValueOf(p.k64).Elem()} {
-			for _, f := range []string{"sm", "ks", "dsm", "dks", "sq"} {
+			for _, f := range []string{"sm", "ks", "dsm", "dks", "sq", "sm2"} {
 				walk(k.FieldByName(f))
 			}
 		}

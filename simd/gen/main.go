@@ -226,9 +226,16 @@ type group struct {
 	KC    string // its constant table (see tab)
 	Bump  bool   // inside the main loop, whose arrays are read through bumped pointers
 	Piped bool   // its cost was computed in the previous iteration (see Pipe)
+	Row   string // "" for the kernel's row a, "b" for the second row of a two-row kernel (see XV)
 }
 
-func (k kernel) Grp(sfx string, o int) group { return group{k, sfx, o, "kc", false, false} }
+func (k kernel) Grp(sfx string, o int) group { return group{kernel: k, Sfx: sfx, O: o, KC: "kc"} }
+
+// XV, MV and SV name the variables of the group's row: its broadcast
+// coordinates (x<k> or xb<k>), maximum (m, mb) and sum (S, Sb).
+func (g group) XV() string { return "x" + g.Row }
+func (g group) MV() string { return "m" + g.Row }
+func (g group) SV() string { return "S" + g.Row }
 
 // Pipe reports whether the kernel's main loop is software-pipelined: each
 // iteration computes the costs of the next iteration's groups (loads,
@@ -306,8 +313,48 @@ func (k kernel) Body(n int) body {
 		return body{k, []group{k.Grp("a", 0)}, "ta", "za"}
 	}
 	p := k.Pipe()
-	return body{k, []group{{k, "a", 0, "kc", true, p}, {k, "b", k.W, "kcb", true, p}}, "ta.Max(tb)", "za.Max(zb)"}
+	return body{k, []group{{kernel: k, Sfx: "a", KC: "kc", Bump: true, Piped: p}, {kernel: k, Sfx: "b", O: k.W, KC: "kcb", Bump: true, Piped: p}},
+		"ta.Max(tb)", "za.Max(zb)"}
 }
+
+// MV and SV name the maximum and sum of the body's row (see group.XV).
+func (b body) MV() string { return b.Groups[0].MV() }
+func (b body) SV() string { return b.Groups[0].SV() }
+
+// twoRows is one iteration of a two-row soft-min kernel (see "sm2"): the
+// column groups of row a (suffixes a, b; tables kc, kcb) and the same
+// columns for row b (suffixes c, d; tables kcc, kcd).
+type twoRows struct {
+	kernel
+	A, B body
+}
+
+// Body2 returns the two-row iteration of n (1 or 2) column groups per row.
+// Its groups are not pipelined: the second row takes the registers.
+func (k kernel) Body2(n int) twoRows {
+	mk := func(sfx, kc, row string, o int, bump bool) group {
+		return group{kernel: k, Sfx: sfx, O: o, KC: kc, Bump: bump, Row: row}
+	}
+	if n == 1 {
+		return twoRows{k, body{k, []group{mk("a", "kc", "", 0, false)}, "ta", "za"},
+			body{k, []group{mk("c", "kcc", "b", 0, false)}, "tc", "zc"}}
+	}
+	return twoRows{k, body{k, []group{mk("a", "kc", "", 0, true), mk("b", "kcb", "", k.W, true)}, "ta.Max(tb)", "za.Max(zb)"},
+		body{k, []group{mk("c", "kcc", "b", 0, true), mk("d", "kcd", "b", k.W, true)}, "tc.Max(td)", "zc.Max(zd)"}}
+}
+
+// Pairs returns the groups of rows a and b that cover the same columns.
+func (t twoRows) Pairs() [][2]group {
+	var r [][2]group
+	for i := range t.A.Groups {
+		r = append(r, [2]group{t.A.Groups[i], t.B.Groups[i]})
+	}
+	return r
+}
+
+// Two reports whether the variant has two-row soft-min kernels (p = 2):
+// AVX2 only (the AVX-512 path is not measured: no such machine here).
+func (v Variant) Two() bool { return !v.Scale }
 
 // Pipe reports whether the iteration's groups are pipelined (see kernel.Pipe).
 func (b body) Pipe() bool { return len(b.Groups) > 0 && b.Groups[0].Piped }
@@ -317,7 +364,7 @@ func (b body) Pipe() bool { return len(b.Groups) > 0 && b.Groups[0].Piped }
 func (b body) Next() []group {
 	var r []group
 	for _, g := range b.Groups {
-		r = append(r, group{g.kernel, "n" + g.Sfx, g.O + b.Step(), g.KC, true, false})
+		r = append(r, group{kernel: g.kernel, Sfx: "n" + g.Sfx, O: g.O + b.Step(), KC: g.KC, Bump: true})
 	}
 	return r
 }
@@ -331,7 +378,7 @@ func (b body) Carry(op string, from string) string {
 		l = append(l, "n"+g.Cost())
 		switch from {
 		case "next":
-			r = append(r, group{g.kernel, "n" + g.Sfx, 0, "", false, false}.Cost())
+			r = append(r, group{kernel: g.kernel, Sfx: "n" + g.Sfx}.Cost())
 		default:
 			r = append(r, g.Cost())
 		}
@@ -599,6 +646,12 @@ type consts{{.N}} struct {
 // kc{{.N}} is 64-byte aligned so that no constant load splits a cache line.
 // kc{{.N}}b is an identical copy for the second column group (see simd/gen).
 var kc{{.N}}, kc{{.N}}b = newConsts{{.N}}(), newConsts{{.N}}()
+{{- if .Two}}
+
+// kc{{.N}}c and kc{{.N}}d are the tables of the second row's groups in the
+// two-row kernels.
+var kc{{.N}}c, kc{{.N}}d = newConsts{{.N}}(), newConsts{{.N}}()
+{{- end}}
 
 func newConsts{{.N}}() *consts{{.N}} {
 	var z consts{{.N}}
@@ -665,7 +718,7 @@ func newConsts{{.N}}() *consts{{.N}} {
 		s{{.Sfx}} := archsimd.Load{{.V}}({{.At "ps"}})
 {{- else if .D}}
 {{- range .Dims}}
-		d{{.}}{{$.Sfx}} := x{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}}))
+		d{{.}}{{$.Sfx}} := {{$.XV}}{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}}))
 {{- end}}
 		s{{.Sfx}} := d0{{.Sfx}}.Mul(d0{{.Sfx}})
 {{- range .Dims}}{{if .}}
@@ -688,7 +741,7 @@ func newConsts{{.N}}() *consts{{.N}} {
 {{define "accum"}}
 {{- if .D}}
 {{- range .Dims}}
-		G{{.}} = x{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}})).MulAdd(w{{$.Sfx}}, G{{.}})
+		G{{.}} = {{$.XV}}{{.}}.Sub(archsimd.Load{{$.V}}({{$.At (print "py" .)}})).MulAdd(w{{$.Sfx}}, G{{.}})
 {{- end}}
 {{- else}}
 		for k, py := range yp {
@@ -784,7 +837,7 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{- end}}
 {{define "smz"}}
 {{- if not .Piped}}{{template "smcost" .}}{{end}}
-		t{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
+		t{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub({{.MV}}))
 {{end}}
 
 {{/* smzabs: the group's z = h + nc·C (raise path: the new maximum), then t
@@ -798,16 +851,16 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 {{- end}}
 {{define "smtnew"}}
 {{- if eq .P 2}}
-			t{{.Sfx}} = s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
+			t{{.Sfx}} = s{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub({{.MV}}))
 {{- else}}
-			t{{.Sfx}} = cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub(m))
+			t{{.Sfx}} = cs{{.Sfx}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Sub({{.MV}}))
 {{- end}}
 {{- end}}
 
 {{/* smexp: one column group's term 2^t, added to S (and to G). */}}
 {{define "smexp"}}
 		{{expsm . (print "t" .Sfx) (print "e" .Sfx)}}
-		S = S.Add(e{{.Sfx}})
+		{{.SV}} = {{.SV}}.Add(e{{.Sfx}})
 {{- if .G}}
 {{- if eq .P 2}}
 		w{{.Sfx}} := e{{.Sfx}}
@@ -832,6 +885,15 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 		}
 {{- end}}
 {{- range .Groups}}{{template "smz" .}}{{end}}
+{{- template "smraise" .}}
+{{- range .Groups}}{{template "smexp" .}}{{end}}
+{{- if .Pipe}}
+		{{.Carry "" "shift"}}
+{{- end}}
+{{end}}
+
+{{/* smraise: the raise check of one row's groups (body), and the raise. */}}
+{{define "smraise"}}
 		if {{.Raise}}.ToBits() != 0 {
 			// Raise m to the groups' maximum of z = h + nc·C.
 {{- range .Groups}}{{template "smzabs" .}}{{end}}
@@ -844,8 +906,8 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 			nm = nm.Max(nm.Select128FromPair(1, 0, nm))
 			nm = nm.Max(nm.SelectFromPairGrouped(1, 0, nm))
 {{- end}}
-			{{expsm . "m.Sub(nm)" "r"}}
-			S = S.Mul(r)
+			{{expsm . (print .MV ".Sub(nm)") "r"}}
+			{{.SV}} = {{.SV}}.Mul(r)
 {{- if .G}}
 {{- if .D}}
 {{- range .Dims}}
@@ -858,14 +920,10 @@ func exp2{{.N}}(x archsimd.{{.V}}) archsimd.{{.V}} {
 			}
 {{- end}}
 {{- end}}
-			m = nm
+			{{.MV}} = nm
 {{- range .Groups}}{{template "smtnew" .}}{{end}}
 		}
-{{- range .Groups}}{{template "smexp" .}}{{end}}
-{{- if .Pipe}}
-		{{.Carry "" "shift"}}
 {{- end}}
-{{end}}
 
 {{range .SMs}}
 func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
@@ -939,6 +997,69 @@ func sm{{.N}}{{.Kind}}D{{.D}}P{{.P}}G{{.Gi}}(a *smArgs[{{.E}}]) {
 {{- end}}
 {{- template "accum" .}}
 {{- end}}
+{{end}}
+
+{{/* sm2: the two-row soft-min kernels (online, fixed D, p = 2, no gradient;
+   AVX2; p = 1, whose roots need more registers, measured slower).
+   Rows a and b sweep a's columns together: each load of y and h serves
+   both, and the loop overhead is shared, while each row's arithmetic —
+   its costs, raise checks, terms and the order of its sums — is that of
+   the one-row kernel without pipelining, so the results are the same bit
+   for bit (TestTwoRowKernels). */}}
+{{range .SM2s}}
+// sm{{.N}}D{{.D}}P{{.P}}G0R2 is sm{{.N}}D{{.D}}P{{.P}}G0 for rows a and b
+// (b.x, b.m; b's columns, h and scratch are a's).
+func sm{{.N}}D{{.D}}P{{.P}}G0R2(a, b *smArgs[{{.E}}]) {
+	kc := kc{{.N}}
+	kcb := kc{{.N}}b
+	kcc := kc{{.N}}c
+	kcd := kc{{.N}}d
+{{- range .Dims}}
+	x{{.}} := archsimd.Broadcast{{$.V}}(a.x[{{.}}])
+	xb{{.}} := archsimd.Broadcast{{$.V}}(b.x[{{.}}])
+	py{{.}} := unsafe.Pointer(unsafe.SliceData(a.y[{{.}}][:a.j1]))
+{{- end}}
+	S := {{ld .Variant "zero"}}
+	Sb := S
+	m := archsimd.Broadcast{{.V}}(a.m)
+	mb := archsimd.Broadcast{{.V}}(b.m)
+	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
+	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	j := a.j0
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+		for {
+{{- template "sm2body" (.Body2 .U)}}
+{{- template "bumpstep" .}}
+		}
+	}
+	if j < a.j1 {
+{{- template "sm2body" (.Body2 1)}}
+	}
+	acc := a.acc[:{{.W}}*4]
+	S.Store((*[{{.W}}]{{.E}})(acc))
+	m.Store((*[{{.W}}]{{.E}})(acc[{{.W}}:]))
+	Sb.Store((*[{{.W}}]{{.E}})(acc[2*{{.W}}:]))
+	mb.Store((*[{{.W}}]{{.E}})(acc[3*{{.W}}:]))
+	archsimd.ClearAVXUpperBits()
+	a.m, b.m, a.s, b.s = acc[{{.W}}], acc[3*{{.W}}], 0, 0
+	if a.m != {{.MaxNeg}} { // else no term above −∞ (see expSMCode)
+		a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
+	}
+	if b.m != {{.MaxNeg}} {
+		b.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc[2*{{.W}}:]))
+	}
+}
+{{end}}
+
+{{define "sm2body"}}
+		nc := archsimd.Load{{.V}}(ncb)
+{{- range .A.Groups}}{{template "smz" .}}{{end}}
+{{- range .B.Groups}}{{template "smz" .}}{{end}}
+{{- template "smraise" .A}}
+{{- template "smraise" .B}}
+{{- range .Pairs}}{{template "smexp" (index . 0)}}{{template "smexp" (index . 1)}}{{end}}
 {{end}}
 
 {{range .KSs}}
@@ -1016,6 +1137,14 @@ var kern{{.N}} = &kernels[{{.E}}]{
 {{- end}}
 	},
 	sq: [4]func(*sqArgs[{{.E}}]){ {{- range $d := .DList}}sq{{$.N}}D{{$d}}, {{end -}} },
+{{- if .Two}}
+	sm2: [4][2]func(a, b *smArgs[{{.E}}]){
+		{},
+{{- range $d := .DList}}{{if $d}}
+		{nil, sm{{$.N}}D{{$d}}P2G0R2},
+{{- end}}{{end}}
+	},
+{{- end}}
 	exp2: func(x []{{.E}}) {
 		for i := 0; i+{{.W}} <= len(x); i += {{.W}} {
 			p := (*[{{.W}}]{{.E}})(x[i:])
@@ -1058,7 +1187,7 @@ func generate(dir string) error {
 	}).Parse(tmpl))
 	for _, v := range variants() {
 		v := v
-		var sm []smKernel
+		var sm, sm2 []smKernel
 		var ks []smKernel
 		var sq []kernel
 		dims := func(d int) []int {
@@ -1073,6 +1202,9 @@ func generate(dir string) error {
 				for _, g := range []bool{false, true} {
 					for _, p := range []int{1, 2} {
 						sm = append(sm, smKernel{kernel{Variant: &v, Dense: dense, D: d, P: p, G: g, Dims: dims(d), Soft: true}, true})
+						if v.Two() && !dense && d > 0 && !g && p == 2 {
+							sm2 = append(sm2, smKernel{kernel{Variant: &v, D: d, P: p, Dims: dims(d), Soft: true}, true})
+						}
 					}
 					for _, k := range []int{1, 2, 3} {
 						ks = append(ks, smKernel{kernel{Variant: &v, Dense: dense, D: d, K: k, G: g, Dims: dims(d)}, false})
@@ -1086,10 +1218,10 @@ func generate(dir string) error {
 		data := struct {
 			Variant
 			VP                  *Variant
-			SMs, KSs            []smKernel
+			SMs, SM2s, KSs      []smKernel
 			Dims                []kernel
 			DList, PList, KList []int
-		}{v, &v, sm, ks, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
+		}{v, &v, sm, sm2, ks, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
 			return err
