@@ -106,18 +106,106 @@ func TestPlanCostGradients(t *testing.T) {
 }
 
 // TestPlanCostGradientsMultiscale: a multiscale plan reducing over its kept
-// block pairs refuses CostGradients (ErrUnsupported) rather than returning
-// the gradient of a plan it does not reduce.
+// block pairs gives the cost gradients of that plan: equal, to 1e-12 of
+// their scale, to Σ_j π_ij ∇₁C from the same plan made dense (zeros
+// outside the kept blocks), balanced and unbalanced; within 2e-5 of the
+// online plan's (every pair, the same schedule: the dropped mass); and,
+// converged (tol), to centred finite differences of the multiscale value
+// on a coordinate of x and one of y. (The euclidean cost's multiscale plans
+// keep every block at the ε this size allows: TestPlanCostGradients covers
+// its rows.)
 func TestPlanCostGradientsMultiscale(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	n, m, d := 1000, 1300, 2
 	x, y := randPts(r, n*d, 1), randPts(r, m*d, 1)
-	res := must(t)(SolveSample(x, y, d, nil, nil, OTParams{Reg: 0.003, Backend: core.Multiscale}))
-	if !strings.Contains(res.Plan.Note, "kept block pairs") {
-		t.Fatalf("plan note %q: want a block-sparse plan", res.Plan.Note)
+	for _, c := range []struct {
+		name string
+		par  OTParams
+	}{
+		{"balanced", OTParams{Reg: 0.003}},
+		{"unbalanced", OTParams{Reg: 0.003, Unbalanced: 0.5}},
+		{"balanced/tol", OTParams{Reg: 0.003, Tol: 1e-7, MaxIter: 5000}},
+	} {
+		par := c.par
+		par.Backend = core.Multiscale
+		res := must(t)(SolveSample(x, y, d, nil, nil, par))
+		if !strings.Contains(res.Plan.Note, "kept block pairs") {
+			t.Fatalf("%s: plan note %q: want a block-sparse plan", c.name, res.Plan.Note)
+		}
+		gx, gy, err := res.Plan.CostGradients()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		plan, err := res.Plan.Dense(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wx, wy := make([]float64, n*d), make([]float64, m*d)
+		for i := 0; i < n; i++ {
+			for j := 0; j < m; j++ {
+				e := plan[i*m+j]
+				if e == 0 {
+					continue
+				}
+				const gam = 2.0 // ∇₁|x−y|² = 2(x − y)
+				for k := 0; k < d; k++ {
+					wx[i*d+k] += e * gam * (x[i*d+k] - y[j*d+k])
+					wy[j*d+k] += e * gam * (y[j*d+k] - x[i*d+k])
+				}
+			}
+		}
+		worst, scale := 0.0, 0.0
+		for _, g := range [][2][]float64{{gx, wx}, {gy, wy}} {
+			for q := range g[0] {
+				worst, scale = math.Max(worst, math.Abs(g[0][q]-g[1][q])), math.Max(scale, math.Abs(g[1][q]))
+			}
+		}
+		if !(worst <= 1e-12*scale) {
+			t.Errorf("%s: sparse cost gradients vs the dense sparse plan's: %.2e (scale %.2e)", c.name, worst, scale)
+		}
+		if c.par.Tol != 0 {
+			multiscaleFD(t, x, y, d, par, gx, gy, scale)
+			continue
+		}
+		par.Backend = core.Online
+		on := must(t)(SolveSample(x, y, d, nil, nil, par))
+		ox, oy, err := on.Plan.CostGradients()
+		if err != nil {
+			t.Fatal(err)
+		}
+		drift := 0.0
+		for _, g := range [][2][]float64{{gx, ox}, {gy, oy}} {
+			for q := range g[0] {
+				drift = math.Max(drift, math.Abs(g[0][q]-g[1][q]))
+			}
+		}
+		t.Logf("%s: %s; vs online: %.2e relative", c.name, res.Plan.Note, drift/scale)
+		if !(drift <= 2e-5*scale) {
+			t.Errorf("%s: sparse vs online cost gradients differ by %.2e relative", c.name, drift/scale)
+		}
 	}
-	var ce *core.Error
-	if _, _, err := res.Plan.CostGradients(); !errors.As(err, &ce) || ce.Code != core.ErrUnsupported || !strings.Contains(err.Error(), "multiscale") {
-		t.Errorf("a block-sparse plan: %v, want ErrUnsupported naming multiscale", err)
+}
+
+// multiscaleFD checks the cost gradients gx, gy of the converged multiscale
+// solve par against centred finite differences of its value.
+func multiscaleFD(t *testing.T, x, y []float64, d int, par OTParams, gx, gy []float64, scale float64) {
+	fdWorst := 0.0
+	for _, side := range []struct {
+		pts, g []float64
+		k      int
+	}{{x, gx, 777}, {y, gy, 1999}} {
+		const h = 1e-6
+		k, old := side.k, side.pts[side.k]
+		side.pts[k] = old + h
+		vp := must(t)(SolveSample(x, y, d, nil, nil, par)).Value
+		side.pts[k] = old - h
+		vm := must(t)(SolveSample(x, y, d, nil, nil, par)).Value
+		side.pts[k] = old
+		fd := (vp - vm) / (2 * h)
+		fdWorst = math.Max(fdWorst, math.Abs(fd-side.g[k])/scale)
+	}
+	t.Logf("finite differences: %.2e of the gradients' scale", fdWorst)
+	if !(fdWorst <= 1e-5) {
+		t.Errorf("the sparse cost gradients are %.2e (of their scale) off the finite differences", fdWorst)
 	}
 }

@@ -130,11 +130,51 @@ func (q *permPair[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error 
 	return nil
 }
 
-// permRows presents a sorted planRows in the input order.
+// planGradRows writes out_i = scale·Σ_j π_ij ∇₁C(x_i, y_j) (N×D, sorted
+// order) over the kept columns of row i's cluster, gathered as PlanTimes
+// gathers them, with the online rows' code (planGradRow).
+func (p *blockPair[T]) planGradRows(eps T, scale float64, s, h, out []T) {
+	p.clusters(func(c int, st *bpScratch[T]) {
+		st.ys = p.gatherCols(c, p.y.Pts, p.y.D, st.ys)
+		st.vs = p.gatherCols(c, h, 1, st.vs)
+		m := len(st.vs)
+		sub := p.sub(Cloud[T]{Pts: st.ys, N: m, D: p.y.D})
+		st.s, st.z = grow(st.s, m), grow(st.z, m)
+		for i := p.r.RowStart[c]; i < p.r.RowStart[c+1] && !p.res.Stop.Stopped(); i++ {
+			sub.planGradRow(i, eps, scale, s[i], st.vs, out, st.s, st.z)
+		}
+	})
+}
+
+// permRows presents a sorted planRows in the input order; p reduces the
+// rows x over the kept blocks, t the rows y over the transposed ones.
 type permRows[T Float] struct {
-	p          *blockPair[T]
+	p, t       *blockPair[T]
 	rows, cols []int // input index of each sorted row / column
 	inv        []int // sorted index of each input row
+}
+
+// costGrads implements planGrads: s, h are taken to the sorted order, the
+// gradient rows (over the kept blocks, both directions) back.
+func (q *permRows[T]) costGrads(eps T, scale float64, s, h, gx, gy []T) error {
+	ss, hs := make([]T, len(q.rows)), make([]T, len(q.cols))
+	for a, i := range q.rows {
+		ss[a] = s[i]
+	}
+	for b, j := range q.cols {
+		hs[b] = h[j]
+	}
+	gxs, gys := make([]T, len(gx)), make([]T, len(gy))
+	q.p.planGradRows(eps, scale, ss, hs, gxs)
+	q.t.planGradRows(eps, scale, hs, ss, gys)
+	unsort := func(dst, src []T, idx []int, d int) {
+		for a, i := range idx {
+			copy(dst[i*d:(i+1)*d], src[a*d:(a+1)*d])
+		}
+	}
+	unsort(gx, gxs, q.rows, q.p.x.D)
+	unsort(gy, gys, q.cols, q.t.x.D)
+	return q.p.res.Stop.Err()
 }
 
 func (q *permRows[T]) denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T]) {
@@ -197,9 +237,9 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 		}
 		return softMinPlan[T]{p: newPermPair(p, pu, pv, u.D), rows: rows}, ref, nil
 	}
-	var ref *blockPair[T]
+	var ref, reft *blockPair[T]
 	if sp.xy, ref, err = build(xs, ys, lv.rxy, px, py); err == nil {
-		sp.yx, _, err = build(ys, xs, rt, py, px)
+		sp.yx, reft, err = build(ys, xs, rt, py, px)
 	}
 	if err != nil {
 		for _, c := range sp.closers {
@@ -211,6 +251,6 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 	for k, i := range px {
 		inv[i] = k
 	}
-	sp.ref = &permRows[T]{p: ref, rows: px, cols: py, inv: inv}
+	sp.ref = &permRows[T]{p: ref, t: reft, rows: px, cols: py, inv: inv}
 	return sp, nil
 }

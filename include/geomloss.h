@@ -570,9 +570,13 @@ GEOMLOSS_API int geomloss_eval_f64(const geomloss_options *opts, int64_t B, int6
  *             GEOMLOSS_OPT_COST, _Q, _REG (0: from _BLUR), _UNBALANCED (0: from
  *             _REACH), _DEBIAS (its default is 1, SamplesLoss's: set 0 for
  *             GeomLoss's solve_sample default, the raw OT problem), _TOL,
- *             _MAX_ITER, _SCALING, _DIAMETER, _BACKEND (auto, online or
- *             tensorized), _THREADS, _DEVICE and the progress callback (stage
- *             "ot"). _LOSS, _P, _TRUNCATE and _CLUSTER_SCALE do not apply.
+ *             _MAX_ITER, _SCALING, _DIAMETER, _BACKEND (auto, online,
+ *             tensorized, or multiscale for the euclidean and squared costs:
+ *             the plan's outputs then reduce over the block pairs the final
+ *             potentials keep, at the default truncation, and the last-run
+ *             note says so with the mass each row may drop), _THREADS, _DEVICE
+ *             and the progress callback (stage "ot"). _LOSS, _P, _TRUNCATE
+ *             and _CLUSTER_SCALE do not apply.
  *   dtype     GEOMLOSS_F32 or GEOMLOSS_F64.
  *   N, M, D   points in x, points in y, dimension; each >= 1.
  *   bufs      the arrays (required; not modified), with B = 1:
@@ -596,7 +600,8 @@ GEOMLOSS_API int geomloss_ot_solve_sample(const geomloss_options *opts, int dtyp
 /* As geomloss_ot_solve_sample for an explicit N x M cost matrix c (buffer
  * "c", required) instead of points (GeomLoss's ot.solve): GEOMLOSS_OPT_REG
  * must be set (> 0), and GEOMLOSS_OPT_UNBALANCED rather than _REACH; x, y,
- * a_to_b, b_to_a and F_aa, G_bb are refused; _DEBIAS is not read. */
+ * a_to_b, b_to_a and F_aa, G_bb are refused; _DEBIAS is not read; _BACKEND
+ * multiscale is GEOMLOSS_ERR_INVALID_OPTION (it needs points). */
 GEOMLOSS_API int geomloss_ot_solve(const geomloss_options *opts, int dtype, int64_t N, int64_t M,
                                    const geomloss_buffers *bufs);
 

@@ -84,7 +84,7 @@ func main() {
 		"solve_s": solve.Seconds(), "iterations": res.Iterations,
 		"plan_times_s": times.Seconds(), "plan_T_times_s": ttimes.Seconds(),
 		"plan_times_all_pairs_per_s": pairs / times.Seconds(), // N·M over the time, whatever was kept
-		"peak_rss_mib":           peakRSS(), "marginal_error": res.MarginalError, "pv0": pv[0],
+		"peak_rss_mib":               peakRSS(), "marginal_error": res.MarginalError, "pv0": pv[0],
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }

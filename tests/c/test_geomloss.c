@@ -1118,6 +1118,7 @@ static void test_cancel(void) {
 #include "test_ot.c"
 #include "test_plan.c"
 #include "test_batch_plan.c"
+#include "test_ot_multiscale.c"
 
 /* ---- cluster labels ---------------------------------------------------------------------- */
 
@@ -1473,6 +1474,7 @@ int main(void) {
   test_plan_handles();
   test_ot_batch();
   test_batch_plans();
+  test_ot_multiscale();
   test_labels();
   test_grid_closed_forms();
   test_grid_options();

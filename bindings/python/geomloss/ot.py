@@ -284,7 +284,9 @@ def solve_sample(X_a, X_b, a=None, b=None, cost="sqeuclidean", debias=False, reg
     halfsqeuclidean; other q run on the library's portable code, which
     last_run's note says). debias subtracts the self terms (the Sinkhorn
     divergence). Extras: q, scaling (the ε-schedule's ratio, 0.5), diameter, backend ("auto",
-    "online", "tensorized"), threads. Returns an OTResult.
+    "online", "tensorized", "multiscale": the solve on the multiscale geometry, euclidean and
+    squared costs; its plan products run over the block pairs the final potentials keep, the
+    dropped mass bounded in last_run's note), threads. Returns an OTResult.
     """
     if not isinstance(cost, str) or cost not in _COSTS:
         raise GeomLossNotImplementedError(

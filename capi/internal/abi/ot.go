@@ -123,9 +123,6 @@ func otSolveAll[T core.Float](o *Options, matrix bool, B, N, M, D int64, get Get
 	if !matrix {
 		par.Blur, par.Reach, par.Debias, par.Diameter = o.Params.Blur, o.Params.Reach, o.Params.Debias, o.Params.Diameter
 	}
-	if par.Backend == core.Multiscale {
-		return Report{}, nil, Dims{}, errf(ErrInvalidOption, "backend: the OT solver runs auto, online or tensorized, not multiscale")
-	}
 	gopt := geomloss.Options{Threads: int(o.Threads), Device: core.Device(o.Device)}
 	item := d
 	item.B = 1

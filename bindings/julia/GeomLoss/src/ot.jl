@@ -122,7 +122,7 @@ end
 
 function _make_ot_options(; cost = :sqeuclidean, q = nothing, reg = nothing, blur = nothing, unbalanced = nothing,
                           reach = nothing, debias = false, tol = nothing, max_iter = nothing,
-                          scaling = nothing, diameter = nothing, threads = 0)
+                          scaling = nothing, diameter = nothing, backend = nothing, threads = 0)
     opt = ccall(_sym(:geomloss_options_create), Ptr{Cvoid}, ())
     opt == C_NULL && throw(GeomLossError(:memory, _last_error()))
     try
@@ -138,6 +138,7 @@ function _make_ot_options(; cost = :sqeuclidean, q = nothing, reg = nothing, blu
         max_iter === nothing || _set_int(opt, _ABI.OPT_MAX_ITER, "max_iter", max_iter)
         scaling === nothing || _set_double(opt, OPT_SCALING, "scaling", scaling)
         diameter === nothing || _set_double(opt, OPT_DIAMETER, "diameter", diameter)
+        backend === nothing || _set_string(opt, OPT_BACKEND, "backend", backend)
         _set_int(opt, OPT_THREADS, "threads", threads === nothing ? 0 : threads)
     catch
         ccall(_sym(:geomloss_options_destroy), Cvoid, (Ptr{Cvoid},), opt)
@@ -149,7 +150,8 @@ end
 """
     solve_sample(x, y; a = nothing, b = nothing, cost = :sqeuclidean, reg = nothing, blur = nothing,
                  unbalanced = nothing, reach = nothing, debias = false, tol = nothing,
-                 max_iter = nothing, scaling = nothing, diameter = nothing, threads = 0) -> OTSolution
+                 max_iter = nothing, scaling = nothing, diameter = nothing, backend = nothing,
+                 threads = 0) -> OTSolution
 
 Entropic optimal transport between the points `x` (D×N, one column per
 point) with weights `a` and `y` (D×M) with weights `b` (`nothing`: uniform),
@@ -158,7 +160,10 @@ as GeomLoss 0.3.1's `ot.solve_sample`. `cost` is `:sqeuclidean` (|x−y|², no
 `reg` is ε in units of the cost (default from `blur`, 0.05: ε = 2·blur² for
 sqeuclidean, blur^q for power); `unbalanced` is ρ.
 `tol` continues the Sinkhorn loop until the marginal error is below it (at
-most `max_iter` more iterations).
+most `max_iter` more iterations). `backend` is `:auto` (online), `:online`,
+`:tensorized` or `:multiscale` (the solve on the multiscale geometry, for the
+euclidean and squared costs; its plan products run over the block pairs the
+final potentials keep, with the dropped mass bounded in `last_run().note`).
 """
 function solve_sample(x::AbstractMatrix, y::AbstractMatrix; a = nothing, b = nothing, options...)
     T = _eltype(x, y)

@@ -843,4 +843,25 @@ end
     @test err isa GeomLossError && err.code == :invalid_option && occursin("q", err.msg)
 end
 
+@testset "OT solver: backend = :multiscale (plan products over the kept block pairs)" begin
+    rng = MersenneTwister(16)
+    D, N, M = 2, 1000, 1300
+    x, y = rand(rng, D, N), rand(rng, D, M)
+    ms = solve_sample(x, y; reg = 0.003, backend = :multiscale)
+    run = GeomLoss.last_run()
+    @test run.backend == :multiscale
+    @test occursin("kept block pairs", run.note)
+    on = solve_sample(x, y; reg = 0.003, backend = :online)
+    @test GeomLoss.last_run().backend == :online
+    rel(a, b) = maximum(abs.(a .- b)) / maximum(abs.(b))
+    @test abs(ms.value - on.value) <= 1e-5 * abs(on.value)
+    V, U = randn(rng, M, 3), randn(rng, N, 2)
+    @test rel(plan_times(ms, V), plan_times(on, V)) <= 2e-5
+    @test rel(plan_times(ms, U; transpose = true), plan_times(on, U; transpose = true)) <= 2e-5
+    @test rel(barycentric_map(ms), barycentric_map(on)) <= 2e-5
+    @test plan_times(ms, ones(M)) == ms.marginal_a  # the marginals are the sparse plan's products
+    err = try solve_sample(x, y; reg = 0.003, backend = :fast); nothing catch e; e end
+    @test err isa GeomLossError && err.code == :invalid_option && occursin("backend", err.msg)
+end
+
 end # testset
