@@ -67,3 +67,54 @@ func TestRelayPanics(t *testing.T) {
 		t.Errorf("deliver panic: %v, body finished %v, stopped %v", err, finished.Load(), stop.Stopped())
 	}
 }
+
+// TestRelayBodyNeverWaits: a slow callback does not stall the body (its
+// reports queue and are all delivered, in order, before relay returns); a
+// true return after the body has finished still cancels, and drops the
+// reports queued behind it.
+func TestRelayBodyNeverWaits(t *testing.T) {
+	release := make(chan struct{})
+	var bodyDone atomic.Bool
+	var got []int
+	err := relay(func(stage string, iter, total int) bool {
+		if iter == 1 {
+			<-release // the first delivery blocks until the body has finished
+			if !bodyDone.Load() {
+				t.Error("the body waited for a delivery")
+			}
+		}
+		got = append(got, iter)
+		return false
+	}, new(Stop), func(report func(string, int, int)) error {
+		for i := 1; i <= 100; i++ {
+			report("s", i, 100)
+		}
+		bodyDone.Store(true)
+		close(release)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 100 {
+		t.Fatalf("%d reports delivered, want 100", len(got))
+	}
+	for i := 1; i < 100; i++ {
+		if got[i] != i+1 {
+			t.Fatalf("reports out of order: %v", got[:i+1])
+		}
+	}
+	got = got[:0]
+	err = relay(func(stage string, iter, total int) bool {
+		got = append(got, iter)
+		return iter == 50
+	}, new(Stop), func(report func(string, int, int)) error {
+		for i := 1; i <= 100; i++ {
+			report("s", i, 100)
+		}
+		return nil
+	})
+	if e, ok := err.(*Error); !ok || e.Code != ErrCancelled || got[len(got)-1] != 50 {
+		t.Errorf("cancel at 50: err %v, last report %d; want ErrCancelled and 50 last", err, got[len(got)-1])
+	}
+}
