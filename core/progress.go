@@ -10,10 +10,15 @@ import (
 // latest report is repeated so that a cancellation takes effect promptly.
 const HeartbeatInterval = 100 * time.Millisecond
 
+// relayBatch is the longest a progress report waits for the ones after it,
+// so that a burst of reports is delivered after one wake-up of the caller.
+const relayBatch = time.Millisecond
+
 // relay runs body on a new goroutine and delivers its progress reports on
 // the calling goroutine, one at a time and in the order they were made,
 // repeating the latest one every HeartbeatInterval while no new report
-// arrives. body never waits for a delivery: its reports queue, so a slow
+// arrives (reports are collected for up to relayBatch between deliveries).
+// body never waits for a delivery: its reports queue, so a slow
 // callback (a Python one costs a thread switch and the GIL per call) does
 // not stall the reductions — a batch of 32 small problems makes ~300
 // reports, which cost ~40 % of its time when each one waited. When deliver
@@ -91,11 +96,18 @@ func relay(deliver func(stage string, iter, total int) bool, stop *Stop, body fu
 	}
 	tick := time.NewTicker(HeartbeatInterval)
 	defer tick.Stop()
+	// After a delivery, reports are collected for relayBatch before the next
+	// (wakeC nil until resume fires): one thread wake-up per burst, not per
+	// report. The end of body is still seen at once.
+	wakeC, resume := (<-chan struct{})(wake), (<-chan time.Time)(nil)
 	for {
 		select {
-		case <-wake:
+		case <-wakeC:
 			drain()
 			tick.Reset(HeartbeatInterval)
+			wakeC, resume = nil, time.After(relayBatch)
+		case <-resume:
+			wakeC, resume = wake, nil
 		case <-tick.C:
 			if last != nil {
 				send(*last)
