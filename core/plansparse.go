@@ -105,27 +105,17 @@ func (q *permPair[T]) PlanTimes(eps T, s, h, v []T, k int, out, cost []T) error 
 	if len(s) != n || len(h) != m || len(v) != m*k || len(out) != n*k || (cost != nil && len(cost) != n) {
 		return errorf(ErrInternal, "PlanTimes: buffer sizes (s %d, h %d, v %d, out %d) do not match N=%d M=%d K=%d", len(s), len(h), len(v), len(out), n, m, k)
 	}
-	ss, hs, vs := make([]T, n), make([]T, m), make([]T, m*k)
-	for a, i := range q.rows {
-		ss[a] = s[i]
-	}
-	for b, j := range q.cols {
-		hs[b] = h[j]
-		copy(vs[b*k:(b+1)*k], v[j*k:(j+1)*k])
-	}
 	o := make([]T, n*k)
 	var c []T
 	if cost != nil {
 		c = make([]T, n)
 	}
-	if err := pp.PlanTimes(eps, ss, hs, vs, k, o, c); err != nil {
+	if err := pp.PlanTimes(eps, sorted(s, q.rows, 1), sorted(h, q.cols, 1), sorted(v, q.cols, k), k, o, c); err != nil {
 		return err
 	}
-	for a, i := range q.rows {
-		copy(out[i*k:(i+1)*k], o[a*k:(a+1)*k])
-		if cost != nil {
-			cost[i] = c[a]
-		}
+	unsort(out, o, q.rows, k)
+	if cost != nil {
+		unsort(cost, c, q.rows, 1)
 	}
 	return nil
 }
@@ -157,36 +147,45 @@ type permRows[T Float] struct {
 // costGrads implements planGrads: s, h are taken to the sorted order, the
 // gradient rows (over the kept blocks, both directions) back.
 func (q *permRows[T]) costGrads(eps T, scale float64, s, h, gx, gy []T) error {
-	ss, hs := make([]T, len(q.rows)), make([]T, len(q.cols))
-	for a, i := range q.rows {
-		ss[a] = s[i]
-	}
-	for b, j := range q.cols {
-		hs[b] = h[j]
-	}
+	ss, hs := sorted(s, q.rows, 1), sorted(h, q.cols, 1)
 	gxs, gys := make([]T, len(gx)), make([]T, len(gy))
 	q.p.planGradRows(eps, scale, ss, hs, gxs)
 	q.t.planGradRows(eps, scale, hs, ss, gys)
-	unsort := func(dst, src []T, idx []int, d int) {
-		for a, i := range idx {
-			copy(dst[i*d:(i+1)*d], src[a*d:(a+1)*d])
-		}
-	}
 	unsort(gx, gxs, q.rows, q.p.x.D)
 	unsort(gy, gys, q.cols, q.t.x.D)
 	return q.p.res.Stop.Err()
 }
 
 func (q *permRows[T]) denseRow(i int, eps T, si T, h []T, z []float64, sc *planScratch[T]) {
-	hs, zs := make([]T, len(q.cols)), make([]float64, len(q.cols))
-	for b, j := range q.cols {
-		hs[b] = h[j]
+	zs := make([]float64, len(q.cols))
+	q.p.denseRow(q.inv[i], eps, si, sorted(h, q.cols, 1), zs, sc)
+	unsort(z, zs, q.cols, 1)
+}
+
+// sorted returns the rows of v (width entries each) in the sorted order:
+// row a of the result is row idx[a] of v.
+func sorted[E any](v []E, idx []int, width int) []E {
+	out := make([]E, len(idx)*width)
+	for a, i := range idx {
+		copy(out[a*width:(a+1)*width], v[i*width:(i+1)*width])
 	}
-	q.p.denseRow(q.inv[i], eps, si, hs, zs, sc)
-	for b, j := range q.cols {
-		z[j] = zs[b]
+	return out
+}
+
+// unsort writes the sorted rows src back to dst in the input order: row
+// idx[a] of dst is row a of src.
+func unsort[E any](dst, src []E, idx []int, width int) {
+	for a, i := range idx {
+		copy(dst[i*width:(i+1)*width], src[a*width:(a+1)*width])
 	}
 }
+
+var (
+	_ PlanPair[float32] = (*blockPair[float32])(nil)
+	_ PlanPair[float32] = (*permPair[float32])(nil)
+	_ planRows[float32] = (*blockPair[float32])(nil)
+	_ planRows[float32] = (*permRows[float32])(nil)
+)
 
 // sparsePlan is a multiscale plan's reductions: xy (rows x) and yx (rows
 // y) over the kept blocks, ref for Dense, and what the note reports.
@@ -197,12 +196,17 @@ type sparsePlan[T Float] struct {
 	keptPairs int64
 	allPairs  int64
 	drop      float64
+	fallback  string // the engine's block-sparse Pair has no plan capability
 }
 
 // note says what the plan's reductions keep.
 func (sp *sparsePlan[T]) note() string {
-	return fmt.Sprintf("plan products over the kept block pairs of the final potentials (%.3g%% of pairs; dropped mass ≤ %.2g relative per row)",
+	n := fmt.Sprintf("plan products over the kept block pairs of the final potentials (%.3g%% of pairs; dropped mass ≤ %.2g relative per row)",
 		100*float64(sp.keptPairs)/float64(max(sp.allPairs, 1)), sp.drop)
+	if sp.fallback != "" {
+		n += "; " + sp.fallback
+	}
+	return n
 }
 
 // planPairs returns the block-sparse reductions of the plan of the
@@ -226,7 +230,6 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 	rt := lv.rxy.Transpose()
 	build := func(u, v Cloud[T], r *Ranges, pu, pv []int) (PlanPair[T], *blockPair[T], error) {
 		ref := &blockPair[T]{x: u, y: v, cost: g.cost, r: r, res: g.res}
-		rows := newPermPair[T](ref, pu, pv, u.D)
 		p, err := g.pair(u, v, r)
 		if err != nil {
 			return nil, nil, err
@@ -235,7 +238,8 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 		if _, ok := p.(PlanPair[T]); ok {
 			return newPermPair(p, pu, pv, u.D), ref, nil
 		}
-		return softMinPlan[T]{p: newPermPair(p, pu, pv, u.D), rows: rows}, ref, nil
+		sp.fallback = "engine " + g.eng.Name() + " has no block-sparse plan capability: products as its block-sparse soft-mins (row costs on the portable code)"
+		return softMinPlan[T]{p: newPermPair(p, pu, pv, u.D), rows: newPermPair[T](ref, pu, pv, u.D)}, ref, nil
 	}
 	var ref, reft *blockPair[T]
 	if sp.xy, ref, err = build(xs, ys, lv.rxy, px, py); err == nil {
