@@ -92,7 +92,9 @@ func (p *bsPair[T]) Close() error {
 
 // gather is a worker's tile of gathered columns: coordinates, h or weights.
 type gather[T core.Float] struct {
-	ws *workspace[T]
+	ws   *workspace[T]
+	a, b smArgs[T] // the kernels' arguments (reused: they escape to the kernels)
+	ka   ksArgs[T]
 	y  [][]T
 	yp []unsafe.Pointer
 	v  []T
@@ -108,38 +110,39 @@ func newGather[T core.Float](d, w int) *gather[T] {
 	return g
 }
 
-// tiles gathers the columns of segs into g's tile, tileCols (a multiple of
-// the vector width w) at a time, padding the last one with pad, and calls
-// tile with the padded width of each.
-func (p *bsPair[T]) tiles(g *gather[T], segs [][2]int, w int, pad T, tile func(n int)) {
+// tileCursor walks the columns of a row cluster's segments, one gathered
+// tile at a time.
+type tileCursor struct {
+	segs [][2]int
+	j    int // next column of segs[0]
+}
+
+// next gathers the cursor's next columns into g's tile, at most tileCols (a
+// multiple of the vector width w), pads them with pad up to a multiple of
+// w, and returns the padded width (0 when the segments are exhausted).
+func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 	n := 0
-	flush := func() {
-		np := (n + w - 1) / w * w
-		for j := n; j < np; j++ {
-			for k := range g.y {
-				g.y[k][j] = 0
-			}
-			g.v[j] = pad
+	for len(c.segs) > 0 && n < tileCols {
+		sg := c.segs[0]
+		j0 := max(sg[0], c.j)
+		k := min(sg[1]-j0, tileCols-n)
+		for q := range g.y {
+			copy(g.y[q][n:n+k], p.yt[q][j0:j0+k])
 		}
-		tile(np)
-		n = 0
-	}
-	for _, sg := range segs {
-		for j0 := sg[0]; j0 < sg[1]; {
-			c := min(sg[1]-j0, tileCols-n)
-			for k := range g.y {
-				copy(g.y[k][n:n+c], p.yt[k][j0:j0+c])
-			}
-			copy(g.v[n:n+c], p.buf[j0:j0+c])
-			n, j0 = n+c, j0+c
-			if n == tileCols {
-				flush()
-			}
+		copy(g.v[n:n+k], p.buf[j0:j0+k])
+		n, c.j = n+k, j0+k
+		if c.j == sg[1] {
+			c.segs = c.segs[1:]
 		}
 	}
-	if n > 0 {
-		flush()
+	np := (n + w - 1) / w * w
+	for j := n; j < np; j++ {
+		for q := range g.y {
+			g.y[q][j] = 0
+		}
+		g.v[j] = pad
 	}
+	return np
 }
 
 // run calls body on every work unit from several goroutines, until done or
@@ -187,14 +190,16 @@ func (p *bsPair[T]) SoftMin(eps T, h, out, grad []T) error {
 	d := p.d
 	p.run(func(lo, hi, k int, g *gather[T]) {
 		ws := g.ws
-		a := smArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, h: g.v, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
-		b := a
+		g.a = smArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, h: g.v, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
+		g.b = g.a
+		a, b := &g.a, &g.b
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].m, rows[r].s = float64(nm), 0
 			clear(rows[r].g)
 		}
-		p.tiles(g, p.segs[p.segOff[k]:p.segOff[k+1]], p.k.width, T(math.Inf(-1)), func(n int) {
+		cur := tileCursor{segs: p.segs[p.segOff[k]:p.segOff[k+1]]}
+		for n := p.next(g, &cur, p.k.width, T(math.Inf(-1))); n > 0; n = p.next(g, &cur, p.k.width, T(math.Inf(-1))) {
 			a.j0, a.j1, b.j0, b.j1 = 0, n, 0, n
 			r := 0
 			if two != nil {
@@ -202,18 +207,18 @@ func (p *bsPair[T]) SoftMin(eps T, h, out, grad []T) error {
 					i := lo + r
 					a.x, b.x = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
 					a.m, b.m = T(rows[r].m), T(rows[r+1].m)
-					two(&a, &b)
-					mergeSoftMinTile(&rows[r], &a, false)
-					mergeSoftMinTile(&rows[r+1], &b, false)
+					two(a, b)
+					mergeSoftMinTile(&rows[r], a, false)
+					mergeSoftMinTile(&rows[r+1], b, false)
 				}
 			}
 			for ; r < len(rows); r++ {
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
 				a.m = T(rows[r].m)
-				kern(&a)
-				mergeSoftMinTile(&rows[r], &a, grad != nil)
+				kern(a)
+				mergeSoftMinTile(&rows[r], a, grad != nil)
 			}
-		})
+		}
 		for r := range rows {
 			finishSoftMinRow(&rows[r], float64(eps), lo+r, d, out, grad)
 		}
@@ -232,17 +237,19 @@ func (p *bsPair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error 
 	d := p.d
 	p.run(func(lo, hi, cl int, g *gather[T]) {
 		ws := g.ws
-		a := ksArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, w: g.v, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
+		g.ka = ksArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, w: g.v, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
+		a := &g.ka
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].s = 0
 			clear(rows[r].g)
 		}
-		p.tiles(g, p.segs[p.segOff[cl]:p.segOff[cl+1]], p.k.width, 0, func(n int) {
+		cur := tileCursor{segs: p.segs[p.segOff[cl]:p.segOff[cl+1]]}
+		for n := p.next(g, &cur, p.k.width, 0); n > 0; n = p.next(g, &cur, p.k.width, 0) {
 			a.j0, a.j1 = 0, n
 			for r := range rows {
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-				kern(&a)
+				kern(a)
 				st := &rows[r]
 				st.s += float64(a.s)
 				if gi == 1 {
@@ -251,7 +258,7 @@ func (p *bsPair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error 
 					}
 				}
 			}
-		})
+		}
 		for r := range rows {
 			i := lo + r
 			out[i] = T(valF * rows[r].s)
