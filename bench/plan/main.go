@@ -7,7 +7,7 @@
 // pairs the final potentials keep (the fraction is in the note).
 //
 //	go run ./bench/plan -n 100000 -k 1
-//	go run ./bench/plan -n 1000000 -d 2 -backend multiscale -reg 8e-6 -scaling 0.01
+//	go run ./bench/plan -n 1000000 -d 2 -backend multiscale -reg 2e-6 -tol 1e-2 -maxiter 100
 //
 // It prints one JSON line; run `uptime` next to it (figures from a loaded
 // machine are not comparable). The solve's time per iteration is the peer
