@@ -1,6 +1,7 @@
 package simd
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -26,6 +27,9 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 	if err := r.Validate(x.N, y.N); err != nil {
 		return nil, &core.Error{Code: core.ErrInternal, Msg: err.Error()}
 	}
+	if y.N > math.MaxInt32 {
+		return nil, &core.Error{Code: core.ErrInvalidOption, Msg: fmt.Sprintf("block-sparse reductions: %d columns, at most %d", y.N, math.MaxInt32)}
+	}
 	d := y.D
 	yt := make([][]T, d)
 	for k := range yt {
@@ -37,7 +41,7 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 	// Column segments of consecutive kept clusters, per row cluster.
 	K := r.RowClusters()
 	segOff := make([]int, K+1)
-	var segs [][2]int
+	var segs [][2]int32
 	for k := 0; k < K; k++ {
 		kept := r.Kept(k)
 		for a := 0; a < len(kept); {
@@ -46,7 +50,7 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 				b++
 			}
 			if j0, j1 := r.ColStart[kept[a]], r.ColStart[kept[b-1]+1]; j1 > j0 {
-				segs = append(segs, [2]int{j0, j1})
+				segs = append(segs, [2]int32{int32(j0), int32(j1)})
 			}
 			a = b
 		}
@@ -78,7 +82,7 @@ type bsPair[T core.Float] struct {
 	yt     [][]T // yt[k][j]: coordinate k of column j
 	buf    []T   // h (base 2) or weights of the current call, per column
 	segOff []int
-	segs   [][2]int // column ranges [j0, j1) kept by each row cluster
+	segs   [][2]int32 // column ranges [j0, j1) kept by each row cluster (M < 2³¹)
 	units  [][3]int
 	cost   core.Cost
 	res    core.Resources
@@ -113,7 +117,7 @@ func newGather[T core.Float](d, w int) *gather[T] {
 // tileCursor walks the columns of a row cluster's segments, one gathered
 // tile at a time.
 type tileCursor struct {
-	segs [][2]int
+	segs [][2]int32
 	j    int // next column of segs[0]
 }
 
@@ -123,15 +127,15 @@ type tileCursor struct {
 func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 	n := 0
 	for len(c.segs) > 0 && n < tileCols {
-		sg := c.segs[0]
-		j0 := max(sg[0], c.j)
-		k := min(sg[1]-j0, tileCols-n)
+		s0, s1 := int(c.segs[0][0]), int(c.segs[0][1])
+		j0 := max(s0, c.j)
+		k := min(s1-j0, tileCols-n)
 		for q := range g.y {
 			copy(g.y[q][n:n+k], p.yt[q][j0:j0+k])
 		}
 		copy(g.v[n:n+k], p.buf[j0:j0+k])
 		n, c.j = n+k, j0+k
-		if c.j == sg[1] {
+		if c.j == s1 {
 			c.segs = c.segs[1:]
 		}
 	}
