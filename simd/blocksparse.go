@@ -99,9 +99,9 @@ type gather[T core.Float] struct {
 	ws   *workspace[T]
 	a, b smArgs[T] // the kernels' arguments (reused: they escape to the kernels)
 	ka   ksArgs[T]
-	y  [][]T
-	yp []unsafe.Pointer
-	v  []T
+	y    [][]T
+	yp   []unsafe.Pointer
+	v    []T
 }
 
 func newGather[T core.Float](d, w int) *gather[T] {
