@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF32x16 struct {
 	zero, lo, floor, slack, clamp [16]float32
 	nlog2e, one, nhalf, threehalf [16]float32
-	magic                         [16]float32
+	magic, hi                     [16]float32
 	floorbits                     [16]uint32
-	slackbits                     [16]int32
+	slackbits, hibits             [16]int32
 	c                             [7][16]float32
 	perm                          [4][16]uint32
 }
@@ -39,6 +39,8 @@ func newConstsF32x16() *constsF32x16 {
 		k.magic[i] = 12582912
 		k.floorbits[i] = math.Float32bits(-100 - 1)
 		k.slackbits[i] = int32(math.Float32bits(40))
+		k.hi[i] = 64
+		k.hibits[i] = int32(math.Float32bits(64))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -10596,6 +10598,708 @@ func sqF32x16D3(a *sqArgs[float32]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF32x16D1P1R1 is the fused kernel for 1 row(s), D = 1, p = 1.
+func sbF32x16D1P1R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D1P1R2 is the fused kernel for 2 row(s), D = 1, p = 1.
+func sbF32x16D1P1R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+
+		qc := sc.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
+// sbF32x16D1P2R1 is the fused kernel for 1 row(s), D = 1, p = 2.
+func sbF32x16D1P2R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D1P2R2 is the fused kernel for 2 row(s), D = 1, p = 2.
+func sbF32x16D1P2R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
+// sbF32x16D2P1R1 is the fused kernel for 1 row(s), D = 2, p = 1.
+func sbF32x16D2P1R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D2P1R2 is the fused kernel for 2 row(s), D = 2, p = 1.
+func sbF32x16D2P1R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x16(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
+// sbF32x16D2P2R1 is the fused kernel for 1 row(s), D = 2, p = 2.
+func sbF32x16D2P2R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D2P2R2 is the fused kernel for 2 row(s), D = 2, p = 2.
+func sbF32x16D2P2R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x16(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
+// sbF32x16D3P1R1 is the fused kernel for 1 row(s), D = 3, p = 1.
+func sbF32x16D3P1R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D3P1R2 is the fused kernel for 2 row(s), D = 3, p = 1.
+func sbF32x16D3P1R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x16(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	xb2 := archsimd.BroadcastFloat32x16(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x16(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2c := xb2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat32x16(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
+// sbF32x16D3P2R1 is the fused kernel for 1 row(s), D = 3, p = 2.
+func sbF32x16D3P2R1(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+}
+
+// sbF32x16D3P2R2 is the fused kernel for 2 row(s), D = 3, p = 2.
+func sbF32x16D3P2R2(a *sbArgs[float32]) {
+	kc := kcF32x16
+	kcb := kcF32x16b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x16(a.x[0])
+	xb0 := archsimd.BroadcastFloat32x16(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x16(a.x[1])
+	xb1 := archsimd.BroadcastFloat32x16(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x16(a.x[2])
+	xb2 := archsimd.BroadcastFloat32x16(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x16(&kc.zero)
+	hxa := archsimd.BroadcastFloat32x16(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat32x16(a.hxb)
+	ncb := (*[16]float32)(a.acc[6*16:])
+	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 16 {
+		nc := archsimd.LoadFloat32x16(ncb)
+		hy := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(ph, j*4)))
+		d0a := x0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat32x16(&kc.hi))).Max(archsimd.LoadFloat32x16(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat32x16(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x16(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x16(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x16(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1c := xb1.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2c := xb2.Sub(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(py2, (j+0)*4))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat32x16(&kcb.hi))).Max(archsimd.LoadFloat32x16(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat32x16(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat32x16(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat32x16(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[5]))
+		ecpw1 := ecf.Mul(ecf)
+		ecph1 := ecp0_2.MulAdd(ecpw1, ecp0_1)
+		ecph0 := ecph1.MulAdd(ecpw1, ecp0_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat32x16(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat32x16(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[16]float32)(unsafe.Add(pc, j*4))
+		archsimd.LoadFloat32x16(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:16*2]
+	S.Store((*[16]float32)(acc))
+	Sb.Store((*[16]float32)(acc[16:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x16((*[16]float32)(acc))
+	a.sb = hsumF32x16((*[16]float32)(acc[16:]))
+}
+
 // kernF32x16 is the avx512 kernel set for float32.
 var kernF32x16 = &kernels[float32]{
 	width: 16,
@@ -10622,6 +11326,12 @@ var kernF32x16 = &kernels[float32]{
 		{{ksF32x16DenseK3D0G0, ksF32x16DenseK3D0G1}, {ksF32x16DenseK3D1G0, ksF32x16DenseK3D1G1}, {ksF32x16DenseK3D2G0, ksF32x16DenseK3D2G1}, {ksF32x16DenseK3D3G0, ksF32x16DenseK3D3G1}},
 	},
 	sq: [4]func(*sqArgs[float32]){sqF32x16D0, sqF32x16D1, sqF32x16D2, sqF32x16D3},
+	sb: [4][2][2]func(*sbArgs[float32]){
+		{},
+		{{sbF32x16D1P1R1, sbF32x16D1P1R2}, {sbF32x16D1P2R1, sbF32x16D1P2R2}},
+		{{sbF32x16D2P1R1, sbF32x16D2P1R2}, {sbF32x16D2P2R1, sbF32x16D2P2R2}},
+		{{sbF32x16D3P1R1, sbF32x16D3P1R2}, {sbF32x16D3P2R1, sbF32x16D3P2R2}},
+	},
 	exp2: func(x []float32) {
 		for i := 0; i+16 <= len(x); i += 16 {
 			p := (*[16]float32)(x[i:])

@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF64x4 struct {
 	zero, lo, floor, slack, clamp [4]float64
 	nlog2e, one, nhalf, threehalf [4]float64
-	magic                         [4]float64
+	magic, hi                     [4]float64
 	floorbits                     [4]uint64
-	slackbits                     [4]int64
+	slackbits, hibits             [4]int64
 	c                             [11][4]float64
 	perm                          [2][4]uint64
 }
@@ -43,6 +43,8 @@ func newConstsF64x4() *constsF64x4 {
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.slackbits[i] = int64(math.Float64bits(60))
+		k.hi[i] = 512
+		k.hibits[i] = int64(math.Float64bits(512))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -13052,6 +13054,816 @@ func sqF64x4D3(a *sqArgs[float64]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF64x4D1P1R1 is the fused kernel for 1 row(s), D = 1, p = 1.
+func sbF64x4D1P1R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D1P1R2 is the fused kernel for 2 row(s), D = 1, p = 1.
+func sbF64x4D1P1R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+
+		qc := sc.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
+// sbF64x4D1P2R1 is the fused kernel for 1 row(s), D = 1, p = 2.
+func sbF64x4D1P2R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D1P2R2 is the fused kernel for 2 row(s), D = 1, p = 2.
+func sbF64x4D1P2R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
+// sbF64x4D2P1R1 is the fused kernel for 1 row(s), D = 2, p = 1.
+func sbF64x4D2P1R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D2P1R2 is the fused kernel for 2 row(s), D = 2, p = 1.
+func sbF64x4D2P1R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
+// sbF64x4D2P2R1 is the fused kernel for 1 row(s), D = 2, p = 2.
+func sbF64x4D2P2R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D2P2R2 is the fused kernel for 2 row(s), D = 2, p = 2.
+func sbF64x4D2P2R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
+// sbF64x4D3P1R1 is the fused kernel for 1 row(s), D = 3, p = 1.
+func sbF64x4D3P1R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D3P1R2 is the fused kernel for 2 row(s), D = 3, p = 1.
+func sbF64x4D3P1R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	xb2 := archsimd.BroadcastFloat64x4(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2c := xb2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
+// sbF64x4D3P2R1 is the fused kernel for 1 row(s), D = 3, p = 2.
+func sbF64x4D3P2R1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D3P2R2 is the fused kernel for 2 row(s), D = 3, p = 2.
+func sbF64x4D3P2R2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x4(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x4(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	xb2 := archsimd.BroadcastFloat64x4(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x4(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x4(a.hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 4 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		hy := archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2c := xb2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+		ecm := ect.Add(archsimd.LoadFloat64x4(&kcb.magic))
+		ecf := ect.Sub(ect.RoundToEven())
+		ecp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[9]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp0_4.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x4(&kcb.c[0]))
+		ec := ecp.AsInt64x4().Add(ecm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		Sb = Sb.Add(ec)
+		pcj := (*[4]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x4(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:4*2]
+	S.Store((*[4]float64)(acc))
+	Sb.Store((*[4]float64)(acc[4:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+	a.sb = hsumF64x4((*[4]float64)(acc[4:]))
+}
+
 // kernF64x4 is the avx2 kernel set for float64.
 var kernF64x4 = &kernels[float64]{
 	width: 4,
@@ -13083,6 +13895,12 @@ var kernF64x4 = &kernels[float64]{
 		{nil, smF64x4D1P2G0R2},
 		{nil, smF64x4D2P2G0R2},
 		{nil, smF64x4D3P2G0R2},
+	},
+	sb: [4][2][2]func(*sbArgs[float64]){
+		{},
+		{{sbF64x4D1P1R1, sbF64x4D1P1R2}, {sbF64x4D1P2R1, sbF64x4D1P2R2}},
+		{{sbF64x4D2P1R1, sbF64x4D2P1R2}, {sbF64x4D2P2R1, sbF64x4D2P2R2}},
+		{{sbF64x4D3P1R1, sbF64x4D3P1R2}, {sbF64x4D3P2R1, sbF64x4D3P2R2}},
 	},
 	exp2: func(x []float64) {
 		for i := 0; i+4 <= len(x); i += 4 {

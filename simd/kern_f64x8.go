@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF64x8 struct {
 	zero, lo, floor, slack, clamp [8]float64
 	nlog2e, one, nhalf, threehalf [8]float64
-	magic                         [8]float64
+	magic, hi                     [8]float64
 	floorbits                     [8]uint64
-	slackbits                     [8]int64
+	slackbits, hibits             [8]int64
 	c                             [13][8]float64
 	perm                          [3][8]uint64
 }
@@ -39,6 +39,8 @@ func newConstsF64x8() *constsF64x8 {
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.slackbits[i] = int64(math.Float64bits(60))
+		k.hi[i] = 512
+		k.hibits[i] = int64(math.Float64bits(512))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -12403,6 +12405,834 @@ func sqF64x8D3(a *sqArgs[float64]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF64x8D1P1R1 is the fused kernel for 1 row(s), D = 1, p = 1.
+func sbF64x8D1P1R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D1P1R2 is the fused kernel for 2 row(s), D = 1, p = 1.
+func sbF64x8D1P1R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+
+		qc := sc.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
+// sbF64x8D1P2R1 is the fused kernel for 1 row(s), D = 1, p = 2.
+func sbF64x8D1P2R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D1P2R2 is the fused kernel for 2 row(s), D = 1, p = 2.
+func sbF64x8D1P2R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
+// sbF64x8D2P1R1 is the fused kernel for 1 row(s), D = 2, p = 1.
+func sbF64x8D2P1R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D2P1R2 is the fused kernel for 2 row(s), D = 2, p = 1.
+func sbF64x8D2P1R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x8(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
+// sbF64x8D2P2R1 is the fused kernel for 1 row(s), D = 2, p = 2.
+func sbF64x8D2P2R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D2P2R2 is the fused kernel for 2 row(s), D = 2, p = 2.
+func sbF64x8D2P2R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x8(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
+// sbF64x8D3P1R1 is the fused kernel for 1 row(s), D = 3, p = 1.
+func sbF64x8D3P1R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D3P1R2 is the fused kernel for 2 row(s), D = 3, p = 1.
+func sbF64x8D3P1R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x8(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	xb2 := archsimd.BroadcastFloat64x8(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+		za := csa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2c := xb2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		qc := sc.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csc := qc.Sqrt()
+		zc := csc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
+// sbF64x8D3P2R1 is the fused kernel for 1 row(s), D = 3, p = 2.
+func sbF64x8D3P2R1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D3P2R2 is the fused kernel for 2 row(s), D = 3, p = 2.
+func sbF64x8D3P2R2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	xb0 := archsimd.BroadcastFloat64x8(a.xb[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	xb1 := archsimd.BroadcastFloat64x8(a.xb[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	xb2 := archsimd.BroadcastFloat64x8(a.xb[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+	hxa := archsimd.BroadcastFloat64x8(a.hx)
+	Sb := S
+	hxb := archsimd.BroadcastFloat64x8(a.hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += 8 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		hy := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, j*8)))
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, hy.Add(hxa))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		d0c := xb0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1c := xb1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2c := xb2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sc := d0c.Mul(d0c)
+		sc = d1c.MulAdd(d1c, sc)
+		sc = d2c.MulAdd(d2c, sc)
+
+		zc := sc.MulAdd(nc, hy.Add(hxb))
+		ect := (zc.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+		ecf := ect.FloorScaledResidue(0)
+		ecp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[1]))
+		ecp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[3]))
+		ecp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[5]))
+		ecp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[7]))
+		ecp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[9]))
+		ecp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[11]))
+		ecpw1 := ecf.Mul(ecf)
+		ecp1_0 := ecp0_1.MulAdd(ecpw1, ecp0_0)
+		ecp1_1 := ecp0_3.MulAdd(ecpw1, ecp0_2)
+		ecp1_2 := ecp0_5.MulAdd(ecpw1, ecp0_4)
+		ecpw2 := ecpw1.Mul(ecpw1)
+		ecph1 := ecp1_2.MulAdd(ecpw2, ecp1_1)
+		ecph0 := ecph1.MulAdd(ecpw2, ecp1_0)
+		ecp := ecph0.MulAdd(ecf, archsimd.LoadFloat64x8(&kcb.c[0]))
+		ec := ecp.Scale(ect).Masked(ect.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+		Sb = Sb.Add(ec)
+		pcj := (*[8]float64)(unsafe.Add(pc, j*8))
+		archsimd.LoadFloat64x8(pcj).Add(ea).Add(ec).Store(pcj)
+	}
+	acc := a.acc[:8*2]
+	S.Store((*[8]float64)(acc))
+	Sb.Store((*[8]float64)(acc[8:]))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+	a.sb = hsumF64x8((*[8]float64)(acc[8:]))
+}
+
 // kernF64x8 is the avx512 kernel set for float64.
 var kernF64x8 = &kernels[float64]{
 	width: 8,
@@ -12429,6 +13259,12 @@ var kernF64x8 = &kernels[float64]{
 		{{ksF64x8DenseK3D0G0, ksF64x8DenseK3D0G1}, {ksF64x8DenseK3D1G0, ksF64x8DenseK3D1G1}, {ksF64x8DenseK3D2G0, ksF64x8DenseK3D2G1}, {ksF64x8DenseK3D3G0, ksF64x8DenseK3D3G1}},
 	},
 	sq: [4]func(*sqArgs[float64]){sqF64x8D0, sqF64x8D1, sqF64x8D2, sqF64x8D3},
+	sb: [4][2][2]func(*sbArgs[float64]){
+		{},
+		{{sbF64x8D1P1R1, sbF64x8D1P1R2}, {sbF64x8D1P2R1, sbF64x8D1P2R2}},
+		{{sbF64x8D2P1R1, sbF64x8D2P1R2}, {sbF64x8D2P2R1, sbF64x8D2P2R2}},
+		{{sbF64x8D3P1R1, sbF64x8D3P1R2}, {sbF64x8D3P2R1, sbF64x8D3P2R2}},
+	},
 	exp2: func(x []float64) {
 		for i := 0; i+8 <= len(x); i += 8 {
 			p := (*[8]float64)(x[i:])

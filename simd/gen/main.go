@@ -66,6 +66,9 @@ type Variant struct {
 	Slack  int      // soft-min: terms up to 2^Slack are summed before the maximum is raised
 	LogW   int
 	MaxNeg string
+	// Hi is the fused kernels' exponent ceiling (see sbHiCode): their
+	// terms are at most 2^Hi, so a sum below 2^Hi had no term clamped.
+	Hi string
 	// NR is the number of Newton steps refining the hardware reciprocal
 	// square root (VRSQRT14 / VRSQRTPS) to the element precision, which
 	// replaces the slow VSQRT and VDIV of the Euclidean cost and of the
@@ -160,7 +163,7 @@ func variants() []Variant {
 		}
 		return Variant{N: n, Path: path, E: "float32", U: "uint32", IE: "int32", V: v, I: i, UV: uv, W: w, LogW: logw,
 			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 40,
-			MaxNeg: "-math.MaxFloat32", NR: 1}
+			MaxNeg: "-math.MaxFloat32", NR: 1, Hi: "64"}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
 		c := strs(minimax64)
@@ -173,7 +176,7 @@ func variants() []Variant {
 		}
 		return Variant{N: n, Path: path, E: "float64", U: "uint64", IE: "int64", V: v, I: i, UV: uv, W: w, LogW: logw,
 			Shift: 52, Magic: "6755399441055744", Lo: "-1000", Coefs: c, Scale: scale, Size: 8, Slack: 60,
-			MaxNeg: "-math.MaxFloat64", NR: nr}
+			MaxNeg: "-math.MaxFloat64", NR: nr, Hi: "512"}
 	}
 	return []Variant{
 		f32("F32x16", "avx512", "Float32x16", "Int32x16", "Uint32x16", 16, 4, true),
@@ -636,9 +639,9 @@ var _ = math.MaxFloat32
 type consts{{.N}} struct {
 	zero, lo, floor, slack, clamp  [{{.W}}]{{.E}}
 	nlog2e, one, nhalf, threehalf  [{{.W}}]{{.E}}
-	magic                          [{{.W}}]{{.E}}
+	magic, hi                      [{{.W}}]{{.E}}
 	floorbits                      [{{.W}}]{{.U}}
-	slackbits                      [{{.W}}]{{.IE}}
+	slackbits, hibits              [{{.W}}]{{.IE}}
 	c                              [{{len .Coefs}}][{{.W}}]{{.E}}
 	perm                           [{{.LogW}}][{{.W}}]{{.U}}
 }
@@ -664,6 +667,8 @@ func newConsts{{.N}}() *consts{{.N}} {
 		k.magic[i] = {{.Magic}}
 		k.floorbits[i] = {{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Lo}}-1)
 		k.slackbits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Slack}}))
+		k.hi[i] = {{.Hi}}
+		k.hibits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Hi}}))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -1113,6 +1118,72 @@ func sq{{$.N}}D{{.D}}(a *sqArgs[{{$.E}}]) {
 }
 {{end}}
 
+{{/* sb: the fused Sinkhorn kernels (core.DualPair, core.SelfPair).
+   Rows a (and b, R = 2) against the columns [j0, j1): per vector of
+   columns, E = (h + hx) + nc·C in base 2 (h = hy·log₂e, hx the row's
+   hx·log₂e), clamped to [Lo − 1, Hi], the term 2^E added to the row's
+   vector sum and to the columns' partial sums col[j] (one load-add-store
+   per vector, shared by the two rows: col + e_a + e_b in that order). No
+   maximum: the caller checks the sums' range (core.DualSumValid). */}}
+{{range .SBs}}{{template "sbkern" .}}{{end}}
+
+{{define "sbkern"}}
+// sb{{.N}}D{{.D}}P{{.P}}R{{.R}} is the fused kernel for {{.R}} row(s), D = {{.D}}, p = {{.P}}.
+func sb{{.N}}D{{.D}}P{{.P}}R{{.R}}(a *sbArgs[{{.E}}]) {
+	kc := kc{{.N}}
+	kcb := kc{{.N}}b
+	_ = kcb
+{{- range .Dims}}
+	x{{.}} := archsimd.Broadcast{{$.V}}(a.x[{{.}}])
+{{- if eq $.R 2}}
+	xb{{.}} := archsimd.Broadcast{{$.V}}(a.xb[{{.}}])
+{{- end}}
+	py{{.}} := unsafe.Pointer(unsafe.SliceData(a.y[{{.}}][:a.j1]))
+{{- end}}
+	S := {{ld .Variant "zero"}}
+	hxa := archsimd.Broadcast{{.V}}(a.hx)
+{{- if eq .R 2}}
+	Sb := S
+	hxb := archsimd.Broadcast{{.V}}(a.hxb)
+{{- end}}
+	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
+	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	for j := a.j0; j < a.j1; j += {{.W}} {
+		nc := archsimd.Load{{.V}}(ncb)
+		hy := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}})))
+{{- with .G "a" ""}}{{template "sbterm" .}}{{end}}
+{{- if eq .R 2}}
+{{- with .G "c" "b"}}{{template "sbterm" .}}{{end}}
+{{- end}}
+		pcj := (*[{{.W}}]{{.E}})(unsafe.Add(pc, j*{{.Size}}))
+		archsimd.Load{{.V}}(pcj).Add(ea){{if eq .R 2}}.Add(ec){{end}}.Store(pcj)
+	}
+	acc := a.acc[:{{.W}}*2]
+	S.Store((*[{{.W}}]{{.E}})(acc))
+{{- if eq .R 2}}
+	Sb.Store((*[{{.W}}]{{.E}})(acc[{{.W}}:]))
+{{- end}}
+	archsimd.ClearAVXUpperBits()
+	a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
+{{- if eq .R 2}}
+	a.sb = hsum{{.N}}((*[{{.W}}]{{.E}})(acc[{{.W}}:]))
+{{- end}}
+}
+{{end}}
+
+{{define "sbterm"}}
+{{- template "dist" .}}
+{{- if eq .P 1}}
+		q{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
+		cs{{.Sfx}} := q{{.Sfx}}.Sqrt()
+{{- end}}
+		z{{.Sfx}} := {{.Cost}}.MulAdd(nc, hy.Add(hx{{if .Row}}b{{else}}a{{end}}))
+		{{expsm . (sbhi . (print "z" .Sfx)) (print "e" .Sfx)}}
+		{{.SV}} = {{.SV}}.Add(e{{.Sfx}})
+{{- end}}
+
 // kern{{.N}} is the {{.Path}} kernel set for {{.E}}.
 var kern{{.N}} = &kernels[{{.E}}]{
 	width: {{.W}},
@@ -1145,6 +1216,12 @@ var kern{{.N}} = &kernels[{{.E}}]{
 {{- end}}{{end}}
 	},
 {{- end}}
+	sb: [4][2][2]func(*sbArgs[{{.E}}]){
+		{},
+{{- range $d := .DList}}{{if $d}}
+		{ {{- range $p := $.PList}}{sb{{$.N}}D{{$d}}P{{$p}}R1, sb{{$.N}}D{{$d}}P{{$p}}R2},{{end -}} },
+{{- end}}{{end}}
+	},
 	exp2: func(x []{{.E}}) {
 		for i := 0; i+{{.W}} <= len(x); i += {{.W}} {
 			p := (*[{{.W}}]{{.E}})(x[i:])
@@ -1154,6 +1231,38 @@ var kern{{.N}} = &kernels[{{.E}}]{
 	},
 }
 `
+
+// sbKernel is a fused Sinkhorn kernel (see "sb") for R = 1 or 2 rows.
+type sbKernel struct {
+	kernel
+	R int
+}
+
+// G returns the kernel's column group for row "" (a) or "b", with the
+// suffix sfx (its second row uses the second constant table).
+func (k sbKernel) G(sfx, row string) group {
+	kc := "kc"
+	if row != "" {
+		kc = "kcb"
+	}
+	return group{kernel: k.kernel, Sfx: sfx, KC: kc, Row: row}
+}
+
+// sbHiCode clamps the fused kernels' exponent from above at Hi, so that
+// 2^E stays a normal number however far the duals are from feasibility
+// (the AVX2 exponent scaling is an integer add, which would wrap): AVX2
+// float32 by a signed integer minimum of the bit patterns (for every
+// non-NaN E, int(bits(min(E, Hi))) = min(int(bits(E)), int(bits(Hi))):
+// the negative floats have negative patterns, the others are ordered like
+// them; NaN's pattern exceeds Hi's, so NaN gives 2^Hi and its sum is
+// rejected), the others by a vector minimum.
+func sbHiCode(x any, in string) string {
+	t := asTab(x)
+	if t.Size == 4 && !t.Scale {
+		return fmt.Sprintf("%s.As%s().Min(archsimd.Load%s(&%s.hibits)).As%s()", in, t.I, t.I, t.KC, t.V)
+	}
+	return fmt.Sprintf("%s.Min(%s)", in, ld(t, "hi"))
+}
 
 // smKernel marks soft-min kernels for the shared "finish" template.
 type smKernel struct {
@@ -1182,6 +1291,7 @@ func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
 		"exp":   expCode,
 		"expsm": expSMCode,
+		"sbhi":  sbHiCode,
 		"ld":    ld,
 		"root":  rootCode,
 	}).Parse(tmpl))
@@ -1190,6 +1300,7 @@ func generate(dir string) error {
 		var sm, sm2 []smKernel
 		var ks []smKernel
 		var sq []kernel
+		var sb []sbKernel
 		dims := func(d int) []int {
 			r := []int{}
 			for k := 0; k < d; k++ {
@@ -1215,13 +1326,21 @@ func generate(dir string) error {
 		for _, d := range []int{0, 1, 2, 3} {
 			sq = append(sq, kernel{Variant: &v, D: d, Dims: dims(d)})
 		}
+		for _, d := range []int{1, 2, 3} {
+			for _, p := range []int{1, 2} {
+				for _, r := range []int{1, 2} {
+					sb = append(sb, sbKernel{kernel{Variant: &v, D: d, P: p, Dims: dims(d), Soft: true}, r})
+				}
+			}
+		}
 		data := struct {
 			Variant
 			VP                  *Variant
 			SMs, SM2s, KSs      []smKernel
+			SBs                 []sbKernel
 			Dims                []kernel
 			DList, PList, KList []int
-		}{v, &v, sm, sm2, ks, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
+		}{v, &v, sm, sm2, ks, sb, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
 			return err
