@@ -38,8 +38,14 @@ type DualPair[T Float] interface {
 //	out_i = −ε·LSE_i'(h_i' − C_ii'/ε) = −ε·(log Σ_i' e^{E_ii'} − h_i),
 //
 // with the validity rule of DualPair (ok false: out unspecified, use
-// SoftMin). A Pair that was not built between one cloud and itself (the
-// same points, in memory) reports ok = false.
+// SoftMin). A Pair whose two clouds differ (SameValues) reports ok = false.
+//
+// Symmetry is kept exactly: a DualPair whose clouds are the same values,
+// called with hx = hy bit for bit, computes both outputs by this same
+// symmetric pass (outX = outY), and declines exactly when it would. So for
+// identical measures (x = y, a = b) the cross duals and the self duals of
+// the Sinkhorn loop stay equal bit for bit, and the debiased divergence is
+// exactly 0, as with the two SoftMin passes.
 type SelfPair[T Float] interface {
 	SoftMinSelf(eps T, h, out []T) (ok bool, err error)
 }
@@ -57,6 +63,50 @@ type SelfPair[T Float] interface {
 // need s ≥ count·2^−102.
 func DualSumValid(s float64, count int, flush, ceil float64, mant int) bool {
 	return s >= float64(count)*math.Ldexp(flush, mant) && s < ceil
+}
+
+// FiniteOrNegInf reports whether v has no NaN and no +∞, and whether it
+// has some −∞ (fused passes decline non-finite log-duals: a +∞ or NaN
+// spoils every sum, a −∞ its own row's or column's).
+func FiniteOrNegInf[T Float](v []T) (clean, negInf bool) {
+	for _, x := range v {
+		f := float64(x)
+		if f != f || math.IsInf(f, 1) {
+			return false, false
+		}
+		negInf = negInf || math.IsInf(f, -1)
+	}
+	return true, negInf
+}
+
+// SameValues reports whether a and b hold the same points (the same memory,
+// or equal coordinates).
+func SameValues[T Float](a, b Cloud[T]) bool {
+	if a.N != b.N || a.D != b.D || len(a.Pts) != len(b.Pts) {
+		return false
+	}
+	if len(a.Pts) == 0 || &a.Pts[0] == &b.Pts[0] {
+		return true
+	}
+	for i, v := range a.Pts {
+		if v != b.Pts[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SameDuals reports whether hx and hy are equal bit for bit.
+func SameDuals[T Float](hx, hy []T) bool {
+	if len(hx) != len(hy) {
+		return false
+	}
+	for i, v := range hx {
+		if math.Float64bits(float64(v)) != math.Float64bits(float64(hy[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // Mantissa returns the precision of T in bits, counting the implicit one

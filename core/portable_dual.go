@@ -77,10 +77,21 @@ const portableFlush = 0x1p-1019 // expFast is 0 below e^−707 < 2^−1019
 
 // SoftMinBoth implements DualPair.
 func (p *rowPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err error) {
-	if !p.fusedCost() {
+	n, m := p.x.N, p.y.N
+	if n == m && p.fusedCost() && SameDuals(hx[:n], hy[:m]) && p.symmetric() {
+		ok, err := p.selfPass(eps, hx, outX)
+		if ok {
+			copy(outY[:m], outX[:n])
+		}
+		return ok, ok, err
+	}
+	cx, nx := FiniteOrNegInf(hx[:n])
+	cy, ny := FiniteOrNegInf(hy[:m])
+	// A −∞ in hx empties its row's sum (and likewise hy a column's): that
+	// direction cannot be delivered; with both, nothing can.
+	if !p.fusedCost() || !cx || !cy || (nx && ny) {
 		return false, false, nil
 	}
-	n, m := p.x.N, p.y.N
 	rows, chunks := DualChunks(n, 64, 1)
 	cols := make([]float64, chunks*m)
 	rs := make([]float64, n)
@@ -104,15 +115,18 @@ func (p *rowPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, 
 		return false, false, err
 	}
 	mant := Mantissa[T]()
-	okX = true
+	okX = !nx
 	for i, s := range rs {
+		if !okX {
+			break
+		}
 		if okX = DualSumValid(s, m, portableFlush, math.Inf(1), mant); !okX {
 			break
 		}
 		outX[i] = dualOut(float64(eps), s, hx[i])
 	}
-	okY = true
-	for j := 0; j < m; j++ {
+	okY = !ny
+	for j := 0; okY && j < m; j++ {
 		s := 0.0
 		for c := 0; c < chunks; c++ {
 			s += cols[c*m+j]
@@ -128,7 +142,27 @@ func (p *rowPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, 
 // SoftMinSelf implements SelfPair: row i adds e^{E_ii'} for i' ≥ i to its
 // own sum and, for i' > i, to its chunk's partial sum of column i'.
 func (p *rowPair[T]) SoftMinSelf(eps T, h, out []T) (ok bool, err error) {
-	if !p.fusedCost() || !SameCloud(p.x, p.y) {
+	if !p.fusedCost() || !p.symmetric() {
+		return false, nil
+	}
+	return p.selfPass(eps, h, out)
+}
+
+// symmetric reports (once computed, cached) whether the Pair's clouds hold
+// the same points.
+func (p *rowPair[T]) symmetric() bool {
+	if p.sym == 0 {
+		p.sym = 2
+		if SameValues(p.x, p.y) {
+			p.sym = 1
+		}
+	}
+	return p.sym == 1
+}
+
+// selfPass is SoftMinSelf on a Pair whose clouds are the same points.
+func (p *rowPair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
+	if clean, negInf := FiniteOrNegInf(h[:p.x.N]); !clean || negInf {
 		return false, nil
 	}
 	n := p.x.N
@@ -167,13 +201,6 @@ func (p *rowPair[T]) SoftMinSelf(eps T, h, out []T) (ok bool, err error) {
 		out[i] = dualOut(float64(eps), s, h[i])
 	}
 	return true, nil
-}
-
-// SameCloud reports whether a and b are the same points in memory (a Pair
-// between a cloud and itself).
-func SameCloud[T Float](a, b Cloud[T]) bool {
-	return a.N == b.N && a.D == b.D && len(a.Pts) == len(b.Pts) &&
-		(len(a.Pts) == 0 || &a.Pts[0] == &b.Pts[0])
 }
 
 var (

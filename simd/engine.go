@@ -71,20 +71,20 @@ type sqArgs[T core.Float] struct {
 }
 
 // sbArgs are the arguments of one fused Sinkhorn kernel (core.DualPair,
-// core.SelfPair): rows x (and xb) with their log-duals hx (and hxb), in
-// base 2, against the columns [j0, j1) of the transposed cloud y with
-// log-duals h (base 2, −∞ in padding); the terms 2^E, E = hx + h_j +
-// nc·C_j, are summed into s (and sb) and added to col[j].
+// core.SelfPair): row x with its log-dual hx, in base 2, against the
+// columns [j0, j1) of the transposed cloud y with log-duals h (base 2, −∞
+// in padding); the terms 2^E, E = hx + h_j + nc·C_j, are summed into s and
+// added to col[j].
 type sbArgs[T core.Float] struct {
-	x, xb   []T
-	hx, hxb T
-	y       [][]T
-	h       []T
-	col     []T
-	j0, j1  int
-	nc      T
-	s, sb   T
-	acc     []T // scratch, len ≥ 7·width, 64-byte aligned
+	x      []T
+	hx     T
+	y      [][]T
+	h      []T
+	col    []T
+	j0, j1 int
+	nc     T
+	s      T
+	acc    []T // scratch, len ≥ 7·width, 64-byte aligned
 }
 
 // kernels is one code path's set of tile kernels for element type T.
@@ -96,7 +96,7 @@ type kernels[T core.Float] struct {
 	dks   [3][4][2]func(*ksArgs[T])   // dense kernel sums
 	sq    [4]func(*sqArgs[T])         // dense fill, [D or 0]
 	sm2   [4][2]func(a, b *smArgs[T]) // two-row online soft-min without gradient, [D][p−1]; nil where absent
-	sb    [4][2][2]func(*sbArgs[T])   // fused Sinkhorn kernels, [D][p−1][rows−1]; nil for D > 3
+	sb    [4][2]func(*sbArgs[T])      // fused Sinkhorn kernels, [D][p−1]; nil for D > 3
 	exp2  func(x []T)                 // in-place vector 2^x (len a multiple of width); for tests
 }
 
@@ -186,6 +186,10 @@ type pair[T core.Float] struct {
 	fx       []T              // fused updates (fused.go): the rows' base-2 log-duals
 	cols     []T              // fused updates: the chunks' column partial sums
 	rs       []float64        // fused updates: the rows' sums
+	own      []float64        // fused self updates: the rows' diagonal-block sums
+	cs       []float64        // fused updates: the column sums
+	accs     []T              // fused updates: the chunks' kernel scratch
+	sym      int8             // fused updates: 0 unknown, 1 the two clouds are the same points, 2 not
 	cost     core.Cost
 	res      core.Resources
 	k        *kernels[T]
@@ -194,7 +198,8 @@ type pair[T core.Float] struct {
 // Close drops the Pair's buffers (garbage-collected memory) so that a
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
-	p.ys, p.yp, p.buf, p.dense, p.ws, p.fx, p.cols, p.rs = nil, nil, nil, nil, nil, nil, nil, nil
+	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
+	p.fx, p.cols, p.rs, p.own, p.cs, p.accs = nil, nil, nil, nil, nil, nil
 	return nil
 }
 

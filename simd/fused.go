@@ -12,7 +12,7 @@ import (
 //
 // The rows are cut into fixed chunks (core.DualChunks: a multiple of 16
 // rows, at most 64 chunks; they depend on N, M and T only). A chunk's rows
-// go by two through the fused kernel over each tile of columns: the
+// go one by one through the fused kernel over each tile of columns: the
 // kernel adds the terms 2^E (E = hx_i + hy_j − C_ij/ε in base 2, clamped
 // to [Lo − 1, Hi]: see simd/gen, "sb") into the two rows' vector sums and
 // into the chunk's own vector of column partial sums (element type,
@@ -33,28 +33,53 @@ import (
 // dualMaxBytes bounds the column partials of one fused call.
 const dualMaxBytes = 32 << 20
 
-// dualFlush and dualCeil are the exponential's flush level and ceiling of
-// the fused kernels, in the units of their terms.
-func dualFlush[T core.Float]() (flush, ceil float64) {
+// dualCeil is the fused kernels' ceiling 2^Hi, in the units of their terms.
+func dualCeil[T core.Float]() float64 {
 	var z T
 	if _, ok := any(z).(float32); ok {
-		return 0x1p-101, 0x1p64
+		return 0x1p64
 	}
-	return 0x1p-1001, 0x1p512
+	return 0x1p512
 }
 
-// fusedKernels returns the one- and two-row fused kernels for the Pair, or
-// nils where it has none (dense Pairs, D > 3).
-func (p *pair[T]) fusedKernels() (one, two func(*sbArgs[T])) {
+// dualBounds returns the smallest valid sum of count terms (see
+// core.DualSumValid): count·2^(Lo−1)·2^mant, with the flush level 2^(Lo−1)
+// of the fused kernels (2^−101 in float32, 2^−1001 in float64).
+func (p *pair[T]) dualBounds(count int) float64 {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return float64(count) * 0x1p-101 * 0x1p24
+	}
+	return float64(count) * 0x1p-1001 * 0x1p53
+}
+
+// colSums returns the column sums of the chunks' partials, added in float64
+// in chunk order (chunk by chunk: sequential reads).
+func (p *pair[T]) colSums(cols []T, chunks int) []float64 {
+	if len(p.cs) != p.mp {
+		p.cs = make([]float64, p.mp)
+	}
+	cs := p.cs
+	clear(cs)
+	for c := 0; c < chunks; c++ {
+		for j, v := range cols[c*p.mp : (c+1)*p.mp] {
+			cs[j] += float64(v)
+		}
+	}
+	return cs
+}
+
+// fusedKernel returns the fused kernel for the Pair, or nil where it has
+// none (dense Pairs, D > 3).
+func (p *pair[T]) fusedKernel() func(*sbArgs[T]) {
 	if p.dense != nil || p.d > 3 || p.d < 1 {
-		return nil, nil
+		return nil
 	}
 	pi := 0
 	if p.cost == core.CostHalfSquared {
 		pi = 1
 	}
-	k := p.k.sb[p.d][pi]
-	return k[0], k[1]
+	return p.k.sb[p.d][pi]
 }
 
 // dualChunks returns the fused passes' fixed row chunking, or ok = false
@@ -76,28 +101,22 @@ func log2Into[T core.Float](dst, v []T) {
 	}
 }
 
-// finiteOrNegInf reports whether v has no NaN and no +∞, and whether it
-// has some −∞.
-func finiteOrNegInf[T core.Float](v []T) (clean, negInf bool) {
-	for _, x := range v {
-		f := float64(x)
-		if f != f || math.IsInf(f, 1) {
-			return false, false
-		}
-		negInf = negInf || math.IsInf(f, -1)
-	}
-	return true, negInf
-}
-
 // SoftMinBoth implements core.DualPair.
 func (p *pair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err error) {
-	one, two := p.fusedKernels()
+	if p.n == p.m && core.SameDuals(hx[:p.n], hy[:p.m]) && p.symmetric() {
+		ok, err := p.selfPass(eps, hx, outX) // see core.SelfPair: exact symmetry
+		if ok {
+			copy(outY[:p.m], outX[:p.n])
+		}
+		return ok, ok, err
+	}
+	kern := p.fusedKernel()
 	rows, chunks, fits := p.dualChunks()
-	cx, nx := finiteOrNegInf(hx[:p.n])
-	cy, ny := finiteOrNegInf(hy[:p.m])
+	cx, nx := core.FiniteOrNegInf(hx[:p.n])
+	cy, ny := core.FiniteOrNegInf(hy[:p.m])
 	// A −∞ in hx empties its row's sum (and likewise hy a column's): that
 	// direction cannot be delivered; with both, nothing can.
-	if one == nil || !fits || !cx || !cy || (nx && ny) {
+	if kern == nil || !fits || !cx || !cy || (nx && ny) {
 		return false, false, nil
 	}
 	log2Into(p.buf, hy[:p.m])
@@ -110,26 +129,24 @@ func (p *pair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err
 		lo, hi := c*rows, min(p.n, (c+1)*rows)
 		col := cols[c*p.mp : (c+1)*p.mp : (c+1)*p.mp]
 		clear(col)
-		p.fusedRows(one, two, lo, hi, 0, p.mp, hx2, nc, col, rs)
+		p.fusedRows(kern, lo, hi, 0, p.mp, hx2, nc, col, rs, p.accOf(c))
 	})
 	if err := p.res.Stop.Err(); err != nil {
 		return false, false, err
 	}
-	flush, ceil := dualFlush[T]()
-	mant := core.Mantissa[T]()
+	loX, loY, ceil := p.dualBounds(p.mp), p.dualBounds(p.n), dualCeil[T]()
 	okX = !nx
 	for i := 0; okX && i < p.n; i++ {
-		okX = core.DualSumValid(rs[i], p.mp, flush, ceil, mant)
+		okX = rs[i] >= loX && rs[i] < ceil
 		outX[i] = dualOut2(eps, rs[i], hx2[i])
 	}
 	okY = !ny
-	for j := 0; okY && j < p.m; j++ {
-		s := 0.0
-		for c := 0; c < chunks; c++ {
-			s += float64(cols[c*p.mp+j])
+	if okY {
+		cs := p.colSums(cols, chunks)
+		for j := 0; okY && j < p.m; j++ {
+			okY = cs[j] >= loY && cs[j] < ceil
+			outY[j] = dualOut2(eps, cs[j], p.buf[j])
 		}
-		okY = core.DualSumValid(s, p.n, flush, ceil, mant)
-		outY[j] = dualOut2(eps, s, p.buf[j])
 	}
 	return okX, okY, nil
 }
@@ -140,40 +157,63 @@ func (p *pair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err
 // rows' own), beyond it into its rows' sums and its column partials. Row
 // i's sum is then its own sweep plus the partials of the earlier chunks.
 func (p *pair[T]) SoftMinSelf(eps T, h, out []T) (ok bool, err error) {
-	one, two := p.fusedKernels()
+	if !p.symmetric() {
+		return false, nil
+	}
+	return p.selfPass(eps, h, out)
+}
+
+// symmetric reports (once computed, cached) whether the Pair's clouds hold
+// the same points.
+func (p *pair[T]) symmetric() bool {
+	if p.sym == 0 {
+		p.sym = 2
+		if core.SameValues(p.x, p.y) {
+			p.sym = 1
+		}
+	}
+	return p.sym == 1
+}
+
+// selfPass is SoftMinSelf on a Pair whose clouds are the same points.
+func (p *pair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
+	kern := p.fusedKernel()
 	rows, chunks, fits := p.dualChunks()
-	clean, negInf := finiteOrNegInf(h[:p.n])
-	if one == nil || !fits || !clean || negInf || !core.SameCloud(p.x, p.y) {
+	clean, negInf := core.FiniteOrNegInf(h[:p.n])
+	if kern == nil || !fits || !clean || negInf {
 		return false, nil
 	}
 	log2Into(p.buf, h[:p.m])
 	cols := p.partials(chunks)
 	rs := p.rowSums()
+	if len(p.own) != p.n {
+		p.own = make([]float64, p.n)
+	}
 	nc := p.fusedScale(eps)
 	core.ForChunks(chunks, p.res.Threads, p.res.Stop, func(c int) {
 		lo, hi := c*rows, min(p.n, (c+1)*rows)
 		col := cols[c*p.mp : (c+1)*p.mp : (c+1)*p.mp]
 		clear(col)
 		diag := min(p.mp, (hi+p.k.width-1)/p.k.width*p.k.width) // lo is a multiple of the width
-		p.fusedRows(one, two, lo, hi, lo, diag, p.buf, nc, aligned64[T](p.mp), rs)
-		sums := rs[lo:hi]
-		own := append([]float64(nil), sums...)
-		p.fusedRows(one, two, lo, hi, diag, p.mp, p.buf, nc, col, rs)
+		// The diagonal block's column terms go to the part of col that
+		// this chunk never reads ([lo, diag)), cleared again after.
+		p.fusedRows(kern, lo, hi, lo, diag, p.buf, nc, col, rs, p.accOf(c))
+		clear(col[lo:diag])
+		sums := p.own[lo:hi]
+		copy(sums, rs[lo:hi])
+		p.fusedRows(kern, lo, hi, diag, p.mp, p.buf, nc, col, rs, p.accOf(c))
 		for r := range sums {
-			sums[r] += own[r]
+			rs[lo+r] += sums[r]
 		}
 	})
 	if err := p.res.Stop.Err(); err != nil {
 		return false, err
 	}
-	flush, ceil := dualFlush[T]()
-	mant := core.Mantissa[T]()
+	lo, ceil := p.dualBounds(p.mp), dualCeil[T]()
+	cs := p.colSums(cols, chunks)
 	for i := 0; i < p.n; i++ {
-		s := rs[i]
-		for c := 0; c < chunks; c++ {
-			s += float64(cols[c*p.mp+i])
-		}
-		if !core.DualSumValid(s, p.mp, flush, ceil, mant) {
+		s := rs[i] + cs[i]
+		if !(s >= lo && s < ceil) {
 			return false, nil
 		}
 		out[i] = dualOut2(eps, s, p.buf[i])
@@ -181,29 +221,20 @@ func (p *pair[T]) SoftMinSelf(eps T, h, out []T) (ok bool, err error) {
 	return true, nil
 }
 
-// fusedRows runs the fused kernels for rows [lo, hi) over the columns
-// [j0, j1) (multiples of the width) in tiles of tileCols, the rows by two,
-// and sets rs[i] to each row's sum (float64, in tile order); the columns'
-// terms go to col.
-func (p *pair[T]) fusedRows(one, two func(*sbArgs[T]), lo, hi, j0, j1 int, hx2 []T, nc T, col []T, rs []float64) {
+// fusedRows runs the fused kernel for rows [lo, hi) over the columns
+// [j0, j1) (multiples of the width) in tiles of tileCols and sets rs[i] to
+// each row's sum (float64, in tile order); the columns' terms go to col.
+func (p *pair[T]) fusedRows(kern func(*sbArgs[T]), lo, hi, j0, j1 int, hx2 []T, nc T, col []T, rs []float64, acc []T) {
 	d := p.d
-	a := sbArgs[T]{y: p.ys, h: p.buf, col: col, nc: nc, acc: aligned64[T](7 * p.k.width)}
+	a := sbArgs[T]{y: p.ys, h: p.buf, col: col, nc: nc, acc: acc}
 	for i := lo; i < hi; i++ {
 		rs[i] = 0
 	}
 	for t0 := j0; t0 < j1; t0 += tileCols {
 		a.j0, a.j1 = t0, min(t0+tileCols, j1)
-		i := lo
-		for ; i+1 < hi; i += 2 {
-			a.x, a.xb = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
-			a.hx, a.hxb = hx2[i], hx2[i+1]
-			two(&a)
-			rs[i] += float64(a.s)
-			rs[i+1] += float64(a.sb)
-		}
-		if i < hi {
+		for i := lo; i < hi; i++ {
 			a.x, a.hx = p.x.Pts[i*d:(i+1)*d], hx2[i]
-			one(&a)
+			kern(&a)
 			rs[i] += float64(a.s)
 		}
 	}
@@ -226,12 +257,21 @@ func (p *pair[T]) scratchX() []T {
 	return p.fx
 }
 
-// partials returns the Pair's buffer of chunks·mp column partial sums.
+// partials returns the Pair's buffer of chunks·mp column partial sums
+// (and sizes the chunks' kernel scratch, see accOf).
 func (p *pair[T]) partials(chunks int) []T {
 	if len(p.cols) != chunks*p.mp {
 		p.cols = aligned64[T](chunks * p.mp)
+		p.accs = aligned64[T](chunks * 8 * p.k.width)
 	}
 	return p.cols
+}
+
+// accOf returns chunk c's kernel scratch (7·width of 8·width, 64-byte
+// aligned: whole cache lines, no sharing between chunks).
+func (p *pair[T]) accOf(c int) []T {
+	w := 8 * p.k.width
+	return p.accs[c*w : c*w+7*p.k.width : c*w+7*p.k.width]
 }
 
 // rowSums returns the Pair's buffer of n float64 row sums.

@@ -246,14 +246,33 @@ func runDual[T core.Float](t *testing.T, mk PairFunc[T], c dualCase, f float64, 
 				t.Fatalf("threads=%d: SoftMinSelf differs from threads=1", th)
 			}
 		}
-		// A Pair between two copies of x (other memory) is no self Pair.
+		// A Pair between x and a copy of it is a self Pair by value (the
+		// same result bit for bit); one between x and a moved copy is none.
 		cp := core.Cloud[T]{Pts: append([]T(nil), x.Pts...), N: x.N, D: x.D}
-		p := pair(x, cp, 1)
-		defer p.Close()
-		if sp, ok := p.(core.SelfPair[T]); ok {
-			if ok, err := sp.SoftMinSelf(eps, hs, make([]T, c.N)); err != nil || ok {
-				t.Fatalf("SoftMinSelf on a Pair between two copies: ok=%v err=%v, want false", ok, err)
+		p := pair(x, cp, 2)
+		out := make([]T, c.N)
+		ok, err := p.(core.SelfPair[T]).SoftMinSelf(eps, hs, out)
+		p.Close()
+		check(t, err)
+		if ok != ko || (ok && !same(out, os)) {
+			t.Fatalf("SoftMinSelf on a Pair between x and a copy: ok=%v, differs from the self Pair's", ok)
+		}
+		if dual && ok {
+			// The cross pass with x = y and hx = hy is the symmetric pass.
+			q := pair(x, cp, 3)
+			ox, oy := make([]T, c.N), make([]T, c.N)
+			okX, okY, err := q.(core.DualPair[T]).SoftMinBoth(eps, hs, hs, ox, oy)
+			q.Close()
+			check(t, err)
+			if !okX || !okY || !same(ox, os) || !same(oy, os) {
+				t.Fatalf("SoftMinBoth with x = y, hx = hy: not the self pass bit for bit (okX=%v okY=%v)", okX, okY)
 			}
+		}
+		cp.Pts[0] += 1
+		p = pair(x, cp, 1)
+		defer p.Close()
+		if ok, err := p.(core.SelfPair[T]).SoftMinSelf(eps, hs, out); err != nil || ok {
+			t.Fatalf("SoftMinSelf on a Pair between different clouds: ok=%v err=%v, want false", ok, err)
 		}
 	}
 }

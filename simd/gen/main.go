@@ -209,6 +209,7 @@ type kernel struct {
 	G     bool
 	Dims  []int
 	Soft  bool // a soft-min kernel
+	Fused bool // a fused Sinkhorn kernel (see "sb"): also reads and writes the column sums col
 }
 
 // unroll is the number of column groups per loop iteration (1 or 2; see
@@ -276,6 +277,9 @@ func (k kernel) Bumps() []string {
 	}
 	if k.Dense {
 		r = append(r, "ps")
+	}
+	if k.Fused {
+		return append(r, "ph", "pc")
 	}
 	if k.K == 0 {
 		return append(r, "ph")
@@ -1119,69 +1123,68 @@ func sq{{$.N}}D{{.D}}(a *sqArgs[{{$.E}}]) {
 {{end}}
 
 {{/* sb: the fused Sinkhorn kernels (core.DualPair, core.SelfPair).
-   Rows a (and b, R = 2) against the columns [j0, j1): per vector of
-   columns, E = (h + hx) + nc·C in base 2 (h = hy·log₂e, hx the row's
-   hx·log₂e), clamped to [Lo − 1, Hi], the term 2^E added to the row's
-   vector sum and to the columns' partial sums col[j] (one load-add-store
-   per vector, shared by the two rows: col + e_a + e_b in that order). No
-   maximum: the caller checks the sums' range (core.DualSumValid). */}}
+   Row a against the columns [j0, j1): per vector of columns, E = (h + hx)
+   + nc·C in base 2 (h = hy·log₂e, hx the row's hx·log₂e, in memory:
+   registers are scarce), clamped to [Lo − 1, Hi], the term 2^E added to
+   the row's vector sum and to the columns' partial sums col[j] (one
+   load-add-store per vector). No maximum, no raise: the caller checks the
+   sums' range (core.DualSumValid). Two column groups per iteration,
+   software-pipelined like the soft-min (the next iteration's costs first). */}}
 {{range .SBs}}{{template "sbkern" .}}{{end}}
 
 {{define "sbkern"}}
-// sb{{.N}}D{{.D}}P{{.P}}R{{.R}} is the fused kernel for {{.R}} row(s), D = {{.D}}, p = {{.P}}.
-func sb{{.N}}D{{.D}}P{{.P}}R{{.R}}(a *sbArgs[{{.E}}]) {
-	kc := kc{{.N}}
-	kcb := kc{{.N}}b
-	_ = kcb
-{{- range .Dims}}
-	x{{.}} := archsimd.Broadcast{{$.V}}(a.x[{{.}}])
-{{- if eq $.R 2}}
-	xb{{.}} := archsimd.Broadcast{{$.V}}(a.xb[{{.}}])
-{{- end}}
-	py{{.}} := unsafe.Pointer(unsafe.SliceData(a.y[{{.}}][:a.j1]))
-{{- end}}
-	S := {{ld .Variant "zero"}}
-	hxa := archsimd.Broadcast{{.V}}(a.hx)
-{{- if eq .R 2}}
-	Sb := S
-	hxb := archsimd.Broadcast{{.V}}(a.hxb)
-{{- end}}
+// sb{{.N}}D{{.D}}P{{.P}} is the fused kernel for D = {{.D}}, p = {{.P}}.
+func sb{{.N}}D{{.D}}P{{.P}}(a *sbArgs[{{.E}}]) {
+{{- template "setup" .}}
+	hxb := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
+	archsimd.Broadcast{{.V}}(a.hx).Store(hxb)
 	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
 	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
 	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
-	for j := a.j0; j < a.j1; j += {{.W}} {
-		nc := archsimd.Load{{.V}}(ncb)
-		hy := archsimd.Load{{.V}}((*[{{.W}}]{{.E}})(unsafe.Add(ph, j*{{.Size}})))
-{{- with .G "a" ""}}{{template "sbterm" .}}{{end}}
-{{- if eq .R 2}}
-{{- with .G "c" "b"}}{{template "sbterm" .}}{{end}}
-{{- end}}
-		pcj := (*[{{.W}}]{{.E}})(unsafe.Add(pc, j*{{.Size}}))
-		archsimd.Load{{.V}}(pcj).Add(ea){{if eq .R 2}}.Add(ec){{end}}.Store(pcj)
+	j := a.j0
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+{{- with .Body .U}}{{if .Pipe}}
+{{- range .Groups}}{{template "smcost" .}}{{end}}
+		{{.Carry ":=" "cur"}}
+{{- end}}{{end}}
+		for {
+{{- template "sbbody" (.Body .U)}}
+{{- template "bumpstep" .}}
+		}
 	}
-	acc := a.acc[:{{.W}}*2]
+	if j < a.j1 {
+{{- template "sbbody" (.Body 1)}}
+	}
+	acc := a.acc[:{{.W}}]
 	S.Store((*[{{.W}}]{{.E}})(acc))
-{{- if eq .R 2}}
-	Sb.Store((*[{{.W}}]{{.E}})(acc[{{.W}}:]))
-{{- end}}
 	archsimd.ClearAVXUpperBits()
 	a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
-{{- if eq .R 2}}
-	a.sb = hsum{{.N}}((*[{{.W}}]{{.E}})(acc[{{.W}}:]))
-{{- end}}
 }
 {{end}}
 
-{{define "sbterm"}}
-{{- template "dist" .}}
-{{- if eq .P 1}}
-		q{{.Sfx}} := s{{.Sfx}}.Max({{ld . "clamp"}})
-		cs{{.Sfx}} := q{{.Sfx}}.Sqrt()
+{{define "sbbody"}}
+		nc := archsimd.Load{{.V}}(ncb)
+{{- if .Pipe}}
+		if j+{{.Limit2}} <= a.j1 { // the next iteration's costs
+{{- range .Next}}{{template "smcost" .}}{{end}}
+			{{.Carry "=" "next"}}
+		}
 {{- end}}
-		z{{.Sfx}} := {{.Cost}}.MulAdd(nc, hy.Add(hx{{if .Row}}b{{else}}a{{end}}))
+{{- range .Groups}}{{template "sbterm" .}}{{end}}
+{{- if .Pipe}}
+		{{.Carry "" "shift"}}
+{{- end}}
+{{end}}
+
+{{define "sbterm"}}
+{{- if not .Piped}}{{template "smcost" .}}{{end}}
+		z{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Add(archsimd.Load{{.V}}(hxb)))
 		{{expsm . (sbhi . (print "z" .Sfx)) (print "e" .Sfx)}}
-		{{.SV}} = {{.SV}}.Add(e{{.Sfx}})
+		S = S.Add(e{{.Sfx}})
+		pc{{.Sfx}} := {{.At "pc"}}
+		archsimd.Load{{.V}}(pc{{.Sfx}}).Add(e{{.Sfx}}).Store(pc{{.Sfx}})
 {{- end}}
 
 // kern{{.N}} is the {{.Path}} kernel set for {{.E}}.
@@ -1216,10 +1219,10 @@ var kern{{.N}} = &kernels[{{.E}}]{
 {{- end}}{{end}}
 	},
 {{- end}}
-	sb: [4][2][2]func(*sbArgs[{{.E}}]){
+	sb: [4][2]func(*sbArgs[{{.E}}]){
 		{},
 {{- range $d := .DList}}{{if $d}}
-		{ {{- range $p := $.PList}}{sb{{$.N}}D{{$d}}P{{$p}}R1, sb{{$.N}}D{{$d}}P{{$p}}R2},{{end -}} },
+		{ {{- range $p := $.PList}}sb{{$.N}}D{{$d}}P{{$p}}, {{end -}} },
 {{- end}}{{end}}
 	},
 	exp2: func(x []{{.E}}) {
@@ -1231,22 +1234,6 @@ var kern{{.N}} = &kernels[{{.E}}]{
 	},
 }
 `
-
-// sbKernel is a fused Sinkhorn kernel (see "sb") for R = 1 or 2 rows.
-type sbKernel struct {
-	kernel
-	R int
-}
-
-// G returns the kernel's column group for row "" (a) or "b", with the
-// suffix sfx (its second row uses the second constant table).
-func (k sbKernel) G(sfx, row string) group {
-	kc := "kc"
-	if row != "" {
-		kc = "kcb"
-	}
-	return group{kernel: k.kernel, Sfx: sfx, KC: kc, Row: row}
-}
 
 // sbHiCode clamps the fused kernels' exponent from above at Hi, so that
 // 2^E stays a normal number however far the duals are from feasibility
@@ -1300,7 +1287,7 @@ func generate(dir string) error {
 		var sm, sm2 []smKernel
 		var ks []smKernel
 		var sq []kernel
-		var sb []sbKernel
+		var sb []kernel
 		dims := func(d int) []int {
 			r := []int{}
 			for k := 0; k < d; k++ {
@@ -1328,16 +1315,14 @@ func generate(dir string) error {
 		}
 		for _, d := range []int{1, 2, 3} {
 			for _, p := range []int{1, 2} {
-				for _, r := range []int{1, 2} {
-					sb = append(sb, sbKernel{kernel{Variant: &v, D: d, P: p, Dims: dims(d), Soft: true}, r})
-				}
+				sb = append(sb, kernel{Variant: &v, D: d, P: p, Dims: dims(d), Soft: true, Fused: true})
 			}
 		}
 		data := struct {
 			Variant
 			VP                  *Variant
 			SMs, SM2s, KSs      []smKernel
-			SBs                 []sbKernel
+			SBs                 []kernel
 			Dims                []kernel
 			DList, PList, KList []int
 		}{v, &v, sm, sm2, ks, sb, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
