@@ -186,7 +186,6 @@ type pair[T core.Float] struct {
 	fx       []T              // fused updates (fused.go): the rows' base-2 log-duals
 	cols     []T              // fused updates: the chunks' column partial sums
 	rs       []float64        // fused updates: the rows' sums
-	own      []float64        // fused self updates: the rows' diagonal-block sums
 	cs       []float64        // fused updates: the column sums
 	accs     []T              // fused updates: the chunks' kernel scratch
 	sym      int8             // fused updates: 0 unknown, 1 the two clouds are the same points, 2 not
@@ -199,7 +198,7 @@ type pair[T core.Float] struct {
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
 	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
-	p.fx, p.cols, p.rs, p.own, p.cs, p.accs = nil, nil, nil, nil, nil, nil
+	p.fx, p.cols, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil
 	return nil
 }
 

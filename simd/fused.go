@@ -152,10 +152,10 @@ func (p *pair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err
 }
 
 // SoftMinSelf implements core.SelfPair. Chunk c (rows [r0, r1)) sweeps the
-// columns j ≥ r0: on its diagonal block [r0, r1) only into its rows' sums
-// (the block's column sums go to a scratch vector: those pairs are its
-// rows' own), beyond it into its rows' sums and its column partials. Row
-// i's sum is then its own sweep plus the partials of the earlier chunks.
+// columns j ≥ r0 into its rows' sums and, beyond its diagonal block
+// [r0, r1), into its column partials (the block's column terms are
+// discarded: those pairs are its rows' own). Row i's sum is then its own
+// sweep plus the partials of the earlier chunks.
 func (p *pair[T]) SoftMinSelf(eps T, h, out []T) (ok bool, err error) {
 	if !p.symmetric() {
 		return false, nil
@@ -186,25 +186,18 @@ func (p *pair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
 	log2Into(p.buf, h[:p.m])
 	cols := p.partials(chunks)
 	rs := p.rowSums()
-	if len(p.own) != p.n {
-		p.own = make([]float64, p.n)
-	}
 	nc := p.fusedScale(eps)
 	core.ForChunks(chunks, p.res.Threads, p.res.Stop, func(c int) {
 		lo, hi := c*rows, min(p.n, (c+1)*rows)
 		col := cols[c*p.mp : (c+1)*p.mp : (c+1)*p.mp]
 		clear(col)
 		diag := min(p.mp, (hi+p.k.width-1)/p.k.width*p.k.width) // lo is a multiple of the width
-		// The diagonal block's column terms go to the part of col that
-		// this chunk never reads ([lo, diag)), cleared again after.
-		p.fusedRows(kern, lo, hi, lo, diag, p.buf, nc, col, rs, p.accOf(c))
+		// One sweep over the columns j ≥ lo: the diagonal block's column
+		// terms land in col[lo:diag), which no chunk's sum reads for these
+		// columns (their rows' own sweeps count those pairs), and are
+		// cleared after.
+		p.fusedRows(kern, lo, hi, lo, p.mp, p.buf, nc, col, rs, p.accOf(c))
 		clear(col[lo:diag])
-		sums := p.own[lo:hi]
-		copy(sums, rs[lo:hi])
-		p.fusedRows(kern, lo, hi, diag, p.mp, p.buf, nc, col, rs, p.accOf(c))
-		for r := range sums {
-			rs[lo+r] += sums[r]
-		}
 	})
 	if err := p.res.Stop.Err(); err != nil {
 		return false, err
