@@ -126,6 +126,7 @@ func multiscaleConfig(par Params, d int, diam float64, lx, ly []int64) *msConfig
 	}
 	cfg.blockSide = 6 * par.Blur
 	cfg.diameter = diam
+	cfg.kappa = msKappa
 	return cfg
 }
 

@@ -12,7 +12,7 @@ var msTaylorLevel = [2]int{-3, -3}
 // N_rows·N_cols summed over the problems. Never the last ε (its step takes gradients), only for the
 // cost |x − y|²/2, and not for the kernel losses.
 func (g *multiscale[T]) taylorRun(eps []float64) int {
-	if g.cost != CostHalfSquared || g.cfg.kernelRadius > 0 || !msTaylor {
+	if g.cost != CostHalfSquared || g.cfg.kernelRadius > 0 || !msTaylor || g.cfg.kappa < msKappaDefault {
 		return 0
 	}
 	_, rx := cloudBall(g.x)

@@ -10,6 +10,7 @@ import (
 // Multiscale defaults (see msConfig).
 const (
 	msKappaDefault   = math.MaxFloat64
+	msKappaConverged = 8
 	msRepeatsDefault = 0
 	msBlockPts       = 32  // target mean number of points per block
 	msTopCells       = 64  // the truncation test starts from groupings of at most this many cells
@@ -36,6 +37,10 @@ type msConfig struct {
 	// whose loose bounds keep everything: 6·blur.
 	blockSide float64
 	diameter  float64 // of the two clouds (§2.1)
+	// kappa is the coarse levels' jump rule: iteration k at σ = ε_k^{1/p}
+	// runs on the coarsest clusters at most σ/kappa wide (+Inf: none, the
+	// exact annealing path; see multiscale).
+	kappa float64
 }
 
 // msPoint is one cloud's view of a level: its points (sorted), their
@@ -218,7 +223,7 @@ func (g *multiscale[T]) shiftFor(size []float64, cnt []int, n int, eps float64) 
 	}
 	sigma := math.Pow(eps, 1/float64(g.cfg.p))
 	for t := len(size) - 1; t >= 0; t-- {
-		if size[t] <= sigma/msKappa {
+		if size[t] <= sigma/g.cfg.kappa {
 			if 2*cnt[t] <= n {
 				return t
 			}

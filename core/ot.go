@@ -1,6 +1,8 @@
 package core
 
 import (
+	"os"
+	"strconv"
 	"math"
 	"runtime"
 )
@@ -307,5 +309,12 @@ func otMultiscaleConfig[T Float](par OTParams, pr OTProblem[T], cost Cost, pe, p
 	if diam == 0 {
 		diam = EstimateDiameter(pr.X, pr.Y, pr.D)
 	}
-	return multiscaleConfig(sp, pr.D, diam, nil, nil)
+	cfg := multiscaleConfig(sp, pr.D, diam, nil, nil)
+	if par.Tol > 0 && msKappa == msKappaDefault {
+		cfg.kappa = msKappaConverged
+	}
+	if v := os.Getenv("ZZKAPPA"); v != "" { // TEMP
+		cfg.kappa, _ = strconv.ParseFloat(v, 64)
+	}
+	return cfg
 }

@@ -11,51 +11,33 @@ import (
 )
 
 // BlockSparsePair implements core.BlockSparseEngine with the engine's tile
-// kernels. Y is stored transposed with every column cluster padded to the
-// vector width (padding: h = −∞, w = 0, coordinates 0), so each cluster
-// starts on a vector boundary and a run of consecutive kept clusters is one
-// contiguous column range [j0, j1) for the kernels (split into tiles of at
-// most tileCols columns). Work units are blocks of at most blockRows rows of
-// one row cluster, taken from a shared counter; within a unit the tile is
-// the outer loop (its columns stay in cache while the rows sweep it). A
-// row's result depends only on its own runs, in increasing order, so the
-// results are identical bit for bit whatever the thread count.
+// kernels. Y is stored transposed; for each work unit (at most blockRows
+// rows of one row cluster, taken from a shared counter) the columns of the
+// row cluster's kept clusters are gathered into a contiguous tile of the
+// worker (coordinates and h or weights, padded to the vector width with
+// h = −∞ / w = 0 at the end only), at most tileCols columns at a time; the
+// rows then sweep each gathered tile in one kernel call each — two rows per
+// call through the two-row kernel where there is one, as the online Pair —
+// instead of one call per run of consecutive kept clusters. A row's result
+// depends only on its own tiles, whose bounds depend only on the pattern,
+// in increasing order, so the results are identical bit for bit whatever
+// the thread count.
 func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.Ranges) (core.Pair[T], error) {
 	if err := r.Validate(x.N, y.N); err != nil {
 		return nil, &core.Error{Code: core.ErrInternal, Msg: err.Error()}
 	}
-	w := e.k.width
-	L := r.ColClusters()
-	start := make([]int, L+1) // padded start of every column cluster
-	for l := 0; l < L; l++ {
-		n := r.ColStart[l+1] - r.ColStart[l]
-		start[l+1] = start[l] + (n+w-1)/w*w
-	}
-	mp := max(start[L], w)
 	d := y.D
-	store := aligned64[T](d * mp)
-	ys := make([][]T, d)
-	for k := range ys {
-		ys[k] = store[k*mp : (k+1)*mp : (k+1)*mp]
-	}
-	pos := make([]int, y.N) // padded position of every column
-	for l := 0; l < L; l++ {
-		for j := r.ColStart[l]; j < r.ColStart[l+1]; j++ {
-			p := start[l] + j - r.ColStart[l]
-			pos[j] = p
-			for k := 0; k < d; k++ {
-				ys[k][p] = y.Pts[j*d+k]
-			}
+	yt := make([][]T, d)
+	for k := range yt {
+		yt[k] = make([]T, y.N)
+		for j := range y.N {
+			yt[k][j] = y.Pts[j*d+k]
 		}
 	}
-	yp := make([]unsafe.Pointer, d)
-	for k := range yp {
-		yp[k] = unsafe.Pointer(unsafe.SliceData(ys[k]))
-	}
-	// Runs of consecutive kept clusters, cut into tiles.
+	// Column segments of consecutive kept clusters, per row cluster.
 	K := r.RowClusters()
-	runOff := make([]int, K+1)
-	var runs [][2]int
+	segOff := make([]int, K+1)
+	var segs [][2]int
 	for k := 0; k < K; k++ {
 		kept := r.Kept(k)
 		for a := 0; a < len(kept); {
@@ -63,22 +45,26 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 			for b < len(kept) && kept[b] == kept[b-1]+1 {
 				b++
 			}
-			j0, j1 := start[kept[a]], start[kept[b-1]+1]
-			for t := j0; t < j1; t += tileCols {
-				runs = append(runs, [2]int{t, min(t+tileCols, j1)})
+			if j0, j1 := r.ColStart[kept[a]], r.ColStart[kept[b-1]+1]; j1 > j0 {
+				segs = append(segs, [2]int{j0, j1})
 			}
 			a = b
 		}
-		runOff[k+1] = len(runs)
+		segOff[k+1] = len(segs)
 	}
-	var units [][3]int // row range and cluster
+	var units [][3]int // row range and cluster: a cluster's rows in near-equal units of ≤ blockRows
 	for k := 0; k < K; k++ {
-		for i := r.RowStart[k]; i < r.RowStart[k+1]; i += blockRows {
-			units = append(units, [3]int{i, min(i+blockRows, r.RowStart[k+1]), k})
+		n := r.RowStart[k+1] - r.RowStart[k]
+		if n == 0 {
+			continue
+		}
+		size := (n + (n+blockRows-1)/blockRows - 1) / ((n + blockRows - 1) / blockRows)
+		for i := r.RowStart[k]; i < r.RowStart[k+1]; i += size {
+			units = append(units, [3]int{i, min(i+size, r.RowStart[k+1]), k})
 		}
 	}
-	return &bsPair[T]{x: x, m: y.N, d: d, ys: ys, yp: yp, buf: aligned64[T](mp), pos: pos,
-		runOff: runOff, runs: runs, units: units, cost: cost, res: e.res, k: e.k}, nil
+	return &bsPair[T]{x: x, m: y.N, d: d, yt: yt, buf: make([]T, y.N),
+		segOff: segOff, segs: segs, units: units, cost: cost, res: e.res, k: e.k}, nil
 }
 
 var (
@@ -89,12 +75,10 @@ var (
 type bsPair[T core.Float] struct {
 	x      core.Cloud[T]
 	m, d   int
-	ys     [][]T
-	yp     []unsafe.Pointer
-	buf    []T   // padded h or weights of the current call (padding stays −∞ / 0)
-	pos    []int // padded position of every column
-	runOff []int
-	runs   [][2]int
+	yt     [][]T // yt[k][j]: coordinate k of column j
+	buf    []T   // h (base 2) or weights of the current call, per column
+	segOff []int
+	segs   [][2]int // column ranges [j0, j1) kept by each row cluster
 	units  [][3]int
 	cost   core.Cost
 	res    core.Resources
@@ -102,13 +86,68 @@ type bsPair[T core.Float] struct {
 }
 
 func (p *bsPair[T]) Close() error {
-	p.ys, p.yp, p.buf, p.runs, p.units = nil, nil, nil, nil, nil
+	p.yt, p.buf, p.segs, p.units = nil, nil, nil, nil
 	return nil
+}
+
+// gather is a worker's tile of gathered columns: coordinates, h or weights.
+type gather[T core.Float] struct {
+	ws   *workspace[T]
+	a, b smArgs[T] // the kernels' arguments (reused: they escape to the kernels)
+	ka   ksArgs[T]
+	y  [][]T
+	yp []unsafe.Pointer
+	v  []T
+}
+
+func newGather[T core.Float](d, w int) *gather[T] {
+	g := &gather[T]{ws: newWorkspace[T](d, w), y: make([][]T, d), yp: make([]unsafe.Pointer, d)}
+	for k := range g.y {
+		g.y[k] = aligned64[T](tileCols)
+		g.yp[k] = unsafe.Pointer(unsafe.SliceData(g.y[k]))
+	}
+	g.v = aligned64[T](tileCols)
+	return g
+}
+
+// tileCursor walks the columns of a row cluster's segments, one gathered
+// tile at a time.
+type tileCursor struct {
+	segs [][2]int
+	j    int // next column of segs[0]
+}
+
+// next gathers the cursor's next columns into g's tile, at most tileCols (a
+// multiple of the vector width w), pads them with pad up to a multiple of
+// w, and returns the padded width (0 when the segments are exhausted).
+func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
+	n := 0
+	for len(c.segs) > 0 && n < tileCols {
+		sg := c.segs[0]
+		j0 := max(sg[0], c.j)
+		k := min(sg[1]-j0, tileCols-n)
+		for q := range g.y {
+			copy(g.y[q][n:n+k], p.yt[q][j0:j0+k])
+		}
+		copy(g.v[n:n+k], p.buf[j0:j0+k])
+		n, c.j = n+k, j0+k
+		if c.j == sg[1] {
+			c.segs = c.segs[1:]
+		}
+	}
+	np := (n + w - 1) / w * w
+	for j := n; j < np; j++ {
+		for q := range g.y {
+			g.y[q][j] = 0
+		}
+		g.v[j] = pad
+	}
+	return np
 }
 
 // run calls body on every work unit from several goroutines, until done or
 // the resources' Stop is set.
-func (p *bsPair[T]) run(body func(lo, hi, k int, ws *workspace[T])) {
+func (p *bsPair[T]) run(body func(lo, hi, k int, g *gather[T])) {
 	nu := len(p.units)
 	t := p.res.Threads
 	if t <= 0 {
@@ -117,14 +156,14 @@ func (p *bsPair[T]) run(body func(lo, hi, k int, ws *workspace[T])) {
 	t = max(1, min(t, nu))
 	var next atomic.Int64
 	work := func() {
-		ws := newWorkspace[T](p.d, p.k.width)
+		g := newGather[T](p.d, p.k.width)
 		for {
 			u := int(next.Add(1)) - 1
 			if u >= nu || p.res.Stop.Stopped() {
 				return
 			}
 			un := p.units[u]
-			body(un[0], un[1], un[2], ws)
+			body(un[0], un[1], un[2], g)
 		}
 	}
 	if t == 1 {
@@ -139,30 +178,45 @@ func (p *bsPair[T]) run(body func(lo, hi, k int, ws *workspace[T])) {
 }
 
 func (p *bsPair[T]) SoftMin(eps T, h, out, grad []T) error {
-	ninf := T(math.Inf(-1))
-	for i := range p.buf {
-		p.buf[i] = ninf
-	}
 	for j, v := range h[:p.m] {
-		p.buf[p.pos[j]] = T(float64(v) * math.Log2E)
+		p.buf[j] = T(float64(v) * math.Log2E)
 	}
 	nc, kern := p.k.softMinKernel(p.d, p.cost, eps, grad != nil, false)
+	var two func(a, b *smArgs[T])
+	if grad == nil {
+		two = p.k.softMin2(p.d, p.cost)
+	}
 	nm := negMax[T]()
 	d := p.d
-	p.run(func(lo, hi, k int, ws *workspace[T]) {
-		a := smArgs[T]{y: p.ys, yp: p.yp, xb: ws.xb, h: p.buf, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
+	p.run(func(lo, hi, k int, g *gather[T]) {
+		ws := g.ws
+		g.a = smArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, h: g.v, nc: nc, g: ws.g, scr: ws.scr, acc: ws.acc}
+		g.b = g.a
+		a, b := &g.a, &g.b
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].m, rows[r].s = float64(nm), 0
 			clear(rows[r].g)
 		}
-		for _, run := range p.runs[p.runOff[k]:p.runOff[k+1]] {
-			a.j0, a.j1 = run[0], run[1]
-			for r := range rows {
+		cur := tileCursor{segs: p.segs[p.segOff[k]:p.segOff[k+1]]}
+		for n := p.next(g, &cur, p.k.width, T(math.Inf(-1))); n > 0; n = p.next(g, &cur, p.k.width, T(math.Inf(-1))) {
+			a.j0, a.j1, b.j0, b.j1 = 0, n, 0, n
+			r := 0
+			if two != nil {
+				for ; r+1 < len(rows); r += 2 {
+					i := lo + r
+					a.x, b.x = p.x.Pts[i*d:(i+1)*d], p.x.Pts[(i+1)*d:(i+2)*d]
+					a.m, b.m = T(rows[r].m), T(rows[r+1].m)
+					two(a, b)
+					mergeSoftMinTile(&rows[r], a, false)
+					mergeSoftMinTile(&rows[r+1], b, false)
+				}
+			}
+			for ; r < len(rows); r++ {
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
 				a.m = T(rows[r].m)
-				kern(&a)
-				mergeSoftMinTile(&rows[r], &a, grad != nil)
+				kern(a)
+				mergeSoftMinTile(&rows[r], a, grad != nil)
 			}
 		}
 		for r := range rows {
@@ -173,10 +227,7 @@ func (p *bsPair[T]) SoftMin(eps T, h, out, grad []T) error {
 }
 
 func (p *bsPair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error {
-	clear(p.buf)
-	for j, v := range wts[:p.m] {
-		p.buf[p.pos[j]] = v
-	}
+	copy(p.buf, wts[:p.m])
 	c, valF, gradF := kernelScale(k, float64(sigma))
 	gi := 0
 	if grad != nil {
@@ -184,18 +235,21 @@ func (p *bsPair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error 
 	}
 	kern := p.k.ks[int(k)-1][dIndex(p.d)][gi]
 	d := p.d
-	p.run(func(lo, hi, cl int, ws *workspace[T]) {
-		a := ksArgs[T]{y: p.ys, yp: p.yp, xb: ws.xb, w: p.buf, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
+	p.run(func(lo, hi, cl int, g *gather[T]) {
+		ws := g.ws
+		g.ka = ksArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, w: g.v, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
+		a := &g.ka
 		rows := ws.rows[:hi-lo]
 		for r := range rows {
 			rows[r].s = 0
 			clear(rows[r].g)
 		}
-		for _, run := range p.runs[p.runOff[cl]:p.runOff[cl+1]] {
-			a.j0, a.j1 = run[0], run[1]
+		cur := tileCursor{segs: p.segs[p.segOff[cl]:p.segOff[cl+1]]}
+		for n := p.next(g, &cur, p.k.width, 0); n > 0; n = p.next(g, &cur, p.k.width, 0) {
+			a.j0, a.j1 = 0, n
 			for r := range rows {
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
-				kern(&a)
+				kern(a)
 				st := &rows[r]
 				st.s += float64(a.s)
 				if gi == 1 {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -36,7 +37,27 @@ func main() {
 	scaling := flag.Float64("scaling", 0, "ε ratio between iterations (0: the default 0.5)")
 	tol := flag.Float64("tol", 0, "marginal tolerance (0: the fixed schedule)")
 	maxIter := flag.Int("maxiter", 0, "iterations at most with -tol (0: the default)")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the run")
+	memprof := flag.String("memprofile", "", "write a heap profile (allocations) at the end")
 	flag.Parse()
+	if *memprof != "" {
+		defer func() {
+			f, err := os.Create(*memprof)
+			if err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	be := geomloss.Online
 	switch *backend {
 	case "online":
