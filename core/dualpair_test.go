@@ -127,3 +127,74 @@ func TestFusedLoopMatchesTwoPass(t *testing.T) {
 		})
 	}
 }
+
+// declining is a Pair whose fused passes always decline (and count their calls).
+type declining[T Float] struct {
+	Pair[T]
+	calls *int
+}
+
+func (d declining[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (bool, bool, error) {
+	*d.calls++
+	return false, false, nil
+}
+
+func (d declining[T]) SoftMinSelf(eps T, h, out []T) (bool, error) {
+	*d.calls++
+	return false, nil
+}
+
+// TestFusedLoopStopsTrying checks that the loop stops asking Pairs whose
+// fused passes keep declining (fusedMisses consecutive calls per pass and
+// scale), and that the results are then the two-pass loop's bit for bit.
+func TestFusedLoopStopsTrying(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	cloud := func(n int) Cloud[float64] {
+		p := make([]float64, 2*n)
+		for i := range p {
+			p[i] = r.Float64()
+		}
+		return Cloud[float64]{Pts: p, N: n, D: 2}
+	}
+	x, y := cloud(30), cloud(40)
+	la, lb := make([]float64, 30), make([]float64, 40)
+	for i := range la {
+		la[i] = math.Log(1. / 30)
+	}
+	for j := range lb {
+		lb[j] = math.Log(1. / 40)
+	}
+	sched := Schedule{Eps: EpsSchedule(2, math.Sqrt(2), 0.01, 0.5)}
+	need := Needs{Cross: true, Self: true}
+	run := func(wrap bool) (Duals[float64], int) {
+		calls := 0
+		g, err := newSingleScale(x, y, la, lb, need, func(u, v Cloud[float64]) (Pair[float64], error) {
+			p, _ := Portable[float64](Resources{Threads: 1}).Pair(u, v, CostHalfSquared)
+			if wrap {
+				return declining[float64]{twoPass[float64]{p}, &calls}, nil
+			}
+			return twoPass[float64]{p}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		d, _, err := solve[float64](g, sched, math.Inf(1), need, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, calls
+	}
+	a, calls := run(true)
+	b, _ := run(false)
+	if want := 3 * fusedMisses; calls != want || len(sched.Eps) <= fusedMisses {
+		t.Fatalf("%d fused calls over %d iterations, want %d (3 passes × %d)", calls, len(sched.Eps), want, fusedMisses)
+	}
+	for _, p := range [][2][]float64{{a.F, b.F}, {a.G, b.G}, {a.FAA, b.FAA}, {a.GBB, b.GBB}} {
+		for i := range p[0] {
+			if p[0][i] != p[1][i] {
+				t.Fatalf("dual %d: %.17g with declined fused passes, %.17g two-pass", i, p[0][i], p[1][i])
+			}
+		}
+	}
+}

@@ -106,9 +106,21 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 
 // loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
 // n entries for the points of x; hy, gt: m for y), reused across iterations.
-type loopBuffers[T Float] struct{ hx, hy, ft, gt []T }
+type loopBuffers[T Float] struct {
+	hx, hy, ft, gt []T
+	// misses counts, per fused pass (cross, self on x, self on y), the
+	// consecutive calls that delivered nothing; at fusedMisses the pass is
+	// not tried again on this scale (a problem whose sums stay out of range
+	// then costs its two SoftMins, not three passes, per iteration).
+	misses [3]int
+}
+
+// fusedMisses is the number of consecutive fruitless fused passes after
+// which the loop stops trying them on the current scale.
+const fusedMisses = 3
 
 func (w *loopBuffers[T]) size(sc *Scale[T]) {
+	w.misses = [3]int{}
 	n, m := len(sc.LA), len(sc.LB)
 	w.hx, w.ft = make([]T, n), make([]T, n)
 	w.hy, w.gt = make([]T, m), make([]T, m)
@@ -177,23 +189,36 @@ func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, 
 func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T) (doneU, doneV bool, err error) {
 	if !self { // lu, potU on y (m entries); lv, potV on x (n)
 		dp, ok := pu.(DualPair[T])
-		if !ok {
+		if !ok || w.misses[0] >= fusedMisses {
 			return false, false, nil
 		}
 		hy, hx := logDual(lu, potU, e, w.hy[:len(lu)]), logDual(lv, potV, e, w.hx[:len(lv)])
-		return dp.SoftMinBoth(T(e), hx, hy, ut, vt)
+		doneU, doneV, err = dp.SoftMinBoth(T(e), hx, hy, ut, vt)
+		w.miss(0, doneU || doneV)
+		return doneU, doneV, err
 	}
-	if sp, ok := pu.(SelfPair[T]); ok { // lu, potU on x; lv, potV on y
+	if sp, ok := pu.(SelfPair[T]); ok && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
 		if doneU, err = sp.SoftMinSelf(T(e), logDual(lu, potU, e, w.hx[:len(lu)]), ut); err != nil {
 			return false, false, err
 		}
+		w.miss(1, doneU)
 	}
-	if sp, ok := pv.(SelfPair[T]); ok {
+	if sp, ok := pv.(SelfPair[T]); ok && w.misses[2] < fusedMisses {
 		if doneV, err = sp.SoftMinSelf(T(e), logDual(lv, potV, e, w.hy[:len(lv)]), vt); err != nil {
 			return false, false, err
 		}
+		w.miss(2, doneV)
 	}
 	return doneU, doneV, nil
+}
+
+// miss records whether fused pass k delivered something (see misses).
+func (w *loopBuffers[T]) miss(k int, delivered bool) {
+	if delivered {
+		w.misses[k] = 0
+	} else {
+		w.misses[k]++
+	}
 }
 
 // logDual writes h = l + pot/eps into h (h = l with pot nil) and returns it.
