@@ -531,3 +531,76 @@ func TestOTMultiscale(t *testing.T) {
 		t.Errorf("multiscale with the power cost: got %v, want an error naming backend", err)
 	}
 }
+
+// latticePts returns n points in [0,1]^d near the sites of a lattice of c
+// sites per side (jitter s): data whose voxel hierarchy has far fewer
+// occupied cells than points, spread over the whole square.
+func latticePts(r *rand.Rand, n, d, c int, s float64) []float64 {
+	v := make([]float64, n*d)
+	for i := range v {
+		v[i] = (float64(r.IntN(c))+0.5)/float64(c) + s*r.NormFloat64()
+	}
+	return v
+}
+
+// TestOTMultiscaleCoarseLevels: with a tolerance, the multiscale solve runs
+// its large and middle temperatures on cluster centroids (the note says how
+// many iterations) and converges on the points at the final ε, so its
+// value, potentials and plan are the online solve's at the same tolerance:
+// the path to the final ε does not matter once converged. Balanced and
+// unbalanced, on clouds gathered near lattice sites (few occupied voxels:
+// the coarse levels exist at these sizes).
+func TestOTMultiscaleCoarseLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	n, m, d := 1000, 1200, 2
+	x, y := latticePts(r, n, d, 20, 0.003), latticePts(r, m, d, 20, 0.003)
+	for _, unb := range []float64{0, 1} {
+		par := core.OTParams{Cost: core.OTSqEuclidean, Reg: 0.006, Unbalanced: unb, Tol: 1e-9, MaxIter: 20000}
+		par.Backend = core.Online
+		on, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer on.Close()
+		par.Backend = core.Multiscale
+		ms, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ms.Close()
+		t.Logf("unbalanced=%g: %d iterations online, %d multiscale: %s", unb, on.Iterations, ms.Iterations, ms.Note)
+		if !strings.Contains(ms.Note, "on cluster centroids") {
+			t.Errorf("unbalanced=%g: note %q: want coarse-level iterations", unb, ms.Note)
+		}
+		if e := math.Abs(ms.Value-on.Value) / math.Abs(on.Value); !(e <= 1e-7) {
+			t.Errorf("unbalanced=%g: value %.12g vs online %.12g (relative %.2e)", unb, ms.Value, on.Value, e)
+		} else {
+			t.Logf("unbalanced=%g: value relative difference %.2e", unb, e)
+		}
+		// Potentials up to the constant a balanced problem leaves free.
+		shift := 0.0
+		if unb == 0 {
+			shift = ms.PotentialA[0] - on.PotentialA[0]
+		}
+		worst, scale := 0.0, 0.0
+		for i := range on.PotentialA {
+			worst = math.Max(worst, math.Abs(ms.PotentialA[i]-shift-on.PotentialA[i]))
+			scale = math.Max(scale, math.Abs(on.PotentialA[i]))
+		}
+		for j := range on.PotentialB {
+			worst = math.Max(worst, math.Abs(ms.PotentialB[j]+shift-on.PotentialB[j]))
+		}
+		if !(worst <= 1e-6*par.Reg) {
+			t.Errorf("unbalanced=%g: potentials differ by %.2e (ε = %g, scale %.2e)", unb, worst, par.Reg, scale)
+		}
+		bm, _ := ms.Plan.BarycentricAB()
+		bo, _ := on.Plan.BarycentricAB()
+		worst = 0
+		for i := range bo {
+			worst = math.Max(worst, math.Abs(bm[i]-bo[i]))
+		}
+		if !(worst <= 1e-6) {
+			t.Errorf("unbalanced=%g: barycentric map differs by %.2e", unb, worst)
+		}
+	}
+}

@@ -127,6 +127,11 @@ func multiscaleConfig(par Params, d int, diam float64, lx, ly []int64) *msConfig
 	cfg.blockSide = 6 * par.Blur
 	cfg.diameter = diam
 	cfg.kappa = msKappa
+	if par.Tol > 0 && cfg.kappa == msKappaDefault {
+		// Converged at the final ε, the result no longer depends on the
+		// path there: the large and middle temperatures run on centroids.
+		cfg.kappa = msKappaConverged
+	}
 	return cfg
 }
 

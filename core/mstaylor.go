@@ -12,7 +12,7 @@ var msTaylorLevel = [2]int{-3, -3}
 // N_rows·N_cols summed over the problems. Never the last ε (its step takes gradients), only for the
 // cost |x − y|²/2, and not for the kernel losses.
 func (g *multiscale[T]) taylorRun(eps []float64) int {
-	if g.cost != CostHalfSquared || g.cfg.kernelRadius > 0 || !msTaylor || g.cfg.kappa < msKappaDefault {
+	if g.cost != CostHalfSquared || g.cfg.kernelRadius > 0 || !msTaylor || g.coarseStart(eps) {
 		return 0
 	}
 	_, rx := cloudBall(g.x)
@@ -43,6 +43,15 @@ func (g *multiscale[T]) taylorRun(eps []float64) int {
 		}
 	}
 	return t
+}
+
+// coarseStart reports whether the schedule eps would start on a coarse
+// level (κ finite and either cloud clustered at eps[0]): the coarse levels
+// then take the large-ε iterations, which are cheaper on centroids than by
+// Taylor on the points (and a Taylor level, on the points, could not jump
+// back to centroids).
+func (g *multiscale[T]) coarseStart(eps []float64) bool {
+	return len(eps) > 1 && (g.shiftFor(g.sizeX, g.cntX, g.x.N, eps[0]) >= 0 || g.shiftFor(g.sizeY, g.cntY, g.y.N, eps[0]) >= 0)
 }
 
 // buildTaylor builds the Taylor level: its pairs on the input points, valid

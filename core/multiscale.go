@@ -787,6 +787,18 @@ func (g *multiscale[T]) Stage(k int) string {
 
 // Note summarises the run: levels, the fine level's kept fractions and the
 // truncation bound.
+// coarseIters returns the number of iterations of the schedule on coarse
+// levels (centroids on either side).
+func (g *multiscale[T]) coarseIters() int {
+	n := 0
+	for _, l := range g.levelOf {
+		if pl := g.plan[l]; pl != msTaylorLevel && (pl[0] >= 0 || pl[1] >= 0) {
+			n++
+		}
+	}
+	return n
+}
+
 func (g *multiscale[T]) Note() string {
 	if len(g.levels) == 0 {
 		return ""
@@ -794,6 +806,9 @@ func (g *multiscale[T]) Note() string {
 	lv := g.levels[len(g.levels)-1]
 	s := fmt.Sprintf("multiscale: %d levels, fine level kept %.3g%% of blocks (%.3g%% of pairs)", len(g.plan),
 		100*float64(lv.keptBlocks)/float64(max(lv.allBlocks, 1)), 100*float64(lv.keptPairs)/float64(max(lv.allPairs, 1)))
+	if n := g.coarseIters(); n > 0 {
+		s += fmt.Sprintf("; first %d iterations on cluster centroids (clusters ≤ σ/%g wide; converged on the points at the final ε)", n, g.cfg.kappa)
+	}
 	if g.taylorIters > 0 {
 		s += fmt.Sprintf("; first %d iterations by Taylor soft-mins (degree ≤ %d, relative error ≤ %.0e)", g.taylorIters, g.levels[0].degree, taylorTol[T]())
 	}

@@ -303,6 +303,54 @@ func TestMultiscaleCoarseLevels(t *testing.T) {
 	}
 }
 
+// TestMultiscaleCoarseLevelsWithTol: with a tolerance the loss converges at
+// the final ε, so the multiscale backend runs the schedule's large and middle
+// temperatures on cluster centroids (κ = msKappaConverged: the note counts
+// them) and still equals online with the same tolerance: values and
+// gradients, debiased and raw, balanced and unbalanced. The clouds sit near
+// the sites of a lattice, so that the coarse levels exist at this size, and
+// ε keeps every block (the comparison is exact, not truncated).
+func TestMultiscaleCoarseLevelsWithTol(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	n, m, d := 600, 700, 2
+	pr := Problem[float64]{B: 1, N: n, M: m, D: d, X: make([]float64, n*d), Y: make([]float64, m*d)}
+	for _, v := range [][]float64{pr.X, pr.Y} {
+		for i := range v {
+			v[i] = (float64(rng.IntN(15))+0.5)/15 + 0.003*rng.NormFloat64()
+		}
+	}
+	for _, c := range []struct {
+		reach  float64
+		debias bool
+	}{{0, true}, {0, false}, {0.5, true}} {
+		par := DefaultParams()
+		par.Blur, par.Reach, par.Debias, par.Tol = 0.1, c.reach, c.debias, 1e-10
+		par.Backend = Online
+		req := Request[float64]{GradX: true, GradB: true}
+		on := mustEval(t, par, pr, req)
+		par.Backend = Multiscale
+		ms := mustEval(t, par, pr, req)
+		if !strings.Contains(ms.Note, "on cluster centroids") {
+			t.Fatalf("%+v: note %q: want coarse-level iterations", c, ms.Note)
+		}
+		if e := math.Abs(ms.Value[0]-on.Value[0]) / math.Abs(on.Value[0]); !(e <= 1e-9) {
+			t.Errorf("%+v: value %.12g vs online %.12g (relative %.2e)", c, ms.Value[0], on.Value[0], e)
+		}
+		for _, g := range []struct {
+			name   string
+			ms, on []float64
+		}{{"grad_x", ms.GradX, on.GradX}, {"grad_b", ms.GradB, on.GradB}} {
+			worst, scale := 0.0, 0.0
+			for i := range g.on {
+				worst, scale = math.Max(worst, math.Abs(g.ms[i]-g.on[i])), math.Max(scale, math.Abs(g.on[i]))
+			}
+			if !(worst <= 1e-7*scale) {
+				t.Errorf("%+v: %s differs by %.2e (scale %.2e)", c, g.name, worst, scale)
+			}
+		}
+	}
+}
+
 // TestMultiscaleTaylorLevel: the large-ε iterations run on the Taylor level
 // (named in the note and the progress stages; untruncated otherwise) and the
 // result equals online within float64 rounding (the Taylor bound is 1e-14

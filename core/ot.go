@@ -1,8 +1,6 @@
 package core
 
 import (
-	"os"
-	"strconv"
 	"math"
 	"runtime"
 )
@@ -309,12 +307,6 @@ func otMultiscaleConfig[T Float](par OTParams, pr OTProblem[T], cost Cost, pe, p
 	if diam == 0 {
 		diam = EstimateDiameter(pr.X, pr.Y, pr.D)
 	}
-	cfg := multiscaleConfig(sp, pr.D, diam, nil, nil)
-	if par.Tol > 0 && msKappa == msKappaDefault {
-		cfg.kappa = msKappaConverged
-	}
-	if v := os.Getenv("ZZKAPPA"); v != "" { // TEMP
-		cfg.kappa, _ = strconv.ParseFloat(v, 64)
-	}
-	return cfg
+	sp.Tol = par.Tol
+	return multiscaleConfig(sp, pr.D, diam, nil, nil)
 }

@@ -7,6 +7,7 @@
 //
 //	go run ./bench/multiscale -n 20000            # multiscale vs online
 //	go run ./bench/multiscale -n 100000 -online=false
+//	go run ./bench/multiscale -n 5000 -needed     # pairs any exact truncation keeps, per ε
 package main
 
 import (
@@ -31,6 +32,7 @@ func main() {
 	threads := flag.Int("threads", 0, "threads (0: all cores)")
 	verbose := flag.Bool("v", false, "print the multiscale progress stages")
 	prof := flag.String("cpuprofile", "", "write a CPU profile")
+	need := flag.Bool("needed", false, "print the fraction of pairs an exact truncation must keep at each ε (no timings)")
 	flag.Parse()
 	if *prof != "" {
 		f, _ := os.Create(*prof)
@@ -52,6 +54,10 @@ func main() {
 	}
 	pr := core.Problem[float32]{B: 1, N: N, M: M, D: 3, X: x, Y: y}
 	eng := simd.For[float32](core.Resources{Threads: *threads})
+	if *need {
+		needed(pr, eng)
+		return
+	}
 	var cpu float64 // CPU seconds of the last run (robust to a loaded machine)
 	run := func(b core.Backend) (*core.Result[float32], time.Duration) {
 		c0 := cpuSeconds()
