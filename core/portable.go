@@ -96,6 +96,7 @@ type rowPair[T Float] struct {
 	x, y Cloud[T]
 	cost Cost
 	q    float64 // the exponent of CostPower (PowerPair)
+	sym  int8    // fused updates: 0 unknown, 1 the two clouds are the same points, 2 not (see symmetric)
 	res  Resources
 	row  costRows[T]
 }

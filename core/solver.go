@@ -80,12 +80,12 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 		}
 		lam := damping(e, rho)
 		if need.Cross { // f̃ from the old g and g̃ from the old f
-			if err := w.step(sc.XY, sc.YX, e, lam, sc.LB, d.G, sc.LA, d.F, d.F, d.G); err != nil {
+			if err := w.step(sc.XY, sc.YX, false, e, lam, sc.LB, d.G, sc.LA, d.F, d.F, d.G); err != nil {
 				return d, nil, err
 			}
 		}
 		if need.Self {
-			if err := w.step(sc.XX, sc.YY, e, lam, sc.LA, d.FAA, sc.LB, d.GBB, d.FAA, d.GBB); err != nil {
+			if err := w.step(sc.XX, sc.YY, true, e, lam, sc.LA, d.FAA, sc.LB, d.GBB, d.FAA, d.GBB); err != nil {
 				return d, nil, err
 			}
 		}
@@ -106,9 +106,21 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 
 // loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
 // n entries for the points of x; hy, gt: m for y), reused across iterations.
-type loopBuffers[T Float] struct{ hx, hy, ft, gt []T }
+type loopBuffers[T Float] struct {
+	hx, hy, ft, gt []T
+	// misses counts, per fused pass (cross, self on x, self on y), the
+	// consecutive calls that delivered nothing; at fusedMisses the pass is
+	// not tried again on this scale (a problem whose sums stay out of range
+	// then costs its two SoftMins, not three passes, per iteration).
+	misses [3]int
+}
+
+// fusedMisses is the number of consecutive fruitless fused passes after
+// which the loop stops trying them on the current scale.
+const fusedMisses = 3
 
 func (w *loopBuffers[T]) size(sc *Scale[T]) {
+	w.misses = [3]int{}
 	n, m := len(sc.LA), len(sc.LB)
 	w.hx, w.ft = make([]T, n), make([]T, n)
 	w.hy, w.gt = make([]T, m), make([]T, m)
@@ -136,10 +148,10 @@ func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) 
 //	u ← (u + lam·smin(pu, lu + potU/e))/2,   v ← (v + lam·smin(pv, lv + potV/e))/2,
 //
 // where potU, potV are the old duals on pu's and pv's columns (g and f for
-// the cross problem, faa and gbb themselves for the self problems).
-func (w *loopBuffers[T]) step(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV, u, v []T) error {
+// the cross problem, faa and gbb themselves for the self problems, self).
+func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, u, v []T) error {
 	ut, vt := w.ft[:len(u)], w.gt[:len(v)] // u lives on x, v on y
-	if err := w.updates(pu, pv, e, lam, lu, potU, lv, potV, ut, vt); err != nil {
+	if err := w.updates(pu, pv, self, e, lam, lu, potU, lv, potV, ut, vt); err != nil {
 		return err
 	}
 	average(u, ut)
@@ -147,20 +159,71 @@ func (w *loopBuffers[T]) step(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV
 	return nil
 }
 
-// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e).
-func (w *loopBuffers[T]) updates(pu, pv Pair[T], e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
-	if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
+// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e),
+// in one pass over the pairs where the Pairs offer it: the cross problem
+// (pu = XY, pv = YX its transpose: potU = g on y, potV = f on x) through
+// pu's DualPair, each self problem (pu = XX, pv = YY; potU, potV their own
+// duals) through its SelfPair. A direction the fused pass does not deliver
+// (no capability, or a sum out of its valid range: see DualPair) is computed
+// by SoftMin, so the results never depend on whether the pass succeeded
+// beyond the rounding of the soft-min.
+func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
+	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt)
+	if err != nil {
 		return err
+	}
+	if doneU {
+		scale(ut, lam)
+	} else if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
+		return err
+	}
+	if doneV {
+		scale(vt, lam)
+		return nil
 	}
 	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil)
 }
 
-// softMinInto writes lam·smin_eps(pair, l + pot/eps) into out (and the
-// soft-max weighted cost gradients into grad, if non-nil). With pot nil the
-// log-dual is the log-weights alone (the loop's initialisation). scratch
-// holds len(l) entries.
-func softMinInto[T Float](pair Pair[T], eps, lam float64, l, pot, scratch, out, grad []T) error {
-	h := scratch[:len(l)]
+// fused runs the one-pass updates of updates where pu and pv offer them,
+// reporting which of ut, vt it wrote (before the damping lam).
+func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T) (doneU, doneV bool, err error) {
+	if !self { // lu, potU on y (m entries); lv, potV on x (n)
+		dp, ok := pu.(DualPair[T])
+		if !ok || w.misses[0] >= fusedMisses {
+			return false, false, nil
+		}
+		hy, hx := logDual(lu, potU, e, w.hy[:len(lu)]), logDual(lv, potV, e, w.hx[:len(lv)])
+		doneU, doneV, err = dp.SoftMinBoth(T(e), hx, hy, ut, vt)
+		w.miss(0, doneU || doneV)
+		return doneU, doneV, err
+	}
+	if sp, ok := pu.(SelfPair[T]); ok && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
+		if doneU, err = sp.SoftMinSelf(T(e), logDual(lu, potU, e, w.hx[:len(lu)]), ut); err != nil {
+			return false, false, err
+		}
+		w.miss(1, doneU)
+	}
+	if sp, ok := pv.(SelfPair[T]); ok && w.misses[2] < fusedMisses {
+		if doneV, err = sp.SoftMinSelf(T(e), logDual(lv, potV, e, w.hy[:len(lv)]), vt); err != nil {
+			return false, false, err
+		}
+		w.miss(2, doneV)
+	}
+	return doneU, doneV, nil
+}
+
+// miss records whether fused pass k delivered something (see misses).
+func (w *loopBuffers[T]) miss(k int, delivered bool) {
+	if delivered {
+		w.misses[k] = 0
+	} else {
+		w.misses[k]++
+	}
+}
+
+// logDual writes h = l + pot/eps into h (h = l with pot nil) and returns it.
+func logDual[T Float](l, pot []T, eps float64, h []T) []T {
+	h = h[:len(l)]
 	for j := range h {
 		if pot == nil {
 			h[j] = l[j]
@@ -168,20 +231,32 @@ func softMinInto[T Float](pair Pair[T], eps, lam float64, l, pot, scratch, out, 
 			h[j] = l[j] + T(float64(pot[j])/eps)
 		}
 	}
-	if err := pair.SoftMin(T(eps), h, out, grad); err != nil {
+	return h
+}
+
+// softMinInto writes lam·smin_eps(pair, l + pot/eps) into out (and the
+// soft-max weighted cost gradients into grad, if non-nil). With pot nil the
+// log-dual is the log-weights alone (the loop's initialisation). scratch
+// holds len(l) entries.
+func softMinInto[T Float](pair Pair[T], eps, lam float64, l, pot, scratch, out, grad []T) error {
+	if err := pair.SoftMin(T(eps), logDual(l, pot, eps, scratch), out, grad); err != nil {
 		return err
 	}
-	if lam != 1 {
-		for i := range out {
-			out[i] = T(lam * float64(out[i]))
-		}
-		if grad != nil {
-			for i := range grad {
-				grad[i] = T(lam * float64(grad[i]))
-			}
-		}
+	scale(out, lam)
+	if grad != nil {
+		scale(grad, lam)
 	}
 	return nil
+}
+
+// scale multiplies v by lam (rounded in T; nothing when lam = 1).
+func scale[T Float](v []T, lam float64) {
+	if lam == 1 {
+		return
+	}
+	for i := range v {
+		v[i] = T(lam * float64(v[i]))
+	}
 }
 
 // damping returns λ(ε) = 1/(1 + ε/ρ) (1 when balanced, §2.3).

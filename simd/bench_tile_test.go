@@ -53,3 +53,38 @@ func benchTile[T core.Float](b *testing.B, name string, k *kernels[T], gi int) {
 	}
 	pt.report(b, rows*tileCols, 1)
 }
+
+// BenchmarkTileFused times the bare fused Sinkhorn kernel (D = 3, p = 2)
+// like BenchmarkTile: 64 rows sweep one tile of tileCols columns in cache,
+// each adding its terms into one vector of column sums.
+func BenchmarkTileFused(b *testing.B) {
+	for _, p := range registry {
+		if !p.supported() {
+			continue
+		}
+		b.Run(p.name+"/f32/D3/p2", func(b *testing.B) { benchTileFused(b, p.name, p.k32) })
+		b.Run(p.name+"/f64/D3/p2", func(b *testing.B) { benchTileFused(b, p.name, p.k64) })
+	}
+}
+
+func benchTileFused[T core.Float](b *testing.B, name string, k *kernels[T]) {
+	const rows = 64
+	x, y, h := benchClouds[T](rows, tileCols, 3)
+	pr := engine[T]{name: name, k: k}.newPair(x, y, core.CostHalfSquared)
+	for j := range h {
+		pr.buf[j] = h[j] * 1.4426950408889634
+	}
+	a := sbArgs[T]{y: pr.ys, h: pr.buf, col: aligned64[T](tileCols), nc: T(-1.4426950408889634 / (2 * float64(benchEps[T]()))),
+		acc: aligned64[T](7 * k.width), j0: 0, j1: tileCols, hx: T(-9)}
+	kern := k.sb[3][1]
+	pt := startPairs(b)
+	for b.Loop() {
+		pt.lap(func() {
+			for r := 0; r < rows; r++ {
+				a.x = x.Pts[3*r : 3*r+3]
+				kern(&a)
+			}
+		})
+	}
+	pt.report(b, rows*tileCols, 1)
+}

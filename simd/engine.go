@@ -70,6 +70,23 @@ type sqArgs[T core.Float] struct {
 	out []T
 }
 
+// sbArgs are the arguments of one fused Sinkhorn kernel (core.DualPair,
+// core.SelfPair): row x with its log-dual hx, in base 2, against the
+// columns [j0, j1) of the transposed cloud y with log-duals h (base 2, −∞
+// in padding); the terms 2^E, E = hx + h_j + nc·C_j, are summed into s and
+// added to col[j].
+type sbArgs[T core.Float] struct {
+	x      []T
+	hx     T
+	y      [][]T
+	h      []T
+	col    []T
+	j0, j1 int
+	nc     T
+	s      T
+	acc    []T // scratch, len ≥ 7·width, 64-byte aligned
+}
+
 // kernels is one code path's set of tile kernels for element type T.
 type kernels[T core.Float] struct {
 	width int
@@ -79,6 +96,7 @@ type kernels[T core.Float] struct {
 	dks   [3][4][2]func(*ksArgs[T])   // dense kernel sums
 	sq    [4]func(*sqArgs[T])         // dense fill, [D or 0]
 	sm2   [4][2]func(a, b *smArgs[T]) // two-row online soft-min without gradient, [D][p−1]; nil where absent
+	sb    [4][2]func(*sbArgs[T])      // fused Sinkhorn kernels, [D][p−1]; nil for D > 3
 	exp2  func(x []T)                 // in-place vector 2^x (len a multiple of width); for tests
 }
 
@@ -165,6 +183,12 @@ type pair[T core.Float] struct {
 	buf      []T              // padded h or weights of the current call
 	dense    []T              // DensePair: n rows of mp squared distances; nil online
 	ws       *workspace[T]    // single-threaded runs' workspace (see run)
+	fx       []T              // fused updates (fused.go): the rows' base-2 log-duals
+	cols     []T              // fused updates: the chunks' column partial sums
+	rs       []float64        // fused updates: the rows' sums
+	cs       []float64        // fused updates: the column sums
+	accs     []T              // fused updates: the chunks' kernel scratch
+	sym      int8             // fused updates: 0 unknown, 1 the two clouds are the same points, 2 not
 	cost     core.Cost
 	res      core.Resources
 	k        *kernels[T]
@@ -174,6 +198,7 @@ type pair[T core.Float] struct {
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
 	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
+	p.fx, p.cols, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil
 	return nil
 }
 

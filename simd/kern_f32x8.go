@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF32x8 struct {
 	zero, lo, floor, slack, clamp [8]float32
 	nlog2e, one, nhalf, threehalf [8]float32
-	magic                         [8]float32
+	magic, hi                     [8]float32
 	floorbits                     [8]uint32
-	slackbits                     [8]int32
+	slackbits, hibits             [8]int32
 	c                             [7][8]float32
 	perm                          [3][8]uint32
 }
@@ -43,6 +43,8 @@ func newConstsF32x8() *constsF32x8 {
 		k.magic[i] = 12582912
 		k.floorbits[i] = math.Float32bits(-100 - 1)
 		k.slackbits[i] = int32(math.Float32bits(40))
+		k.hi[i] = 64
+		k.hibits[i] = int32(math.Float32bits(64))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -11765,6 +11767,795 @@ func sqF32x8D3(a *sqArgs[float32]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF32x8D1P1 is the fused kernel for D = 1, p = 1.
+func sbF32x8D1P1(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
+// sbF32x8D1P2 is the fused kernel for D = 1, p = 2.
+func sbF32x8D1P2(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
+// sbF32x8D2P1 is the fused kernel for D = 2, p = 1.
+func sbF32x8D2P1(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
+// sbF32x8D2P2 is the fused kernel for D = 2, p = 2.
+func sbF32x8D2P2(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
+// sbF32x8D3P1 is the fused kernel for D = 3, p = 1.
+func sbF32x8D3P1(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat32x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat32x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat32x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
+// sbF32x8D3P2 is the fused kernel for D = 3, p = 2.
+func sbF32x8D3P2(a *sbArgs[float32]) {
+	kc := kcF32x8
+	kcb := kcF32x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat32x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat32x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat32x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat32x8(&kc.zero)
+
+	hxb := (*[8]float32)(a.acc[5*8:])
+	archsimd.BroadcastFloat32x8(a.hx).Store(hxb)
+	ncb := (*[8]float32)(a.acc[6*8:])
+	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*4)
+		bpy1 := unsafe.Add(py1, j*4)
+		bpy2 := unsafe.Add(py2, j*4)
+		bph := unsafe.Add(ph, j*4)
+		bpc := unsafe.Add(pc, j*4)
+		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat32x8(&(*[2][8]float32)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat32x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat32x8(&(*[3][8]float32)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat32x8(&(*[4][8]float32)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat32x8(&(*[1][8]float32)(bph)[0]).Add(archsimd.LoadFloat32x8(hxb)))
+			eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+			eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+			eapw1 := eaf.Mul(eaf)
+			eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+			eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+			ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float32)(bpc)[0]
+			archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat32x8(&(*[2][8]float32)(bph)[1]).Add(archsimd.LoadFloat32x8(hxb)))
+			ebt := (zb.AsInt32x8().Min(archsimd.LoadInt32x8(&kcb.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kcb.floorbits)).AsFloat32x8()
+			ebm := ebt.Add(archsimd.LoadFloat32x8(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat32x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat32x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat32x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[5]))
+			ebpw1 := ebf.Mul(ebf)
+			ebph1 := ebp0_2.MulAdd(ebpw1, ebp0_1)
+			ebph0 := ebph1.MulAdd(ebpw1, ebp0_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat32x8(&kcb.c[0]))
+			eb := ebp.AsInt32x8().Add(ebm.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float32)(bpc)[1]
+			archsimd.LoadFloat32x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*4)
+			bpy1 = unsafe.Add(bpy1, 16*4)
+			bpy2 = unsafe.Add(bpy2, 16*4)
+			bph = unsafe.Add(bph, 16*4)
+			bpc = unsafe.Add(bpc, 16*4)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat32x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py0, (j+0)*4))))
+		d1a := x1.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py1, (j+0)*4))))
+		d2a := x2.Sub(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(py2, (j+0)*4))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(ph, (j+0)*4))).Add(archsimd.LoadFloat32x8(hxb)))
+		eat := (za.AsInt32x8().Min(archsimd.LoadInt32x8(&kc.hibits)).AsFloat32x8()).AsUint32x8().Min(archsimd.LoadUint32x8(&kc.floorbits)).AsFloat32x8()
+		eam := eat.Add(archsimd.LoadFloat32x8(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat32x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat32x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat32x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[5]))
+		eapw1 := eaf.Mul(eaf)
+		eaph1 := eap0_2.MulAdd(eapw1, eap0_1)
+		eaph0 := eaph1.MulAdd(eapw1, eap0_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat32x8(&kc.c[0]))
+		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
+
+		S = S.Add(ea)
+		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float32)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF32x8((*[8]float32)(acc))
+}
+
 // kernF32x8 is the avx2 kernel set for float32.
 var kernF32x8 = &kernels[float32]{
 	width: 8,
@@ -11796,6 +12587,12 @@ var kernF32x8 = &kernels[float32]{
 		{nil, smF32x8D1P2G0R2},
 		{nil, smF32x8D2P2G0R2},
 		{nil, smF32x8D3P2G0R2},
+	},
+	sb: [4][2]func(*sbArgs[float32]){
+		{},
+		{sbF32x8D1P1, sbF32x8D1P2},
+		{sbF32x8D2P1, sbF32x8D2P2},
+		{sbF32x8D3P1, sbF32x8D3P2},
 	},
 	exp2: func(x []float32) {
 		for i := 0; i+8 <= len(x); i += 8 {

@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF64x4 struct {
 	zero, lo, floor, slack, clamp [4]float64
 	nlog2e, one, nhalf, threehalf [4]float64
-	magic                         [4]float64
+	magic, hi                     [4]float64
 	floorbits                     [4]uint64
-	slackbits                     [4]int64
+	slackbits, hibits             [4]int64
 	c                             [11][4]float64
 	perm                          [2][4]uint64
 }
@@ -43,6 +43,8 @@ func newConstsF64x4() *constsF64x4 {
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.slackbits[i] = int64(math.Float64bits(60))
+		k.hi[i] = 512
+		k.hibits[i] = int64(math.Float64bits(512))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -13052,6 +13054,885 @@ func sqF64x4D3(a *sqArgs[float64]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF64x4D1P1 is the fused kernel for D = 1, p = 1.
+func sbF64x4D1P1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D1P2 is the fused kernel for D = 1, p = 2.
+func sbF64x4D1P2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D2P1 is the fused kernel for D = 2, p = 1.
+func sbF64x4D2P1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D2P2 is the fused kernel for D = 2, p = 2.
+func sbF64x4D2P2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D3P1 is the fused kernel for D = 3, p = 1.
+func sbF64x4D3P1(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat64x4(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x4(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x4(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
+// sbF64x4D3P2 is the fused kernel for D = 3, p = 2.
+func sbF64x4D3P2(a *sbArgs[float64]) {
+	kc := kcF64x4
+	kcb := kcF64x4b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x4(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x4(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x4(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x4(&kc.zero)
+
+	hxb := (*[4]float64)(a.acc[5*4:])
+	archsimd.BroadcastFloat64x4(a.hx).Store(hxb)
+	ncb := (*[4]float64)(a.acc[6*4:])
+	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+8 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x4(&(*[2][4]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x4(ncb)
+			if j+16 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x4(&(*[3][4]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x4(&(*[4][4]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x4(&(*[1][4]float64)(bph)[0]).Add(archsimd.LoadFloat64x4(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+			eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+			eaf := eat.Sub(eat.RoundToEven())
+			eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+			ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(ea)
+			pca := &(*[1][4]float64)(bpc)[0]
+			archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x4(&(*[2][4]float64)(bph)[1]).Add(archsimd.LoadFloat64x4(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x4(&kcb.hi))).Max(archsimd.LoadFloat64x4(&kcb.floor))
+			ebm := ebt.Add(archsimd.LoadFloat64x4(&kcb.magic))
+			ebf := ebt.Sub(ebt.RoundToEven())
+			ebp0_0 := archsimd.LoadFloat64x4(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x4(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x4(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x4(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x4(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[9]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp0_4.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x4(&kcb.c[0]))
+			eb := ebp.AsInt64x4().Add(ebm.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+			S = S.Add(eb)
+			pcb := &(*[2][4]float64)(bpc)[1]
+			archsimd.LoadFloat64x4(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 8
+			if j+8 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 8*8)
+			bpy1 = unsafe.Add(bpy1, 8*8)
+			bpy2 = unsafe.Add(bpy2, 8*8)
+			bph = unsafe.Add(bph, 8*8)
+			bpc = unsafe.Add(bpc, 8*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x4(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x4(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x4(&kc.hi))).Max(archsimd.LoadFloat64x4(&kc.floor))
+		eam := eat.Add(archsimd.LoadFloat64x4(&kc.magic))
+		eaf := eat.Sub(eat.RoundToEven())
+		eap0_0 := archsimd.LoadFloat64x4(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x4(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x4(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x4(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x4(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[9]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap0_4.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x4(&kc.c[0]))
+		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
+
+		S = S.Add(ea)
+		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:4]
+	S.Store((*[4]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x4((*[4]float64)(acc))
+}
+
 // kernF64x4 is the avx2 kernel set for float64.
 var kernF64x4 = &kernels[float64]{
 	width: 4,
@@ -13083,6 +13964,12 @@ var kernF64x4 = &kernels[float64]{
 		{nil, smF64x4D1P2G0R2},
 		{nil, smF64x4D2P2G0R2},
 		{nil, smF64x4D3P2G0R2},
+	},
+	sb: [4][2]func(*sbArgs[float64]){
+		{},
+		{sbF64x4D1P1, sbF64x4D1P2},
+		{sbF64x4D2P1, sbF64x4D2P2},
+		{sbF64x4D3P1, sbF64x4D3P2},
 	},
 	exp2: func(x []float64) {
 		for i := 0; i+4 <= len(x); i += 4 {

@@ -17,9 +17,9 @@ var _ = math.MaxFloat32
 type constsF64x8 struct {
 	zero, lo, floor, slack, clamp [8]float64
 	nlog2e, one, nhalf, threehalf [8]float64
-	magic                         [8]float64
+	magic, hi                     [8]float64
 	floorbits                     [8]uint64
-	slackbits                     [8]int64
+	slackbits, hibits             [8]int64
 	c                             [13][8]float64
 	perm                          [3][8]uint64
 }
@@ -39,6 +39,8 @@ func newConstsF64x8() *constsF64x8 {
 		k.magic[i] = 6755399441055744
 		k.floorbits[i] = math.Float64bits(-1000 - 1)
 		k.slackbits[i] = int64(math.Float64bits(60))
+		k.hi[i] = 512
+		k.hibits[i] = int64(math.Float64bits(512))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -12403,6 +12405,903 @@ func sqF64x8D3(a *sqArgs[float64]) {
 	archsimd.ClearAVXUpperBits()
 }
 
+// sbF64x8D1P1 is the fused kernel for D = 1, p = 1.
+func sbF64x8D1P1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D1P2 is the fused kernel for D = 1, p = 2.
+func sbF64x8D1P2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		sa := d0a.Mul(d0a)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		sb := d0b.Mul(d0b)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				sna := d0na.Mul(d0na)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				snb := d0nb.Mul(d0nb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D2P1 is the fused kernel for D = 2, p = 1.
+func sbF64x8D2P1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D2P2 is the fused kernel for D = 2, p = 2.
+func sbF64x8D2P2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D3P1 is the fused kernel for D = 3, p = 1.
+func sbF64x8D3P1(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		qb := sb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+		csb := qb.Sqrt()
+
+		ncsa, ncsb := csa, csb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				qna := sna.Max(archsimd.LoadFloat64x8(&kc.clamp))
+				csna := qna.Sqrt()
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				qnb := snb.Max(archsimd.LoadFloat64x8(&kcb.clamp))
+				csnb := qnb.Sqrt()
+
+				ncsa, ncsb = csna, csnb
+			}
+			za := csa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := csb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			csa, csb = ncsa, ncsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		qa := sa.Max(archsimd.LoadFloat64x8(&kc.clamp))
+		csa := qa.Sqrt()
+
+		za := csa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
+// sbF64x8D3P2 is the fused kernel for D = 3, p = 2.
+func sbF64x8D3P2(a *sbArgs[float64]) {
+	kc := kcF64x8
+	kcb := kcF64x8b
+	_ = kcb
+	x0 := archsimd.BroadcastFloat64x8(a.x[0])
+	py0 := unsafe.Pointer(unsafe.SliceData(a.y[0][:a.j1]))
+	x1 := archsimd.BroadcastFloat64x8(a.x[1])
+	py1 := unsafe.Pointer(unsafe.SliceData(a.y[1][:a.j1]))
+	x2 := archsimd.BroadcastFloat64x8(a.x[2])
+	py2 := unsafe.Pointer(unsafe.SliceData(a.y[2][:a.j1]))
+	S := archsimd.LoadFloat64x8(&kc.zero)
+
+	hxb := (*[8]float64)(a.acc[5*8:])
+	archsimd.BroadcastFloat64x8(a.hx).Store(hxb)
+	ncb := (*[8]float64)(a.acc[6*8:])
+	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+16 <= a.j1 {
+		bpy0 := unsafe.Add(py0, j*8)
+		bpy1 := unsafe.Add(py1, j*8)
+		bpy2 := unsafe.Add(py2, j*8)
+		bph := unsafe.Add(ph, j*8)
+		bpc := unsafe.Add(pc, j*8)
+		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
+		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
+		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		d0b := x0.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy0)[1]))
+		d1b := x1.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy1)[1]))
+		d2b := x2.Sub(archsimd.LoadFloat64x8(&(*[2][8]float64)(bpy2)[1]))
+		sb := d0b.Mul(d0b)
+		sb = d1b.MulAdd(d1b, sb)
+		sb = d2b.MulAdd(d2b, sb)
+
+		nsa, nsb := sa, sb
+		for {
+			nc := archsimd.LoadFloat64x8(ncb)
+			if j+32 <= a.j1 { // the next iteration's costs
+				d0na := x0.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy0)[2]))
+				d1na := x1.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy1)[2]))
+				d2na := x2.Sub(archsimd.LoadFloat64x8(&(*[3][8]float64)(bpy2)[2]))
+				sna := d0na.Mul(d0na)
+				sna = d1na.MulAdd(d1na, sna)
+				sna = d2na.MulAdd(d2na, sna)
+
+				d0nb := x0.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy0)[3]))
+				d1nb := x1.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy1)[3]))
+				d2nb := x2.Sub(archsimd.LoadFloat64x8(&(*[4][8]float64)(bpy2)[3]))
+				snb := d0nb.Mul(d0nb)
+				snb = d1nb.MulAdd(d1nb, snb)
+				snb = d2nb.MulAdd(d2nb, snb)
+
+				nsa, nsb = sna, snb
+			}
+			za := sa.MulAdd(nc, archsimd.LoadFloat64x8(&(*[1][8]float64)(bph)[0]).Add(archsimd.LoadFloat64x8(hxb)))
+			eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+			eaf := eat.FloorScaledResidue(0)
+			eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+			eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+			eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+			eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+			eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+			eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+			eapw1 := eaf.Mul(eaf)
+			eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+			eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+			eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+			eapw2 := eapw1.Mul(eapw1)
+			eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+			eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+			eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+			ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+			S = S.Add(ea)
+			pca := &(*[1][8]float64)(bpc)[0]
+			archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+			zb := sb.MulAdd(nc, archsimd.LoadFloat64x8(&(*[2][8]float64)(bph)[1]).Add(archsimd.LoadFloat64x8(hxb)))
+			ebt := (zb.Min(archsimd.LoadFloat64x8(&kcb.hi))).Max(archsimd.LoadFloat64x8(&kcb.floor))
+			ebf := ebt.FloorScaledResidue(0)
+			ebp0_0 := archsimd.LoadFloat64x8(&kcb.c[2]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[1]))
+			ebp0_1 := archsimd.LoadFloat64x8(&kcb.c[4]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[3]))
+			ebp0_2 := archsimd.LoadFloat64x8(&kcb.c[6]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[5]))
+			ebp0_3 := archsimd.LoadFloat64x8(&kcb.c[8]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[7]))
+			ebp0_4 := archsimd.LoadFloat64x8(&kcb.c[10]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[9]))
+			ebp0_5 := archsimd.LoadFloat64x8(&kcb.c[12]).MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[11]))
+			ebpw1 := ebf.Mul(ebf)
+			ebp1_0 := ebp0_1.MulAdd(ebpw1, ebp0_0)
+			ebp1_1 := ebp0_3.MulAdd(ebpw1, ebp0_2)
+			ebp1_2 := ebp0_5.MulAdd(ebpw1, ebp0_4)
+			ebpw2 := ebpw1.Mul(ebpw1)
+			ebph1 := ebp1_2.MulAdd(ebpw2, ebp1_1)
+			ebph0 := ebph1.MulAdd(ebpw2, ebp1_0)
+			ebp := ebph0.MulAdd(ebf, archsimd.LoadFloat64x8(&kcb.c[0]))
+			eb := ebp.Scale(ebt).Masked(ebt.GreaterEqual(archsimd.LoadFloat64x8(&kcb.lo)))
+
+			S = S.Add(eb)
+			pcb := &(*[2][8]float64)(bpc)[1]
+			archsimd.LoadFloat64x8(pcb).Add(eb).Store(pcb)
+			sa, sb = nsa, nsb
+
+			j += 16
+			if j+16 > a.j1 {
+				break
+			}
+			bpy0 = unsafe.Add(bpy0, 16*8)
+			bpy1 = unsafe.Add(bpy1, 16*8)
+			bpy2 = unsafe.Add(bpy2, 16*8)
+			bph = unsafe.Add(bph, 16*8)
+			bpc = unsafe.Add(bpc, 16*8)
+		}
+	}
+	if j < a.j1 {
+		nc := archsimd.LoadFloat64x8(ncb)
+		d0a := x0.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py0, (j+0)*8))))
+		d1a := x1.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py1, (j+0)*8))))
+		d2a := x2.Sub(archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(py2, (j+0)*8))))
+		sa := d0a.Mul(d0a)
+		sa = d1a.MulAdd(d1a, sa)
+		sa = d2a.MulAdd(d2a, sa)
+
+		za := sa.MulAdd(nc, archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(ph, (j+0)*8))).Add(archsimd.LoadFloat64x8(hxb)))
+		eat := (za.Min(archsimd.LoadFloat64x8(&kc.hi))).Max(archsimd.LoadFloat64x8(&kc.floor))
+		eaf := eat.FloorScaledResidue(0)
+		eap0_0 := archsimd.LoadFloat64x8(&kc.c[2]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[1]))
+		eap0_1 := archsimd.LoadFloat64x8(&kc.c[4]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[3]))
+		eap0_2 := archsimd.LoadFloat64x8(&kc.c[6]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[5]))
+		eap0_3 := archsimd.LoadFloat64x8(&kc.c[8]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[7]))
+		eap0_4 := archsimd.LoadFloat64x8(&kc.c[10]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[9]))
+		eap0_5 := archsimd.LoadFloat64x8(&kc.c[12]).MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[11]))
+		eapw1 := eaf.Mul(eaf)
+		eap1_0 := eap0_1.MulAdd(eapw1, eap0_0)
+		eap1_1 := eap0_3.MulAdd(eapw1, eap0_2)
+		eap1_2 := eap0_5.MulAdd(eapw1, eap0_4)
+		eapw2 := eapw1.Mul(eapw1)
+		eaph1 := eap1_2.MulAdd(eapw2, eap1_1)
+		eaph0 := eaph1.MulAdd(eapw2, eap1_0)
+		eap := eaph0.MulAdd(eaf, archsimd.LoadFloat64x8(&kc.c[0]))
+		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
+
+		S = S.Add(ea)
+		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
+
+	}
+	acc := a.acc[:8]
+	S.Store((*[8]float64)(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsumF64x8((*[8]float64)(acc))
+}
+
 // kernF64x8 is the avx512 kernel set for float64.
 var kernF64x8 = &kernels[float64]{
 	width: 8,
@@ -12429,6 +13328,12 @@ var kernF64x8 = &kernels[float64]{
 		{{ksF64x8DenseK3D0G0, ksF64x8DenseK3D0G1}, {ksF64x8DenseK3D1G0, ksF64x8DenseK3D1G1}, {ksF64x8DenseK3D2G0, ksF64x8DenseK3D2G1}, {ksF64x8DenseK3D3G0, ksF64x8DenseK3D3G1}},
 	},
 	sq: [4]func(*sqArgs[float64]){sqF64x8D0, sqF64x8D1, sqF64x8D2, sqF64x8D3},
+	sb: [4][2]func(*sbArgs[float64]){
+		{},
+		{sbF64x8D1P1, sbF64x8D1P2},
+		{sbF64x8D2P1, sbF64x8D2P2},
+		{sbF64x8D3P1, sbF64x8D3P2},
+	},
 	exp2: func(x []float64) {
 		for i := 0; i+8 <= len(x); i += 8 {
 			p := (*[8]float64)(x[i:])

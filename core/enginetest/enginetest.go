@@ -182,6 +182,7 @@ func run[T core.Float](t *testing.T, newEngine EngineFunc[T], quick bool, tol []
 		return newEngine(core.Resources{Threads: threads}).Pair(x, y, cost)
 	}
 	RunPairs(t, online, quick, f)
+	t.Run("dual", func(t *testing.T) { RunDual(t, online, f) })
 	t.Run("cancel", func(t *testing.T) { cancel(t, newEngine, false) })
 	t.Run("plan", func(t *testing.T) { RunPlan(t, newEngine, f) })
 	if _, ok := newEngine(core.Resources{}).(core.DenseEngine[T]); ok {

@@ -66,6 +66,9 @@ type Variant struct {
 	Slack  int      // soft-min: terms up to 2^Slack are summed before the maximum is raised
 	LogW   int
 	MaxNeg string
+	// Hi is the fused kernels' exponent ceiling (see sbHiCode): their
+	// terms are at most 2^Hi, so a sum below 2^Hi had no term clamped.
+	Hi string
 	// NR is the number of Newton steps refining the hardware reciprocal
 	// square root (VRSQRT14 / VRSQRTPS) to the element precision, which
 	// replaces the slow VSQRT and VDIV of the Euclidean cost and of the
@@ -160,7 +163,7 @@ func variants() []Variant {
 		}
 		return Variant{N: n, Path: path, E: "float32", U: "uint32", IE: "int32", V: v, I: i, UV: uv, W: w, LogW: logw,
 			Shift: 23, Magic: "12582912", Lo: "-100", Coefs: c, Scale: scale, Size: 4, Slack: 40,
-			MaxNeg: "-math.MaxFloat32", NR: 1}
+			MaxNeg: "-math.MaxFloat32", NR: 1, Hi: "64"}
 	}
 	f64 := func(n, path, v, i, uv string, w, logw int, scale bool) Variant {
 		c := strs(minimax64)
@@ -173,7 +176,7 @@ func variants() []Variant {
 		}
 		return Variant{N: n, Path: path, E: "float64", U: "uint64", IE: "int64", V: v, I: i, UV: uv, W: w, LogW: logw,
 			Shift: 52, Magic: "6755399441055744", Lo: "-1000", Coefs: c, Scale: scale, Size: 8, Slack: 60,
-			MaxNeg: "-math.MaxFloat64", NR: nr}
+			MaxNeg: "-math.MaxFloat64", NR: nr, Hi: "512"}
 	}
 	return []Variant{
 		f32("F32x16", "avx512", "Float32x16", "Int32x16", "Uint32x16", 16, 4, true),
@@ -206,6 +209,7 @@ type kernel struct {
 	G     bool
 	Dims  []int
 	Soft  bool // a soft-min kernel
+	Fused bool // a fused Sinkhorn kernel (see "sb"): also reads and writes the column sums col
 }
 
 // unroll is the number of column groups per loop iteration (1 or 2; see
@@ -273,6 +277,9 @@ func (k kernel) Bumps() []string {
 	}
 	if k.Dense {
 		r = append(r, "ps")
+	}
+	if k.Fused {
+		return append(r, "ph", "pc")
 	}
 	if k.K == 0 {
 		return append(r, "ph")
@@ -636,9 +643,9 @@ var _ = math.MaxFloat32
 type consts{{.N}} struct {
 	zero, lo, floor, slack, clamp  [{{.W}}]{{.E}}
 	nlog2e, one, nhalf, threehalf  [{{.W}}]{{.E}}
-	magic                          [{{.W}}]{{.E}}
+	magic, hi                      [{{.W}}]{{.E}}
 	floorbits                      [{{.W}}]{{.U}}
-	slackbits                      [{{.W}}]{{.IE}}
+	slackbits, hibits              [{{.W}}]{{.IE}}
 	c                              [{{len .Coefs}}][{{.W}}]{{.E}}
 	perm                           [{{.LogW}}][{{.W}}]{{.U}}
 }
@@ -664,6 +671,8 @@ func newConsts{{.N}}() *consts{{.N}} {
 		k.magic[i] = {{.Magic}}
 		k.floorbits[i] = {{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Lo}}-1)
 		k.slackbits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Slack}}))
+		k.hi[i] = {{.Hi}}
+		k.hibits[i] = {{.IE}}({{if eq .Size 4}}math.Float32bits{{else}}math.Float64bits{{end}}({{.Hi}}))
 		k.one[i], k.nhalf[i], k.threehalf[i] = 1, -0.5, 1.5
 		for j, c := range coefs {
 			k.c[j][i] = c
@@ -1113,6 +1122,71 @@ func sq{{$.N}}D{{.D}}(a *sqArgs[{{$.E}}]) {
 }
 {{end}}
 
+{{/* sb: the fused Sinkhorn kernels (core.DualPair, core.SelfPair).
+   Row a against the columns [j0, j1): per vector of columns, E = (h + hx)
+   + nc·C in base 2 (h = hy·log₂e, hx the row's hx·log₂e, in memory:
+   registers are scarce), clamped to [Lo − 1, Hi], the term 2^E added to
+   the row's vector sum and to the columns' partial sums col[j] (one
+   load-add-store per vector). No maximum, no raise: the caller checks the
+   sums' range (core.DualSumValid). Two column groups per iteration,
+   software-pipelined like the soft-min (the next iteration's costs first). */}}
+{{range .SBs}}{{template "sbkern" .}}{{end}}
+
+{{define "sbkern"}}
+// sb{{.N}}D{{.D}}P{{.P}} is the fused kernel for D = {{.D}}, p = {{.P}}.
+func sb{{.N}}D{{.D}}P{{.P}}(a *sbArgs[{{.E}}]) {
+{{- template "setup" .}}
+	hxb := (*[{{.W}}]{{.E}})(a.acc[5*{{.W}}:])
+	archsimd.Broadcast{{.V}}(a.hx).Store(hxb)
+	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
+	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
+	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	j := a.j0
+	if j+{{.Step}} <= a.j1 {
+{{- template "bumpinit" .}}
+{{- with .Body .U}}{{if .Pipe}}
+{{- range .Groups}}{{template "smcost" .}}{{end}}
+		{{.Carry ":=" "cur"}}
+{{- end}}{{end}}
+		for {
+{{- template "sbbody" (.Body .U)}}
+{{- template "bumpstep" .}}
+		}
+	}
+	if j < a.j1 {
+{{- template "sbbody" (.Body 1)}}
+	}
+	acc := a.acc[:{{.W}}]
+	S.Store((*[{{.W}}]{{.E}})(acc))
+	archsimd.ClearAVXUpperBits()
+	a.s = hsum{{.N}}((*[{{.W}}]{{.E}})(acc))
+}
+{{end}}
+
+{{define "sbbody"}}
+		nc := archsimd.Load{{.V}}(ncb)
+{{- if .Pipe}}
+		if j+{{.Limit2}} <= a.j1 { // the next iteration's costs
+{{- range .Next}}{{template "smcost" .}}{{end}}
+			{{.Carry "=" "next"}}
+		}
+{{- end}}
+{{- range .Groups}}{{template "sbterm" .}}{{end}}
+{{- if .Pipe}}
+		{{.Carry "" "shift"}}
+{{- end}}
+{{end}}
+
+{{define "sbterm"}}
+{{- if not .Piped}}{{template "smcost" .}}{{end}}
+		z{{.Sfx}} := {{.Cost}}.MulAdd(nc, archsimd.Load{{.V}}({{.At "ph"}}).Add(archsimd.Load{{.V}}(hxb)))
+		{{expsm . (sbhi . (print "z" .Sfx)) (print "e" .Sfx)}}
+		S = S.Add(e{{.Sfx}})
+		pc{{.Sfx}} := {{.At "pc"}}
+		archsimd.Load{{.V}}(pc{{.Sfx}}).Add(e{{.Sfx}}).Store(pc{{.Sfx}})
+{{- end}}
+
 // kern{{.N}} is the {{.Path}} kernel set for {{.E}}.
 var kern{{.N}} = &kernels[{{.E}}]{
 	width: {{.W}},
@@ -1145,6 +1219,12 @@ var kern{{.N}} = &kernels[{{.E}}]{
 {{- end}}{{end}}
 	},
 {{- end}}
+	sb: [4][2]func(*sbArgs[{{.E}}]){
+		{},
+{{- range $d := .DList}}{{if $d}}
+		{ {{- range $p := $.PList}}sb{{$.N}}D{{$d}}P{{$p}}, {{end -}} },
+{{- end}}{{end}}
+	},
 	exp2: func(x []{{.E}}) {
 		for i := 0; i+{{.W}} <= len(x); i += {{.W}} {
 			p := (*[{{.W}}]{{.E}})(x[i:])
@@ -1154,6 +1234,22 @@ var kern{{.N}} = &kernels[{{.E}}]{
 	},
 }
 `
+
+// sbHiCode clamps the fused kernels' exponent from above at Hi, so that
+// 2^E stays a normal number however far the duals are from feasibility
+// (the AVX2 exponent scaling is an integer add, which would wrap): AVX2
+// float32 by a signed integer minimum of the bit patterns (for every
+// non-NaN E, int(bits(min(E, Hi))) = min(int(bits(E)), int(bits(Hi))):
+// the negative floats have negative patterns, the others are ordered like
+// them; NaN's pattern exceeds Hi's, so NaN gives 2^Hi and its sum is
+// rejected), the others by a vector minimum.
+func sbHiCode(x any, in string) string {
+	t := asTab(x)
+	if t.Size == 4 && !t.Scale {
+		return fmt.Sprintf("%s.As%s().Min(archsimd.Load%s(&%s.hibits)).As%s()", in, t.I, t.I, t.KC, t.V)
+	}
+	return fmt.Sprintf("%s.Min(%s)", in, ld(t, "hi"))
+}
 
 // smKernel marks soft-min kernels for the shared "finish" template.
 type smKernel struct {
@@ -1182,6 +1278,7 @@ func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
 		"exp":   expCode,
 		"expsm": expSMCode,
+		"sbhi":  sbHiCode,
 		"ld":    ld,
 		"root":  rootCode,
 	}).Parse(tmpl))
@@ -1190,6 +1287,7 @@ func generate(dir string) error {
 		var sm, sm2 []smKernel
 		var ks []smKernel
 		var sq []kernel
+		var sb []kernel
 		dims := func(d int) []int {
 			r := []int{}
 			for k := 0; k < d; k++ {
@@ -1215,13 +1313,19 @@ func generate(dir string) error {
 		for _, d := range []int{0, 1, 2, 3} {
 			sq = append(sq, kernel{Variant: &v, D: d, Dims: dims(d)})
 		}
+		for _, d := range []int{1, 2, 3} {
+			for _, p := range []int{1, 2} {
+				sb = append(sb, kernel{Variant: &v, D: d, P: p, Dims: dims(d), Soft: true, Fused: true})
+			}
+		}
 		data := struct {
 			Variant
 			VP                  *Variant
 			SMs, SM2s, KSs      []smKernel
+			SBs                 []kernel
 			Dims                []kernel
 			DList, PList, KList []int
-		}{v, &v, sm, sm2, ks, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
+		}{v, &v, sm, sm2, ks, sb, sq, []int{0, 1, 2, 3}, []int{1, 2}, []int{1, 2, 3}}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
 			return err

@@ -1,0 +1,116 @@
+package simd
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/libgeomloss/libgeomloss/core"
+)
+
+// BenchmarkSoftMinBoth times one simultaneous Sinkhorn update (both
+// directions) on an n × m pair, D = 3, p = 2, one thread: "fused" is one
+// SoftMinBoth (one exponential per pair), "two" the two SoftMins it
+// replaces (XY with h = hy, YX with h = hx); "self" is SoftMinSelf against
+// "selfref", one SoftMin on the n × n self pair. Pairs are counted once per
+// update (n·m), so the two modes' pairs/s compare directly. The duals are
+// near-feasible (an ε-scaling run down to ε = 0.0025, as the loop's), and
+// the benchmark fails if the fused pass declines.
+func BenchmarkSoftMinBoth(b *testing.B) {
+	for _, name := range Paths() {
+		if name == "portable" {
+			continue
+		}
+		for _, sz := range [][2]int{{500, 500}, {2048, 4096}} {
+			for _, mode := range []string{"fused", "two", "self", "selfref"} {
+				b.Run(fmt.Sprintf("%s/f32/n=%d/m=%d/%s", name, sz[0], sz[1], mode), func(b *testing.B) {
+					benchBoth[float32](b, name, sz[0], sz[1], mode)
+				})
+				if sz[0] == 500 {
+					b.Run(fmt.Sprintf("%s/f64/n=%d/m=%d/%s", name, sz[0], sz[1], mode), func(b *testing.B) {
+						benchBoth[float64](b, name, sz[0], sz[1], mode)
+					})
+				}
+			}
+		}
+	}
+}
+
+func benchBoth[T core.Float](b *testing.B, name string, n, m int, mode string) {
+	x, y, _ := benchClouds[T](n, m, 3)
+	eng := engineOf[T](name)(1)
+	pair := func(u, v core.Cloud[T]) core.Pair[T] {
+		p, err := eng.Pair(u, v, core.CostHalfSquared)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return p
+	}
+	xy, yx, xx := pair(x, y), pair(y, x), pair(x, x)
+	la, lb := uniformLog[T](n), uniformLog[T](m)
+	f, g, faa := make([]T, n), make([]T, m), make([]T, n)
+	ft, gt := make([]T, n), make([]T, m)
+	hx, hy := make([]T, n), make([]T, m)
+	eps := benchEps[T]()
+	logDual := func(h, l, pot []T, e float64) {
+		for j := range h {
+			h[j] = l[j] + T(float64(pot[j])/e)
+		}
+	}
+	for _, e := range core.EpsSchedule(2, math.Sqrt(3), math.Sqrt(float64(eps)), 0.5) {
+		logDual(hy, lb, g, e)
+		logDual(hx, la, f, e)
+		xy.SoftMin(T(e), hy, ft, nil)
+		yx.SoftMin(T(e), hx, gt, nil)
+		for i := range f {
+			f[i] = (f[i] + ft[i]) / 2
+		}
+		for j := range g {
+			g[j] = (g[j] + gt[j]) / 2
+		}
+		logDual(hx, la, faa, e)
+		xx.SoftMin(T(e), hx, ft, nil)
+		for i := range faa {
+			faa[i] = (faa[i] + ft[i]) / 2
+		}
+	}
+	logDual(hy, lb, g, float64(eps))
+	logDual(hx, la, f, float64(eps))
+	hs := make([]T, n)
+	logDual(hs, la, faa, float64(eps))
+	var op func()
+	pairs := float64(n) * float64(m)
+	switch mode {
+	case "fused":
+		op = func() {
+			if okX, okY, _ := xy.(core.DualPair[T]).SoftMinBoth(eps, hx, hy, ft, gt); !okX || !okY {
+				b.Fatalf("the fused pass declined (okX=%v okY=%v)", okX, okY)
+			}
+		}
+	case "two":
+		op = func() { xy.SoftMin(eps, hy, ft, nil); yx.SoftMin(eps, hx, gt, nil) }
+	case "self":
+		pairs = float64(n) * float64(n)
+		op = func() {
+			if ok, _ := xx.(core.SelfPair[T]).SoftMinSelf(eps, hs, ft); !ok {
+				b.Fatal("the fused self pass declined")
+			}
+		}
+	default:
+		pairs = float64(n) * float64(n)
+		op = func() { xx.SoftMin(eps, hs, ft, nil) }
+	}
+	pt := startPairs(b)
+	for b.Loop() {
+		pt.lap(op)
+	}
+	pt.report(b, pairs, 1)
+}
+
+func uniformLog[T core.Float](n int) []T {
+	l := make([]T, n)
+	for i := range l {
+		l[i] = T(-math.Log(float64(n)))
+	}
+	return l
+}
