@@ -139,6 +139,7 @@ type permPair[T Float] struct {
 	rows, cols []int
 	d          int
 	hv, o, g   []T
+	hx, oy     []T // SoftMinBoth's row input and column output (sorted)
 }
 
 func newPermPair[T Float](p Pair[T], rows, cols []int, d int) *permPair[T] {
@@ -191,3 +192,50 @@ func (q *permPair[T]) KernelSum(k Kernel, sigma T, w, out, grad []T) error {
 	q.out(out, grad)
 	return nil
 }
+
+// SoftMinBoth is DualPair in the input order, when the sorted Pair has it
+// (okX = okY = false otherwise: the caller's SoftMin fallback).
+func (q *permPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (bool, bool, error) {
+	dp, ok := q.p.(DualPair[T])
+	if !ok {
+		return false, false, nil
+	}
+	if len(q.hx) != len(q.rows) {
+		q.hx, q.oy = make([]T, len(q.rows)), make([]T, len(q.cols))
+	}
+	for k, i := range q.rows {
+		q.hx[k] = hx[i]
+	}
+	okX, okY, err := dp.SoftMinBoth(eps, q.hx, q.in(hy), q.o, q.oy)
+	if err != nil {
+		return false, false, err
+	}
+	if okX {
+		q.out(outX, nil)
+	}
+	if okY {
+		for k, j := range q.cols {
+			outY[j] = q.oy[k]
+		}
+	}
+	return okX, okY, nil
+}
+
+// SoftMinSelf is SelfPair in the input order (rows and columns the same
+// cloud, the same permutation), when the sorted Pair has it.
+func (q *permPair[T]) SoftMinSelf(eps T, h, out []T) (bool, error) {
+	sp, ok := q.p.(SelfPair[T])
+	if !ok {
+		return false, nil
+	}
+	ok, err := sp.SoftMinSelf(eps, q.in(h), q.o)
+	if err == nil && ok {
+		q.out(out, nil)
+	}
+	return ok, err
+}
+
+var (
+	_ DualPair[float32] = (*permPair[float32])(nil)
+	_ SelfPair[float32] = (*permPair[float32])(nil)
+)
