@@ -412,7 +412,7 @@ func (g *multiscale[T]) linBound(bt *blockTree, s *msSide[T], v []T) *linBound {
 	if g.cost != CostHalfSquared || !msAffineBound {
 		return nil
 	}
-	return newLinBound(bt, s, v)
+	return newLinBound(bt, s, v, g.res.Threads)
 }
 
 // msAffineBound enables the affine potential bounds of the truncation test.

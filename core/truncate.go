@@ -518,66 +518,74 @@ type linBound struct {
 }
 
 // newLinBound fits the bound of potential v (sorted fine order, the points
-// of s) over the cells of bt.
-func newLinBound[T Float](bt *blockTree, s *msSide[T], v []T) *linBound {
+// of s) over the cells of bt, the cells of each grouping on up to threads
+// goroutines (each cell's fit is its own: the same bits whatever threads).
+func newLinBound[T Float](bt *blockTree, s *msSide[T], v []T, threads int) *linBound {
 	d := bt.d
 	lb := &linBound{d: d}
 	G := len(bt.groups)
 	lb.cen, lb.slope, lb.lo, lb.hi, lb.top = make([][]float64, G), make([][]float64, G), make([][]float64, G), make([][]float64, G), make([][]float64, G)
-	a := make([]float64, d*d)
-	rhs, u := make([]float64, d), make([]float64, d)
 	for g, gb := range bt.groups {
 		C := len(gb) - 1
 		cen, slope, lo, hi, top := make([]float64, C*d), make([]float64, C*d), make([]float64, C*d), make([]float64, C*d), make([]float64, C)
-		for c := 0; c < C; c++ {
-			i0, i1 := bt.fine[gb[c]], bt.fine[gb[c+1]]
-			cc, sl := cen[c*d:(c+1)*d], slope[c*d:(c+1)*d]
-			var fm float64
-			for i := i0; i < i1; i++ {
-				for q := 0; q < d; q++ {
-					cc[q] += float64(s.pts.Pts[i*d+q])
-				}
-				fm += float64(v[i])
+		ParallelRows(C, threads, 64, func(c0, c1 int) {
+			a := make([]float64, d*d)
+			rhs, u := make([]float64, d), make([]float64, d)
+			for c := c0; c < c1; c++ {
+				fitCell(s.pts.Pts, v, d, bt.fine[gb[c]], bt.fine[gb[c+1]], a, rhs, u,
+					cen[c*d:(c+1)*d], slope[c*d:(c+1)*d], lo[c*d:(c+1)*d], hi[c*d:(c+1)*d], &top[c])
 			}
-			n := float64(i1 - i0)
-			for q := range cc {
-				cc[q] /= n
-			}
-			fm /= n
-			clear(a)
-			clear(rhs)
-			for i := i0; i < i1; i++ {
-				for q := 0; q < d; q++ {
-					u[q] = float64(s.pts.Pts[i*d+q]) - cc[q]
-				}
-				df := float64(v[i]) - fm
-				for q := 0; q < d; q++ {
-					rhs[q] += u[q] * df
-					for r := 0; r < d; r++ {
-						a[q*d+r] += u[q] * u[r]
-					}
-				}
-			}
-			solveSPD(a, rhs, sl, d)
-			l, h := lo[c*d:(c+1)*d], hi[c*d:(c+1)*d]
-			for q := range l {
-				l[q], h[q] = math.Inf(1), math.Inf(-1)
-			}
-			e := math.Inf(-1)
-			for i := i0; i < i1; i++ {
-				var lin float64
-				for q := 0; q < d; q++ {
-					w := float64(s.pts.Pts[i*d+q]) - cc[q]
-					l[q], h[q] = min(l[q], w), max(h[q], w)
-					lin += sl[q] * w
-				}
-				e = max(e, float64(v[i])-fm-lin)
-			}
-			top[c] = fm + e
-		}
+		})
 		lb.cen[g], lb.slope[g], lb.lo[g], lb.hi[g], lb.top[g] = cen, slope, lo, hi, top
 	}
 	return lb
+}
+
+// fitCell fits one cell's bound (points [i0, i1)): its centroid cc, the
+// least-squares slope sl of v about it, the offsets' box [l, h] and the top
+// (mean plus the largest residual); a, rhs, u are scratch.
+func fitCell[T Float](pts, v []T, d, i0, i1 int, a, rhs, u, cc, sl, l, h []float64, top *float64) {
+	var fm float64
+	for i := i0; i < i1; i++ {
+		for q := 0; q < d; q++ {
+			cc[q] += float64(pts[i*d+q])
+		}
+		fm += float64(v[i])
+	}
+	n := float64(i1 - i0)
+	for q := range cc {
+		cc[q] /= n
+	}
+	fm /= n
+	clear(a)
+	clear(rhs)
+	for i := i0; i < i1; i++ {
+		for q := 0; q < d; q++ {
+			u[q] = float64(pts[i*d+q]) - cc[q]
+		}
+		df := float64(v[i]) - fm
+		for q := 0; q < d; q++ {
+			rhs[q] += u[q] * df
+			for r := 0; r < d; r++ {
+				a[q*d+r] += u[q] * u[r]
+			}
+		}
+	}
+	solveSPD(a, rhs, sl, d)
+	for q := range l {
+		l[q], h[q] = math.Inf(1), math.Inf(-1)
+	}
+	e := math.Inf(-1)
+	for i := i0; i < i1; i++ {
+		var lin float64
+		for q := 0; q < d; q++ {
+			w := float64(pts[i*d+q]) - cc[q]
+			l[q], h[q] = min(l[q], w), max(h[q], w)
+			lin += sl[q] * w
+		}
+		e = max(e, float64(v[i])-fm-lin)
+	}
+	*top = fm + e
 }
 
 // solveSPD solves a·x = b for the d×d positive semi-definite a (Cholesky with
