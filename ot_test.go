@@ -492,24 +492,29 @@ func TestTolParams(t *testing.T) {
 // truncated fine iterations) gives the online solution: value, potentials'
 // marginals and the barycentric map within 1e-6 (float64, converged to tol),
 // balanced and unbalanced, and says which backend ran.
+// solveOnlineAndMultiscale solves pr online and multiscale with par (its
+// Backend ignored); the results are closed when t ends.
+func solveOnlineAndMultiscale(t *testing.T, par core.OTParams, pr core.OTProblem[float64]) (on, ms *core.OTResult[float64]) {
+	t.Helper()
+	solve := func(b core.Backend) *core.OTResult[float64] {
+		par.Backend = b
+		res, err := core.SolveOT(core.Config[float64]{}, par, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Close() })
+		return res
+	}
+	return solve(core.Online), solve(core.Multiscale)
+}
+
 func TestOTMultiscale(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	n, m, d := 1500, 2500, 2
 	x, y := randPts(r, n*d, 1), randPts(r, m*d, 1)
 	for _, unb := range []float64{0, 1} {
 		par := core.OTParams{Cost: core.OTSqEuclidean, Reg: 0.01, Unbalanced: unb, Tol: 1e-10}
-		par.Backend = core.Online
-		on, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer on.Close()
-		par.Backend = core.Multiscale
-		ms, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ms.Close()
+		on, ms := solveOnlineAndMultiscale(t, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
 		if ms.Backend != core.Multiscale || !strings.Contains(ms.Note, "multiscale") {
 			t.Errorf("unbalanced=%g: backend %v, note %q: want multiscale", unb, ms.Backend, ms.Note)
 		}
@@ -556,18 +561,7 @@ func TestOTMultiscaleCoarseLevels(t *testing.T) {
 	x, y := latticePts(r, n, d, 20, 0.003), latticePts(r, m, d, 20, 0.003)
 	for _, unb := range []float64{0, 1} {
 		par := core.OTParams{Cost: core.OTSqEuclidean, Reg: 0.006, Unbalanced: unb, Tol: 1e-9, MaxIter: 20000}
-		par.Backend = core.Online
-		on, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer on.Close()
-		par.Backend = core.Multiscale
-		ms, err := core.SolveOT(core.Config[float64]{}, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ms.Close()
+		on, ms := solveOnlineAndMultiscale(t, par, core.OTProblem[float64]{N: n, M: m, D: d, X: x, Y: y})
 		t.Logf("unbalanced=%g: %d iterations online, %d multiscale: %s", unb, on.Iterations, ms.Iterations, ms.Note)
 		if !strings.Contains(ms.Note, "on cluster centroids") {
 			t.Errorf("unbalanced=%g: note %q: want coarse-level iterations", unb, ms.Note)
