@@ -12,17 +12,30 @@ import (
 // its exponentials e^{E_ij} (float64, expFast, flushed to 0 below e^−707 <
 // 2^−1019) into its own row sums and its own vector of column partial sums;
 // the column partials are then added in chunk order. The chunks depend on N
-// only, so the results are identical bit for bit whatever the thread count.
+// and M only (DualChunks), so the results are identical bit for bit whatever the thread count.
 
-// dualMaxChunks bounds the number of row chunks, hence the column partials'
-// memory (dualMaxChunks·M values).
-const dualMaxChunks = 64
+// The chunking rule of every engine's fused updates. dualMaxChunks bounds
+// the number of row chunks; their column partials (chunks·M values) are
+// held to DualPartialBytes by taking fewer chunks for wide problems, but
+// never fewer than dualMinChunks (beyond that the partials grow like
+// dualMinChunks values per column: O(M), still no N×M term).
+const (
+	dualMaxChunks    = 64
+	dualMinChunks    = 4
+	DualPartialBytes = 64 << 20
+)
 
-// DualChunks returns the fixed row chunking of the fused updates for n rows:
-// chunks of rows rows each (a multiple of align, at least minRows), and their
-// number (≤ dualMaxChunks).
-func DualChunks(n, minRows, align int) (rows, chunks int) {
-	rows = max(minRows, (n+dualMaxChunks-1)/dualMaxChunks)
+// DualChunks returns the fixed row chunking of the fused updates for n rows
+// against m columns whose partials take colBytes bytes per chunk: chunks
+// of rows rows each (a multiple of align, at least minRows), and their
+// number (≤ dualMaxChunks, and within DualPartialBytes where dualMinChunks
+// chunks are). It depends on its arguments only, never on the thread count.
+func DualChunks(n, m, colBytes, minRows, align int) (rows, chunks int) {
+	most := dualMaxChunks
+	if m > 0 {
+		most = min(most, max(dualMinChunks, DualPartialBytes/(colBytes*m)))
+	}
+	rows = max(minRows, (n+most-1)/most)
 	rows = (rows + align - 1) / align * align
 	return rows, max(1, (n+rows-1)/rows)
 }
@@ -92,7 +105,7 @@ func (p *rowPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, 
 	if !p.fusedCost() || !cx || !cy || (nx && ny) {
 		return false, false, nil
 	}
-	rows, chunks := DualChunks(n, 64, 1)
+	rows, chunks := DualChunks(n, m, 8, 64, 1)
 	cols := make([]float64, chunks*m)
 	rs := make([]float64, n)
 	inv := 1 / float64(eps)
@@ -166,7 +179,7 @@ func (p *rowPair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
 		return false, nil
 	}
 	n := p.x.N
-	rows, chunks := DualChunks(n, 64, 1)
+	rows, chunks := DualChunks(n, n, 8, 64, 1)
 	cols := make([]float64, chunks*n)
 	rs := make([]float64, n)
 	inv := 1 / float64(eps)

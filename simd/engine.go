@@ -74,7 +74,7 @@ type sqArgs[T core.Float] struct {
 // core.SelfPair): row x with its log-dual hx, in base 2, against the
 // columns [j0, j1) of the transposed cloud y with log-duals h (base 2, −∞
 // in padding); the terms 2^E, E = hx + h_j + nc·C_j, are summed into s and
-// added to col[j].
+// added to col[j − j0] (col holds the columns [j0, j1) only).
 type sbArgs[T core.Float] struct {
 	x      []T
 	hx     T
@@ -184,7 +184,9 @@ type pair[T core.Float] struct {
 	dense    []T              // DensePair: n rows of mp squared distances; nil online
 	ws       *workspace[T]    // single-threaded runs' workspace (see run)
 	fx       []T              // fused updates (fused.go): the rows' base-2 log-duals
-	cols     []T              // fused updates: the chunks' column partial sums
+	stage    []T              // fused updates: the chunks' column partial sums
+	spill    []float64        // fused updates, float32: the chunks' spilled partials (nil: none)
+	spilled  []bool           // fused updates: whether chunk c spilled in the last pass
 	rs       []float64        // fused updates: the rows' sums
 	cs       []float64        // fused updates: the column sums
 	accs     []T              // fused updates: the chunks' kernel scratch
@@ -198,7 +200,7 @@ type pair[T core.Float] struct {
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
 	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
-	p.fx, p.cols, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil
+	p.fx, p.stage, p.spill, p.spilled, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 

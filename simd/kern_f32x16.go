@@ -10612,12 +10612,12 @@ func sbF32x16D1P1(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -10710,7 +10710,7 @@ func sbF32x16D1P1(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}
@@ -10734,12 +10734,12 @@ func sbF32x16D1P2(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -10817,7 +10817,7 @@ func sbF32x16D1P2(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}
@@ -10843,13 +10843,13 @@ func sbF32x16D2P1(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -10953,7 +10953,7 @@ func sbF32x16D2P1(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}
@@ -10979,13 +10979,13 @@ func sbF32x16D2P2(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -11074,7 +11074,7 @@ func sbF32x16D2P2(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}
@@ -11102,14 +11102,14 @@ func sbF32x16D3P1(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
@@ -11224,7 +11224,7 @@ func sbF32x16D3P1(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}
@@ -11252,14 +11252,14 @@ func sbF32x16D3P2(a *sbArgs[float32]) {
 	ncb := (*[16]float32)(a.acc[6*16:])
 	archsimd.BroadcastFloat32x16(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+32 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat32x16(&(*[1][16]float32)(bpy2)[0]))
@@ -11359,7 +11359,7 @@ func sbF32x16D3P2(a *sbArgs[float32]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat32x16(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[16]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[16]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x16(pca).Add(ea).Store(pca)
 
 	}

@@ -11781,12 +11781,12 @@ func sbF32x8D1P1(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -11882,7 +11882,7 @@ func sbF32x8D1P1(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}
@@ -11906,12 +11906,12 @@ func sbF32x8D1P2(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -11992,7 +11992,7 @@ func sbF32x8D1P2(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12018,13 +12018,13 @@ func sbF32x8D2P1(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -12131,7 +12131,7 @@ func sbF32x8D2P1(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12157,13 +12157,13 @@ func sbF32x8D2P2(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -12255,7 +12255,7 @@ func sbF32x8D2P2(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12283,14 +12283,14 @@ func sbF32x8D3P1(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
@@ -12408,7 +12408,7 @@ func sbF32x8D3P1(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12436,14 +12436,14 @@ func sbF32x8D3P2(a *sbArgs[float32]) {
 	ncb := (*[8]float32)(a.acc[6*8:])
 	archsimd.BroadcastFloat32x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*4)
 		bpy1 := unsafe.Add(py1, j*4)
 		bpy2 := unsafe.Add(py2, j*4)
 		bph := unsafe.Add(ph, j*4)
-		bpc := unsafe.Add(pc, j*4)
+		bpc := unsafe.Add(pc, (j-a.j0)*4)
 		d0a := x0.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat32x8(&(*[1][8]float32)(bpy2)[0]))
@@ -12546,7 +12546,7 @@ func sbF32x8D3P2(a *sbArgs[float32]) {
 		ea := eap.AsInt32x8().Add(eam.AsInt32x8().ShiftAllLeft(23)).AsFloat32x8()
 
 		S = S.Add(ea)
-		pca := (*[8]float32)(unsafe.Add(pc, (j+0)*4))
+		pca := (*[8]float32)(unsafe.Add(pc, ((j-a.j0)+0)*4))
 		archsimd.LoadFloat32x8(pca).Add(ea).Store(pca)
 
 	}

@@ -13068,12 +13068,12 @@ func sbF64x4D1P1(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -13184,7 +13184,7 @@ func sbF64x4D1P1(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}
@@ -13208,12 +13208,12 @@ func sbF64x4D1P2(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -13309,7 +13309,7 @@ func sbF64x4D1P2(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}
@@ -13335,13 +13335,13 @@ func sbF64x4D2P1(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -13463,7 +13463,7 @@ func sbF64x4D2P1(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}
@@ -13489,13 +13489,13 @@ func sbF64x4D2P2(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -13602,7 +13602,7 @@ func sbF64x4D2P2(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}
@@ -13630,14 +13630,14 @@ func sbF64x4D3P1(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
@@ -13770,7 +13770,7 @@ func sbF64x4D3P1(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}
@@ -13798,14 +13798,14 @@ func sbF64x4D3P2(a *sbArgs[float64]) {
 	ncb := (*[4]float64)(a.acc[6*4:])
 	archsimd.BroadcastFloat64x4(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+8 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat64x4(&(*[1][4]float64)(bpy2)[0]))
@@ -13923,7 +13923,7 @@ func sbF64x4D3P2(a *sbArgs[float64]) {
 		ea := eap.AsInt64x4().Add(eam.AsInt64x4().ShiftAllLeft(52)).AsFloat64x4()
 
 		S = S.Add(ea)
-		pca := (*[4]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[4]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x4(pca).Add(ea).Store(pca)
 
 	}

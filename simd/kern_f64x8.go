@@ -12419,12 +12419,12 @@ func sbF64x8D1P1(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -12538,7 +12538,7 @@ func sbF64x8D1P1(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12562,12 +12562,12 @@ func sbF64x8D1P2(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		sa := d0a.Mul(d0a)
 
@@ -12666,7 +12666,7 @@ func sbF64x8D1P2(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12692,13 +12692,13 @@ func sbF64x8D2P1(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -12823,7 +12823,7 @@ func sbF64x8D2P1(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12849,13 +12849,13 @@ func sbF64x8D2P2(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		sa := d0a.Mul(d0a)
@@ -12965,7 +12965,7 @@ func sbF64x8D2P2(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}
@@ -12993,14 +12993,14 @@ func sbF64x8D3P1(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
@@ -13136,7 +13136,7 @@ func sbF64x8D3P1(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}
@@ -13164,14 +13164,14 @@ func sbF64x8D3P2(a *sbArgs[float64]) {
 	ncb := (*[8]float64)(a.acc[6*8:])
 	archsimd.BroadcastFloat64x8(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+16 <= a.j1 {
 		bpy0 := unsafe.Add(py0, j*8)
 		bpy1 := unsafe.Add(py1, j*8)
 		bpy2 := unsafe.Add(py2, j*8)
 		bph := unsafe.Add(ph, j*8)
-		bpc := unsafe.Add(pc, j*8)
+		bpc := unsafe.Add(pc, (j-a.j0)*8)
 		d0a := x0.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy0)[0]))
 		d1a := x1.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy1)[0]))
 		d2a := x2.Sub(archsimd.LoadFloat64x8(&(*[1][8]float64)(bpy2)[0]))
@@ -13292,7 +13292,7 @@ func sbF64x8D3P2(a *sbArgs[float64]) {
 		ea := eap.Scale(eat).Masked(eat.GreaterEqual(archsimd.LoadFloat64x8(&kc.lo)))
 
 		S = S.Add(ea)
-		pca := (*[8]float64)(unsafe.Add(pc, (j+0)*8))
+		pca := (*[8]float64)(unsafe.Add(pc, ((j-a.j0)+0)*8))
 		archsimd.LoadFloat64x8(pca).Add(ea).Store(pca)
 
 	}

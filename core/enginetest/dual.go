@@ -53,6 +53,10 @@ func RunDual[T core.Float](t *testing.T, mk PairFunc[T], f float64) {
 			{Name: "tiny-eps", N: 50, M: 70, D: 3, Eps: 1e-4, Iters: 4},
 			{Name: "neg-inf-weights", N: 50, M: 70, D: 3, Eps: .05, Iters: 4, Zero: true},
 			{Name: "many-tiles", N: 40, M: 4500, D: 3, Eps: .01, Iters: 3, MustOK: true},
+			// Chunks of more than 128 rows (DualChunks: ⌈8300/64⌉ → 144):
+			// engines that stage column terms in blocks of rows flush more
+			// than once per tile.
+			{Name: "tall", N: 8300, M: 40, D: 3, Eps: .05, Iters: 0, MustOK: true},
 		} {
 			c.Cost, c.Seed = cost, uint64(len(c.Name))
 			t.Run(cn[cost]+"/"+c.Name, func(t *testing.T) { runDual(t, mk, c, f, dual, self) })

@@ -303,7 +303,17 @@ func (g group) At(p string) string {
 			}
 		}
 	}
-	return fmt.Sprintf("(*[%d]%s)(unsafe.Add(%s, (j+%d)*%d))", g.W, g.E, p, g.O, g.Size)
+	return fmt.Sprintf("(*[%d]%s)(unsafe.Add(%s, (%s+%d)*%d))", g.W, g.E, p, origin(p), g.O, g.Size)
+}
+
+// origin returns the index of column j in the array at pointer p: j, but
+// j − j0 in the fused kernels' column partials col (col[0] is column j0, so
+// that a caller can stage one tile's partials in a tile-sized buffer).
+func origin(p string) string {
+	if p == "pc" {
+		return "(j-a.j0)"
+	}
+	return "j"
 }
 
 // body is one loop iteration's groups (Tmax, Zmax: the expressions of the
@@ -766,7 +776,7 @@ func newConsts{{.N}}() *consts{{.N}} {
    point past the arrays (Go's unsafe.Add rules, checkptr). */}}
 {{define "bumpinit"}}
 {{- range .Bumps}}
-		b{{.}} := unsafe.Add({{.}}, j*{{$.Size}})
+		b{{.}} := unsafe.Add({{.}}, {{origin .}}*{{$.Size}})
 {{- end}}
 {{- end}}
 {{define "bumpstep"}}
@@ -1141,7 +1151,7 @@ func sb{{.N}}D{{.D}}P{{.P}}(a *sbArgs[{{.E}}]) {
 	ncb := (*[{{.W}}]{{.E}})(a.acc[6*{{.W}}:])
 	archsimd.Broadcast{{.V}}(a.nc).Store(ncb)
 	ph := unsafe.Pointer(unsafe.SliceData(a.h[:a.j1]))
-	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1]))
+	pc := unsafe.Pointer(unsafe.SliceData(a.col[:a.j1-a.j0]))
 	j := a.j0
 	if j+{{.Step}} <= a.j1 {
 {{- template "bumpinit" .}}
@@ -1276,11 +1286,12 @@ func outputs() []string {
 // generate writes the kernel files (see outputs) into dir.
 func generate(dir string) error {
 	t := template.Must(template.New("k").Funcs(template.FuncMap{
-		"exp":   expCode,
-		"expsm": expSMCode,
-		"sbhi":  sbHiCode,
-		"ld":    ld,
-		"root":  rootCode,
+		"exp":    expCode,
+		"expsm":  expSMCode,
+		"sbhi":   sbHiCode,
+		"ld":     ld,
+		"root":   rootCode,
+		"origin": origin,
 	}).Parse(tmpl))
 	for _, v := range variants() {
 		v := v
