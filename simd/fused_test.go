@@ -17,7 +17,7 @@ import (
 // seed example's 10⁵ vs 2·10⁵ iterations ran two passes.)
 func TestFusedWide(t *testing.T) {
 	const n, m, eps = 2000, 140000, float32(0.05)
-	if _, chunks := core.DualChunks(n, m, 12, 32, 16); chunks >= 64 {
+	if _, chunks := core.DualChunks(n, m, 8, 32, 16); chunks >= 64 {
 		t.Fatalf("DualChunks(%d, %d) = %d chunks: the case no longer tests the column budget", n, m, chunks)
 	}
 	r := rand.New(rand.NewPCG(7, 11))
