@@ -64,13 +64,7 @@ func TestFusedLoopMatchesTwoPass(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(5, 6))
-			cloud := func(n int) Cloud[float64] {
-				p := make([]float64, 3*n)
-				for i := range p {
-					p[i] = r.Float64()
-				}
-				return Cloud[float64]{Pts: p, N: n, D: 3}
-			}
+			cloud := func(n int) Cloud[float64] { return unitCloud(r, n, 3) }
 			weights := func(n int, zero bool) []float64 {
 				w := make([]float64, n)
 				s := 0.0
@@ -149,13 +143,7 @@ func (d declining[T]) SoftMinSelf(eps T, h, out []T) (bool, error) {
 // scale), and that the results are then the two-pass loop's bit for bit.
 func TestFusedLoopStopsTrying(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
-	cloud := func(n int) Cloud[float64] {
-		p := make([]float64, 2*n)
-		for i := range p {
-			p[i] = r.Float64()
-		}
-		return Cloud[float64]{Pts: p, N: n, D: 2}
-	}
+	cloud := func(n int) Cloud[float64] { return unitCloud(r, n, 2) }
 	x, y := cloud(30), cloud(40)
 	la, lb := make([]float64, 30), make([]float64, 40)
 	for i := range la {
@@ -207,13 +195,7 @@ func TestFusedLoopStopsTrying(t *testing.T) {
 // come from SoftMin whenever asked).
 func TestInitAndFinalStepFused(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
-	cloud := func(n int) Cloud[float64] {
-		p := make([]float64, 3*n)
-		for i := range p {
-			p[i] = r.Float64()
-		}
-		return Cloud[float64]{Pts: p, N: n, D: 3}
-	}
+	cloud := func(n int) Cloud[float64] { return unitCloud(r, n, 3) }
 	n, m := 50, 70
 	x, y := cloud(n), cloud(m)
 	la, lb := make([]float64, n), make([]float64, m)
@@ -297,4 +279,13 @@ type crossCounter[T Float] struct {
 func (c crossCounter[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (bool, bool, error) {
 	*c.calls++
 	return c.countingPair.SoftMinBoth(eps, hx, hy, outX, outY)
+}
+
+// unitCloud returns n points drawn uniformly in the unit cube of dimension d.
+func unitCloud(r *rand.Rand, n, d int) Cloud[float64] {
+	p := make([]float64, d*n)
+	for i := range p {
+		p[i] = r.Float64()
+	}
+	return Cloud[float64]{Pts: p, N: n, D: d}
 }
