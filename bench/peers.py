@@ -14,6 +14,19 @@ each reports its own time and peak RSS as a JSON line.
                             backend, gradient by autograd (max ITER iterations
                             each, env POT_ITERS, default 100).
 
+  peers.py keops N PREFIX   GeomLoss itself with KeOps on the CPU (its online
+                            backend, SamplesLoss("sinkhorn", p=2, blur=.05,
+                            scaling=.5), value + gradient w.r.t. x), when a
+                            copy is available: GEOMLOSS_REFERENCE names a
+                            folder whose sys.path entries (separated by ':')
+                            hold the reference `geomloss` and `pykeops` /
+                            `keopscore` packages; PYKEOPS_BUILD a build folder
+                            for KeOps' compiled formulas (default: a temporary
+                            one). The first evaluation compiles KeOps'
+                            formulas and is not timed; the best of
+                            KEOPS_REPS (default 1) warm evaluations is. No
+                            such package is part of this repository.
+
 x and y are read from PREFIX.x / PREFIX.y (float32 little-endian N×3), as
 written by bench/e2e -dump.
 """
@@ -101,12 +114,44 @@ def pot(x, y):
     return float(loss), float((gx.double() ** 2).sum())
 
 
+def reference_loss():
+    """GeomLoss's SamplesLoss from the copy GEOMLOSS_REFERENCE names (see the
+    module doc), imported ahead of anything else called geomloss."""
+    ref = os.environ.get("GEOMLOSS_REFERENCE")
+    if not ref:
+        raise SystemExit("keops peer: set GEOMLOSS_REFERENCE (see bench/peers.py)")
+    sys.path[:0] = ref.split(":")
+    import pykeops
+    import tempfile
+    pykeops.set_build_folder(os.environ.get("PYKEOPS_BUILD") or tempfile.mkdtemp(prefix="keops-"))
+    from geomloss import SamplesLoss
+    return SamplesLoss("sinkhorn", p=2, blur=0.05, scaling=0.5, backend="online")
+
+
+def keops(x, y):
+    loss_fn = reference_loss()
+
+    def once():
+        xg = x.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        loss = loss_fn(xg, y)
+        (gx,) = torch.autograd.grad(loss, xg)
+        return time.perf_counter() - t0, float(loss), float((gx.double() ** 2).sum())
+
+    once()  # compiles the formulas
+    best = min(once() for _ in range(int(os.environ.get("KEOPS_REPS", "1"))))
+    return best[1], best[2], best[0]
+
+
 def main():
     which, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     x, y = load(prefix, n)
     t0 = time.perf_counter()
-    val, g2 = {"torch": torch_dense, "pot": pot}[which](x, y)
-    el = time.perf_counter() - t0
+    if which == "keops":
+        val, g2, el = keops(x, y)
+    else:
+        val, g2 = {"torch": torch_dense, "pot": pot}[which](x, y)
+        el = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"impl": which, "n": n, "seconds": el, "value": val, "grad_norm2": g2,
                       "peak_rss_mb": rss, "threads": torch.get_num_threads()}))
