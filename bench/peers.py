@@ -26,6 +26,10 @@ each reports its own time and peak RSS as a JSON line.
                             formulas and is not timed; the best of
                             KEOPS_REPS (default 1) warm evaluations is. No
                             such package is part of this repository.
+  peers.py keops-multiscale N PREFIX
+                            the same with GeomLoss's multiscale backend
+                            (truncate=5, its default cluster_scale), on the
+                            clouds of bench/multiscale -dump (y has 2N points).
 
 x and y are read from PREFIX.x / PREFIX.y (float32 little-endian N×3), as
 written by bench/e2e -dump.
@@ -42,8 +46,9 @@ import torch
 
 
 def load(prefix, n):
+    """The clouds x (n points) and y (as many as PREFIX.y holds) in 3D."""
     x = np.fromfile(prefix + ".x", dtype="<f4").reshape(n, 3)
-    y = np.fromfile(prefix + ".y", dtype="<f4").reshape(n, 3)
+    y = np.fromfile(prefix + ".y", dtype="<f4").reshape(-1, 3)
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
 
 
@@ -114,7 +119,7 @@ def pot(x, y):
     return float(loss), float((gx.double() ** 2).sum())
 
 
-def reference_loss():
+def reference_loss(backend="online"):
     """GeomLoss's SamplesLoss from the copy GEOMLOSS_REFERENCE names (see the
     module doc), imported ahead of anything else called geomloss."""
     ref = os.environ.get("GEOMLOSS_REFERENCE")
@@ -125,11 +130,11 @@ def reference_loss():
     import tempfile
     pykeops.set_build_folder(os.environ.get("PYKEOPS_BUILD") or tempfile.mkdtemp(prefix="keops-"))
     from geomloss import SamplesLoss
-    return SamplesLoss("sinkhorn", p=2, blur=0.05, scaling=0.5, backend="online")
+    return SamplesLoss("sinkhorn", p=2, blur=0.05, scaling=0.5, backend=backend)
 
 
-def keops(x, y):
-    loss_fn = reference_loss()
+def keops(x, y, backend="online"):
+    loss_fn = reference_loss(backend)
 
     def once():
         xg = x.clone().requires_grad_(True)
@@ -147,8 +152,8 @@ def main():
     which, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     x, y = load(prefix, n)
     t0 = time.perf_counter()
-    if which == "keops":
-        val, g2, el = keops(x, y)
+    if which in ("keops", "keops-multiscale"):
+        val, g2, el = keops(x, y, "online" if which == "keops" else "multiscale")
     else:
         val, g2 = {"torch": torch_dense, "pot": pot}[which](x, y)
         el = time.perf_counter() - t0
