@@ -111,17 +111,23 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 //
 // and likewise Faa, Gbb from the self duals when Faa is not nil; with the
 // soft-max weighted cost gradients px, qy, ax, ry of those soft-mins where
-// not nil. One pass per problem where no gradient is asked (see updates).
+// not nil. Always by SoftMin, never fused: the values are then the same bit
+// for bit whichever gradients a call asks for.
 func finalStep[T Float](sc *Scale[T], d Duals[T], eps, lam float64, la, lb, F, G, Faa, Gbb, px, qy, ax, ry []T) error {
-	var w loopBuffers[T]
-	w.size(sc)
-	if err := w.updates(sc.XY, sc.YX, false, eps, lam, lb, d.G, la, d.F, F, G, px, qy); err != nil {
+	hx, hy := make([]T, len(la)), make([]T, len(lb))
+	if err := softMinInto(sc.XY, eps, lam, lb, d.G, hy, F, px); err != nil {
+		return err
+	}
+	if err := softMinInto(sc.YX, eps, lam, la, d.F, hx, G, qy); err != nil {
 		return err
 	}
 	if Faa == nil {
 		return nil
 	}
-	return w.updates(sc.XX, sc.YY, true, eps, lam, la, d.FAA, lb, d.GBB, Faa, Gbb, ax, ry)
+	if err := softMinInto(sc.XX, eps, lam, la, d.FAA, hx, Faa, ax); err != nil {
+		return err
+	}
+	return softMinInto(sc.YY, eps, lam, lb, d.GBB, hy, Gbb, ry)
 }
 
 // loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
@@ -158,7 +164,7 @@ func (w *loopBuffers[T]) scratch(n int) []T {
 // (pu has the rows of u, with column log-weights lu; self as in updates),
 // fused where the Pairs allow it.
 func (w *loopBuffers[T]) init(pu, pv Pair[T], self bool, e, lam float64, lu, lv, u, v []T) error {
-	return w.updates(pu, pv, self, e, lam, lu, nil, lv, nil, u, v, nil, nil)
+	return w.updates(pu, pv, self, e, lam, lu, nil, lv, nil, u, v)
 }
 
 // step performs one averaged simultaneous update
@@ -169,7 +175,7 @@ func (w *loopBuffers[T]) init(pu, pv Pair[T], self bool, e, lam float64, lu, lv,
 // the cross problem, faa and gbb themselves for the self problems, self).
 func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, u, v []T) error {
 	ut, vt := w.ft[:len(u)], w.gt[:len(v)] // u lives on x, v on y
-	if err := w.updates(pu, pv, self, e, lam, lu, potU, lv, potV, ut, vt, nil, nil); err != nil {
+	if err := w.updates(pu, pv, self, e, lam, lu, potU, lv, potV, ut, vt); err != nil {
 		return err
 	}
 	average(u, ut)
@@ -178,40 +184,37 @@ func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, pot
 }
 
 // updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e)
-// (potU, potV nil: the log-weights alone), and into gu, gv (unless nil) the
-// soft-max weighted cost gradients of those soft-mins, in one pass over the
-// pairs where the Pairs offer it: the cross problem (pu = XY, pv = YX its
-// transpose: potU = g on y, potV = f on x) through pu's DualPair when no
-// gradient is asked, each self problem (pu = XX, pv = YY; potU, potV their
-// own duals) through its SelfPair when its gradient is not asked. A
-// direction the fused pass does not deliver (no capability, a gradient, or
-// a sum out of its valid range: see DualPair) is computed by SoftMin, so the
-// results never depend on whether the pass succeeded beyond the rounding of
-// the soft-min.
-func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt, gu, gv []T) error {
-	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt, gu == nil, gv == nil)
+// (potU, potV nil: the log-weights alone), in one pass over the pairs where
+// the Pairs offer it: the cross problem (pu = XY, pv = YX its transpose:
+// potU = g on y, potV = f on x) through pu's DualPair, each self problem
+// (pu = XX, pv = YY; potU, potV their own duals) through its SelfPair. A
+// direction the fused pass does not deliver (no capability, or a sum out of
+// its valid range: see DualPair) is computed by SoftMin, so the results
+// never depend on whether the pass succeeded beyond the rounding of the
+// soft-min.
+func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
+	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt)
 	if err != nil {
 		return err
 	}
 	if doneU {
 		scale(ut, lam)
-	} else if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, gu); err != nil {
+	} else if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
 		return err
 	}
 	if doneV {
 		scale(vt, lam)
 		return nil
 	}
-	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, gv)
+	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil)
 }
 
-// fused runs the one-pass updates of updates where pu and pv offer them and
-// may (okU, okV: that side's gradient is not asked), reporting which of ut,
-// vt it wrote (before the damping lam).
-func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T, okU, okV bool) (doneU, doneV bool, err error) {
+// fused runs the one-pass updates of updates where pu and pv offer them,
+// reporting which of ut, vt it wrote (before the damping lam).
+func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T) (doneU, doneV bool, err error) {
 	if !self { // lu, potU on y (m entries); lv, potV on x (n)
 		dp, ok := pu.(DualPair[T])
-		if !ok || !okU || !okV || w.misses[0] >= fusedMisses {
+		if !ok || w.misses[0] >= fusedMisses {
 			return false, false, nil
 		}
 		hy, hx := logDual(lu, potU, e, w.hy[:len(lu)]), logDual(lv, potV, e, w.hx[:len(lv)])
@@ -219,13 +222,13 @@ func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, l
 		w.miss(0, doneU || doneV)
 		return doneU, doneV, err
 	}
-	if sp, ok := pu.(SelfPair[T]); ok && okU && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
+	if sp, ok := pu.(SelfPair[T]); ok && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
 		if doneU, err = sp.SoftMinSelf(T(e), logDual(lu, potU, e, w.hx[:len(lu)]), ut); err != nil {
 			return false, false, err
 		}
 		w.miss(1, doneU)
 	}
-	if sp, ok := pv.(SelfPair[T]); ok && okV && w.misses[2] < fusedMisses {
+	if sp, ok := pv.(SelfPair[T]); ok && w.misses[2] < fusedMisses {
 		if doneV, err = sp.SoftMinSelf(T(e), logDual(lv, potV, e, w.hy[:len(lv)]), vt); err != nil {
 			return false, false, err
 		}
