@@ -257,7 +257,7 @@ func (p *pair[T]) fusedRows(kern func(*sbArgs[T]), c, lo, hi, j0, keep int, hx2 
 			st := stage[:t1-t0]
 			clear(st)
 			sweep(t0, t1, r0, r1, st)
-			from := max(t0, keep)
+			from := min(max(t0, keep), t1)
 			for j, v := range st[from-t0:] {
 				spill[from+j] += float64(v)
 			}
