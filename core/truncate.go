@@ -2,7 +2,9 @@ package core
 
 import (
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/libgeomloss/libgeomloss/core/cluster"
@@ -35,20 +37,19 @@ func newBlockTree[T Float](h *cluster.Hierarchy, maxPts int, maxSide float64, pt
 		ident[k] = k
 	}
 	bt.groups = [][]int{ident}
-	isBlock := make(map[int]int, K+1)
-	for k, f := range bt.fine {
-		isBlock[f] = k
-	}
 	for t := 1; t < h.Levels && len(bt.groups[len(bt.groups)-1]) > topCells+1; t++ {
 		// Cells of level t, merged where a block spans several: the
-		// boundaries of level t that are also block boundaries (nested as t
-		// grows, since level t+1's boundaries are level t's).
+		// boundaries of level t (h.Bounds(t): 0, the k with Split[k] > t, n)
+		// that are also block boundaries, read off the blocks' own
+		// boundaries (nested as t grows, since level t+1's boundaries are
+		// level t's).
 		gb := make([]int, 0)
-		for _, f := range h.Bounds(t) {
-			if k, ok := isBlock[f]; ok {
+		for k, f := range bt.fine[:K] {
+			if f == 0 || int(h.Split[f]) > t {
 				gb = append(gb, k)
 			}
 		}
+		gb = append(gb, K)
 		if len(gb) < len(bt.groups[len(bt.groups)-1]) {
 			bt.groups = append(bt.groups, gb)
 		}
@@ -229,8 +230,18 @@ type truncTest struct {
 // ub returns the upper bound of the log-density (f_i + g_j − C_ij)/ε over
 // the cells a (grouping ga of the rows) and b (gb of the columns): the
 // maximal potentials minus the cost at the smallest distance between their
-// bounding boxes.
+// bounding boxes, or the affine bound where it is lower.
 func (tt *truncTest) ub(ga, a, gb, b int) float64 {
+	u, _ := tt.boxUB(ga, a, gb, b)
+	if tt.lr != nil && tt.lc != nil {
+		u = min(u, affineUB(tt.lr, ga, a, tt.lc, gb, b))
+	}
+	return u / tt.eps
+}
+
+// boxUB returns the maxima-and-boxes part u of ub before its division by ε,
+// and u/ε.
+func (tt *truncTest) boxUB(ga, a, gb, b int) (u, scaled float64) {
 	d := tt.rt.d
 	alo, ahi := tt.rt.lo[ga][a*d:(a+1)*d], tt.rt.hi[ga][a*d:(a+1)*d]
 	blo, bhi := tt.ct.lo[gb][b*d:(b+1)*d], tt.ct.hi[gb][b*d:(b+1)*d]
@@ -241,15 +252,12 @@ func (tt *truncTest) ub(ga, a, gb, b int) float64 {
 	}
 	if tt.distOnly {
 		if s <= tt.radius2 {
-			return 0
+			return 0, 0
 		}
-		return math.Inf(-1)
+		return math.Inf(-1), math.Inf(-1)
 	}
-	u := tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)
-	if tt.lr != nil && tt.lc != nil {
-		u = min(u, affineUB(tt.lr, ga, a, tt.lc, gb, b))
-	}
-	return u / tt.eps
+	u = tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)
+	return u, u / tt.eps
 }
 
 // estimate returns the fraction of block pairs the test would keep, from
@@ -260,10 +268,15 @@ func (tt *truncTest) estimate(stride int) float64 {
 	gx := len(rt.groups) - 1
 	drop := rt.zeros()
 	tops := len(rt.groups[gx]) - 1
+	samples := (tops + stride - 1) / stride
+	kept := make([]int64, samples) // per sampled top cell: integer sums, the same whatever the order
+	forTopCells(samples, tt.threads, nil, func(sc *descendScratch, q int) {
+		tt.descend(q*stride, drop, sc, func(_ int, l []int32) { kept[q] += int64(len(l)) })
+	})
 	var keptPairs, allPairs int64
-	var sc descendScratch
-	for a := 0; a < tops; a += stride {
-		tt.descend(a, drop, &sc, func(_ int, kept []int32) { keptPairs += int64(len(kept)) })
+	for q := range kept {
+		a := q * stride
+		keptPairs += kept[q]
 		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
 	}
 	if allPairs == 0 {
@@ -304,13 +317,10 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 	chunks := make([]truncChunk, tops)
 	var kept atomic.Int64
 	var over atomic.Bool
-	ParallelRows(tops, tt.threads, 1, func(lo, hi int) {
-		var sc descendScratch
-		for a := lo; a < hi && !tt.stop.Stopped() && !over.Load(); a++ {
-			chunks[a] = tt.topRows(a, L, drop, &sc)
-			if n := kept.Add(int64(len(chunks[a].cols))); limit >= 0 && float64(n) > limit {
-				over.Store(true)
-			}
+	forTopCells(tops, tt.threads, func() bool { return tt.stop.Stopped() || over.Load() }, func(sc *descendScratch, a int) {
+		chunks[a] = tt.topRows(a, L, drop, sc)
+		if n := kept.Add(int64(len(chunks[a].cols))); limit >= 0 && float64(n) > limit {
+			over.Store(true)
 		}
 	})
 	if over.Load() {
@@ -334,6 +344,38 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 		*c = truncChunk{}
 	}
 	return tr, false
+}
+
+// forTopCells calls body(sc, a) for a = 0 … n−1 on up to threads
+// goroutines, each taking the next cell when it is done with one (the top
+// cells' work is uneven) and reusing its own scratch sc; the calls stop
+// being made once quit (nil: never) returns true. Each top cell's result is
+// its own, so the results do not depend on which goroutine ran which.
+func forTopCells(n, threads int, quit func() bool, body func(sc *descendScratch, a int)) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = min(threads, n)
+	var next atomic.Int64
+	work := func() {
+		var sc descendScratch
+		for {
+			a := int(next.Add(1)) - 1
+			if a >= n || (quit != nil && quit()) {
+				return
+			}
+			body(&sc, a)
+		}
+	}
+	if threads <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Go(work)
+	}
+	wg.Wait()
 }
 
 // truncChunk is the part of a truncation for the row blocks of one top row
@@ -375,21 +417,21 @@ func (tt *truncTest) topRows(a, L int, drop [][]float64, sc *descendScratch) tru
 		if !tt.distOnly {
 			c.maxDrop = max(c.maxDrop, e*rel)
 		}
-		c.cols = append(c.cols, lst...)
+		sc.out = append(sc.out, lst...)
 		c.count[k-k0] = int32(len(lst))
 	})
-	if cap(c.cols) > len(c.cols)+len(c.cols)/4 {
-		c.cols = slices.Clone(c.cols) // held until run concatenates: no slack
-	}
+	c.cols = slices.Clone(sc.out) // held until run concatenates: exact size
+	sc.out = sc.out[:0]
 	return c
 }
 
 // descendScratch holds descend's column lists, two per depth (the
 // surviving cells and their children), reused across the top cells of one
-// worker, and a buffer for widened rows.
+// worker, a buffer for widened rows and one for a top cell's kept lists.
 type descendScratch struct {
 	surv, next [][]int32
 	widened    []int32
+	out        []int32 // the kept lists of the current top cell's rows
 }
 
 // descend tests top row cell a against every top column cell and refines
@@ -425,9 +467,19 @@ func (tt *truncTest) refine(gx, a, gy int, cols []int32, d int, drop [][]float64
 	rt, ct := tt.rt, tt.ct
 	farDrop := math.Exp(tt.thr - 40)
 	surv := sc.surv[d][:0]
+	// u is ub(gx, a, gy, b), computed as two parts: the affine bound w can
+	// only lower it (min(u₀, w)/ε ≤ u₀/ε: the division is monotone, and w is
+	// never NaN from tame bounds, see linBound.tame), so a pair whose box
+	// part u₀/ε is already below thr − 40 takes the far branch whatever w
+	// is, and w is not computed.
+	affine := tt.lr != nil && tt.lc != nil
+	skip := affine && tt.lr.tame && tt.lc.tame
 	for _, b32 := range cols {
 		b := int(b32)
-		u := tt.ub(gx, a, gy, b)
+		u0, u := tt.boxUB(gx, a, gy, b)
+		if affine && !(skip && u < tt.thr-40) {
+			u = min(u0, affineUB(tt.lr, gx, a, tt.lc, gy, b)) / tt.eps
+		}
 		if !(u > tt.thr) {
 			// The dropped cell's share is at most m·e^u; far below the
 			// threshold it is bounded by m·e^{thr−40} without an exp.
@@ -515,6 +567,10 @@ type linBound struct {
 	d                  int
 	cen, slope, lo, hi [][]float64 // [g][c·d+q]
 	top                [][]float64 // [g][c]
+	// tame: every value above is at most 1e100 in magnitude (none NaN), so
+	// that affineUB's products and sums (of at most a few thousand terms)
+	// never overflow and its result is never NaN.
+	tame bool
 }
 
 // newLinBound fits the bound of potential v (sorted fine order, the points
@@ -537,6 +593,14 @@ func newLinBound[T Float](bt *blockTree, s *msSide[T], v []T, threads int) *linB
 			}
 		})
 		lb.cen[g], lb.slope[g], lb.lo[g], lb.hi[g], lb.top[g] = cen, slope, lo, hi, top
+	}
+	lb.tame = d <= 1000
+	for _, vs := range [][][]float64{lb.cen, lb.slope, lb.lo, lb.hi, lb.top} {
+		for _, v := range vs {
+			for _, x := range v {
+				lb.tame = lb.tame && math.Abs(x) <= 1e100
+			}
+		}
 	}
 	return lb
 }
