@@ -204,7 +204,7 @@ func (bt *blockTree) aggregate(v []float64) [][]float64 {
 // drops.
 type truncation struct {
 	offsets []int
-	cols    []int32 // (int32: half the memory; patterns are converted once, by unionPattern or ranges)
+	cols    []int32 // (int32: half the memory of a Ranges; converted where a reduction is built, by ranges or transposeRanges)
 	// maxDrop bounds, over the row blocks, the dropped part of a row's
 	// soft-min sum relative to the whole (see truncate).
 	maxDrop float64
@@ -232,32 +232,67 @@ type truncTest struct {
 // maximal potentials minus the cost at the smallest distance between their
 // bounding boxes, or the affine bound where it is lower.
 func (tt *truncTest) ub(ga, a, gb, b int) float64 {
-	u, _ := tt.boxUB(ga, a, gb, b)
-	if tt.lr != nil && tt.lc != nil {
-		u = min(u, affineUB(tt.lr, ga, a, tt.lc, gb, b))
+	r := tt.cellRow(ga, a, gb)
+	u, _ := r.box(b)
+	if r.affine {
+		u = min(u, r.affineUB(b))
 	}
 	return u / tt.eps
 }
 
-// boxUB returns the maxima-and-boxes part u of ub before its division by ε,
-// and u/ε.
-func (tt *truncTest) boxUB(ga, a, gb, b int) (u, scaled float64) {
+// cellRow is row cell a (grouping ga) against the column cells of grouping
+// gb in ub: the slices of both sides taken once for the many column cells
+// a row cell meets.
+type cellRow struct {
+	tt               *truncTest
+	d                int
+	alo, ahi         []float64 // a's box
+	blo, bhi         []float64 // the column cells' boxes, [b·d+q]
+	fa               float64   // a's potential maximum
+	fb               []float64 // the column cells' maxima
+	affine           bool      // both affine bounds (then the fields below)
+	ca, sa, ula, uha []float64 // a's centroid, slope and offset box (see affineUB)
+	ta               float64   // a's top
+	cb, sb, vlb, vhb []float64 // the column cells', [b·d+q]
+	tb               []float64
+}
+
+func (tt *truncTest) cellRow(ga, a, gb int) cellRow {
 	d := tt.rt.d
-	alo, ahi := tt.rt.lo[ga][a*d:(a+1)*d], tt.rt.hi[ga][a*d:(a+1)*d]
-	blo, bhi := tt.ct.lo[gb][b*d:(b+1)*d], tt.ct.hi[gb][b*d:(b+1)*d]
+	r := cellRow{tt: tt, d: d, alo: tt.rt.lo[ga][a*d : (a+1)*d], ahi: tt.rt.hi[ga][a*d : (a+1)*d],
+		blo: tt.ct.lo[gb], bhi: tt.ct.hi[gb], affine: tt.lr != nil && tt.lc != nil}
+	if !tt.distOnly {
+		r.fa, r.fb = tt.fr[ga][a], tt.fc[gb]
+	}
+	if r.affine {
+		lr, lc := tt.lr, tt.lc
+		r.ca, r.sa = lr.cen[ga][a*d:(a+1)*d], lr.slope[ga][a*d:(a+1)*d]
+		r.ula, r.uha, r.ta = lr.lo[ga][a*d:(a+1)*d], lr.hi[ga][a*d:(a+1)*d], lr.top[ga][a]
+		r.cb, r.sb, r.vlb, r.vhb, r.tb = lc.cen[gb], lc.slope[gb], lc.lo[gb], lc.hi[gb], lc.top[gb]
+	}
+	return r
+}
+
+// box returns the maxima-and-boxes part u of ub against column cell b
+// before its division by ε, and u/ε (kernel truncation: 0 within the
+// radius, −∞ beyond).
+func (r *cellRow) box(b int) (u, scaled float64) {
+	d := r.d
+	alo, ahi := r.alo, r.ahi
+	blo, bhi := r.blo[b*d:(b+1)*d], r.bhi[b*d:(b+1)*d]
 	var s float64
 	for q := 0; q < d; q++ {
 		gap := max(0, blo[q]-ahi[q], alo[q]-bhi[q])
 		s += gap * gap
 	}
-	if tt.distOnly {
-		if s <= tt.radius2 {
+	if r.tt.distOnly {
+		if s <= r.tt.radius2 {
 			return 0, 0
 		}
 		return math.Inf(-1), math.Inf(-1)
 	}
-	u = tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)
-	return u, u / tt.eps
+	u = r.fa + r.fb[b] - PointCost(r.tt.cost, s)
+	return u, u / r.tt.eps
 }
 
 // estimate returns the fraction of block pairs the test would keep, from
@@ -472,13 +507,13 @@ func (tt *truncTest) refine(gx, a, gy int, cols []int32, d int, drop [][]float64
 	// never NaN from tame bounds, see linBound.tame), so a pair whose box
 	// part u₀/ε is already below thr − 40 takes the far branch whatever w
 	// is, and w is not computed.
-	affine := tt.lr != nil && tt.lc != nil
-	skip := affine && tt.lr.tame && tt.lc.tame
+	cr := tt.cellRow(gx, a, gy)
+	skip := cr.affine && tt.lr.tame && tt.lc.tame
 	for _, b32 := range cols {
 		b := int(b32)
-		u0, u := tt.boxUB(gx, a, gy, b)
-		if affine && !(skip && u < tt.thr-40) {
-			u = min(u0, affineUB(tt.lr, gx, a, tt.lc, gy, b)) / tt.eps
+		u0, u := cr.box(b)
+		if cr.affine && !(skip && u < tt.thr-40) {
+			u = min(u0, cr.affineUB(b)) / tt.eps
 		}
 		if !(u > tt.thr) {
 			// The dropped cell's share is at most m·e^u; far below the
@@ -701,8 +736,8 @@ func solveSPD(a, b, x []float64, d int) {
 	}
 }
 
-// affineUB bounds max over i ∈ cell a (rows, bound lr) and j ∈ cell b
-// (columns, bound lc) of f_i + g_j − |x_i − y_j|²/2: with Δ = cen_a − cen_b,
+// affineUB bounds max over i ∈ the row cell a (bound lr) and j ∈ column
+// cell b (bound lc) of f_i + g_j − |x_i − y_j|²/2: with Δ = cen_a − cen_b,
 // slopes s_a, s_b, offsets u ∈ U_a, v ∈ V_b and w = u − v ∈ W = U_a − V_b,
 //
 //	f_i + g_j − C_ij ≤ top_a + top_b + ⟨s_a + s_b, u⟩ − ⟨s_b, w⟩ − |Δ + w|²/2
@@ -711,13 +746,13 @@ func solveSPD(a, b, x []float64, d int) {
 // u and w bounded independently. Near the plan's support s_a + s_b ≈ 0
 // (the slopes are x − T(x) and y − T⁻¹(y)), so the bound is tight where it
 // matters.
-func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
-	d := lr.d
-	ca, cb := lr.cen[ga][a*d:(a+1)*d], lc.cen[gb][b*d:(b+1)*d]
-	sa, sb := lr.slope[ga][a*d:(a+1)*d], lc.slope[gb][b*d:(b+1)*d]
-	ula, uha := lr.lo[ga][a*d:(a+1)*d], lr.hi[ga][a*d:(a+1)*d]
-	vlb, vhb := lc.lo[gb][b*d:(b+1)*d], lc.hi[gb][b*d:(b+1)*d]
-	v := lr.top[ga][a] + lc.top[gb][b]
+func (r *cellRow) affineUB(b int) float64 {
+	d := r.d
+	ca, cb := r.ca, r.cb[b*d:(b+1)*d]
+	sa, sb := r.sa, r.sb[b*d:(b+1)*d]
+	ula, uha := r.ula, r.uha
+	vlb, vhb := r.vlb[b*d:(b+1)*d], r.vhb[b*d:(b+1)*d]
+	v := r.ta + r.tb[b]
 	var dist2 float64
 	for q := 0; q < d; q++ {
 		t := sa[q] + sb[q]
@@ -732,7 +767,7 @@ func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
 }
 
 // ranges returns tr as the pattern between row blocks rb and column blocks
-// cb.
+// cb (tr's offsets shared, its lists widened to int).
 func (tr truncation) ranges(rb, cb []int) *Ranges {
 	cols := make([]int, len(tr.cols))
 	for i, l := range tr.cols {
@@ -741,9 +776,25 @@ func (tr truncation) ranges(rb, cb []int) *Ranges {
 	return &Ranges{RowStart: rb, ColStart: cb, Offsets: tr.offsets, Cols: cols}
 }
 
+// transposeRanges returns the transposed pattern of tr (tr.ranges(cb,
+// rb).Transpose() with tr between row blocks cb and column blocks rb)
+// between row blocks rb (the L column blocks of tr) and column blocks cb,
+// written straight into its int lists.
+func (tr truncation) transposeRanges(rb, cb []int) *Ranges {
+	off, cols := transposeLists[int](tr, len(rb)-1)
+	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}
+}
+
 // transpose returns the kept row blocks of each of the L column blocks of
 // tr, ascending (Ranges.Transpose on the int32 lists).
 func (tr truncation) transpose(L int) truncation {
+	off, cols := transposeLists[int32](tr, L)
+	return truncation{offsets: off, cols: cols}
+}
+
+// transposeLists returns the offsets and lists of the transpose of tr
+// (L column blocks), each list ascending.
+func transposeLists[E int | int32](tr truncation, L int) ([]int, []E) {
 	K := len(tr.offsets) - 1
 	off := make([]int, L+1)
 	for _, l := range tr.cols {
@@ -752,59 +803,69 @@ func (tr truncation) transpose(L int) truncation {
 	for l := 0; l < L; l++ {
 		off[l+1] += off[l]
 	}
-	cols, fill := make([]int32, len(tr.cols)), slices.Clone(off[:L])
+	cols, fill := make([]E, len(tr.cols)), slices.Clone(off[:L])
 	for k := 0; k < K; k++ { // ascending k: every transposed list is ascending
 		for _, l := range tr.cols[tr.offsets[k]:tr.offsets[k+1]] {
-			cols[fill[l]] = int32(k)
+			cols[fill[l]] = E(k)
 			fill[l]++
 		}
 	}
-	return truncation{offsets: off, cols: cols}
+	return off, cols
 }
 
-// unionPattern returns the pattern between row blocks rb and column blocks
-// cb keeping the pairs of a or b (same blocks), allocated at its exact size
-// once a first pass has counted it — or (nil, true), allocating nothing,
-// when that count exceeds limit (limit ≥ 0).
-func unionPattern(a, b truncation, rb, cb []int, limit float64) (*Ranges, bool) {
+// union returns the lists keeping the pairs of a or b (same blocks), at
+// their exact size once a first pass has counted them — or (nil, true),
+// allocating no lists, when that count exceeds limit (limit ≥ 0). Both
+// passes run over row blocks on up to threads goroutines (each row's union
+// is its own).
+func union(a, b truncation, limit float64, threads int) (*truncation, bool) {
 	K := len(a.offsets) - 1
 	kept := func(t truncation, k int) []int32 { return t.cols[t.offsets[k]:t.offsets[k+1]] }
 	off := make([]int, K+1)
+	ParallelRows(K, threads, 256, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			off[k+1] = mergeSorted(kept(a, k), kept(b, k), nil)
+		}
+	})
 	for k := 0; k < K; k++ {
-		off[k+1] = off[k] + mergeSorted(kept(a, k), kept(b, k), nil)
+		off[k+1] += off[k]
 	}
 	if limit >= 0 && float64(off[K]) > limit {
 		return nil, true
 	}
-	cols := make([]int, off[K])
-	for k := 0; k < K; k++ {
-		mergeSorted(kept(a, k), kept(b, k), cols[off[k]:off[k+1]])
-	}
-	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}, false
+	cols := make([]int32, off[K])
+	ParallelRows(K, threads, 256, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			mergeSorted(kept(a, k), kept(b, k), cols[off[k]:off[k+1]])
+		}
+	})
+	return &truncation{offsets: off, cols: cols}, false
 }
 
 // mergeSorted writes the union of the ascending lists p and q into out
 // (nil: count only) and returns its length.
-func mergeSorted(p, q []int32, out []int) int {
-	n := 0
-	put := func(v int32) {
+func mergeSorted(p, q []int32, out []int32) int {
+	n, i, j := 0, 0, 0
+	for i < len(p) && j < len(q) {
+		v := p[i]
+		switch {
+		case v < q[j]:
+			i++
+		case q[j] < v:
+			v = q[j]
+			j++
+		default:
+			i, j = i+1, j+1
+		}
 		if out != nil {
-			out[n] = int(v)
+			out[n] = v
 		}
 		n++
 	}
-	for len(p) > 0 || len(q) > 0 {
-		switch {
-		case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
-			put(p[0])
-			p = p[1:]
-		case len(p) == 0 || q[0] < p[0]:
-			put(q[0])
-			q = q[1:]
-		default:
-			put(p[0])
-			p, q = p[1:], q[1:]
-		}
+	if out != nil {
+		n += copy(out[n:], p[i:])
+		n += copy(out[n:], q[j:])
+		return n
 	}
-	return n
+	return n + len(p) - i + len(q) - j
 }

@@ -68,8 +68,12 @@ func TestTruncLimitedIsExact(t *testing.T) {
 				}
 			}
 			lv := &msLevel[float64]{fine: true, x: xs, y: ys}
-			r0, _ := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, false)
-			r1, dn := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, true)
+			u0, _ := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, false)
+			u1, dn := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, true)
+			r0, r1 := u0.ranges(xs.blk, ys.blk), (*Ranges)(nil)
+			if u1 != nil {
+				r1 = u1.ranges(xs.blk, ys.blk)
+			}
 			if dn != dense(r0) || (dn && r1 != nil) || (!dn && !sameRanges(r0, r1)) {
 				t.Fatalf("threads %d eps %g: mask2 with discard: dense %v, full pattern dense %v", threads, eps, dn, dense(r0))
 			}
