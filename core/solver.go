@@ -61,13 +61,13 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 	n, m := len(sc.LA), len(sc.LB)
 	if need.Cross {
 		d.F, d.G = make([]T, n), make([]T, m)
-		if err := w.init(sc.XY, sc.YX, e0, lam, sc.LB, sc.LA, d.F, d.G); err != nil {
+		if err := w.init(sc.XY, sc.YX, false, e0, lam, sc.LB, sc.LA, d.F, d.G); err != nil {
 			return d, nil, err
 		}
 	}
 	if need.Self {
 		d.FAA, d.GBB = make([]T, n), make([]T, m)
-		if err := w.init(sc.XX, sc.YY, e0, lam, sc.LA, sc.LB, d.FAA, d.GBB); err != nil {
+		if err := w.init(sc.XX, sc.YY, true, e0, lam, sc.LA, sc.LB, d.FAA, d.GBB); err != nil {
 			return d, nil, err
 		}
 	}
@@ -104,6 +104,32 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 	return d, sc, nil
 }
 
+// finalStep is GeomLoss's final extrapolation step from the loop's duals d
+// on the finest scale sc, with the item's log-weights la, lb:
+//
+//	F = lam·smin(XY, lb + g/ε),  G = lam·smin(YX, la + f/ε),
+//
+// and likewise Faa, Gbb from the self duals when Faa is not nil; with the
+// soft-max weighted cost gradients px, qy, ax, ry of those soft-mins where
+// not nil. Always by SoftMin, never fused: the values are then the same bit
+// for bit whichever gradients a call asks for.
+func finalStep[T Float](sc *Scale[T], d Duals[T], eps, lam float64, la, lb, F, G, Faa, Gbb, px, qy, ax, ry []T) error {
+	hx, hy := make([]T, len(la)), make([]T, len(lb))
+	if err := softMinInto(sc.XY, eps, lam, lb, d.G, hy, F, px); err != nil {
+		return err
+	}
+	if err := softMinInto(sc.YX, eps, lam, la, d.F, hx, G, qy); err != nil {
+		return err
+	}
+	if Faa == nil {
+		return nil
+	}
+	if err := softMinInto(sc.XX, eps, lam, la, d.FAA, hx, Faa, ax); err != nil {
+		return err
+	}
+	return softMinInto(sc.YY, eps, lam, lb, d.GBB, hy, Gbb, ry)
+}
+
 // loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
 // n entries for the points of x; hy, gt: m for y), reused across iterations.
 type loopBuffers[T Float] struct {
@@ -135,12 +161,10 @@ func (w *loopBuffers[T]) scratch(n int) []T {
 }
 
 // init writes the initialisation u = lam·smin(pu, lu), v = lam·smin(pv, lv)
-// (pu has the rows of u, with column log-weights lu).
-func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) error {
-	if err := softMinInto(pu, e, lam, lu, nil, w.scratch(len(lu)), u, nil); err != nil {
-		return err
-	}
-	return softMinInto(pv, e, lam, lv, nil, w.scratch(len(lv)), v, nil)
+// (pu has the rows of u, with column log-weights lu; self as in updates),
+// fused where the Pairs allow it.
+func (w *loopBuffers[T]) init(pu, pv Pair[T], self bool, e, lam float64, lu, lv, u, v []T) error {
+	return w.updates(pu, pv, self, e, lam, lu, nil, lv, nil, u, v)
 }
 
 // step performs one averaged simultaneous update
@@ -159,14 +183,15 @@ func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, pot
 	return nil
 }
 
-// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e),
-// in one pass over the pairs where the Pairs offer it: the cross problem
-// (pu = XY, pv = YX its transpose: potU = g on y, potV = f on x) through
-// pu's DualPair, each self problem (pu = XX, pv = YY; potU, potV their own
-// duals) through its SelfPair. A direction the fused pass does not deliver
-// (no capability, or a sum out of its valid range: see DualPair) is computed
-// by SoftMin, so the results never depend on whether the pass succeeded
-// beyond the rounding of the soft-min.
+// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e)
+// (potU, potV nil: the log-weights alone), in one pass over the pairs where
+// the Pairs offer it: the cross problem (pu = XY, pv = YX its transpose:
+// potU = g on y, potV = f on x) through pu's DualPair, each self problem
+// (pu = XX, pv = YY; potU, potV their own duals) through its SelfPair. A
+// direction the fused pass does not deliver (no capability, or a sum out of
+// its valid range: see DualPair) is computed by SoftMin, so the results
+// never depend on whether the pass succeeded beyond the rounding of the
+// soft-min.
 func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
 	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt)
 	if err != nil {
