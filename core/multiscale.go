@@ -55,18 +55,22 @@ type msSide[T Float] struct {
 
 // msLevel is one scale of the multiscale geometry.
 type msLevel[T Float] struct {
-	x, y          *msSide[T]
-	rxy, rxx, ryy *Ranges // nil: every pair (online reductions)
-	sc            Scale[T]
-	closer        closeList
-	fine          bool // the input measures: Scale in input order
-	taylor        bool // the Taylor level (input points, input order)
-	degree        int  // the Taylor level's largest polynomial degree
-	keptPairs     int64
-	keptBlocks    int64
-	allPairs      int64
-	allBlocks     int64
-	drop          float64
+	x, y *msSide[T]
+	// uxy is the x-y pattern as int32 lists (half a Ranges: its Ranges and
+	// transpose are built where a reduction needs them, crossRanges); rxx,
+	// ryy are the self patterns. nil: every pair (online reductions).
+	uxy        *truncation
+	rxx, ryy   *Ranges
+	sc         Scale[T]
+	closer     closeList
+	fine       bool // the input measures: Scale in input order
+	taylor     bool // the Taylor level (input points, input order)
+	degree     int  // the Taylor level's largest polynomial degree
+	keptPairs  int64
+	keptBlocks int64
+	allPairs   int64
+	allBlocks  int64
+	drop       float64
 }
 
 // multiscale is the multiscale backend's geometry (ALGORITHMS.md §4, kept
@@ -183,9 +187,9 @@ func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 	size, cnt := make([]float64, h.Levels), make([]int, h.Levels)
 	d := c.D
 	lo, hi := make([]float64, d), make([]float64, d)
+	var bd []int // level t's boundaries (k-d trees only; one buffer for every level)
 	for t := 0; t < h.Levels; t++ {
-		bd := h.Bounds(t)
-		cnt[t] = len(bd) - 1
+		cnt[t] = h.Count(t)
 		if h.Side > 0 && t >= msVoxels { // above cluster_scale: never a coarse level
 			size[t] = math.Inf(1)
 			continue
@@ -194,6 +198,7 @@ func levelSizes[T Float](h *cluster.Hierarchy, c Cloud[T]) ([]float64, []int) {
 			size[t] = h.Side * math.Exp2(float64(t)) * math.Sqrt(float64(d))
 			continue
 		}
+		bd = h.AppendBounds(bd[:0], t)
 		for k := 0; k+1 < len(bd); k++ {
 			for q := range lo {
 				lo[q], hi[q] = math.Inf(1), math.Inf(-1)
@@ -361,25 +366,59 @@ func blockMax[T Float](s *msSide[T], v []T) []float64 {
 	return out
 }
 
-// mask runs the truncation test for rows rs (potential u, blocks rt) and
-// columns cs (potential v, blocks ct), or returns nil (every pair) without
-// truncation or potentials; see mask2 for discard.
-func (g *multiscale[T]) mask(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
-	return g.mask2(rs, cs, rt, ct, u, v, v, u, eps, g.cfg.rho, lv, discard)
+// potBound is one potential's bounds over the cells of a blockTree, as the
+// truncation test uses them: per grouping and cell the potential's maximum
+// and, for |x − y|²/2, its affine bound (nil otherwise). masks fits each
+// potential's bound once and shares it between the tests that use it (a
+// pure function of the potential: sharing changes no bit).
+type potBound struct {
+	max [][]float64
+	lin *linBound
 }
 
-// mask2 is mask with separate row potentials: the rows-x test bounds
-// (uRow_i + vCol_j − C_ij)/ε, the rows-y test (vRow_j + uCol_i − C_ij)/ε.
-// With discard, a pattern that is dense (see dense) is not wanted: the
-// tests stop as soon as one keeps more than the dense limit (the union
-// keeps at least as many) and mask2 returns (nil, true), exactly when the
-// full pattern would be dense; otherwise the second result is false.
-func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol []T, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
-	if g.cfg.kernelRadius > 0 {
-		tt := truncTest{rt: rt, ct: ct, distOnly: true, threads: g.res.Threads, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
-		tr := tt.run()
-		return tr.ranges(rs.blk, cs.blk), false
+// bound returns the bounds of potential v (sorted order, the points of s)
+// over bt's cells; nil for a nil potential.
+func (g *multiscale[T]) bound(s *msSide[T], bt *blockTree, v []T) *potBound {
+	if v == nil {
+		return nil
 	}
+	return &potBound{max: bt.aggregate(blockMax(s, v)), lin: g.linBound(bt, s, v)}
+}
+
+// kernelMask is the kernel losses' pattern between rows rs (blocks rt) and
+// columns cs (blocks ct): the block pairs whose boxes lie within
+// kernelRadius.
+func (g *multiscale[T]) kernelMask(rt, ct *blockTree) *truncation {
+	tt := truncTest{rt: rt, ct: ct, distOnly: true, threads: g.res.Threads, radius2: g.cfg.kernelRadius * g.cfg.kernelRadius, thr: -1}
+	tr := tt.run()
+	return &tr
+}
+
+// crossRanges returns the level's x-y pattern as a Ranges between x's and
+// y's blocks, or with transpose its transpose (y's blocks × x's); nil:
+// every pair.
+func (lv *msLevel[T]) crossRanges(transpose bool) *Ranges {
+	switch {
+	case lv.uxy == nil:
+		return nil
+	case transpose:
+		return lv.uxy.transposeRanges(lv.y.blk, lv.x.blk)
+	default:
+		return lv.uxy.ranges(lv.x.blk, lv.y.blk)
+	}
+}
+
+// mask2 runs the truncation test for rows rs (blocks rt) and columns cs
+// (blocks ct) in both directions, from the bounds of the potentials: the
+// rows-x test bounds (uRow_i + vCol_j − C_ij)/ε, the rows-y test
+// (vRow_j + uCol_i − C_ij)/ε; it returns nil (every pair) without
+// truncation or potentials. With discard, a pattern that is dense (see
+// dense) is not wanted: the tests stop as soon as one keeps more than the
+// dense limit (the union keeps at least as many) and mask2 returns
+// (nil, true), exactly when the full pattern would be dense; otherwise the
+// second result is false. The pattern is returned as int32 lists (see
+// msLevel.uxy).
+func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol *potBound, eps, rho float64, lv *msLevel[T], discard bool) (*truncation, bool) {
 	if math.IsInf(g.cfg.truncate, 1) || uRow == nil || vCol == nil {
 		return nil, false
 	}
@@ -390,12 +429,12 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	// Both directions (rows x and rows y) must meet the bound: the pattern is
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
-	ta := g.potentialTest(rs, cs, rt, ct, uRow, vCol, eps, rho)
+	ta := g.potentialTest(rt, ct, uRow, vCol, eps, rho)
 	a, over := ta.runLimited(limit)
 	if over {
 		return nil, true
 	}
-	tb := g.potentialTest(cs, rs, ct, rt, vRow, uCol, eps, rho)
+	tb := g.potentialTest(ct, rt, vRow, uCol, eps, rho)
 	b, over := tb.runLimited(limit)
 	if over {
 		return nil, true
@@ -403,7 +442,7 @@ func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, 
 	lv.drop = max(lv.drop, a.maxDrop, b.maxDrop)
 	bt := b.transpose(len(rs.blk) - 1)
 	b = truncation{}
-	return unionPattern(a, bt, rs.blk, cs.blk, limit)
+	return union(a, bt, limit, g.res.Threads)
 }
 
 // linBound returns the affine bound of potential v over bt's cells for the
@@ -461,12 +500,10 @@ func denseLimit(K, L int) float64 {
 	return msDenseFraction * float64(K) * float64(L)
 }
 
-// potentialTest returns the truncation test between the rows rs (blocks
-// rt, potential u) and the columns cs (blocks ct, potential v) at eps:
-// bounds from the potentials' block maxima and affine bounds.
-func (g *multiscale[T]) potentialTest(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps, rho float64) truncTest {
-	return truncTest{rt: rt, ct: ct, fr: rt.aggregate(blockMax(rs, u)), fc: ct.aggregate(blockMax(cs, v)),
-		lr: g.linBound(rt, rs, u), lc: g.linBound(ct, cs, v),
+// potentialTest returns the truncation test between the row blocks rt
+// (potential bounds u) and the column blocks ct (bounds v) at eps.
+func (g *multiscale[T]) potentialTest(rt, ct *blockTree, u, v *potBound, eps, rho float64) truncTest {
+	return truncTest{rt: rt, ct: ct, fr: u.max, fc: v.max, lr: u.lin, lc: v.lin,
 		eps: eps, thr: g.threshold(), rho: rho, cost: g.cost, maxDrop: g.cfg.maxDrop, threads: g.res.Threads, stop: g.res.Stop}
 }
 
@@ -474,11 +511,11 @@ func (g *multiscale[T]) potentialTest(rs, cs *msSide[T], rt, ct *blockTree, u, v
 // cell of x only and reports whether it keeps more than msDenseFraction of
 // the block pairs there (the full test, which costs about as much as a
 // sparse reduction, is then skipped).
-func (g *multiscale[T]) likelyDense(rs, cs *msSide[T], rt, ct *blockTree, u, v []T, eps float64) bool {
+func (g *multiscale[T]) likelyDense(rt, ct *blockTree, u, v *potBound, eps float64) bool {
 	if g.cfg.kernelRadius > 0 || msAlwaysTruncate {
 		return false
 	}
-	tt := g.potentialTest(rs, cs, rt, ct, u, v, eps, g.cfg.rho)
+	tt := g.potentialTest(rt, ct, u, v, eps, g.cfg.rho)
 	return tt.estimate(msLookAhead) > msDenseFraction
 }
 
@@ -488,18 +525,23 @@ const msLookAhead = 8
 // selfMask is mask2 for a self problem (rows and columns the same cloud):
 // one test, symmetrised (the pattern and its transpose); discard as in
 // mask2 (the union keeps at least the test's pairs).
-func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol []T, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
+func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol *potBound, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
 	limit := -1.0
 	if discard {
 		limit = denseLimit(len(s.blk)-1, len(s.blk)-1)
 	}
-	tt := g.potentialTest(s, s, bt, bt, uRow, uCol, eps, rho)
+	tt := g.potentialTest(bt, bt, uRow, uCol, eps, rho)
 	a, over := tt.runLimited(limit)
 	if over {
 		return nil, true
 	}
 	lv.drop = max(lv.drop, a.maxDrop)
-	return unionPattern(a, a.transpose(len(s.blk)-1), s.blk, s.blk, limit)
+	at := a.transpose(len(s.blk) - 1)
+	u, over := union(a, at, limit, g.res.Threads)
+	if over {
+		return nil, true
+	}
+	return u.ranges(s.blk, s.blk), false
 }
 
 // normalized returns the undamped soft-min smin_ε(C(rows, cols), L(w) + pot/ε)
@@ -529,9 +571,9 @@ func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, ep
 func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 	x, y := lv.x, lv.y
 	if g.cfg.kernelRadius > 0 {
-		lv.rxy, _ = g.mask(x, y, g.btx, g.bty, nil, nil, 0, lv, false)
-		lv.rxx, _ = g.mask(x, x, g.btx, g.btx, nil, nil, 0, lv, false)
-		lv.ryy, _ = g.mask(y, y, g.bty, g.bty, nil, nil, 0, lv, false)
+		lv.uxy = g.kernelMask(g.btx, g.bty)
+		lv.rxx = g.kernelMask(g.btx, g.btx).ranges(x.blk, x.blk)
+		lv.ryy = g.kernelMask(g.bty, g.bty).ranges(y.blk, y.blk)
 		return nil
 	}
 	// Coarse levels run at temperatures large against their clusters
@@ -541,27 +583,32 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		return nil
 	}
 	inf := math.Inf(1)
-	if g.need.Cross && d.F != nil && g.likelyDense(x, y, g.btx, g.bty, d.F, d.G, eps) {
-		return nil // the look-ahead says most blocks are kept: online reductions
-	}
 	if g.need.Cross && d.F != nil {
-		r, dn := g.mask(x, y, g.btx, g.bty, d.F, d.G, eps, lv, true)
+		bF, bG := g.bound(x, g.btx, d.F), g.bound(y, g.bty, d.G)
+		if g.likelyDense(g.btx, g.bty, bF, bG, eps) {
+			return nil // the look-ahead says most blocks are kept: online reductions
+		}
+		u, dn := g.mask2(x, y, g.btx, g.bty, bF, bG, bG, bF, eps, g.cfg.rho, lv, true)
 		if dn {
 			return nil // most blocks kept: online reductions are faster
 		}
-		fh, err := g.normalized(x, y, r, d.G, eps)
+		// One Ranges at a time beside the int32 lists (each is dropped once
+		// its reduction is built).
+		fh, err := g.normalized(x, y, u.ranges(x.blk, y.blk), d.G, eps)
 		if err != nil {
 			return err
 		}
-		gh, err := g.normalized(y, x, r.Transpose(), d.F, eps)
+		gh, err := g.normalized(y, x, u.transposeRanges(y.blk, x.blk), d.F, eps)
 		if err != nil {
 			return err
 		}
+		u = nil
 		lv.drop = 0
-		lv.rxy, _ = g.mask2(x, y, g.btx, g.bty, fh, d.G, gh, d.F, eps, inf, lv, false)
+		lv.uxy, _ = g.mask2(x, y, g.btx, g.bty, g.bound(x, g.btx, fh), bG, g.bound(y, g.bty, gh), bF, eps, inf, lv, false)
 	}
 	self := func(s *msSide[T], bt *blockTree, u []T) (*Ranges, error) {
-		r, dn := g.selfMask(s, bt, u, u, eps, g.cfg.rho, lv, true)
+		bu := g.bound(s, bt, u)
+		r, dn := g.selfMask(s, bt, bu, bu, eps, g.cfg.rho, lv, true)
 		if dn {
 			return nil, nil
 		}
@@ -569,7 +616,7 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		if err != nil {
 			return nil, err
 		}
-		r, _ = g.selfMask(s, bt, uh, u, eps, inf, lv, false)
+		r, _ = g.selfMask(s, bt, g.bound(s, bt, uh), bu, eps, inf, lv, false)
 		return r, nil
 	}
 	var err error
@@ -604,10 +651,7 @@ func (g *multiscale[T]) buildLevel(k int, xs, ys *msSide[T], d Duals[T], eps flo
 		return nil, err
 	}
 	px, py := g.hx.Perm, g.hy.Perm
-	mk := func(dst *Pair[T], u, v *msSide[T], r *Ranges, transpose bool, pu, pv []int) error {
-		if transpose && r != nil {
-			r = r.Transpose()
-		}
+	mk := func(dst *Pair[T], u, v *msSide[T], r *Ranges, pu, pv []int) error {
 		p, err := g.pair(u.pts, v.pts, r)
 		if err != nil {
 			return err
@@ -630,13 +674,14 @@ func (g *multiscale[T]) buildLevel(k int, xs, ys *msSide[T], d Duals[T], eps flo
 	}
 	var err error
 	if g.need.Cross {
-		if err = mk(&lv.sc.XY, lv.x, lv.y, lv.rxy, false, px, py); err == nil {
-			err = mk(&lv.sc.YX, lv.y, lv.x, lv.rxy, true, py, px)
+		// Each Ranges lives until its reduction is built (see msLevel.uxy).
+		if err = mk(&lv.sc.XY, lv.x, lv.y, lv.crossRanges(false), px, py); err == nil {
+			err = mk(&lv.sc.YX, lv.y, lv.x, lv.crossRanges(true), py, px)
 		}
 	}
 	if err == nil && g.need.Self {
-		if err = mk(&lv.sc.XX, lv.x, lv.x, lv.rxx, false, px, px); err == nil {
-			err = mk(&lv.sc.YY, lv.y, lv.y, lv.ryy, false, py, py)
+		if err = mk(&lv.sc.XX, lv.x, lv.x, lv.rxx, px, px); err == nil {
+			err = mk(&lv.sc.YY, lv.y, lv.y, lv.ryy, py, py)
 		}
 	}
 	if err != nil {
@@ -679,7 +724,7 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 	if nx[1] != ys.shift {
 		ys = g.side(g.y, g.b, g.hy, g.bty, nx[1])
 	}
-	ext := func(rows, cols *msSide[T], r *Ranges, transpose bool, pot, old []T, same bool) ([]T, error) {
+	ext := func(rows, cols *msSide[T], r func() *Ranges, pot, old []T, same bool) ([]T, error) {
 		if pot == nil {
 			return nil, nil
 		}
@@ -689,10 +734,7 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 			return out, nil
 		}
 		var rr *Ranges
-		if r != nil {
-			if transpose {
-				r = r.Transpose()
-			}
+		if r := r(); r != nil {
 			rr = &Ranges{RowStart: rows.blk, ColStart: cols.blk, Offsets: r.Offsets, Cols: r.Cols}
 		}
 		p, err := g.pair(rows.pts, cols.pts, rr)
@@ -708,22 +750,22 @@ func (g *multiscale[T]) Jump(k int, eps, lam float64, d Duals[T]) (Duals[T], err
 	var nd Duals[T]
 	var err error
 	sameX, sameY := xs == cur.x, ys == cur.y
-	if nd.F, err = ext(xs, cur.y, cur.rxy, false, d.G, d.F, sameX); err != nil {
+	if nd.F, err = ext(xs, cur.y, func() *Ranges { return cur.crossRanges(false) }, d.G, d.F, sameX); err != nil {
 		return nd, err
 	}
-	if nd.G, err = ext(ys, cur.x, cur.rxy, true, d.F, d.G, sameY); err != nil {
+	if nd.G, err = ext(ys, cur.x, func() *Ranges { return cur.crossRanges(true) }, d.F, d.G, sameY); err != nil {
 		return nd, err
 	}
-	if nd.FAA, err = ext(xs, cur.x, cur.rxx, false, d.FAA, d.FAA, sameX); err != nil {
+	if nd.FAA, err = ext(xs, cur.x, func() *Ranges { return cur.rxx }, d.FAA, d.FAA, sameX); err != nil {
 		return nd, err
 	}
-	if nd.GBB, err = ext(ys, cur.y, cur.ryy, false, d.GBB, d.GBB, sameY); err != nil {
+	if nd.GBB, err = ext(ys, cur.y, func() *Ranges { return cur.ryy }, d.GBB, d.GBB, sameY); err != nil {
 		return nd, err
 	}
 	if err := cur.closer.close(); err != nil {
 		return nd, err
 	}
-	cur.rxy, cur.rxx, cur.ryy = nil, nil, nil // no longer used: release
+	cur.uxy, cur.rxx, cur.ryy = nil, nil, nil // no longer used: release
 	lv, err := g.buildLevel(k+1, xs, ys, nd, g.firstEps(k+1, eps))
 	if err != nil {
 		return nd, err
@@ -814,7 +856,7 @@ func (g *multiscale[T]) Note() string {
 	}
 	if g.cfg.kernelRadius > 0 {
 		s += fmt.Sprintf("; kernel truncated beyond %.4g", g.cfg.kernelRadius)
-	} else if lv.rxy != nil || lv.rxx != nil {
+	} else if lv.uxy != nil || lv.rxx != nil {
 		s += fmt.Sprintf("; estimated truncation error ≤ %.2g relative mass per row (≤ %.2g·ε on potentials)", lv.drop, lv.drop)
 	} else {
 		s += "; no truncation"

@@ -221,13 +221,14 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 	g.need = Needs{Cross: true}
 	err := g.masks(lv, g.sorted(Duals[T]{F: F, G: G}), eps)
 	g.need = saved
-	if err != nil || lv.rxy == nil {
+	if err != nil || lv.uxy == nil {
 		return nil, err
 	}
+	rxy := lv.crossRanges(false)
 	xs, ys := lv.x.pts, lv.y.pts
 	px, py := g.hx.Perm, g.hy.Perm
-	sp := &sparsePlan[T]{keptPairs: lv.rxy.KeptPairs(), allPairs: int64(xs.N) * int64(ys.N), drop: lv.drop}
-	rt := lv.rxy.Transpose()
+	sp := &sparsePlan[T]{keptPairs: rxy.KeptPairs(), allPairs: int64(xs.N) * int64(ys.N), drop: lv.drop}
+	rt := lv.crossRanges(true)
 	build := func(u, v Cloud[T], r *Ranges, pu, pv []int) (PlanPair[T], *blockPair[T], error) {
 		ref := &blockPair[T]{x: u, y: v, cost: g.cost, r: r, res: g.res}
 		p, err := g.pair(u, v, r)
@@ -242,7 +243,7 @@ func (g *multiscale[T]) planPairs(F, G []T, eps float64) (*sparsePlan[T], error)
 		return softMinPlan[T]{p: newPermPair(p, pu, pv, u.D), rows: newPermPair[T](ref, pu, pv, u.D)}, ref, nil
 	}
 	var ref, reft *blockPair[T]
-	if sp.xy, ref, err = build(xs, ys, lv.rxy, px, py); err == nil {
+	if sp.xy, ref, err = build(xs, ys, rxy, px, py); err == nil {
 		sp.yx, reft, err = build(ys, xs, rt, py, px)
 	}
 	if err != nil {

@@ -2,7 +2,9 @@ package core
 
 import (
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/libgeomloss/libgeomloss/core/cluster"
@@ -35,20 +37,19 @@ func newBlockTree[T Float](h *cluster.Hierarchy, maxPts int, maxSide float64, pt
 		ident[k] = k
 	}
 	bt.groups = [][]int{ident}
-	isBlock := make(map[int]int, K+1)
-	for k, f := range bt.fine {
-		isBlock[f] = k
-	}
 	for t := 1; t < h.Levels && len(bt.groups[len(bt.groups)-1]) > topCells+1; t++ {
 		// Cells of level t, merged where a block spans several: the
-		// boundaries of level t that are also block boundaries (nested as t
-		// grows, since level t+1's boundaries are level t's).
+		// boundaries of level t (h.Bounds(t): 0, the k with Split[k] > t, n)
+		// that are also block boundaries, read off the blocks' own
+		// boundaries (nested as t grows, since level t+1's boundaries are
+		// level t's).
 		gb := make([]int, 0)
-		for _, f := range h.Bounds(t) {
-			if k, ok := isBlock[f]; ok {
+		for k, f := range bt.fine[:K] {
+			if f == 0 || int(h.Split[f]) > t {
 				gb = append(gb, k)
 			}
 		}
+		gb = append(gb, K)
 		if len(gb) < len(bt.groups[len(bt.groups)-1]) {
 			bt.groups = append(bt.groups, gb)
 		}
@@ -203,7 +204,7 @@ func (bt *blockTree) aggregate(v []float64) [][]float64 {
 // drops.
 type truncation struct {
 	offsets []int
-	cols    []int32 // (int32: half the memory; patterns are converted once, by unionPattern or ranges)
+	cols    []int32 // (int32: half the memory of a Ranges; converted where a reduction is built, by ranges or transposeRanges)
 	// maxDrop bounds, over the row blocks, the dropped part of a row's
 	// soft-min sum relative to the whole (see truncate).
 	maxDrop float64
@@ -229,27 +230,69 @@ type truncTest struct {
 // ub returns the upper bound of the log-density (f_i + g_j − C_ij)/ε over
 // the cells a (grouping ga of the rows) and b (gb of the columns): the
 // maximal potentials minus the cost at the smallest distance between their
-// bounding boxes.
+// bounding boxes, or the affine bound where it is lower.
 func (tt *truncTest) ub(ga, a, gb, b int) float64 {
+	r := tt.cellRow(ga, a, gb)
+	u, _ := r.box(b)
+	if r.affine {
+		u = min(u, r.affineUB(b))
+	}
+	return u / tt.eps
+}
+
+// cellRow is row cell a (grouping ga) against the column cells of grouping
+// gb in ub: the slices of both sides taken once for the many column cells
+// a row cell meets.
+type cellRow struct {
+	tt               *truncTest
+	d                int
+	alo, ahi         []float64 // a's box
+	blo, bhi         []float64 // the column cells' boxes, [b·d+q]
+	fa               float64   // a's potential maximum
+	fb               []float64 // the column cells' maxima
+	affine           bool      // both affine bounds (then the fields below)
+	ca, sa, ula, uha []float64 // a's centroid, slope and offset box (see affineUB)
+	ta               float64   // a's top
+	cb, sb, vlb, vhb []float64 // the column cells', [b·d+q]
+	tb               []float64
+}
+
+func (tt *truncTest) cellRow(ga, a, gb int) cellRow {
 	d := tt.rt.d
-	alo, ahi := tt.rt.lo[ga][a*d:(a+1)*d], tt.rt.hi[ga][a*d:(a+1)*d]
-	blo, bhi := tt.ct.lo[gb][b*d:(b+1)*d], tt.ct.hi[gb][b*d:(b+1)*d]
+	r := cellRow{tt: tt, d: d, alo: tt.rt.lo[ga][a*d : (a+1)*d], ahi: tt.rt.hi[ga][a*d : (a+1)*d],
+		blo: tt.ct.lo[gb], bhi: tt.ct.hi[gb], affine: tt.lr != nil && tt.lc != nil}
+	if !tt.distOnly {
+		r.fa, r.fb = tt.fr[ga][a], tt.fc[gb]
+	}
+	if r.affine {
+		lr, lc := tt.lr, tt.lc
+		r.ca, r.sa = lr.cen[ga][a*d:(a+1)*d], lr.slope[ga][a*d:(a+1)*d]
+		r.ula, r.uha, r.ta = lr.lo[ga][a*d:(a+1)*d], lr.hi[ga][a*d:(a+1)*d], lr.top[ga][a]
+		r.cb, r.sb, r.vlb, r.vhb, r.tb = lc.cen[gb], lc.slope[gb], lc.lo[gb], lc.hi[gb], lc.top[gb]
+	}
+	return r
+}
+
+// box returns the maxima-and-boxes part u of ub against column cell b
+// before its division by ε, and u/ε (kernel truncation: 0 within the
+// radius, −∞ beyond).
+func (r *cellRow) box(b int) (u, scaled float64) {
+	d := r.d
+	alo, ahi := r.alo, r.ahi
+	blo, bhi := r.blo[b*d:(b+1)*d], r.bhi[b*d:(b+1)*d]
 	var s float64
 	for q := 0; q < d; q++ {
 		gap := max(0, blo[q]-ahi[q], alo[q]-bhi[q])
 		s += gap * gap
 	}
-	if tt.distOnly {
-		if s <= tt.radius2 {
-			return 0
+	if r.tt.distOnly {
+		if s <= r.tt.radius2 {
+			return 0, 0
 		}
-		return math.Inf(-1)
+		return math.Inf(-1), math.Inf(-1)
 	}
-	u := tt.fr[ga][a] + tt.fc[gb][b] - PointCost(tt.cost, s)
-	if tt.lr != nil && tt.lc != nil {
-		u = min(u, affineUB(tt.lr, ga, a, tt.lc, gb, b))
-	}
-	return u / tt.eps
+	u = r.fa + r.fb[b] - PointCost(r.tt.cost, s)
+	return u, u / r.tt.eps
 }
 
 // estimate returns the fraction of block pairs the test would keep, from
@@ -260,10 +303,15 @@ func (tt *truncTest) estimate(stride int) float64 {
 	gx := len(rt.groups) - 1
 	drop := rt.zeros()
 	tops := len(rt.groups[gx]) - 1
+	samples := (tops + stride - 1) / stride
+	kept := make([]int64, samples) // per sampled top cell: integer sums, the same whatever the order
+	forTopCells(samples, tt.threads, nil, func(sc *descendScratch, q int) {
+		tt.descend(q*stride, drop, sc, func(_ int, l []int32) { kept[q] += int64(len(l)) })
+	})
 	var keptPairs, allPairs int64
-	var sc descendScratch
-	for a := 0; a < tops; a += stride {
-		tt.descend(a, drop, &sc, func(_ int, kept []int32) { keptPairs += int64(len(kept)) })
+	for q := range kept {
+		a := q * stride
+		keptPairs += kept[q]
 		allPairs += int64(rt.groups[gx][a+1]-rt.groups[gx][a]) * int64(ct.blocks())
 	}
 	if allPairs == 0 {
@@ -304,13 +352,10 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 	chunks := make([]truncChunk, tops)
 	var kept atomic.Int64
 	var over atomic.Bool
-	ParallelRows(tops, tt.threads, 1, func(lo, hi int) {
-		var sc descendScratch
-		for a := lo; a < hi && !tt.stop.Stopped() && !over.Load(); a++ {
-			chunks[a] = tt.topRows(a, L, drop, &sc)
-			if n := kept.Add(int64(len(chunks[a].cols))); limit >= 0 && float64(n) > limit {
-				over.Store(true)
-			}
+	forTopCells(tops, tt.threads, func() bool { return tt.stop.Stopped() || over.Load() }, func(sc *descendScratch, a int) {
+		chunks[a] = tt.topRows(a, L, drop, sc)
+		if n := kept.Add(int64(len(chunks[a].cols))); limit >= 0 && float64(n) > limit {
+			over.Store(true)
 		}
 	})
 	if over.Load() {
@@ -334,6 +379,38 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 		*c = truncChunk{}
 	}
 	return tr, false
+}
+
+// forTopCells calls body(sc, a) for a = 0 … n−1 on up to threads
+// goroutines, each taking the next cell when it is done with one (the top
+// cells' work is uneven) and reusing its own scratch sc; the calls stop
+// being made once quit (nil: never) returns true. Each top cell's result is
+// its own, so the results do not depend on which goroutine ran which.
+func forTopCells(n, threads int, quit func() bool, body func(sc *descendScratch, a int)) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = min(threads, n)
+	var next atomic.Int64
+	work := func() {
+		var sc descendScratch
+		for {
+			a := int(next.Add(1)) - 1
+			if a >= n || (quit != nil && quit()) {
+				return
+			}
+			body(&sc, a)
+		}
+	}
+	if threads <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Go(work)
+	}
+	wg.Wait()
 }
 
 // truncChunk is the part of a truncation for the row blocks of one top row
@@ -375,21 +452,21 @@ func (tt *truncTest) topRows(a, L int, drop [][]float64, sc *descendScratch) tru
 		if !tt.distOnly {
 			c.maxDrop = max(c.maxDrop, e*rel)
 		}
-		c.cols = append(c.cols, lst...)
+		sc.out = append(sc.out, lst...)
 		c.count[k-k0] = int32(len(lst))
 	})
-	if cap(c.cols) > len(c.cols)+len(c.cols)/4 {
-		c.cols = slices.Clone(c.cols) // held until run concatenates: no slack
-	}
+	c.cols = slices.Clone(sc.out) // held until run concatenates: exact size
+	sc.out = sc.out[:0]
 	return c
 }
 
 // descendScratch holds descend's column lists, two per depth (the
 // surviving cells and their children), reused across the top cells of one
-// worker, and a buffer for widened rows.
+// worker, a buffer for widened rows and one for a top cell's kept lists.
 type descendScratch struct {
 	surv, next [][]int32
 	widened    []int32
+	out        []int32 // the kept lists of the current top cell's rows
 }
 
 // descend tests top row cell a against every top column cell and refines
@@ -425,9 +502,19 @@ func (tt *truncTest) refine(gx, a, gy int, cols []int32, d int, drop [][]float64
 	rt, ct := tt.rt, tt.ct
 	farDrop := math.Exp(tt.thr - 40)
 	surv := sc.surv[d][:0]
+	// u is ub(gx, a, gy, b), computed as two parts: the affine bound w can
+	// only lower it (min(u₀, w)/ε ≤ u₀/ε: the division is monotone, and w is
+	// never NaN from tame bounds, see linBound.tame), so a pair whose box
+	// part u₀/ε is already below thr − 40 takes the far branch whatever w
+	// is, and w is not computed.
+	cr := tt.cellRow(gx, a, gy)
+	skip := cr.affine && tt.lr.tame && tt.lc.tame
 	for _, b32 := range cols {
 		b := int(b32)
-		u := tt.ub(gx, a, gy, b)
+		u0, u := cr.box(b)
+		if cr.affine && !(skip && u < tt.thr-40) {
+			u = min(u0, cr.affineUB(b)) / tt.eps
+		}
 		if !(u > tt.thr) {
 			// The dropped cell's share is at most m·e^u; far below the
 			// threshold it is bounded by m·e^{thr−40} without an exp.
@@ -515,6 +602,10 @@ type linBound struct {
 	d                  int
 	cen, slope, lo, hi [][]float64 // [g][c·d+q]
 	top                [][]float64 // [g][c]
+	// tame: every value above is at most 1e100 in magnitude (none NaN), so
+	// that affineUB's products and sums (of at most a few thousand terms)
+	// never overflow and its result is never NaN.
+	tame bool
 }
 
 // newLinBound fits the bound of potential v (sorted fine order, the points
@@ -537,6 +628,14 @@ func newLinBound[T Float](bt *blockTree, s *msSide[T], v []T, threads int) *linB
 			}
 		})
 		lb.cen[g], lb.slope[g], lb.lo[g], lb.hi[g], lb.top[g] = cen, slope, lo, hi, top
+	}
+	lb.tame = d <= 1000
+	for _, vs := range [][][]float64{lb.cen, lb.slope, lb.lo, lb.hi, lb.top} {
+		for _, v := range vs {
+			for _, x := range v {
+				lb.tame = lb.tame && math.Abs(x) <= 1e100
+			}
+		}
 	}
 	return lb
 }
@@ -637,8 +736,8 @@ func solveSPD(a, b, x []float64, d int) {
 	}
 }
 
-// affineUB bounds max over i ∈ cell a (rows, bound lr) and j ∈ cell b
-// (columns, bound lc) of f_i + g_j − |x_i − y_j|²/2: with Δ = cen_a − cen_b,
+// affineUB bounds max over i ∈ the row cell a (bound lr) and j ∈ column
+// cell b (bound lc) of f_i + g_j − |x_i − y_j|²/2: with Δ = cen_a − cen_b,
 // slopes s_a, s_b, offsets u ∈ U_a, v ∈ V_b and w = u − v ∈ W = U_a − V_b,
 //
 //	f_i + g_j − C_ij ≤ top_a + top_b + ⟨s_a + s_b, u⟩ − ⟨s_b, w⟩ − |Δ + w|²/2
@@ -647,13 +746,13 @@ func solveSPD(a, b, x []float64, d int) {
 // u and w bounded independently. Near the plan's support s_a + s_b ≈ 0
 // (the slopes are x − T(x) and y − T⁻¹(y)), so the bound is tight where it
 // matters.
-func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
-	d := lr.d
-	ca, cb := lr.cen[ga][a*d:(a+1)*d], lc.cen[gb][b*d:(b+1)*d]
-	sa, sb := lr.slope[ga][a*d:(a+1)*d], lc.slope[gb][b*d:(b+1)*d]
-	ula, uha := lr.lo[ga][a*d:(a+1)*d], lr.hi[ga][a*d:(a+1)*d]
-	vlb, vhb := lc.lo[gb][b*d:(b+1)*d], lc.hi[gb][b*d:(b+1)*d]
-	v := lr.top[ga][a] + lc.top[gb][b]
+func (r *cellRow) affineUB(b int) float64 {
+	d := r.d
+	ca, cb := r.ca, r.cb[b*d:(b+1)*d]
+	sa, sb := r.sa, r.sb[b*d:(b+1)*d]
+	ula, uha := r.ula, r.uha
+	vlb, vhb := r.vlb[b*d:(b+1)*d], r.vhb[b*d:(b+1)*d]
+	v := r.ta + r.tb[b]
 	var dist2 float64
 	for q := 0; q < d; q++ {
 		t := sa[q] + sb[q]
@@ -668,7 +767,7 @@ func affineUB(lr *linBound, ga, a int, lc *linBound, gb, b int) float64 {
 }
 
 // ranges returns tr as the pattern between row blocks rb and column blocks
-// cb.
+// cb (tr's offsets shared, its lists widened to int).
 func (tr truncation) ranges(rb, cb []int) *Ranges {
 	cols := make([]int, len(tr.cols))
 	for i, l := range tr.cols {
@@ -677,9 +776,25 @@ func (tr truncation) ranges(rb, cb []int) *Ranges {
 	return &Ranges{RowStart: rb, ColStart: cb, Offsets: tr.offsets, Cols: cols}
 }
 
+// transposeRanges returns the transposed pattern of tr (tr.ranges(cb,
+// rb).Transpose() with tr between row blocks cb and column blocks rb)
+// between row blocks rb (the L column blocks of tr) and column blocks cb,
+// written straight into its int lists.
+func (tr truncation) transposeRanges(rb, cb []int) *Ranges {
+	off, cols := transposeLists[int](tr, len(rb)-1)
+	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}
+}
+
 // transpose returns the kept row blocks of each of the L column blocks of
 // tr, ascending (Ranges.Transpose on the int32 lists).
 func (tr truncation) transpose(L int) truncation {
+	off, cols := transposeLists[int32](tr, L)
+	return truncation{offsets: off, cols: cols}
+}
+
+// transposeLists returns the offsets and lists of the transpose of tr
+// (L column blocks), each list ascending.
+func transposeLists[E int | int32](tr truncation, L int) ([]int, []E) {
 	K := len(tr.offsets) - 1
 	off := make([]int, L+1)
 	for _, l := range tr.cols {
@@ -688,59 +803,69 @@ func (tr truncation) transpose(L int) truncation {
 	for l := 0; l < L; l++ {
 		off[l+1] += off[l]
 	}
-	cols, fill := make([]int32, len(tr.cols)), slices.Clone(off[:L])
+	cols, fill := make([]E, len(tr.cols)), slices.Clone(off[:L])
 	for k := 0; k < K; k++ { // ascending k: every transposed list is ascending
 		for _, l := range tr.cols[tr.offsets[k]:tr.offsets[k+1]] {
-			cols[fill[l]] = int32(k)
+			cols[fill[l]] = E(k)
 			fill[l]++
 		}
 	}
-	return truncation{offsets: off, cols: cols}
+	return off, cols
 }
 
-// unionPattern returns the pattern between row blocks rb and column blocks
-// cb keeping the pairs of a or b (same blocks), allocated at its exact size
-// once a first pass has counted it — or (nil, true), allocating nothing,
-// when that count exceeds limit (limit ≥ 0).
-func unionPattern(a, b truncation, rb, cb []int, limit float64) (*Ranges, bool) {
+// union returns the lists keeping the pairs of a or b (same blocks), at
+// their exact size once a first pass has counted them — or (nil, true),
+// allocating no lists, when that count exceeds limit (limit ≥ 0). Both
+// passes run over row blocks on up to threads goroutines (each row's union
+// is its own).
+func union(a, b truncation, limit float64, threads int) (*truncation, bool) {
 	K := len(a.offsets) - 1
 	kept := func(t truncation, k int) []int32 { return t.cols[t.offsets[k]:t.offsets[k+1]] }
 	off := make([]int, K+1)
+	ParallelRows(K, threads, 256, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			off[k+1] = mergeSorted(kept(a, k), kept(b, k), nil)
+		}
+	})
 	for k := 0; k < K; k++ {
-		off[k+1] = off[k] + mergeSorted(kept(a, k), kept(b, k), nil)
+		off[k+1] += off[k]
 	}
 	if limit >= 0 && float64(off[K]) > limit {
 		return nil, true
 	}
-	cols := make([]int, off[K])
-	for k := 0; k < K; k++ {
-		mergeSorted(kept(a, k), kept(b, k), cols[off[k]:off[k+1]])
-	}
-	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}, false
+	cols := make([]int32, off[K])
+	ParallelRows(K, threads, 256, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			mergeSorted(kept(a, k), kept(b, k), cols[off[k]:off[k+1]])
+		}
+	})
+	return &truncation{offsets: off, cols: cols}, false
 }
 
 // mergeSorted writes the union of the ascending lists p and q into out
 // (nil: count only) and returns its length.
-func mergeSorted(p, q []int32, out []int) int {
-	n := 0
-	put := func(v int32) {
+func mergeSorted(p, q []int32, out []int32) int {
+	n, i, j := 0, 0, 0
+	for i < len(p) && j < len(q) {
+		v := p[i]
+		switch {
+		case v < q[j]:
+			i++
+		case q[j] < v:
+			v = q[j]
+			j++
+		default:
+			i, j = i+1, j+1
+		}
 		if out != nil {
-			out[n] = int(v)
+			out[n] = v
 		}
 		n++
 	}
-	for len(p) > 0 || len(q) > 0 {
-		switch {
-		case len(q) == 0 || (len(p) > 0 && p[0] < q[0]):
-			put(p[0])
-			p = p[1:]
-		case len(p) == 0 || q[0] < p[0]:
-			put(q[0])
-			q = q[1:]
-		default:
-			put(p[0])
-			p, q = p[1:], q[1:]
-		}
+	if out != nil {
+		n += copy(out[n:], p[i:])
+		n += copy(out[n:], q[j:])
+		return n
 	}
-	return n
+	return n + len(p) - i + len(q) - j
 }

@@ -46,7 +46,8 @@ func TestTruncLimitedIsExact(t *testing.T) {
 		K, L := g.btx.blocks(), g.bty.blocks()
 		for _, eps := range []float64{0.003, 0.01, 0.03, 0.1, 0.3, 1} {
 			f, gg := randomPotential(rng, xs.pts.N, eps, 4), randomPotential(rng, ys.pts.N, eps, 4)
-			tt := g.potentialTest(xs, ys, g.btx, g.bty, f, gg, eps, g.cfg.rho)
+			bf, bg := g.bound(xs, g.btx, f), g.bound(ys, g.bty, gg)
+			tt := g.potentialTest(g.btx, g.bty, bf, bg, eps, g.cfg.rho)
 			full := tt.run()
 			fr := full.ranges(xs.blk, ys.blk)
 			if err := fr.Validate(xs.pts.N, ys.pts.N); err != nil {
@@ -67,8 +68,12 @@ func TestTruncLimitedIsExact(t *testing.T) {
 				}
 			}
 			lv := &msLevel[float64]{fine: true, x: xs, y: ys}
-			r0, _ := g.mask2(xs, ys, g.btx, g.bty, f, gg, gg, f, eps, g.cfg.rho, lv, false)
-			r1, dn := g.mask2(xs, ys, g.btx, g.bty, f, gg, gg, f, eps, g.cfg.rho, lv, true)
+			u0, _ := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, false)
+			u1, dn := g.mask2(xs, ys, g.btx, g.bty, bf, bg, bg, bf, eps, g.cfg.rho, lv, true)
+			r0, r1 := u0.ranges(xs.blk, ys.blk), (*Ranges)(nil)
+			if u1 != nil {
+				r1 = u1.ranges(xs.blk, ys.blk)
+			}
 			if dn != dense(r0) || (dn && r1 != nil) || (!dn && !sameRanges(r0, r1)) {
 				t.Fatalf("threads %d eps %g: mask2 with discard: dense %v, full pattern dense %v", threads, eps, dn, dense(r0))
 			}
@@ -77,8 +82,8 @@ func TestTruncLimitedIsExact(t *testing.T) {
 			} else {
 				sawSparse++
 			}
-			s0, _ := g.selfMask(xs, g.btx, f, f, eps, g.cfg.rho, lv, false)
-			s1, sdn := g.selfMask(xs, g.btx, f, f, eps, g.cfg.rho, lv, true)
+			s0, _ := g.selfMask(xs, g.btx, bf, bf, eps, g.cfg.rho, lv, false)
+			s1, sdn := g.selfMask(xs, g.btx, bf, bf, eps, g.cfg.rho, lv, true)
 			if sdn != dense(s0) || (sdn && s1 != nil) || (!sdn && !sameRanges(s0, s1)) {
 				t.Fatalf("threads %d eps %g: selfMask with discard: dense %v, full pattern dense %v", threads, eps, sdn, dense(s0))
 			}

@@ -43,15 +43,21 @@ type Hierarchy struct {
 }
 
 // Bounds returns the K+1 boundaries of level t's clusters in sorted order
-// (Bounds[0] = 0, Bounds[K] = n).
+// (Bounds[0] = 0, Bounds[K] = n), in a slice of exactly that length.
 func (h *Hierarchy) Bounds(t int) []int {
-	b := []int{0}
+	return h.AppendBounds(make([]int, 0, h.Count(t)+1), t)
+}
+
+// AppendBounds appends level t's boundaries (see Bounds) to dst and returns
+// the extended slice: a caller sweeping the levels reuses one buffer.
+func (h *Hierarchy) AppendBounds(dst []int, t int) []int {
+	dst = append(dst, 0)
 	for k := 1; k < len(h.Perm); k++ {
 		if int(h.Split[k]) > t {
-			b = append(b, k)
+			dst = append(dst, k)
 		}
 	}
-	return append(b, len(h.Perm))
+	return append(dst, len(h.Perm))
 }
 
 // Count returns the number of clusters of level t.
