@@ -112,7 +112,7 @@ type gather[T core.Float] struct {
 	y    [][]T
 	yp   []unsafe.Pointer
 	v    []T
-	col  []T        // the fused kernels' column terms of the tile
+	col  []T         // the fused kernels' column terms of the tile
 	pcs  []tilePiece // the fused passes: where the tile's columns come from
 }
 

@@ -62,12 +62,12 @@ type bsFused[T core.Float] struct {
 
 // bsPlan is a fused pass's fixed work decomposition.
 type bsPlan struct {
-	runs  [][]bsRun  // chunk c's runs, in row order
-	part  []int      // chunk c's partials are part[c] … part[c+1]−1 of the partial buffer
-	touch [][]bsSeg  // chunk c's touched columns, ascending, and their partials
-	cnt   []int      // per row cluster: the count of terms of its rows' sums (0: no kept pair)
-	ccnt  []int      // the cross pass, per column cluster: its columns' count of terms (kept rows)
-	cblk  []int      // column blocks (column cluster boundaries) of the column sums
+	runs  [][]bsRun // chunk c's runs, in row order
+	part  []int     // chunk c's partials are part[c] … part[c+1]−1 of the partial buffer
+	touch [][]bsSeg // chunk c's touched columns, ascending, and their partials
+	cnt   []int     // per row cluster: the count of terms of its rows' sums (0: no kept pair)
+	ccnt  []int     // the cross pass, per column cluster: its columns' count of terms (kept rows)
+	cblk  []int     // column blocks (column cluster boundaries) of the column sums
 }
 
 // bsRun is the rows [lo, hi) of one row cluster in one chunk, sweeping
