@@ -167,21 +167,19 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 		}
 		return b
 	}
-	// touched returns the ascending clusters kept by the row clusters of
+	// touched returns the ascending clusters swept by the row clusters of
 	// the rows [lo, hi).
-	mark := make([]int, L)
-	for l := range mark {
-		mark[l] = -1
-	}
-	touched := func(c, lo, hi int, out []int) []int {
+	mark, stamp := make([]int, L), 0
+	touched := func(lo, hi int, out []int) []int {
 		out = out[:0]
+		stamp++
 		for k := clusterOf(r.RowStart, lo); k < K && r.RowStart[k] < hi; k++ {
 			if r.RowStart[k+1] <= lo {
 				continue
 			}
 			for _, l := range swept(k) {
-				if mark[l] != c {
-					mark[l] = c
+				if mark[l] != stamp {
+					mark[l] = stamp
 					out = append(out, l)
 				}
 			}
@@ -196,7 +194,7 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 		b = bounds(chunks)
 		cols := 0
 		for c := 0; c < chunks; c++ {
-			tl = touched(c+chunks*bsMaxChunks, b[c], b[c+1], tl) // a fresh mark per try
+			tl = touched(b[c], b[c+1], tl)
 			for _, l := range tl {
 				cols += size(l)
 			}
@@ -210,7 +208,7 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 	loc := make([]int32, L) // a touched cluster's first partial in its chunk
 	for c := 0; c < chunks; c++ {
 		lo, hi := b[c], b[c+1]
-		tl = touched(-2-c, lo, hi, tl)
+		tl = touched(lo, hi, tl)
 		off := 0
 		for _, l := range tl {
 			loc[l] = int32(off)
