@@ -133,7 +133,7 @@ func newGather[T core.Float](d, w int) *gather[T] {
 // the tile's pieces in g.pcs.
 type tileCursor struct {
 	segs [][2]int32
-	dst  []int32
+	dst  []int
 	j    int // next column of segs[0]
 }
 
@@ -158,7 +158,7 @@ func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 		}
 		copy(g.v[n:n+k], p.buf[j0:j0+k])
 		if c.dst != nil {
-			dst := int(c.dst[0])
+			dst := c.dst[0]
 			if dst >= 0 {
 				dst += j0 - s0
 			}

@@ -57,7 +57,6 @@ type bsFused[T core.Float] struct {
 	rs, cs      []float64
 	part        []float64
 	bad         []bool // per chunk or column block: a sum out of its valid range
-	out         []T    // the cross pass's row results (see sweep)
 }
 
 // bsPlan is a fused pass's fixed work decomposition.
@@ -76,7 +75,7 @@ type bsRun struct {
 	lo, hi int
 	k      int // the row cluster
 	segs   [][2]int32
-	dst    []int32
+	dst    []int
 }
 
 // bsSeg is a chunk's partials dst, dst+1, … for the columns [j0, j1).
@@ -205,13 +204,13 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 		chunks /= 2
 	}
 	pl.runs, pl.touch, pl.part = make([][]bsRun, chunks), make([][]bsSeg, chunks), make([]int, chunks+1)
-	loc := make([]int32, L) // a touched cluster's first partial in its chunk
+	loc := make([]int, L) // a touched cluster's first partial in its chunk
 	for c := 0; c < chunks; c++ {
 		lo, hi := b[c], b[c+1]
 		tl = touched(lo, hi, tl)
 		off := 0
 		for _, l := range tl {
-			loc[l] = int32(off)
+			loc[l] = off
 			if s := size(l); s > 0 {
 				if ts := pl.touch[c]; len(ts) > 0 && ts[len(ts)-1].j1 == r.ColStart[l] {
 					ts[len(ts)-1].j1 += s
@@ -233,7 +232,7 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 			}
 			segments(r, swept(k), func(l0, l1 int) {
 				run.segs = append(run.segs, [2]int32{int32(r.ColStart[l0]), int32(r.ColStart[l1])})
-				run.dst = append(run.dst, int32(pl.part[c])+loc[l0])
+				run.dst = append(run.dst, pl.part[c]+loc[l0])
 			})
 			pl.runs[c] = append(pl.runs[c], run)
 		}
@@ -326,14 +325,14 @@ func (p *bsPair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, e
 	f.hx = resize(f.hx, n)
 	log2Into(p.buf, hy[:p.m])
 	log2Into(f.hx, hx[:n])
+	var rows []T // the rows' results, where they can be delivered
 	if !nx {
-		okX = true
-		f.out = outX
+		rows = outX
 	}
-	if err := p.sweep(pl, kern, eps, f.hx); err != nil {
+	if err := p.sweep(pl, kern, eps, f.hx, rows); err != nil {
 		return false, false, err
 	}
-	okX = okX && !slices.Contains(f.bad, true)
+	okX = !nx && !slices.Contains(f.bad, true)
 	if !ny {
 		okY, err = p.columns(pl, func(l0, l1 int, cs []float64) bool {
 			for l := l0; l < l1; l++ {
@@ -366,7 +365,7 @@ func (p *bsPair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
 	}
 	pl := p.plan(true)
 	log2Into(p.buf, h[:p.m])
-	if err := p.sweep(pl, kern, eps, p.buf); err != nil {
+	if err := p.sweep(pl, kern, eps, p.buf, nil); err != nil {
 		return false, err
 	}
 	rs := p.fused.rs
@@ -436,14 +435,12 @@ func (p *bsPair[T]) columns(pl *bsPlan, fin func(l0, l1 int, cs []float64) bool)
 }
 
 // sweep runs the plan's chunks: each row's sum into p.fused.rs, the kept
-// column terms into the chunks' partials p.fused.part; with p.fused.out
-// set (the cross pass), each run's rows' results into it, p.fused.bad[c]
+// column terms into the chunks' partials p.fused.part; with out non-nil
+// (the cross pass), each run's rows' results into out, p.fused.bad[c]
 // reporting a sum of chunk c out of its valid range. p.buf holds the
 // columns' base-2 log-duals, hx2 the rows'.
-func (p *bsPair[T]) sweep(pl *bsPlan, kern func(*sbArgs[T]), eps T, hx2 []T) error {
+func (p *bsPair[T]) sweep(pl *bsPlan, kern func(*sbArgs[T]), eps T, hx2, out []T) error {
 	f := &p.fused
-	out := f.out
-	f.out = nil
 	n, d, w := p.x.N, p.d, p.k.width
 	chunks := len(pl.runs)
 	f.rs = resize(f.rs, n)
