@@ -208,12 +208,13 @@ func runDual[T core.Float](t *testing.T, mk BlockPairFunc[T], c dualCase, f floa
 	tol := u * float64(eps) * (1 + 2*maxAbs(hx, hy, hs) + maxC/float64(eps))
 	cmp := func(what string, got, want []T) {
 		t.Helper()
-		worst := 0.0
+		worst, empty := 0.0, 0
 		for i := range want {
 			if math.IsInf(float64(want[i]), 1) { // no kept pair
 				if !math.IsInf(float64(got[i]), 1) {
 					t.Fatalf("%s[%d] = %g, SoftMin gives +Inf (no kept pair)", what, i, got[i])
 				}
+				empty++
 				continue
 			}
 			d := math.Abs(float64(got[i]) - float64(want[i]))
@@ -223,7 +224,7 @@ func runDual[T core.Float](t *testing.T, mk BlockPairFunc[T], c dualCase, f floa
 			worst = max(worst, d)
 		}
 		if testing.Verbose() {
-			t.Logf("%s: max |Δ| = %.3g = %.3g·u·ε·(1 + 2 max|h| + max C/ε)", what, worst, worst/tol*f)
+			t.Logf("%s: max |Δ| = %.3g = %.3g·u·ε·(1 + 2 max|h| + max C/ε); %d of %d with no kept pair", what, worst, worst/tol*f, empty, len(want))
 		}
 	}
 	same := func(a, b []T) bool {
@@ -366,6 +367,8 @@ func RunBlockDual[T core.Float](t *testing.T, mk BlockPairFunc[T], f float64) {
 			dualCase{Name: "square", N: 60, M: 60, D: 2, Eps: .05, Iters: 4, MustOK: true, Sizes: randomSizes(5), Keep: .4},
 			dualCase{Name: "singletons", N: 30, M: 40, D: 3, Eps: .05, Iters: 4, MustOK: true, Sizes: ones, Keep: .3},
 			dualCase{Name: "keep-none", N: 30, M: 40, D: 3, Eps: .05, Iters: 2, MustOK: true, Sizes: randomSizes(5), Keep: 0},
+			// Some rows and some columns keep no pair (+∞ in both directions).
+			dualCase{Name: "empty-rows-cols", N: 60, M: 70, D: 2, Eps: .05, Iters: 3, MustOK: true, Sizes: randomSizes(4), Keep: .07},
 			dualCase{Name: "keep-all", N: 50, M: 70, D: 3, Eps: .05, Iters: 4, MustOK: true, Sizes: randomSizes(5), Keep: 1},
 			dualCase{Name: "many-tiles", N: 40, M: 4500, D: 3, Eps: .01, Iters: 3, MustOK: true, Sizes: randomSizes(300), Keep: .7},
 			// ⌈9000/64⌉ rows a chunk, clusters of hundreds: runs of more
