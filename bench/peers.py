@@ -14,6 +14,23 @@ each reports its own time and peak RSS as a JSON line.
                             backend, gradient by autograd (max ITER iterations
                             each, env POT_ITERS, default 100).
 
+  peers.py keops N PREFIX   GeomLoss itself with KeOps on the CPU (its online
+                            backend, SamplesLoss("sinkhorn", p=2, blur=.05,
+                            scaling=.5), value + gradient w.r.t. x), when a
+                            copy is available: GEOMLOSS_REFERENCE names a
+                            folder whose sys.path entries (separated by ':')
+                            hold the reference `geomloss` and `pykeops` /
+                            `keopscore` packages; PYKEOPS_BUILD a build folder
+                            for KeOps' compiled formulas (default: a temporary
+                            one). The first evaluation compiles KeOps'
+                            formulas and is not timed; the best of
+                            KEOPS_REPS (default 1) warm evaluations is. No
+                            such package is part of this repository.
+  peers.py keops-multiscale N PREFIX
+                            the same with GeomLoss's multiscale backend
+                            (truncate=5, its default cluster_scale), on the
+                            clouds of bench/multiscale -dump (y has 2N points).
+
 x and y are read from PREFIX.x / PREFIX.y (float32 little-endian N×3), as
 written by bench/e2e -dump.
 """
@@ -29,8 +46,9 @@ import torch
 
 
 def load(prefix, n):
+    """The clouds x (n points) and y (as many as PREFIX.y holds) in 3D."""
     x = np.fromfile(prefix + ".x", dtype="<f4").reshape(n, 3)
-    y = np.fromfile(prefix + ".y", dtype="<f4").reshape(n, 3)
+    y = np.fromfile(prefix + ".y", dtype="<f4").reshape(-1, 3)
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
 
 
@@ -101,12 +119,44 @@ def pot(x, y):
     return float(loss), float((gx.double() ** 2).sum())
 
 
+def reference_loss(backend="online"):
+    """GeomLoss's SamplesLoss from the copy GEOMLOSS_REFERENCE names (see the
+    module doc), imported ahead of anything else called geomloss."""
+    ref = os.environ.get("GEOMLOSS_REFERENCE")
+    if not ref:
+        raise SystemExit("keops peer: set GEOMLOSS_REFERENCE (see bench/peers.py)")
+    sys.path[:0] = ref.split(":")
+    import pykeops
+    import tempfile
+    pykeops.set_build_folder(os.environ.get("PYKEOPS_BUILD") or tempfile.mkdtemp(prefix="keops-"))
+    from geomloss import SamplesLoss
+    return SamplesLoss("sinkhorn", p=2, blur=0.05, scaling=0.5, backend=backend)
+
+
+def keops(x, y, backend="online"):
+    loss_fn = reference_loss(backend)
+
+    def once():
+        xg = x.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        loss = loss_fn(xg, y)
+        (gx,) = torch.autograd.grad(loss, xg)
+        return time.perf_counter() - t0, float(loss), float((gx.double() ** 2).sum())
+
+    once()  # compiles the formulas
+    best = min(once() for _ in range(int(os.environ.get("KEOPS_REPS", "1"))))
+    return best[1], best[2], best[0]
+
+
 def main():
     which, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     x, y = load(prefix, n)
     t0 = time.perf_counter()
-    val, g2 = {"torch": torch_dense, "pot": pot}[which](x, y)
-    el = time.perf_counter() - t0
+    if which in ("keops", "keops-multiscale"):
+        val, g2, el = keops(x, y, "online" if which == "keops" else "multiscale")
+    else:
+        val, g2 = {"torch": torch_dense, "pot": pot}[which](x, y)
+        el = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"impl": which, "n": n, "seconds": el, "value": val, "grad_norm2": g2,
                       "peak_rss_mb": rss, "threads": torch.get_num_threads()}))

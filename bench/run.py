@@ -11,7 +11,9 @@ Sizes up to 10 000 report the best of 3 evaluations; larger ones (N = 1e5:
 N×N matrices alone would need tens of GB: the skip is printed). Peers are
 also skipped where their matrices would not fit in memory or where their
 predicted time exceeds the budget (default 150 s per run); every skip is
-printed with its reason.
+printed with its reason. GeomLoss itself with KeOps (CPU) runs as a third
+peer where GEOMLOSS_REFERENCE points at a copy of it (see bench/peers.py);
+else its skip is printed.
 """
 import argparse
 import json
@@ -86,13 +88,17 @@ def main():
                   f"float32 matrices alone would need ~{gb:.0f} GB")
             peers = ()
         else:
-            peers = ("torch", "pot")
+            peers = ("torch", "pot", "keops")
         for peer in peers:
+            if peer == "keops" and not os.environ.get("GEOMLOSS_REFERENCE"):
+                if n == sizes[0]:
+                    print(f"{n:>7} {'geomloss-keops':<22} skipped: GEOMLOSS_REFERENCE is not set (see bench/peers.py)")
+                continue
             # PyTorch dense holds ~8 N×N float32 matrices (costs, exponentials,
             # autograd); POT's autograd graph keeps ~5 per iteration of each
             # of its 3 solves (measured: 2 GB at N = 1000, 100 iterations).
             iters = int(os.environ.get("POT_ITERS", "100"))
-            mats = 8 if peer == "torch" else 5 * iters
+            mats = {"torch": 8, "pot": 5 * iters, "keops": 0}[peer]
             need = mats * n * n * 4 / 2**20 + 400
             if need > 0.7 * mem:
                 print(f"{n:>7} {peer:<22} skipped: needs ~{need/1024:.0f} GB of dense matrices, {mem/1024:.0f} GB available")
@@ -104,12 +110,12 @@ def main():
                     print(f"{n:>7} {peer:<22} skipped: predicted {pred:.0f} s from N={pn} (budget {args.budget:.0f} s)")
                     continue
             res, err = run([sys.executable, os.path.join(HERE, "peers.py"), peer, str(n), prefix],
-                           timeout=args.budget * 1.5)
+                           timeout=args.budget * (3 if peer == "keops" else 1.5))
             if err:
                 print(f"{n:>7} {peer:<22} {err}")
                 continue
             last[peer] = (n, res["seconds"])
-            label = {"torch": "pytorch-dense", "pot": "pot-sinkhorn_log"}[peer]
+            label = {"torch": "pytorch-dense", "pot": "pot-sinkhorn_log", "keops": "geomloss-keops"}[peer]
             print(f"{n:>7} {label:<22} {res['seconds']:>9.3f} {res['seconds']/t0:>7.1f}x {res['peak_rss_mb']:>12.0f} {res['value']:>12.6g}")
         sys.stdout.flush()
         for suf in (".x", ".y"):

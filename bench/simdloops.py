@@ -5,14 +5,19 @@ disassembler does not decode VEX), extracts each loop's common path (the
 soft-min's raise branch not taken) and prints per 8 pairs: instructions,
 µops by Zen 3 pipe class, the throughput bound of that mix (largest of
 multiply-pipe µops / 2, add-pipe µops / 2, 256-bit loads / 2, instructions / 6)
-and, with llvm-mca installed (Debian `llvm`), its -mcpu=znver3 block
-throughput and simulated cycles (llvm-mca 14 counts a 256-bit FMA as one per
-cycle where Zen 3 does two: pessimistic). Run from the repository root:
+and, with llvm-mca installed (Debian `llvm`), its block throughput and
+simulated cycles for -mcpu=znver3 (256-bit kernels; llvm-mca 14 counts a
+256-bit FMA as one per cycle where Zen 3 does two: pessimistic) or
+-mcpu=skylake-avx512 (512-bit kernels; --mcpu overrides both). For the
+512-bit kernels the bound is that of Intel's AVX-512 cores instead: every
+512-bit vector µop issues on ports 0 and 5 (largest of vector µops / 2,
+loads / 2, instructions / 6). Run from the repository root:
 
-  bench/simdloops.py [--bin simd.test] [--groups 2] [KERNEL...]   (default: the D=3, p=2 soft-min kernels)
+  bench/simdloops.py [--bin simd.test] [--groups 2] [--mcpu CPU] [KERNEL...]   (default: the D=3, p=2 soft-min kernels)
 
-Kernels are named as in simd/kern_*.go, e.g. smF32x8D3P2G0; the pairs per
-loop iteration are the vector width (from the name) times --groups.
+Kernels are named as in simd/kern_*.go, e.g. smF32x8D3P2G0 (soft-min),
+sbF32x16D3P2 (fused update); the pairs per loop iteration are the vector
+width (from the name) times --groups.
 """
 import argparse, os, re, shutil, subprocess, sys, tempfile
 
@@ -96,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--bin')
     ap.add_argument('--groups', type=int, default=2, help='column groups per loop iteration (1 before issue 12)')
+    ap.add_argument('--mcpu', help='llvm-mca CPU for every kernel (default: znver3 for 256-bit, skylake-avx512 for 512-bit)')
     ap.add_argument('kernels', nargs='*', default=['smF32x8D3P2G0', 'smF32x8D3P2G1', 'smF64x4D3P2G0', 'smF64x4D3P2G1'])
     a = ap.parse_args()
     tmp = tempfile.mkdtemp()
@@ -105,25 +111,35 @@ def main():
         env = dict(os.environ, GOEXPERIMENT=os.environ.get('GOEXPERIMENT', 'simd'))
         subprocess.run(['go', 'test', '-c', '-o', binary, './simd'], check=True, env=env)
     mca = shutil.which('llvm-mca')
-    print(f'{"kernel":16s} {"instr":>6s} {"mul":>5s} {"add":>5s} {"int":>5s} {"loads":>6s}  {"bound":>14s}  llvm-mca znver3 (per 8 pairs)')
+    print(f'{"kernel":16s} {"instr":>6s} {"mul":>5s} {"add":>5s} {"int":>5s} {"loads":>6s}  {"bound":>14s}  llvm-mca (per 8 pairs)')
     for k in a.kernels:
-        m = re.match(r'(sm|ks)F(32|64)x(\d+)', k)
+        m = re.match(r'(sm|ks|sb)F(32|64)x(\d+)', k)
+        if not m:
+            sys.exit(f'{k}: not a kernel name (sm|ks|sb)F(32|64)x<width>...')
+        wide = int(m.group(2)) * int(m.group(3)) == 512
         pairs = a.groups * int(m.group(3))
         body = hot_loop(disasm(binary, k))
         c = classify(body)
         f = 8 / pairs
         n = len(body)
         fp = c['mul'] + c['add'] + c['vint'] + c['shift']
-        bound = max(c['mul'] / 2, c['add'] / 2, fp / 4, c['load'] / 2, n / 6) * f
+        if wide:
+            bound = max(fp / 2, c['load'] / 2, n / 6) * f
+        else:
+            bound = max(c['mul'] / 2, c['add'] / 2, fp / 4, c['load'] / 2, n / 6) * f
         line = (f'{k:16s} {n * f:6.1f} {c["mul"] * f:5.1f} {c["add"] * f:5.1f} {(c["vint"] + c["shift"]) * f:5.1f} '
                 f'{c["load"] * f:6.1f}  {bound:5.2f} cyc {8 / bound:4.2f}/c')
         if mca:
             s = os.path.join(tmp, k + '.s')
             open(s, 'w').write('\n'.join(body) + '\n')
-            r = subprocess.run([mca, '-mcpu=znver3', '-iterations=300', s], capture_output=True, text=True).stdout
-            cyc = int(re.search(r'Total Cycles:\s+(\d+)', r).group(1)) / 300
-            rt = float(re.search(r'Block RThroughput:\s+([\d.]+)', r).group(1))
-            line += f'  RThroughput {rt * f:5.2f}  simulated {cyc * f:5.2f} cycles'
+            cpu = a.mcpu or ('skylake-avx512' if wide else 'znver3')
+            r = subprocess.run([mca, f'-mcpu={cpu}', '-iterations=300', s], capture_output=True, text=True)
+            tc = re.search(r'Total Cycles:\s+(\d+)', r.stdout)
+            if not tc:
+                sys.exit(f'{k}: llvm-mca -mcpu={cpu} failed: {r.stderr.strip()[:300]}')
+            cyc = int(tc.group(1)) / 300
+            rt = float(re.search(r'Block RThroughput:\s+([\d.]+)', r.stdout).group(1))
+            line += f'  {cpu}: RThroughput {rt * f:5.2f}  simulated {cyc * f:5.2f} cycles'
         print(line)
     shutil.rmtree(tmp)
 

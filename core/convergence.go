@@ -82,7 +82,7 @@ func refine[T Float](sc *Scale[T], d *Duals[T], e, rho float64, need Needs, conv
 			errMax += dualError(b, d.G, w.gt, e, balanced)
 		}
 		if need.Self {
-			if err := w.updates(sc.XX, sc.YY, true, e, lam, sc.LA, d.FAA, sc.LB, d.GBB, fs, gs); err != nil {
+			if err := w.updates(sc.XX, sc.YY, true, e, lam, sc.LA, d.FAA, sc.LB, d.GBB, fs, gs, nil, nil); err != nil {
 				return Stats{}, err
 			}
 			errMax = math.Max(errMax, 2*dualError(a, d.FAA, fs, e, balanced))

@@ -184,21 +184,14 @@ func solveOT[T Float](cfg Config[T], par OTParams, pr OTProblem[T], stop *Stop, 
 	}
 	F, G, Faa, Gbb := d.F, d.G, d.FAA, d.GBB
 	if conv.Tol <= 0 { // GeomLoss's final extrapolation step, from the loop's duals
-		it := &item[T]{}
-		it.use(sc)
-		lam := damping(pe, prho)
 		F, G = make([]T, n), make([]T, m)
-		hx, hy := make([]T, n), make([]T, m)
-		softMinInto(it.xy, pe, lam, lb, d.G, hy, F, nil)
-		softMinInto(it.yx, pe, lam, la, d.F, hx, G, nil)
+		Faa, Gbb = nil, nil
 		if par.Debias {
 			Faa, Gbb = make([]T, n), make([]T, m)
-			softMinInto(it.xx, pe, lam, la, d.FAA, hx, Faa, nil)
-			softMinInto(it.yy, pe, lam, lb, d.GBB, hy, Gbb, nil)
 		}
-		if it.err != nil {
+		if err := finalStep(sc, d, pe, damping(pe, prho), la, lb, F, G, Faa, Gbb, nil, nil, nil, nil); err != nil {
 			closeAll()
-			return nil, it.err
+			return nil, err
 		}
 	}
 	ma, mb := mass(pr.A, 0, n), mass(pr.B, 0, m)

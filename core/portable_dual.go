@@ -22,7 +22,7 @@ import (
 const (
 	dualMaxChunks    = 64
 	dualMinChunks    = 4
-	DualPartialBytes = 64 << 20
+	DualPartialBytes = 32 << 20
 )
 
 // DualChunks returns the fixed row chunking of the fused updates for n rows

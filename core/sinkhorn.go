@@ -35,18 +35,13 @@ func sinkhorn[T Float](it *item[T], g Geometry[T], par Params, epsList []float64
 		}
 	}
 	// Final extrapolation step (simultaneous, from the loop's duals).
-	hx, hy := make([]T, n), make([]T, m)
 	F, G := make([]T, n), make([]T, m)
-	softMinInto(it.xy, eps, lam, it.lb, d.G, hy, F, px)
-	softMinInto(it.yx, eps, lam, it.la, d.F, hx, G, qy)
 	var Faa, Gbb []T
 	if par.Debias {
 		Faa, Gbb = make([]T, n), make([]T, m)
-		softMinInto(it.xx, eps, lam, it.la, d.FAA, hx, Faa, ax)
-		softMinInto(it.yy, eps, lam, it.lb, d.GBB, hy, Gbb, ry)
 	}
-	if it.err != nil {
-		return it.err
+	if err := finalStep(sc, d, eps, lam, it.la, it.lb, F, G, Faa, Gbb, px, qy, ax, ry); err != nil {
+		return err
 	}
 
 	// Per-point coefficients: φ = ∂L/∂α, and u, v weighting the cross and

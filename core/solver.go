@@ -61,13 +61,13 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 	n, m := len(sc.LA), len(sc.LB)
 	if need.Cross {
 		d.F, d.G = make([]T, n), make([]T, m)
-		if err := w.init(sc.XY, sc.YX, e0, lam, sc.LB, sc.LA, d.F, d.G); err != nil {
+		if err := w.init(sc.XY, sc.YX, false, e0, lam, sc.LB, sc.LA, d.F, d.G); err != nil {
 			return d, nil, err
 		}
 	}
 	if need.Self {
 		d.FAA, d.GBB = make([]T, n), make([]T, m)
-		if err := w.init(sc.XX, sc.YY, e0, lam, sc.LA, sc.LB, d.FAA, d.GBB); err != nil {
+		if err := w.init(sc.XX, sc.YY, true, e0, lam, sc.LA, sc.LB, d.FAA, d.GBB); err != nil {
 			return d, nil, err
 		}
 	}
@@ -104,6 +104,26 @@ func schedule[T Float](g Geometry[T], sched Schedule, rho float64, need Needs, c
 	return d, sc, nil
 }
 
+// finalStep is GeomLoss's final extrapolation step from the loop's duals d
+// on the finest scale sc, with the item's log-weights la, lb:
+//
+//	F = lam·smin(XY, lb + g/ε),  G = lam·smin(YX, la + f/ε),
+//
+// and likewise Faa, Gbb from the self duals when Faa is not nil; with the
+// soft-max weighted cost gradients px, qy, ax, ry of those soft-mins where
+// not nil. One pass per problem where no gradient is asked (see updates).
+func finalStep[T Float](sc *Scale[T], d Duals[T], eps, lam float64, la, lb, F, G, Faa, Gbb, px, qy, ax, ry []T) error {
+	var w loopBuffers[T]
+	w.size(sc)
+	if err := w.updates(sc.XY, sc.YX, false, eps, lam, lb, d.G, la, d.F, F, G, px, qy); err != nil {
+		return err
+	}
+	if Faa == nil {
+		return nil
+	}
+	return w.updates(sc.XX, sc.YY, true, eps, lam, la, d.FAA, lb, d.GBB, Faa, Gbb, ax, ry)
+}
+
 // loopBuffers are the loop's scratch vectors on the current scale (hx, ft:
 // n entries for the points of x; hy, gt: m for y), reused across iterations.
 type loopBuffers[T Float] struct {
@@ -135,12 +155,10 @@ func (w *loopBuffers[T]) scratch(n int) []T {
 }
 
 // init writes the initialisation u = lam·smin(pu, lu), v = lam·smin(pv, lv)
-// (pu has the rows of u, with column log-weights lu).
-func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) error {
-	if err := softMinInto(pu, e, lam, lu, nil, w.scratch(len(lu)), u, nil); err != nil {
-		return err
-	}
-	return softMinInto(pv, e, lam, lv, nil, w.scratch(len(lv)), v, nil)
+// (pu has the rows of u, with column log-weights lu; self as in updates),
+// fused where the Pairs allow it.
+func (w *loopBuffers[T]) init(pu, pv Pair[T], self bool, e, lam float64, lu, lv, u, v []T) error {
+	return w.updates(pu, pv, self, e, lam, lu, nil, lv, nil, u, v, nil, nil)
 }
 
 // step performs one averaged simultaneous update
@@ -151,7 +169,7 @@ func (w *loopBuffers[T]) init(pu, pv Pair[T], e, lam float64, lu, lv, u, v []T) 
 // the cross problem, faa and gbb themselves for the self problems, self).
 func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, u, v []T) error {
 	ut, vt := w.ft[:len(u)], w.gt[:len(v)] // u lives on x, v on y
-	if err := w.updates(pu, pv, self, e, lam, lu, potU, lv, potV, ut, vt); err != nil {
+	if err := w.updates(pu, pv, self, e, lam, lu, potU, lv, potV, ut, vt, nil, nil); err != nil {
 		return err
 	}
 	average(u, ut)
@@ -159,37 +177,41 @@ func (w *loopBuffers[T]) step(pu, pv Pair[T], self bool, e, lam float64, lu, pot
 	return nil
 }
 
-// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e),
-// in one pass over the pairs where the Pairs offer it: the cross problem
-// (pu = XY, pv = YX its transpose: potU = g on y, potV = f on x) through
-// pu's DualPair, each self problem (pu = XX, pv = YY; potU, potV their own
-// duals) through its SelfPair. A direction the fused pass does not deliver
-// (no capability, or a sum out of its valid range: see DualPair) is computed
-// by SoftMin, so the results never depend on whether the pass succeeded
-// beyond the rounding of the soft-min.
-func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt []T) error {
-	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt)
+// updates writes ut = lam·smin(pu, lu + potU/e) and vt = lam·smin(pv, lv + potV/e)
+// (potU, potV nil: the log-weights alone), and into gu, gv (unless nil) the
+// soft-max weighted cost gradients of those soft-mins, in one pass over the
+// pairs where the Pairs offer it: the cross problem (pu = XY, pv = YX its
+// transpose: potU = g on y, potV = f on x) through pu's DualPair when no
+// gradient is asked, each self problem (pu = XX, pv = YY; potU, potV their
+// own duals) through its SelfPair when its gradient is not asked. A
+// direction the fused pass does not deliver (no capability, a gradient, or
+// a sum out of its valid range: see DualPair) is computed by SoftMin, so the
+// results never depend on whether the pass succeeded beyond the rounding of
+// the soft-min.
+func (w *loopBuffers[T]) updates(pu, pv Pair[T], self bool, e, lam float64, lu, potU, lv, potV, ut, vt, gu, gv []T) error {
+	doneU, doneV, err := w.fused(pu, pv, self, e, lu, potU, lv, potV, ut, vt, gu == nil, gv == nil)
 	if err != nil {
 		return err
 	}
 	if doneU {
 		scale(ut, lam)
-	} else if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, nil); err != nil {
+	} else if err := softMinInto(pu, e, lam, lu, potU, w.scratch(len(lu)), ut, gu); err != nil {
 		return err
 	}
 	if doneV {
 		scale(vt, lam)
 		return nil
 	}
-	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, nil)
+	return softMinInto(pv, e, lam, lv, potV, w.scratch(len(lv)), vt, gv)
 }
 
-// fused runs the one-pass updates of updates where pu and pv offer them,
-// reporting which of ut, vt it wrote (before the damping lam).
-func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T) (doneU, doneV bool, err error) {
+// fused runs the one-pass updates of updates where pu and pv offer them and
+// may (okU, okV: that side's gradient is not asked), reporting which of ut,
+// vt it wrote (before the damping lam).
+func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, lv, potV, ut, vt []T, okU, okV bool) (doneU, doneV bool, err error) {
 	if !self { // lu, potU on y (m entries); lv, potV on x (n)
 		dp, ok := pu.(DualPair[T])
-		if !ok || w.misses[0] >= fusedMisses {
+		if !ok || !okU || !okV || w.misses[0] >= fusedMisses {
 			return false, false, nil
 		}
 		hy, hx := logDual(lu, potU, e, w.hy[:len(lu)]), logDual(lv, potV, e, w.hx[:len(lv)])
@@ -197,13 +219,13 @@ func (w *loopBuffers[T]) fused(pu, pv Pair[T], self bool, e float64, lu, potU, l
 		w.miss(0, doneU || doneV)
 		return doneU, doneV, err
 	}
-	if sp, ok := pu.(SelfPair[T]); ok && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
+	if sp, ok := pu.(SelfPair[T]); ok && okU && w.misses[1] < fusedMisses { // lu, potU on x; lv, potV on y
 		if doneU, err = sp.SoftMinSelf(T(e), logDual(lu, potU, e, w.hx[:len(lu)]), ut); err != nil {
 			return false, false, err
 		}
 		w.miss(1, doneU)
 	}
-	if sp, ok := pv.(SelfPair[T]); ok && w.misses[2] < fusedMisses {
+	if sp, ok := pv.(SelfPair[T]); ok && okV && w.misses[2] < fusedMisses {
 		if doneV, err = sp.SoftMinSelf(T(e), logDual(lv, potV, e, w.hy[:len(lv)]), vt); err != nil {
 			return false, false, err
 		}

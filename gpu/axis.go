@@ -33,20 +33,10 @@ func (a *AxisEngine[T]) Name() string { return "cuda" }
 
 // LSEAxis implements grid.AxisEngine (threads is unused: the device has its own).
 func (a *AxisEngine[T]) LSEAxis(k *grid.AxisKernel, shape []int, axis int, in, out []T, threads int) error {
-	if axis < 0 || axis >= len(shape) {
-		return core.Errorf(core.ErrInvalidArgument, "axis: %d is not an axis of a %d-dimensional grid", axis, len(shape))
+	if err := grid.CheckPass(k, shape, axis, len(in), len(out)); err != nil {
+		return err
 	}
-	size := 1
-	for _, s := range shape {
-		size *= s
-	}
-	if len(in) != size || len(out) != size {
-		return core.Errorf(core.ErrShape, "in/out: %d and %d elements for a grid of %d", len(in), len(out), size)
-	}
-	if k == nil || k.N != shape[axis] || len(k.Cost) != k.N {
-		return core.Errorf(core.ErrShape, "kernel: does not match axis %d of %d pixels", axis, shape[axis])
-	}
-	if size == 0 {
+	if len(in) == 0 {
 		return nil
 	}
 	stride, outer := 1, 1

@@ -21,7 +21,7 @@ func BenchmarkSoftMinBoth(b *testing.B) {
 		if name == "portable" {
 			continue
 		}
-		for _, sz := range [][2]int{{500, 500}, {2048, 4096}} {
+		for _, sz := range [][2]int{{500, 500}, {2048, 4096}, {16384, 2048}} { // 16384 rows: chunks of 256 (float32 partials spilled)
 			for _, mode := range []string{"fused", "two", "self", "selfref"} {
 				b.Run(fmt.Sprintf("%s/f32/n=%d/m=%d/%s", name, sz[0], sz[1], mode), func(b *testing.B) {
 					benchBoth[float32](b, name, sz[0], sz[1], mode)

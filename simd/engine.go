@@ -184,9 +184,8 @@ type pair[T core.Float] struct {
 	dense    []T              // DensePair: n rows of mp squared distances; nil online
 	ws       *workspace[T]    // single-threaded runs' workspace (see run)
 	fx       []T              // fused updates (fused.go): the rows' base-2 log-duals
-	stage    []T              // fused updates: the chunks' column partial sums
-	spill    []float64        // fused updates, float32: the chunks' spilled partials (nil: none)
-	spilled  []bool           // fused updates: whether chunk c spilled in the last pass
+	part     []T              // fused updates: the chunks' column partial sums (or staging tiles, see partials)
+	spill    []float64        // fused updates, float32 chunks of > 128 rows: their float64 partials (else nil)
 	rs       []float64        // fused updates: the rows' sums
 	cs       []float64        // fused updates: the column sums
 	accs     []T              // fused updates: the chunks' kernel scratch
@@ -200,7 +199,7 @@ type pair[T core.Float] struct {
 // Pair kept by mistake does not pin them; idempotent.
 func (p *pair[T]) Close() error {
 	p.ys, p.yp, p.buf, p.dense, p.ws = nil, nil, nil, nil, nil
-	p.fx, p.stage, p.spill, p.spilled, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil, nil, nil
+	p.fx, p.part, p.spill, p.rs, p.cs, p.accs = nil, nil, nil, nil, nil, nil
 	return nil
 }
 

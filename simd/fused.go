@@ -2,7 +2,6 @@ package simd
 
 import (
 	"math"
-	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
 )
@@ -16,11 +15,13 @@ import (
 // only). A chunk's rows go one by one through the fused kernel over each
 // tile of columns: the kernel adds the terms 2^E (E = hx_i + hy_j − C_ij/ε
 // in base 2, clamped to [Lo − 1, Hi]: see simd/gen, "sb") into the row's
-// vector sum and into the chunk's column partials in the element type; in
-// float32 a chunk of more than dualStageRows rows spills them into float64
-// partials every dualStageRows rows, so that no float32 partial holds more
-// than dualStageRows terms. A row's tile sums are added in float64 in tile
-// order, the column partials in float64 in chunk order.
+// vector sum and into the chunk's column partials: in the element type
+// over the whole width when a chunk has at most dualStageRows rows (or in
+// float64); else (float32) into a one-tile staging buffer that is added to
+// the chunk's float64 partials after every dualStageRows rows, so that no
+// float32 partial holds more than dualStageRows terms. A row's tile sums
+// are added in float64 in tile order, the column partials in float64 in
+// chunk order.
 // So every result depends on N, M and the data only: identical bit for bit
 // whatever the thread count.
 //
@@ -57,8 +58,7 @@ func dualBounds[T core.Float](count int) float64 {
 }
 
 // colSums returns the column sums of the chunks' partials, added in
-// float64 in chunk order (chunk by chunk: sequential reads): a chunk's
-// spilled float64 partials, then its staged ones.
+// float64 in chunk order (chunk by chunk: sequential reads).
 func (p *pair[T]) colSums(chunks int) []float64 {
 	if len(p.cs) != p.mp {
 		p.cs = make([]float64, p.mp)
@@ -66,12 +66,13 @@ func (p *pair[T]) colSums(chunks int) []float64 {
 	cs := p.cs
 	clear(cs)
 	for c := 0; c < chunks; c++ {
-		if p.spilled[c] {
+		if p.spill != nil {
 			for j, v := range p.spill[c*p.mp : (c+1)*p.mp] {
 				cs[j] += v
 			}
+			continue
 		}
-		for j, v := range p.stageOf(c) {
+		for j, v := range p.part[c*p.mp : (c+1)*p.mp] {
 			cs[j] += float64(v)
 		}
 	}
@@ -91,15 +92,10 @@ func (p *pair[T]) fusedKernel() func(*sbArgs[T]) {
 	return p.k.sb[p.d][pi]
 }
 
-// dualChunks returns the fused passes' fixed row chunking (a column
-// costs each chunk its partial and, in float32, a float64 spill).
+// dualChunks returns the fused passes' fixed row chunking (a column costs
+// each chunk at most 8 bytes: see partials).
 func (p *pair[T]) dualChunks() (rows, chunks int) {
-	var z T
-	colBytes := int(unsafe.Sizeof(z))
-	if colBytes == 4 {
-		colBytes += 8
-	}
-	return core.DualChunks(p.n, p.mp, colBytes, 32, 16)
+	return core.DualChunks(p.n, p.mp, 8, 32, 16)
 }
 
 // log2Into writes v·log₂e into dst (len(v) entries) and −∞ into the rest.
@@ -223,47 +219,50 @@ func (p *pair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
 // fusedRows runs the fused kernel for chunk c's rows [lo, hi) over the
 // columns [j0, mp) (j0 a multiple of the width) in tiles of tileCols and
 // sets rs[i] to each row's sum (float64, in tile order). The columns' terms
-// go to the chunk's partials (stageOf) from column keep on (the self pass
-// keeps no terms of its diagonal block, columns [j0, keep)); in float32 a
-// chunk of more than dualStageRows rows spills them to float64 every
-// dualStageRows rows.
+// go to the chunk's partials from column keep on (the self pass keeps no
+// terms of its diagonal block, columns [j0, keep)): directly in the element
+// type, or (spill) staged one tile and dualStageRows rows at a time and
+// added to the chunk's float64 partials.
 func (p *pair[T]) fusedRows(kern func(*sbArgs[T]), c, lo, hi, j0, keep int, hx2 []T, nc T, rs []float64) {
 	d, j1 := p.d, p.mp
-	stage := p.stageOf(c)
-	clear(stage)
 	a := sbArgs[T]{y: p.ys, h: p.buf, nc: nc, acc: p.accOf(c)}
 	for i := lo; i < hi; i++ {
 		rs[i] = 0
 	}
-	block := hi - lo
-	if p.spill != nil {
-		block = dualStageRows
+	sweep := func(t0, t1, r0, r1 int, col []T) {
+		a.j0, a.j1, a.col = t0, t1, col
+		for i := r0; i < r1; i++ {
+			a.x, a.hx = p.x.Pts[i*d:(i+1)*d], hx2[i]
+			kern(&a)
+			rs[i] += float64(a.s)
+		}
 	}
-	p.spilled[c] = false
-	for r0 := lo; r0 < hi; r0 += block {
-		r1 := min(hi, r0+block)
+	if p.spill == nil {
+		part := p.part[c*p.mp : (c+1)*p.mp]
+		clear(part)
 		for t0 := j0; t0 < j1; t0 += tileCols {
 			t1 := min(t0+tileCols, j1)
-			a.j0, a.j1, a.col = t0, t1, stage[t0:t1]
-			for i := r0; i < r1; i++ {
-				a.x, a.hx = p.x.Pts[i*d:(i+1)*d], hx2[i]
-				kern(&a)
-				rs[i] += float64(a.s)
-			}
+			sweep(t0, t1, lo, hi, part[t0:t1])
 		}
-		if r1 < hi { // spill (the last block's terms stay staged)
-			sp := p.spill[c*p.mp : (c+1)*p.mp]
-			if !p.spilled[c] {
-				clear(sp)
-				p.spilled[c] = true
+		clear(part[j0:keep])
+		return
+	}
+	spill := p.spill[c*p.mp : (c+1)*p.mp]
+	clear(spill)
+	stage := p.part[c*tileCols : (c+1)*tileCols]
+	for r0 := lo; r0 < hi; r0 += dualStageRows {
+		r1 := min(hi, r0+dualStageRows)
+		for t0 := j0; t0 < j1; t0 += tileCols {
+			t1 := min(t0+tileCols, j1)
+			st := stage[:t1-t0]
+			clear(st)
+			sweep(t0, t1, r0, r1, st)
+			from := max(t0, keep)
+			for j, v := range st[from-t0:] {
+				spill[from+j] += float64(v)
 			}
-			for j, v := range stage[keep:j1] {
-				sp[keep+j] += float64(v)
-			}
-			clear(stage[j0:j1])
 		}
 	}
-	clear(stage[j0:keep])
 }
 
 // fusedScale returns the kernels' cost factor nc = −log₂e/(2ε) for p = 2,
@@ -284,24 +283,25 @@ func (p *pair[T]) scratchX() []T {
 }
 
 // partials sizes the Pair's column partials for chunks chunks of rows
-// rows: chunks·mp in the element type (stageOf) and, in float32 with more
-// than dualStageRows rows per chunk, as many float64 spills; and the
-// chunks' kernel scratch (accOf).
+// rows: chunks·mp in the element type — or, in float32 with more than
+// dualStageRows rows per chunk, chunks·mp float64 partials (spill) and a
+// one-tile float32 staging buffer per chunk — and the chunks' kernel
+// scratch (accOf).
 func (p *pair[T]) partials(rows, chunks int) {
-	if len(p.stage) != chunks*p.mp {
-		p.stage = aligned64[T](chunks * p.mp)
+	_, f32 := any(p.part).([]float32)
+	spill := f32 && rows > dualStageRows
+	size := chunks * p.mp
+	if spill {
+		size = chunks * tileCols
+	}
+	if len(p.part) != size || (p.spill != nil) != spill || len(p.accs) != chunks*8*p.k.width {
+		p.part = aligned64[T](size)
 		p.accs = aligned64[T](chunks * 8 * p.k.width)
-		p.spilled = make([]bool, chunks)
 		p.spill = nil
+		if spill {
+			p.spill = make([]float64, chunks*p.mp)
+		}
 	}
-	if _, f32 := any(p.stage).([]float32); f32 && rows > dualStageRows && len(p.spill) != chunks*p.mp {
-		p.spill = make([]float64, chunks*p.mp)
-	}
-}
-
-// stageOf returns chunk c's column partials in the element type.
-func (p *pair[T]) stageOf(c int) []T {
-	return p.stage[c*p.mp : (c+1)*p.mp : (c+1)*p.mp]
 }
 
 // accOf returns chunk c's kernel scratch (7·width of 8·width, 64-byte

@@ -215,6 +215,39 @@
 // −MaxFloat (a 500-column sweep from its final maximum runs ~8% faster),
 // the call and the horizontal sums. float64 is unchanged at 0.40–0.45× of
 // float32.
+//
+// Both paths on an AVX-512 machine (Intel Xeon, Sapphire Rapids class,
+// under KVM, 2 vCPUs, clock estimated at 4.19 GHz in the same run, load
+// average 1.5–1.9; one thread, D = 3, p = 2, per 8 pairs from
+// bench/simdloops.py, llvm-mca 14 with -mcpu=skylake-avx512 for the
+// 512-bit kernels and znver3 for the 256-bit ones; "bound" is the mix's
+// throughput limit in pairs per cycle — for 512-bit code every vector µop
+// issues on ports 0 and 5; "measured" is BenchmarkSoftMin's best
+// pairs/cycle at threads=1, BenchmarkTileFused's for the fused kernels):
+//
+//	kernel                 instr  mul/FMA  add  loads  bound  llvm-mca cycles  measured
+//	avx512 f32             17.5   7.0      2.5  2.2    1.68   6.79 (1.18/c)    1.17
+//	avx512 f32, gradient   22.5   8.5      4.0  2.8    1.28   9.28 (0.86/c)    0.82
+//	avx512 f64             47.5   21.0     5.0  9.0    0.62   18.8 (0.42/c)    0.42
+//	avx512 fused f32 (sb)  17.2   7.0      3.0  2.2    1.60   8.24 (0.97/c)    1.09
+//	avx512 fused f64 (sb)  46.5   21.0     6.0  8.5    0.59   23.1 (0.35/c)    0.40
+//	avx2 f32               48.0   11.0     8.5  15.0   1.00   12.0 (0.67/c)    0.63
+//	avx2 f32, gradient     59.5   14.0     11.5 18.5   0.81   13.6 (0.59/c)    0.51
+//	avx2 f64               115    34.0     17.0 38.0   0.42   33.8 (0.24/c)    0.25
+//	avx2 fused f32 (sb)    48.5   11.0     9.0  16.5   0.97   12.7 (0.63/c)    0.66
+//	avx2 fused f64 (sb)    117    36.0     18.0 42.0   0.38   35.1 (0.23/c)    0.25
+//
+// Here llvm-mca's simulation tracks the measurements within ~10 % on both
+// paths. float64 is 0.36× float32 on AVX-512 and 0.39× on AVX2: per pair
+// it carries 2.4–3× the vector µops (a degree-10/12 polynomial for half the
+// lanes), so half of float32 would need a float32 kernel slowed down or a
+// float64 exponential of under ~18 vector operations, including its
+// argument reduction; table-driven reductions (2^(k/16) from a register
+// permute) trade the polynomial's terms for as many index and scaling
+// operations, and do not get there. Kernel sums (float32, one thread):
+// gaussian 1.17 / 0.59 pairs/cycle (AVX-512 / AVX2), with gradient
+// 0.91 / 0.47; laplacian 0.84 / 0.47, 0.51 / 0.28; energy 1.22 / 1.24,
+// 0.88 / 0.71.
 package simd
 
 //go:generate go run ./gen

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"math"
@@ -33,6 +34,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print the multiscale progress stages")
 	prof := flag.String("cpuprofile", "", "write a CPU profile")
 	need := flag.Bool("needed", false, "print the fraction of pairs an exact truncation must keep at each ε (no timings)")
+	dump := flag.String("dump", "", "write x and y as little-endian float32 to PREFIX.x / PREFIX.y (for bench/peers.py)")
 	flag.Parse()
 	if *prof != "" {
 		f, _ := os.Create(*prof)
@@ -51,6 +53,21 @@ func main() {
 	}
 	for i := range y {
 		y[i] = float32(r.NormFloat64())
+	}
+	if *dump != "" {
+		for suf, v := range map[string][]float32{".x": x, ".y": y} {
+			f, err := os.Create(*dump + suf)
+			if err == nil {
+				err = binary.Write(f, binary.LittleEndian, v)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
 	}
 	pr := core.Problem[float32]{B: 1, N: N, M: M, D: 3, X: x, Y: y}
 	eng := simd.For[float32](core.Resources{Threads: *threads})
