@@ -19,7 +19,7 @@ func BenchmarkBlockSparse(b *testing.B) {
 	forEachPath(b, func(b *testing.B, name string) {
 		eng := engineOf[float32](name)
 		for _, d := range []int{2, 3} {
-			x, y, h, r := sortedGridPattern[float32](d)
+			x, y, h, r, _ := sortedGridPattern[float32](d)
 			kept := 0.0
 			for k := 0; k < r.RowClusters(); k++ {
 				n := float64(r.RowStart[k+1] - r.RowStart[k])
@@ -58,8 +58,9 @@ func benchPairLoop(b *testing.B, p core.Pair[float32], n, d int, h []float32, gr
 }
 
 // sortedGridPattern returns two clouds of 2^15 uniform points sorted by grid
-// cell, log-weights, and the pattern keeping each cell's neighbours.
-func sortedGridPattern[T core.Float](d int) (x, y core.Cloud[T], h []T, r *core.Ranges) {
+// cell, log-weights, and the patterns keeping each cell's neighbours (x
+// against y, and x against itself: symmetric).
+func sortedGridPattern[T core.Float](d int) (x, y core.Cloud[T], h []T, r, rxx *core.Ranges) {
 	const n = 1 << 15
 	c := map[int]int{2: 32, 3: 10}[d] // cells per side: ≈ 32 points per cell
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -109,24 +110,30 @@ func sortedGridPattern[T core.Float](d int) (x, y core.Cloud[T], h []T, r *core.
 		_, idx := cellOf(p)
 		return idx
 	}
-	r = &core.Ranges{RowStart: xs, ColStart: ys, Offsets: []int{0}}
-	for k := 0; k+1 < len(xs); k++ {
-		ik := keyOf(x, xs[k])
-		for l := 0; l+1 < len(ys); l++ {
-			jl := keyOf(y, ys[l])
-			near := true
-			for q := range ik {
-				near = near && ik[q]-jl[q] <= 1 && jl[q]-ik[q] <= 1
+	// pattern keeps the cell pairs of a and b (starts as, bs) that are
+	// neighbours.
+	pattern := func(a core.Cloud[T], as []int, b core.Cloud[T], bs []int) *core.Ranges {
+		r := &core.Ranges{RowStart: as, ColStart: bs, Offsets: []int{0}}
+		for k := 0; k+1 < len(as); k++ {
+			ik := keyOf(a, as[k])
+			for l := 0; l+1 < len(bs); l++ {
+				jl := keyOf(b, bs[l])
+				near := true
+				for q := range ik {
+					near = near && ik[q]-jl[q] <= 1 && jl[q]-ik[q] <= 1
+				}
+				if near {
+					r.Cols = append(r.Cols, l)
+				}
 			}
-			if near {
-				r.Cols = append(r.Cols, l)
-			}
+			r.Offsets = append(r.Offsets, len(r.Cols))
 		}
-		r.Offsets = append(r.Offsets, len(r.Cols))
+		return r
 	}
+	r, rxx = pattern(x, xs, y, ys), pattern(x, xs, x, xs)
 	h = make([]T, n)
 	for j := range h {
 		h[j] = T(-10.4 + rng.Float64())
 	}
-	return x, y, h, r
+	return x, y, h, r, rxx
 }

@@ -43,17 +43,9 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 	segOff := make([]int, K+1)
 	var segs [][2]int32
 	for k := 0; k < K; k++ {
-		kept := r.Kept(k)
-		for a := 0; a < len(kept); {
-			b := a + 1
-			for b < len(kept) && kept[b] == kept[b-1]+1 {
-				b++
-			}
-			if j0, j1 := r.ColStart[kept[a]], r.ColStart[kept[b-1]+1]; j1 > j0 {
-				segs = append(segs, [2]int32{int32(j0), int32(j1)})
-			}
-			a = b
-		}
+		segments(r, r.Kept(k), func(l0, l1 int) {
+			segs = append(segs, [2]int32{int32(r.ColStart[l0]), int32(r.ColStart[l1])})
+		})
 		segOff[k+1] = len(segs)
 	}
 	var units [][3]int // row range and cluster: a cluster's rows in near-equal units of ≤ blockRows
@@ -67,8 +59,23 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 			units = append(units, [3]int{i, min(i+size, r.RowStart[k+1]), k})
 		}
 	}
-	return &bsPair[T]{x: x, m: y.N, d: d, yt: yt, buf: make([]T, y.N),
+	return &bsPair[T]{x: x, y: y, m: y.N, d: d, yt: yt, buf: make([]T, y.N), r: r,
 		segOff: segOff, segs: segs, units: units, cost: cost, res: e.res, k: e.k}, nil
+}
+
+// segments calls yield(l0, l1) for each run l0, l0+1, …, l1−1 of
+// consecutive clusters of kept (ascending) that holds some column.
+func segments(r *core.Ranges, kept []int, yield func(l0, l1 int)) {
+	for a := 0; a < len(kept); {
+		b := a + 1
+		for b < len(kept) && kept[b] == kept[b-1]+1 {
+			b++
+		}
+		if r.ColStart[kept[b-1]+1] > r.ColStart[kept[a]] {
+			yield(kept[a], kept[b-1]+1)
+		}
+		a = b
+	}
 }
 
 var (
@@ -77,7 +84,7 @@ var (
 )
 
 type bsPair[T core.Float] struct {
-	x      core.Cloud[T]
+	x, y   core.Cloud[T]
 	m, d   int
 	yt     [][]T // yt[k][j]: coordinate k of column j
 	buf    []T   // h (base 2) or weights of the current call, per column
@@ -87,10 +94,13 @@ type bsPair[T core.Float] struct {
 	cost   core.Cost
 	res    core.Resources
 	k      *kernels[T]
+	r      *core.Ranges
+	fused  bsFused[T] // the fused passes' plans and buffers (bsfused.go)
 }
 
 func (p *bsPair[T]) Close() error {
 	p.yt, p.buf, p.segs, p.units = nil, nil, nil, nil
+	p.fused = bsFused[T]{}
 	return nil
 }
 
@@ -102,6 +112,8 @@ type gather[T core.Float] struct {
 	y    [][]T
 	yp   []unsafe.Pointer
 	v    []T
+	col  []T         // the fused kernels' column terms of the tile
+	pcs  []tilePiece // the fused passes: where the tile's columns come from
 }
 
 func newGather[T core.Float](d, w int) *gather[T] {
@@ -111,14 +123,24 @@ func newGather[T core.Float](d, w int) *gather[T] {
 		g.yp[k] = unsafe.Pointer(unsafe.SliceData(g.y[k]))
 	}
 	g.v = aligned64[T](tileCols)
+	g.col = aligned64[T](tileCols)
 	return g
 }
 
 // tileCursor walks the columns of a row cluster's segments, one gathered
-// tile at a time.
+// tile at a time. With dst (the fused passes), segment s's columns have
+// their partials at dst[s], dst[s]+1, … (−1: not kept), and next records
+// the tile's pieces in g.pcs.
 type tileCursor struct {
 	segs [][2]int32
+	dst  []int
 	j    int // next column of segs[0]
+}
+
+// tilePiece is a run of n gathered columns from tile position pos whose
+// partials lie at dst, dst+1, … (dst < 0: not kept).
+type tilePiece struct {
+	pos, n, dst int
 }
 
 // next gathers the cursor's next columns into g's tile, at most tileCols (a
@@ -126,6 +148,7 @@ type tileCursor struct {
 // w, and returns the padded width (0 when the segments are exhausted).
 func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 	n := 0
+	g.pcs = g.pcs[:0]
 	for len(c.segs) > 0 && n < tileCols {
 		s0, s1 := int(c.segs[0][0]), int(c.segs[0][1])
 		j0 := max(s0, c.j)
@@ -134,9 +157,19 @@ func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 			copy(g.y[q][n:n+k], p.yt[q][j0:j0+k])
 		}
 		copy(g.v[n:n+k], p.buf[j0:j0+k])
+		if c.dst != nil {
+			dst := c.dst[0]
+			if dst >= 0 {
+				dst += j0 - s0
+			}
+			g.pcs = append(g.pcs, tilePiece{pos: n, n: k, dst: dst})
+		}
 		n, c.j = n+k, j0+k
 		if c.j == s1 {
 			c.segs = c.segs[1:]
+			if c.dst != nil {
+				c.dst = c.dst[1:]
+			}
 		}
 	}
 	np := (n + w - 1) / w * w
@@ -152,22 +185,30 @@ func (p *bsPair[T]) next(g *gather[T], c *tileCursor, w int, pad T) int {
 // run calls body on every work unit from several goroutines, until done or
 // the resources' Stop is set.
 func (p *bsPair[T]) run(body func(lo, hi, k int, g *gather[T])) {
-	nu := len(p.units)
+	p.each(len(p.units), func(u int, g *gather[T]) {
+		un := p.units[u]
+		body(un[0], un[1], un[2], g)
+	})
+}
+
+// each calls body(u, g) for every u < n from up to Threads goroutines,
+// each with its own tile g, which take u from a shared counter, until done
+// or the resources' Stop is set.
+func (p *bsPair[T]) each(n int, body func(u int, g *gather[T])) {
 	t := p.res.Threads
 	if t <= 0 {
 		t = runtime.GOMAXPROCS(0)
 	}
-	t = max(1, min(t, nu))
+	t = max(1, min(t, n))
 	var next atomic.Int64
 	work := func() {
 		g := newGather[T](p.d, p.k.width)
 		for {
 			u := int(next.Add(1)) - 1
-			if u >= nu || p.res.Stop.Stopped() {
+			if u >= n || p.res.Stop.Stopped() {
 				return
 			}
-			un := p.units[u]
-			body(un[0], un[1], un[2], g)
+			body(u, g)
 		}
 	}
 	if t == 1 {

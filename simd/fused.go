@@ -49,7 +49,7 @@ func dualCeil[T core.Float]() float64 {
 // dualBounds returns the smallest valid sum of count terms (see
 // core.DualSumValid): count·2^(Lo−1)·2^mant, with the flush level 2^(Lo−1)
 // of the fused kernels (2^−101 in float32, 2^−1001 in float64).
-func (p *pair[T]) dualBounds(count int) float64 {
+func dualBounds[T core.Float](count int) float64 {
 	var z T
 	if _, ok := any(z).(float32); ok {
 		return float64(count) * 0x1p-101 * 0x1p24
@@ -140,7 +140,7 @@ func (p *pair[T]) SoftMinBoth(eps T, hx, hy, outX, outY []T) (okX, okY bool, err
 	if err := p.res.Stop.Err(); err != nil {
 		return false, false, err
 	}
-	loX, loY, ceil := p.dualBounds(p.mp), p.dualBounds(p.n), dualCeil[T]()
+	loX, loY, ceil := dualBounds[T](p.mp), dualBounds[T](p.n), dualCeil[T]()
 	okX = !nx
 	for i := 0; okX && i < p.n; i++ {
 		okX = rs[i] >= loX && rs[i] < ceil
@@ -204,7 +204,7 @@ func (p *pair[T]) selfPass(eps T, h, out []T) (ok bool, err error) {
 	if err := p.res.Stop.Err(); err != nil {
 		return false, err
 	}
-	lo, ceil := p.dualBounds(p.mp), dualCeil[T]()
+	lo, ceil := dualBounds[T](p.mp), dualCeil[T]()
 	cs := p.colSums(chunks)
 	for i := 0; i < p.n; i++ {
 		s := rs[i] + cs[i]

@@ -200,6 +200,7 @@ func run[T core.Float](t *testing.T, newEngine EngineFunc[T], quick bool, tol []
 		}
 		t.Run("blocksparse", func(t *testing.T) {
 			RunBlockSparse(t, bs, f)
+			t.Run("dual", func(t *testing.T) { RunBlockDual(t, bs, f) })
 			t.Run("cancel", func(t *testing.T) { blockCancel(t, newEngine) })
 		})
 	}
