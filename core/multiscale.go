@@ -252,6 +252,9 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 		}
 		prev = msTaylorLevel
 	}
+	// The fine level's pattern is tested again once ε falls below
+	// retest·tested (tested: the ε of its last test; see retestRatio).
+	retest, tested := g.retestRatio(), math.Inf(1)
 	for k := g.taylorIters; k < len(eps); k++ {
 		e := eps[k]
 		lv := [2]int{g.shiftFor(g.sizeX, g.cntX, g.x.N, e), g.shiftFor(g.sizeY, g.cntY, g.y.N, e)}
@@ -268,7 +271,10 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 		}
 		fine := lv == [2]int{-1, -1}
 		newLevel := lv != prev
-		retrunc := !newLevel && fine && k > 0 && e < 0.99*eps[k-1] && !math.IsInf(g.cfg.truncate, 1) && len(out.Eps) > 0
+		retrunc := !newLevel && fine && k > 0 && e < retest*tested && !math.IsInf(g.cfg.truncate, 1) && len(out.Eps) > 0
+		if newLevel || retrunc {
+			tested = e
+		}
 		if len(out.Eps) > 0 && (newLevel || retrunc) {
 			out.Jumps = append(out.Jumps, len(out.Eps)-1)
 		}
@@ -287,6 +293,42 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 	}
 	g.sched = out
 	return out
+}
+
+// retestRatio returns the factor by which ε must fall below the ε of the
+// fine pattern's last test before the next iteration tests it again:
+// msRetestRatio where both measures have total mass at most 1, else 0.99
+// (every new ε). A pattern tested at ε₁ still bounds what it drops at any
+// ε₂ < ε₁ (for the same duals) when the kept mass B_i = Σ_kept b_j of every
+// row is at most 1: with z_j = g_j − C_ij and the probability q_j = b_j/B_i
+// on the kept columns, the normalised potential is
+//
+//	f̂(ε) = −ε·log B_i − M(1/ε),   M(t) = (1/t)·log Σ_kept q_j e^{t·z_j},
+//
+// and M is increasing in t (a power mean), so f̂(ε₂) ≤ f̂(ε₁) + (ε₁ − ε₂)·log B_i
+// ≤ f̂(ε₁); a dropped pair had (f̂(ε₁) + z_j)/ε₁ < thr < 0, hence
+// (f̂(ε₂) + z_j)/ε₂ < thr·ε₁/ε₂ < thr. The schedule's steps divide ε by
+// scaling^{-p} (4 by default) except the last, which only reaches blur^p:
+// that last, short step keeps the pattern (a test costs several sparse
+// iterations).
+func (g *multiscale[T]) retestRatio() float64 {
+	if massAtMostOne(g.a) && massAtMostOne(g.b) {
+		return msRetestRatio
+	}
+	return 0.99
+}
+
+// msRetestRatio: see retestRatio.
+const msRetestRatio = 0.5
+
+// massAtMostOne reports whether the weights w sum to at most 1 (up to the
+// rounding of the sum of a normalised measure's weights).
+func massAtMostOne[T Float](w []T) bool {
+	var s float64
+	for _, v := range w {
+		s += float64(v)
+	}
+	return s <= 1+1e-6
 }
 
 func (g *multiscale[T]) Levels() int {

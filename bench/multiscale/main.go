@@ -8,6 +8,7 @@
 //	go run ./bench/multiscale -n 20000            # multiscale vs online
 //	go run ./bench/multiscale -n 100000 -online=false
 //	go run ./bench/multiscale -n 5000 -needed     # pairs any exact truncation keeps, per ε
+//	go run ./bench/multiscale -n 5000 -reps 5     # fastest of 5 runs of each backend
 package main
 
 import (
@@ -35,6 +36,8 @@ func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile")
 	need := flag.Bool("needed", false, "print the fraction of pairs an exact truncation must keep at each ε (no timings)")
 	dump := flag.String("dump", "", "write x and y as little-endian float32 to PREFIX.x / PREFIX.y (for bench/peers.py)")
+	reps := flag.Int("reps", 1, "run each backend this many times and report the fastest (wall) run")
+	tol := flag.Float64("tol", 0, "converge at the final ε until the marginal error is below tol (0: GeomLoss's fixed schedule)")
 	flag.Parse()
 	if *prof != "" {
 		f, _ := os.Create(*prof)
@@ -80,7 +83,7 @@ func main() {
 		c0 := cpuSeconds()
 		defer func() { cpu = cpuSeconds() - c0 }()
 		par := core.DefaultParams()
-		par.Backend = b
+		par.Backend, par.Tol = b, *tol
 		var t0 time.Time
 		t0 = time.Now()
 		req := core.Request[float32]{GradX: true}
@@ -102,24 +105,33 @@ func main() {
 		return res, time.Since(t0)
 	}
 	fmt.Printf("N=%d M=%d D=3 float32, engine %s, load: %s\n", N, M, eng.Name(), loadavg())
-	ms, tms := run(core.Multiscale)
-	cms := cpu
+	best := func(b core.Backend) (*core.Result[float32], time.Duration, float64) {
+		res, t := run(b)
+		c := cpu
+		for r := 1; r < *reps; r++ {
+			if res2, t2 := run(b); t2 < t {
+				res, t, c = res2, t2, cpu
+			}
+		}
+		return res, t, c
+	}
+	ms, tms, cms := best(core.Multiscale)
 	fmt.Printf("multiscale: %.3f s wall, %.3f s CPU  value %.7g  (%s)\n", tms.Seconds(), cms, ms.Value[0], ms.Note)
 	fmt.Printf("peak RSS after multiscale: %d MB, load: %s\n", peakRSS(), loadavg())
 	if !*online {
 		pprof.StopCPUProfile()
 		return
 	}
-	on, ton := run(core.Online)
+	on, ton, con := best(core.Online)
 	var dn, gn float64
 	for i := range on.GradX {
 		d := float64(ms.GradX[i]) - float64(on.GradX[i])
 		dn += d * d
 		gn += float64(on.GradX[i]) * float64(on.GradX[i])
 	}
-	fmt.Printf("online:     %.3f s wall, %.3f s CPU  value %.7g\n", ton.Seconds(), cpu, on.Value[0])
+	fmt.Printf("online:     %.3f s wall, %.3f s CPU  value %.7g\n", ton.Seconds(), con, on.Value[0])
 	fmt.Printf("speed-up %.1f× wall, %.1f× CPU, value rel. diff %.2e, grad_x rel. diff (norm-wise) %.2e, load: %s\n",
-		ton.Seconds()/tms.Seconds(), cpu/cms, math.Abs(float64(ms.Value[0]-on.Value[0]))/math.Abs(float64(on.Value[0])), math.Sqrt(dn/gn), loadavg())
+		ton.Seconds()/tms.Seconds(), con/cms, math.Abs(float64(ms.Value[0]-on.Value[0]))/math.Abs(float64(on.Value[0])), math.Sqrt(dn/gn), loadavg())
 }
 
 // cpuSeconds returns the process's user + system CPU time.
