@@ -602,6 +602,60 @@ func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, ep
 	return out, nil
 }
 
+// normalizedCross returns normalized(x, y, u, gp) and normalized(y, x, uᵀ,
+// f) — in one pass over the pattern's pairs where its block-sparse Pair has
+// SoftMinBoth (DualPair), else, and for a direction the pass declines, by
+// SoftMin over u and its transpose. One Ranges at a time lives beside the
+// int32 lists.
+func (g *multiscale[T]) normalizedCross(x, y *msSide[T], u *truncation, f, gp []T, eps float64) (fh, gh []T, err error) {
+	p, err := g.pair(x.pts, y.pts, u.ranges(x.blk, y.blk))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.Close()
+	fh, gh = make([]T, x.pts.N), make([]T, y.pts.N)
+	var okX, okY bool
+	if dp, ok := p.(DualPair[T]); ok {
+		hx := logDual(x.lw, f, eps, make([]T, x.pts.N))
+		hy := logDual(y.lw, gp, eps, make([]T, y.pts.N))
+		if okX, okY, err = dp.SoftMinBoth(T(eps), hx, hy, fh, gh); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !okX {
+		if err := softMinInto(p, eps, 1, y.lw, gp, make([]T, y.pts.N), fh, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !okY {
+		if gh, err = g.normalized(y, x, u.transposeRanges(y.blk, x.blk), f, eps); err != nil {
+			return nil, nil, err
+		}
+	}
+	return fh, gh, nil
+}
+
+// normalizedSelf is normalized(s, s, r, pot) for a self pattern r
+// (symmetric), in one symmetric pass where the Pair has SoftMinSelf.
+func (g *multiscale[T]) normalizedSelf(s *msSide[T], r *Ranges, pot []T, eps float64) ([]T, error) {
+	p, err := g.pair(s.pts, s.pts, r)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	out := make([]T, s.pts.N)
+	if sp, ok := p.(SelfPair[T]); ok {
+		done, err := sp.SoftMinSelf(T(eps), logDual(s.lw, pot, eps, make([]T, s.pts.N)), out)
+		if err != nil || done {
+			return out, err
+		}
+	}
+	if err := softMinInto(p, eps, 1, s.lw, pot, make([]T, s.pts.N), out, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // masks computes the level's truncation patterns from the duals d at eps in
 // two passes. The first bounds the log-densities with the duals themselves;
 // but the row sums Σ_j b_j e^{(f_i+g_j−C_ij)/ε} that the bound is relative to
@@ -634,13 +688,7 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		if dn {
 			return nil // most blocks kept: online reductions are faster
 		}
-		// One Ranges at a time beside the int32 lists (each is dropped once
-		// its reduction is built).
-		fh, err := g.normalized(x, y, u.ranges(x.blk, y.blk), d.G, eps)
-		if err != nil {
-			return err
-		}
-		gh, err := g.normalized(y, x, u.transposeRanges(y.blk, x.blk), d.F, eps)
+		fh, gh, err := g.normalizedCross(x, y, u, d.F, d.G, eps)
 		if err != nil {
 			return err
 		}
@@ -654,7 +702,7 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		if dn {
 			return nil, nil
 		}
-		uh, err := g.normalized(s, s, r, u, eps)
+		uh, err := g.normalizedSelf(s, r, u, eps)
 		if err != nil {
 			return nil, err
 		}
