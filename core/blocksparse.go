@@ -1,11 +1,5 @@
 package core
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
-
 // BlockSparsePair is core's portable block-sparse Pair (the multiscale
 // backend's fallback for engines without BlockSparseEngine, and the oracle
 // of the conformance suite): row i of row cluster k reduces over the columns
@@ -55,32 +49,7 @@ func (p *blockPair[T]) gather(k int, v []T, ys, vs *[]T) (Cloud[T], []T) {
 // its own cluster, so the thread count does not change any bit), until done
 // or Stop is set.
 func (p *blockPair[T]) clusters(body func(k int, st *bpScratch[T])) {
-	K := p.r.RowClusters()
-	t := p.res.Threads
-	if t <= 0 {
-		t = runtime.GOMAXPROCS(0)
-	}
-	t = max(1, min(t, K))
-	var next atomic.Int64
-	work := func() {
-		st := new(bpScratch[T])
-		for {
-			k := int(next.Add(1)) - 1
-			if k >= K || p.res.Stop.Stopped() {
-				return
-			}
-			body(k, st)
-		}
-	}
-	if t == 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range t {
-		wg.Go(work)
-	}
-	wg.Wait()
+	ForChunksScratch(p.r.RowClusters(), p.res.Threads, p.res.Stop.Stopped, func() *bpScratch[T] { return new(bpScratch[T]) }, body)
 }
 
 type bpScratch[T Float] struct {

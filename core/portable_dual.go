@@ -44,28 +44,42 @@ func DualChunks(n, m, colBytes, minRows, align int) (rows, chunks int) {
 // all cores), which take chunks from a shared counter, stopping early once
 // stop is set. A chunk's work must depend on c only.
 func ForChunks(chunks, threads int, stop *Stop, body func(c int)) {
+	ForChunksScratch(chunks, threads, stop.Stopped, func() struct{} { return struct{}{} },
+		func(c int, _ struct{}) { body(c) })
+}
+
+// ForChunksScratch is ForChunks with per-goroutine state: each goroutine
+// makes its own s = scratch() once, before its first chunk, and calls
+// body(c, s) for the chunks c it takes from the shared counter; no chunk is
+// taken once quit (nil: never) returns true. A chunk's result must depend
+// on c only (s is scratch, not an accumulator), so that neither the thread
+// count nor which goroutine ran which chunk changes any bit.
+func ForChunksScratch[S any](chunks, threads int, quit func() bool, scratch func() S, body func(c int, s S)) {
+	if chunks <= 0 {
+		return
+	}
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	threads = min(threads, chunks)
-	if threads <= 1 {
-		for c := 0; c < chunks && !stop.Stopped(); c++ {
-			body(c)
+	var next atomic.Int64
+	work := func() {
+		s := scratch()
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= chunks || (quit != nil && quit()) {
+				return
+			}
+			body(c, s)
 		}
+	}
+	if threads <= 1 {
+		work()
 		return
 	}
-	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {
-		wg.Go(func() {
-			for {
-				c := int(next.Add(1)) - 1
-				if c >= chunks || stop.Stopped() {
-					return
-				}
-				body(c)
-			}
-		})
+		wg.Go(work)
 	}
 	wg.Wait()
 }

@@ -2,9 +2,7 @@ package core
 
 import (
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/libgeomloss/libgeomloss/core/cluster"
@@ -387,30 +385,7 @@ func (tt *truncTest) runLimited(limit float64) (tr truncation, dense bool) {
 // being made once quit (nil: never) returns true. Each top cell's result is
 // its own, so the results do not depend on which goroutine ran which.
 func forTopCells(n, threads int, quit func() bool, body func(sc *descendScratch, a int)) {
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	threads = min(threads, n)
-	var next atomic.Int64
-	work := func() {
-		var sc descendScratch
-		for {
-			a := int(next.Add(1)) - 1
-			if a >= n || (quit != nil && quit()) {
-				return
-			}
-			body(&sc, a)
-		}
-	}
-	if threads <= 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range threads {
-		wg.Go(work)
-	}
-	wg.Wait()
+	ForChunksScratch(n, threads, quit, func() *descendScratch { return new(descendScratch) }, func(a int, sc *descendScratch) { body(sc, a) })
 }
 
 // truncChunk is the part of a truncation for the row blocks of one top row

@@ -2,7 +2,6 @@ package simd
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/libgeomloss/libgeomloss/core"
@@ -40,61 +39,5 @@ func benchBSBoth[T core.Float](b *testing.B, name string, d int, mode string) {
 		return p
 	}
 	xy, yx, xx := pair(x, y, r), pair(y, x, r.Transpose()), pair(x, x, rxx)
-	n, m := x.N, y.N
-	la, lb := uniformLog[T](n), uniformLog[T](m)
-	f, g, faa := make([]T, n), make([]T, m), make([]T, n)
-	ft, gt := make([]T, n), make([]T, m)
-	hx, hy, hs := make([]T, n), make([]T, m), make([]T, n)
-	eps := benchEps[T]()
-	logDual := func(h, l, pot []T, e float64) {
-		for j := range h {
-			h[j] = l[j] + T(float64(pot[j])/e)
-		}
-	}
-	avg := func(u, v []T) {
-		for i := range u {
-			u[i] = (u[i] + v[i]) / 2
-		}
-	}
-	for _, e := range core.EpsSchedule(2, math.Sqrt(3), math.Sqrt(float64(eps)), 0.5) {
-		logDual(hy, lb, g, e)
-		logDual(hx, la, f, e)
-		logDual(hs, la, faa, e)
-		xy.SoftMin(T(e), hy, ft, nil)
-		yx.SoftMin(T(e), hx, gt, nil)
-		avg(f, ft)
-		avg(g, gt)
-		xx.SoftMin(T(e), hs, ft, nil)
-		avg(faa, ft)
-	}
-	logDual(hy, lb, g, float64(eps))
-	logDual(hx, la, f, float64(eps))
-	logDual(hs, la, faa, float64(eps))
-	var op func()
-	pairs := float64(r.KeptPairs())
-	switch mode {
-	case "fused":
-		op = func() {
-			if okX, okY, _ := xy.(core.DualPair[T]).SoftMinBoth(eps, hx, hy, ft, gt); !okX || !okY {
-				b.Fatalf("the fused pass declined (okX=%v okY=%v)", okX, okY)
-			}
-		}
-	case "two":
-		op = func() { xy.SoftMin(eps, hy, ft, nil); yx.SoftMin(eps, hx, gt, nil) }
-	case "self":
-		pairs = float64(rxx.KeptPairs())
-		op = func() {
-			if ok, _ := xx.(core.SelfPair[T]).SoftMinSelf(eps, hs, ft); !ok {
-				b.Fatal("the fused self pass declined")
-			}
-		}
-	default:
-		pairs = float64(rxx.KeptPairs())
-		op = func() { xx.SoftMin(eps, hs, ft, nil) }
-	}
-	pt := startPairs(b)
-	for b.Loop() {
-		pt.lap(op)
-	}
-	pt.report(b, pairs, 1)
+	benchDualModes(b, xy, yx, xx, x.N, y.N, float64(r.KeptPairs()), float64(rxx.KeptPairs()), mode)
 }

@@ -47,39 +47,48 @@ func benchBoth[T core.Float](b *testing.B, name string, n, m int, mode string) {
 		return p
 	}
 	xy, yx, xx := pair(x, y), pair(y, x), pair(x, x)
+	benchDualModes(b, xy, yx, xx, n, m, float64(n)*float64(m), float64(n)*float64(n), mode)
+}
+
+// benchDualModes times one update of mode on the pairs xy (x to y, n × m),
+// yx (its transpose) and xx (x to itself), after an ε-scaling run down to
+// benchEps that makes the duals near-feasible (uniform weights): "fused" is
+// xy's SoftMinBoth, "two" the SoftMins of xy and yx it replaces, "self"
+// xx's SoftMinSelf and anything else ("selfref") xx's SoftMin. It reports
+// pairsXY pairs per update for "fused" and "two", pairsXX for the others,
+// and fails if a fused pass declines.
+func benchDualModes[T core.Float](b *testing.B, xy, yx, xx core.Pair[T], n, m int, pairsXY, pairsXX float64, mode string) {
 	la, lb := uniformLog[T](n), uniformLog[T](m)
 	f, g, faa := make([]T, n), make([]T, m), make([]T, n)
 	ft, gt := make([]T, n), make([]T, m)
-	hx, hy := make([]T, n), make([]T, m)
+	hx, hy, hs := make([]T, n), make([]T, m), make([]T, n)
 	eps := benchEps[T]()
 	logDual := func(h, l, pot []T, e float64) {
 		for j := range h {
 			h[j] = l[j] + T(float64(pot[j])/e)
 		}
 	}
+	avg := func(u, v []T) {
+		for i := range u {
+			u[i] = (u[i] + v[i]) / 2
+		}
+	}
 	for _, e := range core.EpsSchedule(2, math.Sqrt(3), math.Sqrt(float64(eps)), 0.5) {
 		logDual(hy, lb, g, e)
 		logDual(hx, la, f, e)
+		logDual(hs, la, faa, e)
 		xy.SoftMin(T(e), hy, ft, nil)
 		yx.SoftMin(T(e), hx, gt, nil)
-		for i := range f {
-			f[i] = (f[i] + ft[i]) / 2
-		}
-		for j := range g {
-			g[j] = (g[j] + gt[j]) / 2
-		}
-		logDual(hx, la, faa, e)
-		xx.SoftMin(T(e), hx, ft, nil)
-		for i := range faa {
-			faa[i] = (faa[i] + ft[i]) / 2
-		}
+		avg(f, ft)
+		avg(g, gt)
+		xx.SoftMin(T(e), hs, ft, nil)
+		avg(faa, ft)
 	}
 	logDual(hy, lb, g, float64(eps))
 	logDual(hx, la, f, float64(eps))
-	hs := make([]T, n)
 	logDual(hs, la, faa, float64(eps))
 	var op func()
-	pairs := float64(n) * float64(m)
+	pairs := pairsXY
 	switch mode {
 	case "fused":
 		op = func() {
@@ -90,14 +99,14 @@ func benchBoth[T core.Float](b *testing.B, name string, n, m int, mode string) {
 	case "two":
 		op = func() { xy.SoftMin(eps, hy, ft, nil); yx.SoftMin(eps, hx, gt, nil) }
 	case "self":
-		pairs = float64(n) * float64(n)
+		pairs = pairsXX
 		op = func() {
 			if ok, _ := xx.(core.SelfPair[T]).SoftMinSelf(eps, hs, ft); !ok {
 				b.Fatal("the fused self pass declined")
 			}
 		}
 	default:
-		pairs = float64(n) * float64(n)
+		pairs = pairsXX
 		op = func() { xx.SoftMin(eps, hs, ft, nil) }
 	}
 	pt := startPairs(b)

@@ -3,9 +3,6 @@ package simd
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
@@ -195,31 +192,7 @@ func (p *bsPair[T]) run(body func(lo, hi, k int, g *gather[T])) {
 // each with its own tile g, which take u from a shared counter, until done
 // or the resources' Stop is set.
 func (p *bsPair[T]) each(n int, body func(u int, g *gather[T])) {
-	t := p.res.Threads
-	if t <= 0 {
-		t = runtime.GOMAXPROCS(0)
-	}
-	t = max(1, min(t, n))
-	var next atomic.Int64
-	work := func() {
-		g := newGather[T](p.d, p.k.width)
-		for {
-			u := int(next.Add(1)) - 1
-			if u >= n || p.res.Stop.Stopped() {
-				return
-			}
-			body(u, g)
-		}
-	}
-	if t == 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range t {
-		wg.Go(work)
-	}
-	wg.Wait()
+	core.ForChunksScratch(n, p.res.Threads, p.res.Stop.Stopped, func() *gather[T] { return newGather[T](p.d, p.k.width) }, body)
 }
 
 func (p *bsPair[T]) SoftMin(eps T, h, out, grad []T) error {

@@ -10,6 +10,24 @@ import (
 	"github.com/libgeomloss/libgeomloss/core"
 )
 
+// fusedCaps builds a 1-point Pair with mk and reports which fused updates
+// it offers (core.DualPair, core.SelfPair); it skips the test if neither,
+// naming the Pair by what ("the <what> offers no fused updates").
+func fusedCaps[T core.Float](t *testing.T, what string, mk func() (core.Pair[T], error)) (dual, self bool) {
+	t.Helper()
+	p, err := mk()
+	if err != nil {
+		t.Fatalf("building the %s: %v", what, err)
+	}
+	_, dual = p.(core.DualPair[T])
+	_, self = p.(core.SelfPair[T])
+	p.Close()
+	if !dual && !self {
+		t.Skip("the " + what + " offers no fused updates")
+	}
+	return dual, self
+}
+
 // RunDual checks the fused Sinkhorn updates (core.DualPair, core.SelfPair)
 // of the Pairs mk builds, if they offer them, against the two SoftMins they
 // replace: for near-feasible duals (a few Sinkhorn iterations computed with
@@ -26,16 +44,9 @@ import (
 // tiny ε, huge duals, −∞ log-weights, a huge ε) it must either decline a
 // direction or deliver it within the same bound — never a wrong value.
 func RunDual[T core.Float](t *testing.T, mk PairFunc[T], f float64) {
-	p, err := mk(core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}, core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}, core.CostHalfSquared, 1)
-	if err != nil {
-		t.Fatalf("building the Pair: %v", err)
-	}
-	_, dual := p.(core.DualPair[T])
-	_, self := p.(core.SelfPair[T])
-	p.Close()
-	if !dual && !self {
-		t.Skip("the Pair offers no fused updates")
-	}
+	dual, self := fusedCaps(t, "Pair", func() (core.Pair[T], error) {
+		return mk(core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}, core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}, core.CostHalfSquared, 1)
+	})
 	online := func(x, y core.Cloud[T], cost core.Cost, _ *core.Ranges, threads int) (core.Pair[T], error) {
 		return mk(x, y, cost, threads)
 	}
@@ -345,16 +356,7 @@ func runDual[T core.Float](t *testing.T, mk BlockPairFunc[T], c dualCase, f floa
 func RunBlockDual[T core.Float](t *testing.T, mk BlockPairFunc[T], f float64) {
 	one := core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}
 	r1 := &core.Ranges{RowStart: []int{0, 1}, ColStart: []int{0, 1}, Offsets: []int{0, 1}, Cols: []int{0}}
-	p, err := mk(one, one, core.CostHalfSquared, r1, 1)
-	if err != nil {
-		t.Fatalf("building the Pair: %v", err)
-	}
-	_, dual := p.(core.DualPair[T])
-	_, self := p.(core.SelfPair[T])
-	p.Close()
-	if !dual && !self {
-		t.Skip("the block-sparse Pair offers no fused updates")
-	}
+	dual, self := fusedCaps(t, "block-sparse Pair", func() (core.Pair[T], error) { return mk(one, one, core.CostHalfSquared, r1, 1) })
 	cn := map[core.Cost]string{core.CostHalfSquared: "p2", core.CostEuclidean: "p1"}
 	ones := func(_ *rand.Rand, n int) []int { return slices.Repeat([]int{1}, n) }
 	for _, cost := range []core.Cost{core.CostHalfSquared, core.CostEuclidean} {

@@ -174,6 +174,25 @@ typedef enum geomloss_loss {
 	if b := byName["GEOMLOSS_BUF_C"]; b.Output || b.Dims != "BNM" {
 		t.Errorf("c (an OT input) %+v", b)
 	}
+	seen := map[string]string{}
+	for _, b := range bufs {
+		if o, dup := seen[b.What]; dup {
+			t.Errorf("%s and %s both read %q", o, b.Name, b.What)
+		}
+		seen[b.What] = b.Name
+	}
+	for name, what := range map[string]string{
+		"GEOMLOSS_BUF_X":            "points of the first clouds",              // less "(required)"
+		"GEOMLOSS_BUF_A":            "weights of x",                            // less "; not set: …"
+		"GEOMLOSS_BUF_LABELS_X":     "cluster labels of x",                     // a remark with a ';' inside
+		"GEOMLOSS_BUF_A_TO_B":       "the barycentric map (pi y)_i / (pi 1)_i", // parentheses of a formula
+		"GEOMLOSS_BUF_B_TO_A":       "the barycentric map (pi^T x)_j / (pi^T 1)_j",
+		"GEOMLOSS_BUF_VALUE_GRAD_X": "the gradient of value w.r.t. x at fixed weights, sum_j pi_ij grad_1 C(x_i, y_j)",
+	} {
+		if got := byName[name].What; got != what {
+			t.Errorf("%s: What %q, want %q", name, got, what)
+		}
+	}
 	if camel("GEOMLOSS_ERR_NULL_POINTER") != "ErrNullPointer" || camel("GEOMLOSS_OPT_CLUSTER_SCALE") != "KeyClusterScale" || camel("GEOMLOSS_DEVICE_GPU") != "DeviceGPU" {
 		t.Error("camel")
 	}

@@ -151,7 +151,44 @@ type Buffer struct {
 	Int64    bool // an int64_t array whatever the dtype ("[B][N] int64_t what")
 }
 
-var bufferDocRE = regexp.MustCompile(`^((?:\[[BNMDKL]\])+)\s*([^(;]*)`)
+var bufferDocRE = regexp.MustCompile(`^((?:\[[BNMDKL]\])+)\s*(.*)$`)
+
+// bufferWhat is the description in a buffer key's comment after its sizes:
+// the text up to the first ';' outside parentheses (what follows says what
+// an unset buffer means), less a final '.' and one final remark in
+// parentheses after a space ("(required)", "(needs v)"). Parentheses within
+// the description stay: "the barycentric map (pi y)_i / (pi 1)_i",
+// "grad_1 C(x_i, y_j)".
+func bufferWhat(s string) string {
+	depth := 0
+	for i, r := range s {
+		if r == '(' {
+			depth++
+		} else if r == ')' {
+			depth--
+		} else if r == ';' && depth == 0 {
+			s = s[:i]
+			break
+		}
+	}
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if strings.HasSuffix(s, ")") {
+		depth = 0
+		for i := len(s) - 1; i >= 0; i-- {
+			if s[i] == ')' {
+				depth++
+			} else if s[i] == '(' {
+				if depth--; depth == 0 {
+					if i > 0 && s[i-1] == ' ' {
+						s = strings.TrimSpace(s[:i])
+					}
+					break
+				}
+			}
+		}
+	}
+	return strings.TrimSuffix(s, ".")
+}
 
 // Buffers returns the buffer keys.
 func (h *Header) Buffers() ([]Buffer, error) {
@@ -172,9 +209,9 @@ func (h *Header) Buffers() ([]Buffer, error) {
 		if e.Value <= 0 || e.Value >= later {
 			return nil, fmt.Errorf("%s = %d: outside the key ranges", e.Name, e.Value)
 		}
-		what, int64 := strings.CutPrefix(strings.TrimSpace(m[2]), "int64_t ")
+		what, int64 := strings.CutPrefix(bufferWhat(m[2]), "int64_t ")
 		out = append(out, Buffer{Entry: e, Dims: strings.NewReplacer("[", "", "]", "").Replace(m[1]),
-			What: strings.TrimSuffix(what, "."), Required: strings.Contains(e.Doc, "(required)"), Output: e.Value >= out0, Int64: int64})
+			What: what, Required: strings.Contains(e.Doc, "(required)"), Output: e.Value >= out0, Int64: int64})
 	}
 	return out, nil
 }
