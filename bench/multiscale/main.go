@@ -7,6 +7,7 @@
 //
 //	go run ./bench/multiscale -n 20000            # multiscale vs online
 //	go run ./bench/multiscale -n 100000 -online=false
+//	go run ./bench/multiscale -n 1000000 -m 1000000 -online=false -v
 //	go run ./bench/multiscale -n 5000 -needed     # pairs any exact truncation keeps, per ε
 //	go run ./bench/multiscale -n 5000 -reps 5     # fastest of 5 runs of each backend
 package main
@@ -28,7 +29,8 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 20000, "N (y has 2N points)")
+	n := flag.Int("n", 20000, "N (y has 2N points unless -m)")
+	mFlag := flag.Int("m", 0, "M, the points of y (0: 2N)")
 	online := flag.Bool("online", true, "also run the online backend (the reference of the comparison)")
 	uniform := flag.Bool("uniform", false, "x uniform in the cube [-2, 2]^3 instead of randn (the e2e case)")
 	threads := flag.Int("threads", 0, "threads (0: all cores)")
@@ -46,6 +48,9 @@ func main() {
 	}
 	r := rand.New(rand.NewPCG(10, 20))
 	N, M := *n, 2**n
+	if *mFlag > 0 {
+		M = *mFlag
+	}
 	x, y := make([]float32, N*3), make([]float32, M*3)
 	for i := range x {
 		if *uniform {
