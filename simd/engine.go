@@ -3,8 +3,6 @@ package simd
 import (
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/libgeomloss/libgeomloss/core"
@@ -242,34 +240,17 @@ func (p *pair[T]) run(body func(lo, hi int, ws *workspace[T])) {
 	if t <= 0 {
 		t = runtime.GOMAXPROCS(0)
 	}
-	t = min(t, nb)
-	var next atomic.Int64
-	work := func() {
-		ws := newWorkspace[T](p.d, p.k.width)
-		for {
-			b := int(next.Add(1)) - 1
-			if b >= nb || p.res.Stop.Stopped() {
-				return
-			}
-			lo := b * blockRows
-			body(lo, min(lo+blockRows, p.n), ws)
+	scratch := func() *workspace[T] { return newWorkspace[T](p.d, p.k.width) }
+	if min(t, nb) <= 1 { // one goroutine: the Pair's own workspace, reused across calls
+		if p.ws == nil {
+			p.ws = scratch()
 		}
+		scratch = func() *workspace[T] { return p.ws }
 	}
-	if t <= 1 {
-		if p.ws == nil { // one goroutine: the Pair's own workspace, reused across calls
-			p.ws = newWorkspace[T](p.d, p.k.width)
-		}
-		for b := 0; b < nb && !p.res.Stop.Stopped(); b++ {
-			lo := b * blockRows
-			body(lo, min(lo+blockRows, p.n), p.ws)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for range t {
-		wg.Go(work)
-	}
-	wg.Wait()
+	core.ForChunksScratch(nb, t, p.res.Stop.Stopped, scratch, func(b int, ws *workspace[T]) {
+		lo := b * blockRows
+		body(lo, min(lo+blockRows, p.n), ws)
+	})
 }
 
 // tiles calls visit(r, j0, j1) for every row r < rows of a block and every
