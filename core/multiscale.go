@@ -612,20 +612,21 @@ func (g *multiscale[T]) normalizedCross(x, y *msSide[T], u *truncation, f, gp []
 	if err != nil {
 		return nil, nil, err
 	}
-	defer p.Close()
 	fh, gh = make([]T, x.pts.N), make([]T, y.pts.N)
 	var okX, okY bool
 	if dp, ok := p.(DualPair[T]); ok {
 		hx := logDual(x.lw, f, eps, make([]T, x.pts.N))
 		hy := logDual(y.lw, gp, eps, make([]T, y.pts.N))
-		if okX, okY, err = dp.SoftMinBoth(T(eps), hx, hy, fh, gh); err != nil {
-			return nil, nil, err
-		}
+		okX, okY, err = dp.SoftMinBoth(T(eps), hx, hy, fh, gh)
 	}
-	if !okX {
-		if err := softMinInto(p, eps, 1, y.lw, gp, make([]T, y.pts.N), fh, nil); err != nil {
-			return nil, nil, err
-		}
+	if err == nil && !okX {
+		err = softMinInto(p, eps, 1, y.lw, gp, make([]T, y.pts.N), fh, nil)
+	}
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	if !okY {
 		if gh, err = g.normalized(y, x, u.transposeRanges(y.blk, x.blk), f, eps); err != nil {
