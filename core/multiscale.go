@@ -457,17 +457,15 @@ func (lv *msLevel[T]) crossRanges(transpose bool) *Ranges {
 // truncation or potentials. With discard, a pattern that is dense (see
 // dense) is not wanted: the tests stop as soon as one keeps more than the
 // dense limit (the union keeps at least as many) and mask2 returns
-// (nil, true), exactly when the full pattern would be dense; otherwise the
-// second result is false. The pattern is returned as int32 lists (see
+// (nil, true), exactly when the full pattern would be dense; without it
+// only the memory cap msMaxPatternBlocks applies, the same way (nil: the
+// level's reductions are online); otherwise the second result is false. The pattern is returned as int32 lists (see
 // msLevel.uxy).
 func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol *potBound, eps, rho float64, lv *msLevel[T], discard bool) (*truncation, bool) {
 	if math.IsInf(g.cfg.truncate, 1) || uRow == nil || vCol == nil {
 		return nil, false
 	}
-	limit := -1.0
-	if discard {
-		limit = denseLimit(len(rs.blk)-1, len(cs.blk)-1)
-	}
+	limit := patternLimit(len(rs.blk)-1, len(cs.blk)-1, discard)
 	// Both directions (rows x and rows y) must meet the bound: the pattern is
 	// the union of the test for each, so every row block of either side
 	// keeps what its own bound needs.
@@ -534,12 +532,30 @@ func dense(r *Ranges) bool {
 }
 
 // denseLimit is the number of kept block pairs above which a K×L pattern
-// is dense: msDenseFraction·K·L (−1: never, msAlwaysTruncate).
+// is dense: msDenseFraction·K·L, at most msMaxPatternBlocks (the cap alone
+// with msAlwaysTruncate).
 func denseLimit(K, L int) float64 {
 	if msAlwaysTruncate {
-		return -1
+		return msMaxPatternBlocks
 	}
-	return msDenseFraction * float64(K) * float64(L)
+	return min(msDenseFraction*float64(K)*float64(L), msMaxPatternBlocks)
+}
+
+// msMaxPatternBlocks caps the block pairs one pattern may keep (2²⁶: 256 MiB
+// as int32 lists, and the engine's segments beside them): a pattern above
+// it is dense whatever its fraction, and that level's reductions are
+// online — exact, in O(N + M) memory. Without it a middle temperature of
+// 10⁶ vs 10⁶ points (K·L ≈ 2.5·10⁹ block pairs, a third of them kept)
+// built patterns of more than 20 GB. A variable so that tests can lower it.
+var msMaxPatternBlocks = float64(1 << 26)
+
+// patternLimit is the limit of a K×L test: denseLimit with discard, else
+// the memory cap msMaxPatternBlocks alone.
+func patternLimit(K, L int, discard bool) float64 {
+	if discard {
+		return denseLimit(K, L)
+	}
+	return msMaxPatternBlocks
 }
 
 // potentialTest returns the truncation test between the row blocks rt
@@ -550,15 +566,16 @@ func (g *multiscale[T]) potentialTest(rt, ct *blockTree, u, v *potBound, eps, rh
 }
 
 // likelyDense runs the rows-x truncation test on every msLookAhead-th top
-// cell of x only and reports whether it keeps more than msDenseFraction of
-// the block pairs there (the full test, which costs about as much as a
+// cell of x only and reports whether it keeps more than denseLimit's share
+// of the block pairs there (the full test, which costs about as much as a
 // sparse reduction, is then skipped).
 func (g *multiscale[T]) likelyDense(rt, ct *blockTree, u, v *potBound, eps float64) bool {
 	if g.cfg.kernelRadius > 0 || msAlwaysTruncate {
 		return false
 	}
 	tt := g.potentialTest(rt, ct, u, v, eps, g.cfg.rho)
-	return tt.estimate(msLookAhead) > msDenseFraction
+	K, L := len(rt.fine)-1, len(ct.fine)-1
+	return tt.estimate(msLookAhead)*float64(K)*float64(L) > denseLimit(K, L)
 }
 
 // msLookAhead is the stride of likelyDense's sample of top row cells.
@@ -568,10 +585,7 @@ const msLookAhead = 8
 // one test, symmetrised (the pattern and its transpose); discard as in
 // mask2 (the union keeps at least the test's pairs).
 func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol *potBound, eps, rho float64, lv *msLevel[T], discard bool) (*Ranges, bool) {
-	limit := -1.0
-	if discard {
-		limit = denseLimit(len(s.blk)-1, len(s.blk)-1)
-	}
+	limit := patternLimit(len(s.blk)-1, len(s.blk)-1, discard)
 	tt := g.potentialTest(bt, bt, uRow, uCol, eps, rho)
 	a, over := tt.runLimited(limit)
 	if over {

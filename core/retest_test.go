@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -133,4 +134,31 @@ func TestRetestSchedule(t *testing.T) {
 	if !has(three, last-1) {
 		t.Errorf("mass 3: jumps %v lack the step into the last ε (iteration %d)", three, last)
 	}
+}
+
+// TestPatternMemoryCap: a pattern keeping more block pairs than
+// msMaxPatternBlocks is not built, even where the truncation is forced at
+// every ε — that level's reductions are online, so with a cap below every
+// pattern the multiscale results equal online's to rounding — while with
+// the default cap the same problem truncates.
+func TestPatternMemoryCap(t *testing.T) {
+	defer func(v bool) { msAlwaysTruncate = v }(msAlwaysTruncate)
+	msAlwaysTruncate = true // at this size the patterns keep too much to be used by default
+	rng := rand.New(rand.NewPCG(7, 8))
+	pr := normalProblem(rng, 600, 800, 3, true)
+	par := DefaultParams()
+	par.Backend = Multiscale
+	ms := mustEval(t, par, pr, allOutputs)
+	if !strings.Contains(ms.Note, "estimated truncation error") || strings.Contains(ms.Note, "kept 100% of blocks") {
+		t.Fatalf("default cap: note %q, want a truncated fine level", ms.Note)
+	}
+	defer func(v float64) { msMaxPatternBlocks = v }(msMaxPatternBlocks)
+	msMaxPatternBlocks = 1 // below any pattern: every row keeps at least one block
+	capped := mustEval(t, par, pr, allOutputs)
+	if !strings.Contains(capped.Note, "kept 100% of blocks") {
+		t.Errorf("cap 1: note %q, want every level online", capped.Note)
+	}
+	par.Backend = Online
+	on := mustEval(t, par, pr, allOutputs)
+	compareResults(t, "cap 1", capped, on, 1e-12)
 }
