@@ -84,15 +84,17 @@ type msLevel[T Float] struct {
 //     (≤ 5 in float64, 8 in float32) and the polynomial is cheaper than the
 //     pairs, every soft-min is the low-rank Taylor reduction on the input
 //     points — exact to 1e-14 (float64) / 1e-8 (float32) relative.
-//   - Truncation (the fine level): at every new ε of the schedule the
-//     reductions are rebuilt over the block pairs that the truncation test
-//     keeps from the current duals, at the ε they will run at (truncTest.run:
+//   - Truncation (the fine level): at every new ε of the schedule (but the
+//     last, short step, retestRatio) the reductions are rebuilt over the
+//     block pairs that the truncation test keeps from the current duals, at
+//     the ε they will run at (truncTest.run:
 //     bounding-box and affine potential bounds, hierarchical, both
 //     directions, potentials normalised by one soft-min pass, dropped mass ≤
 //     e^{−truncate}/100 per row, reported in Note) — once the test can pay
 //     (worthTruncating, and a look-ahead on a sample of row cells,
 //     likelyDense); before that, and wherever it keeps more than
-//     msDenseFraction of the blocks, the reductions are online. Blocks are
+//     msDenseFraction of the blocks or more than msMaxPatternBlocks block
+//     pairs (memory), the reductions are online. Blocks are
 //     the coarsest voxels of at most 32 points and at most 6·blur wide,
 //     merged with their siblings up to 32 points.
 //   - Coarse levels (Schedule; off by default, msKappa = +∞): iteration k at
