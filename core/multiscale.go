@@ -314,7 +314,8 @@ func (g *multiscale[T]) Schedule(eps []float64) Schedule {
 // that last, short step keeps the pattern (a test costs several sparse
 // iterations).
 func (g *multiscale[T]) retestRatio() float64 {
-	if massAtMostOne(g.a) && massAtMostOne(g.b) {
+	// 1e-6: the rounding of the sum of a normalised measure's weights.
+	if mass(g.a, 0, len(g.a)) <= 1+1e-6 && mass(g.b, 0, len(g.b)) <= 1+1e-6 {
 		return msRetestRatio
 	}
 	return 0.99
@@ -322,16 +323,6 @@ func (g *multiscale[T]) retestRatio() float64 {
 
 // msRetestRatio: see retestRatio.
 const msRetestRatio = 0.5
-
-// massAtMostOne reports whether the weights w sum to at most 1 (up to the
-// rounding of the sum of a normalised measure's weights).
-func massAtMostOne[T Float](w []T) bool {
-	var s float64
-	for _, v := range w {
-		s += float64(v)
-	}
-	return s <= 1+1e-6
-}
 
 func (g *multiscale[T]) Levels() int {
 	if len(g.plan) == 0 {
@@ -461,8 +452,8 @@ func (lv *msLevel[T]) crossRanges(transpose bool) *Ranges {
 // dense limit (the union keeps at least as many) and mask2 returns
 // (nil, true), exactly when the full pattern would be dense; without it
 // only the memory cap msMaxPatternBlocks applies, the same way (nil: the
-// level's reductions are online); otherwise the second result is false. The pattern is returned as int32 lists (see
-// msLevel.uxy).
+// level's reductions are online); otherwise the second result is false.
+// The pattern is returned as int32 lists (see msLevel.uxy).
 func (g *multiscale[T]) mask2(rs, cs *msSide[T], rt, ct *blockTree, uRow, vCol, vRow, uCol *potBound, eps, rho float64, lv *msLevel[T], discard bool) (*truncation, bool) {
 	if math.IsInf(g.cfg.truncate, 1) || uRow == nil || vCol == nil {
 		return nil, false
@@ -604,7 +595,9 @@ func (g *multiscale[T]) selfMask(s *msSide[T], bt *blockTree, uRow, uCol *potBou
 
 // normalized returns the undamped soft-min smin_ε(C(rows, cols), L(w) + pot/ε)
 // over pattern r (rows × cols): the potential that makes row i's kept sum
-// Σ_j w_j e^{(f̂_i + pot_j − C_ij)/ε} exactly 1.
+// Σ_j w_j e^{(f̂_i + pot_j − C_ij)/ε} exactly 1. For a self pattern (rows =
+// cols, r symmetric) it is one symmetric pass where the Pair has
+// SoftMinSelf, SoftMin otherwise or where that pass declines.
 func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, eps float64) ([]T, error) {
 	p, err := g.pair(rows.pts, cols.pts, r)
 	if err != nil {
@@ -612,6 +605,12 @@ func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, ep
 	}
 	defer p.Close()
 	out := make([]T, rows.pts.N)
+	if sp, ok := p.(SelfPair[T]); ok && rows == cols {
+		done, err := sp.SoftMinSelf(T(eps), logDual(cols.lw, pot, eps, make([]T, cols.pts.N)), out)
+		if err != nil || done {
+			return out, err
+		}
+	}
 	if err := softMinInto(p, eps, 1, cols.lw, pot, make([]T, cols.pts.N), out, nil); err != nil {
 		return nil, err
 	}
@@ -619,58 +618,35 @@ func (g *multiscale[T]) normalized(rows, cols *msSide[T], r *Ranges, pot []T, ep
 }
 
 // normalizedCross returns normalized(x, y, u, gp) and normalized(y, x, uᵀ,
-// f) — in one pass over the pattern's pairs where its block-sparse Pair has
-// SoftMinBoth (DualPair), else, and for a direction the pass declines, by
-// SoftMin over u and its transpose. One Ranges at a time lives beside the
-// int32 lists.
+// f) in one pass over the pattern's pairs where its block-sparse Pair has
+// SoftMinBoth (DualPair); a direction it declines (or every direction,
+// without the capability) is computed by normalized. One Ranges at a time
+// lives beside the int32 lists.
 func (g *multiscale[T]) normalizedCross(x, y *msSide[T], u *truncation, f, gp []T, eps float64) (fh, gh []T, err error) {
 	p, err := g.pair(x.pts, y.pts, u.ranges(x.blk, y.blk))
 	if err != nil {
 		return nil, nil, err
 	}
-	fh, gh = make([]T, x.pts.N), make([]T, y.pts.N)
 	var okX, okY bool
 	if dp, ok := p.(DualPair[T]); ok {
+		fh, gh = make([]T, x.pts.N), make([]T, y.pts.N)
 		hx := logDual(x.lw, f, eps, make([]T, x.pts.N))
 		hy := logDual(y.lw, gp, eps, make([]T, y.pts.N))
 		okX, okY, err = dp.SoftMinBoth(T(eps), hx, hy, fh, gh)
 	}
-	if err == nil && !okX {
-		err = softMinInto(p, eps, 1, y.lw, gp, make([]T, y.pts.N), fh, nil)
-	}
 	if cerr := p.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && !okX {
+		fh, err = g.normalized(x, y, u.ranges(x.blk, y.blk), gp, eps)
+	}
+	if err == nil && !okY {
+		gh, err = g.normalized(y, x, u.transposeRanges(y.blk, x.blk), f, eps)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if !okY {
-		if gh, err = g.normalized(y, x, u.transposeRanges(y.blk, x.blk), f, eps); err != nil {
-			return nil, nil, err
-		}
-	}
 	return fh, gh, nil
-}
-
-// normalizedSelf is normalized(s, s, r, pot) for a self pattern r
-// (symmetric), in one symmetric pass where the Pair has SoftMinSelf.
-func (g *multiscale[T]) normalizedSelf(s *msSide[T], r *Ranges, pot []T, eps float64) ([]T, error) {
-	p, err := g.pair(s.pts, s.pts, r)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
-	out := make([]T, s.pts.N)
-	if sp, ok := p.(SelfPair[T]); ok {
-		done, err := sp.SoftMinSelf(T(eps), logDual(s.lw, pot, eps, make([]T, s.pts.N)), out)
-		if err != nil || done {
-			return out, err
-		}
-	}
-	if err := softMinInto(p, eps, 1, s.lw, pot, make([]T, s.pts.N), out, nil); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // masks computes the level's truncation patterns from the duals d at eps in
@@ -719,7 +695,7 @@ func (g *multiscale[T]) masks(lv *msLevel[T], d Duals[T], eps float64) error {
 		if dn {
 			return nil, nil
 		}
-		uh, err := g.normalizedSelf(s, r, u, eps)
+		uh, err := g.normalized(s, s, r, u, eps)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,22 +117,14 @@ func TestRetestSchedule(t *testing.T) {
 		}
 		return g.Schedule(eps).Jumps
 	}
-	has := func(js []int, k int) bool {
-		for _, j := range js {
-			if j == k {
-				return true
-			}
-		}
-		return false
-	}
 	one, three := jumps(1), jumps(3)
 	if len(one) == 0 || len(three) == 0 {
 		t.Fatalf("no jumps at all (mass 1: %v, mass 3: %v)", one, three)
 	}
-	if has(one, last-1) {
+	if slices.Contains(one, last-1) {
 		t.Errorf("mass 1: jumps %v include the step into the last ε (iteration %d)", one, last)
 	}
-	if !has(three, last-1) {
+	if !slices.Contains(three, last-1) {
 		t.Errorf("mass 3: jumps %v lack the step into the last ε (iteration %d)", three, last)
 	}
 }
