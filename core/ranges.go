@@ -12,10 +12,10 @@ import "fmt"
 // A block-sparse reduction for row i in cluster k runs over the columns of
 // the kept clusters only; the other pairs contribute nothing.
 type Ranges struct {
-	RowStart []int // K+1 boundaries, RowStart[0] = 0, RowStart[K] = N
-	ColStart []int // L+1 boundaries, ColStart[0] = 0, ColStart[L] = M
-	Offsets  []int // K+1 offsets into Cols
-	Cols     []int // kept column clusters of every row cluster, in row-cluster order
+	RowStart []int   // K+1 boundaries, RowStart[0] = 0, RowStart[K] = N
+	ColStart []int   // L+1 boundaries, ColStart[0] = 0, ColStart[L] = M
+	Offsets  []int   // K+1 offsets into Cols
+	Cols     []int32 // kept column clusters of every row cluster, in row-cluster order (4 bytes each: a pattern's memory is its kept block pairs)
 }
 
 // RowClusters returns K, the number of row clusters.
@@ -25,7 +25,7 @@ func (r *Ranges) RowClusters() int { return len(r.RowStart) - 1 }
 func (r *Ranges) ColClusters() int { return len(r.ColStart) - 1 }
 
 // Kept returns the column clusters kept for row cluster k.
-func (r *Ranges) Kept(k int) []int { return r.Cols[r.Offsets[k]:r.Offsets[k+1]] }
+func (r *Ranges) Kept(k int) []int32 { return r.Cols[r.Offsets[k]:r.Offsets[k+1]] }
 
 // Validate checks that r is a well-formed pattern between n rows and m
 // columns: monotone boundaries covering [0, n) and [0, m), offsets
@@ -57,10 +57,10 @@ func (r *Ranges) Validate(n, m int) error {
 	for k := 0; k < r.RowClusters(); k++ {
 		prev := -1
 		for _, l := range r.Kept(k) {
-			if l <= prev || l >= r.ColClusters() {
+			if int(l) <= prev || int(l) >= r.ColClusters() {
 				return fmt.Errorf("ranges: row cluster %d keeps column cluster %d (out of order or range)", k, l)
 			}
-			prev = l
+			prev = int(l)
 		}
 	}
 	return nil
@@ -76,10 +76,10 @@ func (r *Ranges) Transpose() *Ranges {
 	for l := 0; l < L; l++ {
 		off[l+1] += off[l]
 	}
-	cols, fill := make([]int, len(r.Cols)), append([]int(nil), off[:L]...)
+	cols, fill := make([]int32, len(r.Cols)), append([]int(nil), off[:L]...)
 	for k := 0; k < K; k++ { // ascending k, so every transposed list is ascending
 		for _, l := range r.Kept(k) {
-			cols[fill[l]] = k
+			cols[fill[l]] = int32(k)
 			fill[l]++
 		}
 	}

@@ -202,7 +202,7 @@ func (bt *blockTree) aggregate(v []float64) [][]float64 {
 // drops.
 type truncation struct {
 	offsets []int
-	cols    []int32 // (int32: half the memory of a Ranges; converted where a reduction is built, by ranges or transposeRanges)
+	cols    []int32 // the kept column blocks of every row block (a Ranges shares them: see ranges)
 	// maxDrop bounds, over the row blocks, the dropped part of a row's
 	// soft-min sum relative to the whole (see truncate).
 	maxDrop float64
@@ -742,34 +742,29 @@ func (r *cellRow) affineUB(b int) float64 {
 }
 
 // ranges returns tr as the pattern between row blocks rb and column blocks
-// cb (tr's offsets shared, its lists widened to int).
+// cb (sharing tr's lists: no copy).
 func (tr truncation) ranges(rb, cb []int) *Ranges {
-	cols := make([]int, len(tr.cols))
-	for i, l := range tr.cols {
-		cols[i] = int(l)
-	}
-	return &Ranges{RowStart: rb, ColStart: cb, Offsets: tr.offsets, Cols: cols}
+	return &Ranges{RowStart: rb, ColStart: cb, Offsets: tr.offsets, Cols: tr.cols}
 }
 
 // transposeRanges returns the transposed pattern of tr (tr.ranges(cb,
 // rb).Transpose() with tr between row blocks cb and column blocks rb)
-// between row blocks rb (the L column blocks of tr) and column blocks cb,
-// written straight into its int lists.
+// between row blocks rb (the L column blocks of tr) and column blocks cb.
 func (tr truncation) transposeRanges(rb, cb []int) *Ranges {
-	off, cols := transposeLists[int](tr, len(rb)-1)
+	off, cols := transposeLists(tr, len(rb)-1)
 	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}
 }
 
 // transpose returns the kept row blocks of each of the L column blocks of
 // tr, ascending (Ranges.Transpose on the int32 lists).
 func (tr truncation) transpose(L int) truncation {
-	off, cols := transposeLists[int32](tr, L)
+	off, cols := transposeLists(tr, L)
 	return truncation{offsets: off, cols: cols}
 }
 
 // transposeLists returns the offsets and lists of the transpose of tr
 // (L column blocks), each list ascending.
-func transposeLists[E int | int32](tr truncation, L int) ([]int, []E) {
+func transposeLists(tr truncation, L int) ([]int, []int32) {
 	K := len(tr.offsets) - 1
 	off := make([]int, L+1)
 	for _, l := range tr.cols {
@@ -778,10 +773,10 @@ func transposeLists[E int | int32](tr truncation, L int) ([]int, []E) {
 	for l := 0; l < L; l++ {
 		off[l+1] += off[l]
 	}
-	cols, fill := make([]E, len(tr.cols)), slices.Clone(off[:L])
+	cols, fill := make([]int32, len(tr.cols)), slices.Clone(off[:L])
 	for k := 0; k < K; k++ { // ascending k: every transposed list is ascending
 		for _, l := range tr.cols[tr.offsets[k]:tr.offsets[k+1]] {
-			cols[fill[l]] = E(k)
+			cols[fill[l]] = int32(k)
 			fill[l]++
 		}
 	}

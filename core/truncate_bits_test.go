@@ -17,7 +17,11 @@ func patternHash(r *Ranges) string {
 		return "nil"
 	}
 	h := fnv.New64a()
-	for _, s := range [][]int{r.RowStart, r.ColStart, r.Offsets, r.Cols} {
+	cols := make([]int, len(r.Cols))
+	for i, l := range r.Cols {
+		cols[i] = int(l)
+	}
+	for _, s := range [][]int{r.RowStart, r.ColStart, r.Offsets, cols} {
 		for _, v := range s {
 			fmt.Fprintf(h, "%d,", v)
 		}

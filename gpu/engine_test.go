@@ -242,7 +242,7 @@ func TestTooLittleMemory(t *testing.T) {
 }
 
 func denseRanges(n, m int) *core.Ranges {
-	return &core.Ranges{RowStart: []int{0, n}, ColStart: []int{0, m}, Offsets: []int{0, 1}, Cols: []int{0}}
+	return &core.Ranges{RowStart: []int{0, n}, ColStart: []int{0, m}, Offsets: []int{0, 1}, Cols: []int32{0}}
 }
 
 // TestBadArguments checks the engine's argument errors.

@@ -82,12 +82,16 @@ func (p *pair[T]) setRanges(r *core.Ranges) {
 	}
 	p.nsl = len(sl) / 3
 	all := sl
-	for k, part := range [][]int{r.Offsets, r.Cols, r.ColStart} {
-		p.parts[k+1] = [2]int{len(all), len(all) + len(part)}
+	ints := func(k int, part []int) {
+		p.parts[k] = [2]int{len(all), len(all) + len(part)}
 		for _, v := range part {
 			all = append(all, int32(v))
 		}
 	}
+	ints(1, r.Offsets)
+	p.parts[2] = [2]int{len(all), len(all) + len(r.Cols)}
+	all = append(all, r.Cols...)
+	ints(3, r.ColStart)
 	p.parts[0] = [2]int{0, len(sl)}
 	p.sparse = all
 }

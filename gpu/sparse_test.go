@@ -26,7 +26,7 @@ func blockSparse[T core.Float](t *testing.T, tol float64) {
 		RowStart: []int{0, 0, 70, 200, 201, 300},
 		ColStart: []int{0, 150, 150, 350, 400},
 		Offsets:  []int{0, 1, 3, 3, 7, 8},
-		Cols:     []int{1, 0, 2, 0, 1, 2, 3, 3},
+		Cols:     []int32{1, 0, 2, 0, 1, 2, 3, 3},
 	}
 	pr := randomProblem[T](n, m, d, 11)
 	drv := newFake()

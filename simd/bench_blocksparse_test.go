@@ -123,7 +123,7 @@ func sortedGridPattern[T core.Float](d int) (x, y core.Cloud[T], h []T, r, rxx *
 					near = near && ik[q]-jl[q] <= 1 && jl[q]-ik[q] <= 1
 				}
 				if near {
-					r.Cols = append(r.Cols, l)
+					r.Cols = append(r.Cols, int32(l))
 				}
 			}
 			r.Offsets = append(r.Offsets, len(r.Cols))

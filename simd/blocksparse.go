@@ -62,14 +62,14 @@ func (e engine[T]) BlockSparsePair(x, y core.Cloud[T], cost core.Cost, r *core.R
 
 // segments calls yield(l0, l1) for each run l0, l0+1, …, l1−1 of
 // consecutive clusters of kept (ascending) that holds some column.
-func segments(r *core.Ranges, kept []int, yield func(l0, l1 int)) {
+func segments(r *core.Ranges, kept []int32, yield func(l0, l1 int)) {
 	for a := 0; a < len(kept); {
 		b := a + 1
 		for b < len(kept) && kept[b] == kept[b-1]+1 {
 			b++
 		}
 		if r.ColStart[kept[b-1]+1] > r.ColStart[kept[a]] {
-			yield(kept[a], kept[b-1]+1)
+			yield(int(kept[a]), int(kept[b-1])+1)
 		}
 		a = b
 	}

@@ -98,10 +98,10 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 	K, L := r.RowClusters(), r.ColClusters()
 	size := func(l int) int { return r.ColStart[l+1] - r.ColStart[l] }
 	// The clusters a row cluster's sweep keeps partials for.
-	swept := func(k int) []int {
+	swept := func(k int) []int32 {
 		kept := r.Kept(k)
 		if self {
-			i, _ := slices.BinarySearch(kept, k+1)
+			i, _ := slices.BinarySearch(kept, int32(k+1))
 			return kept[i:]
 		}
 		return kept
@@ -120,9 +120,9 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 	for k := 0; k < K; k++ {
 		cols := 0
 		for _, l := range swept(k) {
-			cols += size(l)
+			cols += size(int(l))
 		}
-		if self && slices.Contains(r.Kept(k), k) {
+		if self && slices.Contains(r.Kept(k), int32(k)) {
 			cols += size(k)
 		}
 		cols = (cols + w - 1) / w * w
@@ -179,7 +179,7 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 			for _, l := range swept(k) {
 				if mark[l] != stamp {
 					mark[l] = stamp
-					out = append(out, l)
+					out = append(out, int(l))
 				}
 			}
 		}
@@ -226,7 +226,7 @@ func newBSPlan(r *core.Ranges, w int, self bool) *bsPlan {
 			if run.lo >= run.hi {
 				continue
 			}
-			if self && slices.Contains(r.Kept(k), k) && size(k) > 0 {
+			if self && slices.Contains(r.Kept(k), int32(k)) && size(k) > 0 {
 				run.segs = append(run.segs, [2]int32{int32(r.ColStart[k]), int32(r.ColStart[k+1])})
 				run.dst = append(run.dst, -1)
 			}

@@ -151,7 +151,7 @@ func buildBlock[T core.Float](c BlockCase) blockProblem[T] {
 	for k := 0; k < len(rs)-1; k++ {
 		for l := 0; l < len(cs)-1; l++ {
 			if r.Float64() < c.Keep {
-				rg.Cols = append(rg.Cols, l)
+				rg.Cols = append(rg.Cols, int32(l))
 			}
 		}
 		rg.Offsets = append(rg.Offsets, len(rg.Cols))

@@ -355,7 +355,7 @@ func runDual[T core.Float](t *testing.T, mk BlockPairFunc[T], c dualCase, f floa
 // RunDual. A self pass on a pattern that is not symmetric must decline.
 func RunBlockDual[T core.Float](t *testing.T, mk BlockPairFunc[T], f float64) {
 	one := core.Cloud[T]{Pts: make([]T, 3), N: 1, D: 3}
-	r1 := &core.Ranges{RowStart: []int{0, 1}, ColStart: []int{0, 1}, Offsets: []int{0, 1}, Cols: []int{0}}
+	r1 := &core.Ranges{RowStart: []int{0, 1}, ColStart: []int{0, 1}, Offsets: []int{0, 1}, Cols: []int32{0}}
 	dual, self := fusedCaps(t, "block-sparse Pair", func() (core.Pair[T], error) { return mk(one, one, core.CostHalfSquared, r1, 1) })
 	cn := map[core.Cost]string{core.CostHalfSquared: "p2", core.CostEuclidean: "p1"}
 	ones := func(_ *rand.Rand, n int) []int { return slices.Repeat([]int{1}, n) }
@@ -408,7 +408,7 @@ func dualPatterns(r *rand.Rand, c dualCase) (xy, xx *core.Ranges) {
 		for k := range keep {
 			for l, ok := range keep[k] {
 				if ok {
-					p.Cols = append(p.Cols, l)
+					p.Cols = append(p.Cols, int32(l))
 				}
 			}
 			p.Offsets = append(p.Offsets, len(p.Cols))
