@@ -258,34 +258,17 @@ func (p *bsPair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error 
 		g.ka = ksArgs[T]{y: g.y, yp: g.yp, xb: ws.xb, w: g.v, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
 		a := &g.ka
 		rows := ws.rows[:hi-lo]
-		for r := range rows {
-			rows[r].s = 0
-			clear(rows[r].g)
-		}
+		clearKernelSums(rows)
 		cur := tileCursor{segs: p.segs[p.segOff[cl]:p.segOff[cl+1]]}
 		for n := p.next(g, &cur, p.k.width, 0); n > 0; n = p.next(g, &cur, p.k.width, 0) {
 			a.j0, a.j1 = 0, n
 			for r := range rows {
 				a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
 				kern(a)
-				st := &rows[r]
-				st.s += float64(a.s)
-				if gi == 1 {
-					for q := range st.g {
-						st.g[q] += float64(a.g[q])
-					}
-				}
+				addKernelSum(&rows[r], a, gi == 1)
 			}
 		}
-		for r := range rows {
-			i := lo + r
-			out[i] = T(valF * rows[r].s)
-			if gi == 1 {
-				for q := 0; q < d; q++ {
-					grad[i*d+q] = T(gradF * rows[r].g[q])
-				}
-			}
-		}
+		putKernelSums(rows, lo, d, valF, gradF, out, grad)
 	})
 	return p.res.Stop.Err()
 }

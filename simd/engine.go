@@ -222,6 +222,40 @@ type rowState struct {
 	g    []float64
 }
 
+// clearKernelSums zeroes the running kernel sums and gradients of rows.
+func clearKernelSums(rows []rowState) {
+	for r := range rows {
+		rows[r].s = 0
+		clear(rows[r].g)
+	}
+}
+
+// addKernelSum adds one kernel-sum call's results (a.s and, with grad,
+// a.g) to the row's running sums.
+func addKernelSum[T core.Float](st *rowState, a *ksArgs[T], grad bool) {
+	st.s += float64(a.s)
+	if grad {
+		for q := range st.g {
+			st.g[q] += float64(a.g[q])
+		}
+	}
+}
+
+// putKernelSums writes the kernel sums of rows (rows lo, lo+1, …) into out
+// scaled by valF and, with grad non-nil, their gradients scaled by gradF
+// (see kernelScale).
+func putKernelSums[T core.Float](rows []rowState, lo, d int, valF, gradF float64, out, grad []T) {
+	for r := range rows {
+		i := lo + r
+		out[i] = T(valF * rows[r].s)
+		if grad != nil {
+			for q := 0; q < d; q++ {
+				grad[i*d+q] = T(gradF * rows[r].g[q])
+			}
+		}
+	}
+}
+
 func negMax[T core.Float]() T {
 	var z T
 	if _, ok := any(z).(float32); ok {
@@ -441,32 +475,16 @@ func (p *pair[T]) KernelSum(k core.Kernel, sigma T, wts, out, grad []T) error {
 	p.run(func(lo, hi int, ws *workspace[T]) {
 		a := ksArgs[T]{y: p.ys, yp: p.yp, xb: ws.xb, w: p.buf, c: T(c), g: ws.g, scr: ws.scr, acc: ws.acc}
 		rows := ws.rows[:hi-lo]
-		for r := range rows {
-			rows[r].s = 0
-			clear(rows[r].g)
-		}
+		clearKernelSums(rows)
 		p.tiles(len(rows), func(r, j0, j1 int) {
 			a.j0, a.j1 = j0, j1
 			st := &rows[r]
 			a.x = p.x.Pts[(lo+r)*d : (lo+r+1)*d]
 			a.srow = p.srow(lo + r)
 			kern(&a)
-			st.s += float64(a.s)
-			if gi == 1 {
-				for q := range st.g {
-					st.g[q] += float64(a.g[q])
-				}
-			}
+			addKernelSum(st, &a, gi == 1)
 		})
-		for r := range rows {
-			i := lo + r
-			out[i] = T(valF * rows[r].s)
-			if gi == 1 {
-				for q := 0; q < d; q++ {
-					grad[i*d+q] = T(gradF * rows[r].g[q])
-				}
-			}
-		}
+		putKernelSums(rows, lo, d, valF, gradF, out, grad)
 	})
 	return p.res.Stop.Err()
 }
