@@ -400,24 +400,30 @@ func glcgo_eval_f64(opts *C.geomloss_options, B, N, M, D C.int64_t,
 		unsafe.Pointer(gradX), unsafe.Pointer(gradY), unsafe.Pointer(gradA), unsafe.Pointer(gradB)))
 }
 
-// eval is the one evaluation path of geomloss_eval and its positional
-// wrappers: options (NULL = defaults), the progress callback, then
-// abi.Run (sizes, buffers, evaluation) in the precision of dtype.
-func eval(opts *C.geomloss_options, dtype int, B, N, M, D C.int64_t, get abi.Getter) C.int {
-	var o abi.Options
-	var fn C.geomloss_progress_fn
-	var userData unsafe.Pointer
+// callArgs reads the options of a call (opts NULL: the defaults) with its
+// progress callback and user data, and checks its element type dtype.
+func callArgs(opts *C.geomloss_options, dtype int) (o abi.Options, fn C.geomloss_progress_fn, userData unsafe.Pointer, err error) {
 	if opts == nil {
 		o = abi.Defaults()
 	} else {
-		var err error
 		if o, err = load(opts); err != nil {
-			return finish(err)
+			return
 		}
 		fn, userData = opts.progress, opts.user_data
 	}
 	if dtype != abi.F32 && dtype != abi.F64 {
-		return finish(&abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", dtype, abi.F32, abi.F64)})
+		err = &abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", dtype, abi.F32, abi.F64)}
+	}
+	return
+}
+
+// eval is the one evaluation path of geomloss_eval and its positional
+// wrappers: options (NULL = defaults), the progress callback, then
+// abi.Run (sizes, buffers, evaluation) in the precision of dtype.
+func eval(opts *C.geomloss_options, dtype int, B, N, M, D C.int64_t, get abi.Getter) C.int {
+	o, fn, userData, err := callArgs(opts, dtype)
+	if err != nil {
+		return finish(err)
 	}
 	hook("geomloss_eval", int64(D))
 	progress, release, err := progressOf(fn, userData, int64(D))
@@ -476,16 +482,7 @@ func progressOf(fn C.geomloss_progress_fn, userData unsafe.Pointer, hookN int64)
 // checks dtype, shape and spacing pointers; it returns the options, the
 // progress callback, and the shape and spacing copied into Go slices.
 func gridArgs(opts *C.geomloss_options, dtype C.int, ndim C.int, shape *C.int64_t, spacing *C.double) (o abi.Options, fn C.geomloss_progress_fn, userData unsafe.Pointer, sh []int64, sp []float64, err error) {
-	if opts == nil {
-		o = abi.Defaults()
-	} else {
-		if o, err = load(opts); err != nil {
-			return
-		}
-		fn, userData = opts.progress, opts.user_data
-	}
-	if dtype != abi.F32 && dtype != abi.F64 {
-		err = &abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", int(dtype), abi.F32, abi.F64)}
+	if o, fn, userData, err = callArgs(opts, int(dtype)); err != nil {
 		return
 	}
 	if ndim < 1 || ndim > 3 {

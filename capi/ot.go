@@ -143,44 +143,18 @@ func otSolve(opts *C.geomloss_options, dtype int, matrix bool, B, N, M, D C.int6
 	if err := checkBuffers(bufs); err != nil {
 		return finish(err)
 	}
-	var o abi.Options
-	var fn C.geomloss_progress_fn
-	var userData unsafe.Pointer
-	if opts == nil {
-		o = abi.Defaults()
-	} else {
-		var err error
-		if o, err = load(opts); err != nil {
-			return finish(err)
-		}
-		fn, userData = opts.progress, opts.user_data
+	o, fn, userData, err := callArgs(opts, dtype)
+	if err != nil {
+		return finish(err)
 	}
-	if dtype != abi.F32 && dtype != abi.F64 {
-		return finish(&abi.Error{Status: abi.ErrInvalidArgument, Msg: fmt.Sprintf("dtype: unknown element type %d (want GEOMLOSS_F32 = %d or GEOMLOSS_F64 = %d)", dtype, abi.F32, abi.F64)})
+	progress, release, err := progressOf(fn, userData, int64(D)) // reports come on the caller's thread, as in eval
+	if err != nil {
+		return finish(err)
 	}
-	var progress func(string, int, int) bool
-	if fn != nil {
-		// Reports come on this goroutine (the caller's thread), as in eval.
-		stage := (*C.char)(C.malloc(256))
-		if stage == nil {
-			return finish(&abi.Error{Status: abi.ErrMemory, Msg: "progress: out of memory"})
-		}
-		defer C.free(unsafe.Pointer(stage))
-		cancelled := false
-		progress = func(s string, iter, total int) bool {
-			if cancelled {
-				return true
-			}
-			n := copy(unsafe.Slice((*byte)(unsafe.Pointer(stage)), 255), s)
-			*(*byte)(unsafe.Add(unsafe.Pointer(stage), n)) = 0
-			cancelled = C.glc_call_progress(fn, stage, C.int64_t(iter), C.int64_t(total), userData) != 0
-			return cancelled
-		}
-	}
+	defer release()
 	get := getter(bufs)
 	var rep abi.Report
 	var hs []uint64
-	var err error
 	switch {
 	case plans != nil && dtype == abi.F32:
 		rep, hs, err = abi.OTRunBatchPlan[float32](&o, matrix, int64(B), int64(N), int64(M), int64(D), get, progress)
