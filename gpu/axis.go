@@ -39,13 +39,7 @@ func (a *AxisEngine[T]) LSEAxis(k *grid.AxisKernel, shape []int, axis int, in, o
 	if len(in) == 0 {
 		return nil
 	}
-	stride, outer := 1, 1
-	for _, s := range shape[axis+1:] {
-		stride *= s
-	}
-	for _, s := range shape[:axis] {
-		outer *= s
-	}
+	outer, stride := grid.AxisSplit(shape, axis)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	done, err := a.dev.enter()

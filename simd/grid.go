@@ -149,13 +149,7 @@ func (e gridEngine[T]) LSEAxis(k *grid.AxisKernel, shape []int, axis int, in, ou
 		copy(out, in)
 		return nil
 	}
-	stride, outer := 1, 1
-	for _, s := range shape[axis+1:] {
-		stride *= s
-	}
-	for _, s := range shape[:axis] {
-		outer *= s
-	}
+	outer, stride := grid.AxisSplit(shape, axis)
 	W := e.w
 	ks := make([]T, (2*n-1)*W)
 	for d := 0; d < n; d++ {

@@ -25,13 +25,7 @@ func upsampleT[T core.Float](v []T, cl, fl level) []T {
 		if nc == nf {
 			continue
 		}
-		stride, outer := 1, 1
-		for _, s := range shape[ax+1:] {
-			stride *= s
-		}
-		for _, s := range shape[:ax] {
-			outer *= s
-		}
+		outer, stride := AxisSplit(shape, ax)
 		next := make([]float64, outer*nc*stride)
 		for o := 0; o < outer; o++ {
 			src, dst := cur[o*nf*stride:(o+1)*nf*stride], next[o*nc*stride:(o+1)*nc*stride]

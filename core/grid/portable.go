@@ -28,13 +28,7 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 		return err
 	}
 	n := shape[axis]
-	stride, outer := 1, 1
-	for _, s := range shape[axis+1:] {
-		stride *= s
-	}
-	for _, s := range shape[:axis] {
-		outer *= s
-	}
+	outer, stride := AxisSplit(shape, axis)
 	gpo := (stride + lineGroup - 1) / lineGroup // groups per outer index
 	minGroups := max(1, 4096/(lineGroup*n))
 	ksym := make([]float64, 2*n-1) // e^(−κ(|Δ|)) at n−1+Δ, see lineScratch.lse
@@ -67,6 +61,21 @@ func (portable[T]) LSEAxis(k *AxisKernel, shape []int, axis int, in, out []T, th
 		}
 	})
 	return nil
+}
+
+// AxisSplit returns, for axis ax of a row-major array of the given shape,
+// the number of lines before it (outer: the product of the sides before
+// ax) and the distance between consecutive entries along it (stride: the
+// product of the sides after ax).
+func AxisSplit(shape []int, ax int) (outer, stride int) {
+	outer, stride = 1, 1
+	for _, s := range shape[ax+1:] {
+		stride *= s
+	}
+	for _, s := range shape[:ax] {
+		outer *= s
+	}
+	return outer, stride
 }
 
 // CheckPass validates the arguments of AxisEngine.LSEAxis (shared by every

@@ -105,13 +105,7 @@ func upsample[T core.Float](in []T, cl, fl level, threads int) []T {
 		if nc == nf {
 			continue
 		}
-		stride, outer := 1, 1
-		for _, s := range shape[ax+1:] {
-			stride *= s
-		}
-		for _, s := range shape[:ax] {
-			outer *= s
-		}
+		outer, stride := AxisSplit(shape, ax)
 		next := make([]T, outer*nf*stride)
 		if stride == 1 { // the last axis: one line per outer index
 			core.ParallelRows(outer, threads, max(1, 4096/nf), func(lo, hi int) {
