@@ -14,6 +14,7 @@ Search order for the shared library (the first hit wins):
    imported from ``bindings/python`` of a checkout (``PYTHONPATH=bindings/python``).
 """
 
+import contextlib
 import ctypes
 import math
 import os
@@ -409,30 +410,45 @@ def evaluate(settings, x, y, a=None, b=None, *, cot_value=None, cot_F=None, cot_
               _abi.BUF_GRAD_A: out.get("grad_a"), _abi.BUF_GRAD_B: out.get("grad_b"),
               _abi.BUF_LABELS_X: labels_x, _abi.BUF_LABELS_Y: labels_y}
 
-    opts = lib.geomloss_options_create()
-    if not opts:
-        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
-    bufs = lib.geomloss_buffers_create()
-    if not bufs:  # pragma: no cover
-        lib.geomloss_options_destroy(opts)
-        raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
     callback = _Progress(progress)
-    try:
+    with _options(lib) as opts:
         _configure(lib, opts, settings)
         _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
-        for key, arr in arrays.items():
-            if arr is not None:
-                _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
-        with callback:
+        with _buffers(lib, arrays) as bufs, callback:
             st = lib.geomloss_eval(opts, code, B, N, M, D, bufs)
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
         out["run"] = _last_run(lib)
+    return out
+
+
+@contextlib.contextmanager
+def _options(lib):
+    """A geomloss_options handle, destroyed on leaving the block."""
+    opts = lib.geomloss_options_create()
+    if not opts:
+        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
+    try:
+        yield opts
+    finally:
+        lib.geomloss_options_destroy(opts)
+
+
+@contextlib.contextmanager
+def _buffers(lib, arrays):
+    """A geomloss_buffers handle holding every array of arrays (key: array)
+    that is not None, destroyed on leaving the block."""
+    bufs = lib.geomloss_buffers_create()
+    if not bufs:  # pragma: no cover
+        raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
+    try:
+        for key, arr in arrays.items():
+            if arr is not None:
+                _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        yield bufs
     finally:
         lib.geomloss_buffers_destroy(bufs)
-        lib.geomloss_options_destroy(opts)
-    return out
 
 
 def _set_tol(lib, opts, tol, max_iter):
@@ -490,18 +506,10 @@ class PlanHandle:
         arrays = {_abi.BUF_V: v, _abi.BUF_U: u}
         for name, arr in out.items():
             arrays[OT_OUTPUTS[name][0]] = arr
-        bufs = lib.geomloss_buffers_create()
-        if not bufs:  # pragma: no cover
-            raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
-        try:
-            for key, arr in arrays.items():
-                if arr is not None:
-                    _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        with _buffers(lib, arrays) as bufs:
             st = lib.geomloss_plan_eval(self.handle, bufs)
-            if st != _errors.OK:
-                raise error_for_status(st, _last_error(lib))
-        finally:
-            lib.geomloss_buffers_destroy(bufs)
+        if st != _errors.OK:
+            raise error_for_status(st, _last_error(lib))
         return out
 
     def close(self):
@@ -549,15 +557,8 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
         arrays[_abi.BUF_X], arrays[_abi.BUF_Y] = problem["x"], problem["y"]
     for name, arr in out.items():
         arrays[OT_OUTPUTS[name][0]] = arr
-    opts = lib.geomloss_options_create()
-    if not opts:
-        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
-    bufs = lib.geomloss_buffers_create()
-    if not bufs:  # pragma: no cover
-        lib.geomloss_options_destroy(opts)
-        raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
     callback = _Progress(progress)
-    try:
+    with _options(lib) as opts:
         _set_name(lib, opts, _abi.OPT_COST, "cost", problem.get("cost", "sqeuclidean"),
                   tuple(_abi.COST_NAMES.values()))
         for key, name in ((_abi.OPT_REG, "reg"), (_abi.OPT_BLUR, "blur"),
@@ -573,12 +574,9 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
         if problem.get("threads") is not None:
             _check(lib, lib.geomloss_options_set_int(opts, OPT_THREADS, int(problem["threads"])))
         _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
-        for key, arr in arrays.items():
-            if arr is not None:
-                _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
         handle = ctypes.c_uint64(0)
         handles = (ctypes.c_uint64 * Bn)()
-        with callback:
+        with _buffers(lib, arrays) as bufs, callback:
             if batch and C is not None and keep_plan:
                 st = lib.geomloss_ot_solve_batch_plan(opts, code, Bn, N, M, bufs, handles)
             elif batch and keep_plan:
@@ -603,9 +601,6 @@ def ot_solve(problem, want, v=None, u=None, progress=None, keep_plan=False):
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
         out["run"] = _last_run(lib)
-    finally:
-        lib.geomloss_buffers_destroy(bufs)
-        lib.geomloss_options_destroy(opts)
     return out
 
 
@@ -656,11 +651,8 @@ def _configure_grid(lib, opts, s):
 def _grid_call(settings, progress, call):
     """Creates the options (configured from settings) and runs call(lib, opts)."""
     lib = load()
-    opts = lib.geomloss_options_create()
-    if not opts:
-        raise MemoryError(_last_error(lib) or "geomloss_options_create failed")
     callback = _Progress(progress)
-    try:
+    with _options(lib) as opts:
         _configure_grid(lib, opts, settings)
         _check(lib, lib.geomloss_options_set_progress(opts, callback.fn, None))
         with callback:
@@ -668,8 +660,6 @@ def _grid_call(settings, progress, call):
         callback.raise_pending()
         if st != _errors.OK:
             raise error_for_status(st, _last_error(lib))
-    finally:
-        lib.geomloss_options_destroy(opts)
 
 
 def _shape_args(shape, spacing):
@@ -705,16 +695,8 @@ def evaluate_grid(settings, a, b, shape, *, spacing=None, cot_value=None, cot_F=
     sh, sp = _shape_args(shape, spacing)
 
     def call(lib, opts):
-        bufs = lib.geomloss_buffers_create()
-        if not bufs:  # pragma: no cover
-            raise MemoryError(_last_error(lib) or "geomloss_buffers_create failed")
-        try:
-            for key, arr in arrays.items():
-                if arr is not None:
-                    _check(lib, lib.geomloss_buffers_set(bufs, key, arr.ctypes.data, arr.size))
+        with _buffers(lib, arrays) as bufs:
             return lib.geomloss_eval_grid(opts, code, n, len(shape), sh, sp, bufs)
-        finally:
-            lib.geomloss_buffers_destroy(bufs)
 
     _grid_call(settings, progress, call)
     return out
