@@ -31,7 +31,7 @@ func (g *multiscale[T]) taylorRun(eps []float64) int {
 	for ; t < len(eps)-1; t++ {
 		var ct, cd float64
 		for _, p := range ps {
-			k, ok := taylorDegree(p.r/eps[t], tol, taylorMaxRho[T]())
+			k, ok := expPolyDegree(p.r/eps[t], tol, taylorMaxRho[T]())
 			if !ok {
 				return t
 			}

@@ -80,9 +80,9 @@ type msLevel[T Float] struct {
 // centroids (clamped masses, §4.3), and the fine level of the input points
 // sorted by cluster.
 //
-//   - Taylor level (mstaylor.go, taylor.go): while ρ = R_x·R_y/ε is small
+//   - Taylor level (mstaylor.go, taylor.go, exppoly.go): while ρ = R_x·R_y/ε is small
 //     (≤ 5 in float64, 8 in float32) and the polynomial is cheaper than the
-//     pairs, every soft-min is the low-rank Taylor reduction on the input
+//     pairs, every soft-min is the low-rank polynomial reduction on the input
 //     points — exact to 1e-14 (float64) / 1e-8 (float32) relative.
 //   - Truncation (the fine level): at every new ε of the schedule (but the
 //     last, short step, retestRatio) the reductions are rebuilt over the

@@ -17,22 +17,25 @@ import (
 //
 //	Σ_j e^{h_j − C_ij/ε} = e^{m − |û_i|²/2 − ⟨û_i,Δ̂⟩ − |Δ̂|²/2} · Σ_j e^{a_j − m} e^{⟨û_i, v̂_j⟩}.
 //
-// Only the last factor couples i and j. Its exponential is replaced by the
-// Taylor polynomial of degree K, e^{⟨u,v⟩} ≈ Σ_{|α|≤K} u^α v^α / α!
-// (multi-indices α), which separates the sum into moments of the columns,
+// Only the last factor couples i and j. With R_x = max|x_i − c_x|,
+// R_y = max|y_j − c_y| and ρ = R_x R_y/ε ≥ |⟨û_i, v̂_j⟩|, its exponential is
+// replaced by a polynomial of degree K in t = ⟨û, v̂⟩, p(t) = Σ_k a_k t^k:
+// the Chebyshev truncation of e^t on [−ρ, ρ] (exppoly.go; a Taylor
+// polynomial, a_k = 1/k!, would need a degree about 1.4× higher for the
+// same accuracy). Expanding t^k = Σ_{|α|=k} k!/α!·u^α v^α (multi-indices
+// α) separates the sum into moments of the columns,
 //
-//	M_α = Σ_j e^{a_j − m} v̂_j^α / α!,   S_i = Σ_{|α|≤K} û_i^α M_α,
+//	M_α = a_{|α|}·|α|!/α! · Σ_j e^{a_j − m} v̂_j^α,   S_i = Σ_{|α|≤K} û_i^α M_α,
 //
 // at a cost of (N + M)·C(K+D, D) instead of N·M.
 //
-// Error bound: with R_x = max|x_i − c_x|, R_y = max|y_j − c_y| and
-// ρ = R_x R_y/ε ≥ |⟨û_i, v̂_j⟩|, each term's polynomial is within
-// ρ^{K+1} e^{ρ}/(K+1)! of e^{⟨û,v̂⟩} relatively (Lagrange remainder, the
-// worst case being ⟨û,v̂⟩ = −ρ); a sum of positive terms is then within the
-// same relative error, i.e. the soft-min within ε·ρ^{K+1}e^{ρ}/(K+1)!
-// absolutely. Rounding: the polynomial's terms are at most e^{ρ} times the
-// weights' sum while the result is at least e^{−ρ} times it, so float64
-// rounding is amplified by at most e^{2ρ}; taylorMaxRho bounds that.
+// Error bound: each term's polynomial is within δ_K(ρ) = 2e^ρ Σ_{n>K} I_n(ρ)
+// of e^{⟨û,v̂⟩} relatively (see exppoly.go); a sum of positive terms is then
+// within the same relative error, i.e. the soft-min within ε·δ_K(ρ)
+// absolutely. Rounding: the polynomial's terms are at most Σ_k |a_k| ρ^k ≈
+// e^{ρ} times the weights' sum while the result is at least e^{−ρ} times
+// it, so float64 rounding is amplified by at most about e^{2ρ};
+// taylorMaxRho bounds that.
 //
 // The result is computed in float64 whatever T, and is deterministic: the
 // moments are summed over fixed chunks of columns in a fixed order.
@@ -60,23 +63,6 @@ func taylorTol[T Float]() float64 {
 		return 1e-8
 	}
 	return 1e-14
-}
-
-// taylorDegree returns the smallest degree K whose remainder bound
-// ρ^{K+1}e^{ρ}/(K+1)! is at most tol (and ok = false beyond maxRho or
-// degree 64).
-func taylorDegree(rho, tol, maxRho float64) (int, bool) {
-	if !(rho >= 0) || rho > maxRho {
-		return 0, false
-	}
-	lb := rho + math.Log(max(rho, 1e-300)) // log of ρ^{K+1}e^ρ/(K+1)! for K = 0
-	for k := 0; k <= 64; k++ {
-		if lb <= math.Log(tol) || rho == 0 {
-			return k, true
-		}
-		lb += math.Log(max(rho, 1e-300)) - math.Log(float64(k+2))
-	}
-	return 0, false
 }
 
 // monomials is the graded list of the multi-indices α of D variables with
@@ -192,7 +178,7 @@ func newTaylorPair[T Float](x, y Cloud[T], epsMin float64, res Resources) (*tayl
 	p := &taylorPair[T]{x: x, y: y, res: res, tol: taylorTol[T]()}
 	p.cx, p.rx = cloudBall(x)
 	p.cy, p.ry = cloudBall(y)
-	k, ok := taylorDegree(taylorRho(p.rx, p.ry, epsMin), p.tol, taylorMaxRho[T]())
+	k, ok := expPolyDegree(taylorRho(p.rx, p.ry, epsMin), p.tol, taylorMaxRho[T]())
 	if !ok {
 		return nil, false
 	}
@@ -213,7 +199,7 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 		return errorf(ErrInternal, "taylor soft-min: no gradients")
 	}
 	e := float64(eps)
-	k, ok := taylorDegree(taylorRho(p.rx, p.ry, e), p.tol, taylorMaxRho[T]())
+	k, ok := expPolyDegree(taylorRho(p.rx, p.ry, e), p.tol, taylorMaxRho[T]())
 	if !ok || k > p.mono.k {
 		return errorf(ErrInternal, "taylor soft-min used at ε = %g below its range", e)
 	}
@@ -289,8 +275,16 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 			mom[t] += v
 		}
 	}
-	for t := range mom {
-		mom[t] *= p.mono.inv[t]
+	// Degree-d moments times a_d·d!/α! (see the comment above).
+	poly := expPoly(taylorRho(p.rx, p.ry, e), k)
+	fact := 1.0
+	for deg := 0; deg <= k; deg++ {
+		if deg > 0 {
+			fact *= float64(deg)
+		}
+		for t := p.mono.start[deg]; t < p.mono.start[deg+1]; t++ {
+			mom[t] *= p.mono.inv[t] * poly[deg] * fact
+		}
 	}
 	var d2 float64
 	for _, v := range dh {
