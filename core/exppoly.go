@@ -132,7 +132,7 @@ func expPoly(rho float64, k int) []float64 {
 		next := make([]*big.Float, n+1)
 		for i := range next {
 			next[i] = nf(0)
-			if i >= 1 && i-1 < len(cur) {
+			if i >= 1 { // len(cur) = n
 				next[i].Mul(cur[i-1], nf(2))
 			}
 			if i < len(prev) {

@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Ranges is a block-sparse pattern between two clouds whose points are
 // sorted by cluster (KeOps' "ranges", ALGORITHMS.md §4.8):
@@ -68,22 +71,29 @@ func (r *Ranges) Validate(n, m int) error {
 
 // Transpose returns the pattern of the transposed reduction (rows y, columns x).
 func (r *Ranges) Transpose() *Ranges {
-	K, L := r.RowClusters(), r.ColClusters()
+	off, cols := transposeLists(r.Offsets, r.Cols, r.ColClusters())
+	return &Ranges{RowStart: r.ColStart, ColStart: r.RowStart, Offsets: off, Cols: cols}
+}
+
+// transposeLists returns the offsets and lists of the transpose of the
+// lists cols[offsets[k]:offsets[k+1]] (K = len(offsets)−1 rows, entries in
+// [0, L)): for each of the L columns, the rows that keep it, ascending.
+func transposeLists(offsets []int, cols []int32, L int) ([]int, []int32) {
 	off := make([]int, L+1)
-	for _, l := range r.Cols {
+	for _, l := range cols {
 		off[l+1]++
 	}
 	for l := 0; l < L; l++ {
 		off[l+1] += off[l]
 	}
-	cols, fill := make([]int32, len(r.Cols)), append([]int(nil), off[:L]...)
-	for k := 0; k < K; k++ { // ascending k, so every transposed list is ascending
-		for _, l := range r.Kept(k) {
-			cols[fill[l]] = int32(k)
+	out, fill := make([]int32, len(cols)), slices.Clone(off[:L])
+	for k := 0; k+1 < len(offsets); k++ { // ascending k: every transposed list is ascending
+		for _, l := range cols[offsets[k]:offsets[k+1]] {
+			out[fill[l]] = int32(k)
 			fill[l]++
 		}
 	}
-	return &Ranges{RowStart: r.ColStart, ColStart: r.RowStart, Offsets: off, Cols: cols}
+	return off, out
 }
 
 // KeptPairs returns the number of (i, j) pairs the pattern keeps.

@@ -199,7 +199,8 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 		return errorf(ErrInternal, "taylor soft-min: no gradients")
 	}
 	e := float64(eps)
-	k, ok := expPolyDegree(taylorRho(p.rx, p.ry, e), p.tol, taylorMaxRho[T]())
+	rho := taylorRho(p.rx, p.ry, e)
+	k, ok := expPolyDegree(rho, p.tol, taylorMaxRho[T]())
 	if !ok || k > p.mono.k {
 		return errorf(ErrInternal, "taylor soft-min used at ε = %g below its range", e)
 	}
@@ -276,7 +277,7 @@ func (p *taylorPair[T]) SoftMin(eps T, h, out, grad []T) error {
 		}
 	}
 	// Degree-d moments times a_d·d!/α! (see the comment above).
-	poly := expPoly(taylorRho(p.rx, p.ry, e), k)
+	poly := expPoly(rho, k)
 	fact := 1.0
 	for deg := 0; deg <= k; deg++ {
 		if deg > 0 {

@@ -751,36 +751,15 @@ func (tr truncation) ranges(rb, cb []int) *Ranges {
 // rb).Transpose() with tr between row blocks cb and column blocks rb)
 // between row blocks rb (the L column blocks of tr) and column blocks cb.
 func (tr truncation) transposeRanges(rb, cb []int) *Ranges {
-	off, cols := transposeLists(tr, len(rb)-1)
+	off, cols := transposeLists(tr.offsets, tr.cols, len(rb)-1)
 	return &Ranges{RowStart: rb, ColStart: cb, Offsets: off, Cols: cols}
 }
 
 // transpose returns the kept row blocks of each of the L column blocks of
 // tr, ascending (Ranges.Transpose on the int32 lists).
 func (tr truncation) transpose(L int) truncation {
-	off, cols := transposeLists(tr, L)
+	off, cols := transposeLists(tr.offsets, tr.cols, L)
 	return truncation{offsets: off, cols: cols}
-}
-
-// transposeLists returns the offsets and lists of the transpose of tr
-// (L column blocks), each list ascending.
-func transposeLists(tr truncation, L int) ([]int, []int32) {
-	K := len(tr.offsets) - 1
-	off := make([]int, L+1)
-	for _, l := range tr.cols {
-		off[l+1]++
-	}
-	for l := 0; l < L; l++ {
-		off[l+1] += off[l]
-	}
-	cols, fill := make([]int32, len(tr.cols)), slices.Clone(off[:L])
-	for k := 0; k < K; k++ { // ascending k: every transposed list is ascending
-		for _, l := range tr.cols[tr.offsets[k]:tr.offsets[k+1]] {
-			cols[fill[l]] = int32(k)
-			fill[l]++
-		}
-	}
-	return off, cols
 }
 
 // union returns the lists keeping the pairs of a or b (same blocks), at
