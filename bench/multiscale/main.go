@@ -10,6 +10,7 @@
 //	go run ./bench/multiscale -n 1000000 -m 1000000 -online=false -v
 //	go run ./bench/multiscale -n 5000 -needed     # pairs any exact truncation keeps, per ε
 //	go run ./bench/multiscale -n 5000 -reps 5     # fastest of 5 runs of each backend
+//	go run ./bench/multiscale -n 100000 -online=false -memprofile heap.prof  # live objects at the peak
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -40,7 +42,11 @@ func main() {
 	dump := flag.String("dump", "", "write x and y as little-endian float32 to PREFIX.x / PREFIX.y (for bench/peers.py)")
 	reps := flag.Int("reps", 1, "run each backend this many times and report the fastest (wall) run")
 	tol := flag.Float64("tol", 0, "converge at the final ε until the marginal error is below tol (0: GeomLoss's fixed schedule)")
+	memprof := flag.String("memprofile", "", "write the heap profile at the largest live heap seen (sampled every 50 ms after each GC)")
 	flag.Parse()
+	if *memprof != "" {
+		defer peakHeapProfile(*memprof)()
+	}
 	if *prof != "" {
 		f, _ := os.Create(*prof)
 		pprof.StartCPUProfile(f)
@@ -158,4 +164,39 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// peakHeapProfile samples the live heap (the last GC's mark) every 50 ms
+// and writes the heap profile to path whenever it exceeds the largest seen
+// by 5 %, so that path ends up holding the live objects at (about) the
+// peak; the returned function stops it and prints the peak.
+func peakHeapProfile(path string) func() {
+	done := make(chan struct{})
+	finished := make(chan uint64)
+	go func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				finished <- peak
+				return
+			case <-tick.C:
+			}
+			metrics.Read(s)
+			if live := s[0].Value.Uint64(); float64(live) > 1.05*float64(peak) {
+				peak = live
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		fmt.Printf("peak live heap: %.0f MB (heap profile at it: %s)\n", float64(<-finished)/1e6, path)
+	}
 }
